@@ -1,0 +1,86 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"runtime"
+	"runtime/debug"
+
+	"github.com/raysynth/raysynth/internal/blas"
+	"github.com/spf13/cobra"
+)
+
+// version is set at build time with -ldflags "-X main.version=…" by the Makefile.
+var version = "dev"
+
+// commit is set at build time; when empty the VCS stamp from the Go build is used.
+var commit = ""
+
+func buildCommit() string {
+	if commit != "" {
+		return commit
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" {
+				return s.Value
+			}
+		}
+	}
+	return "unknown"
+}
+
+func versionString() string { return fmt.Sprintf("%s (commit %s)", version, buildCommit()) }
+
+type versionInfo struct {
+	Version   string `json:"version"`
+	Commit    string `json:"commit"`
+	Go        string `json:"go"`
+	OS        string `json:"os"`
+	Arch      string `json:"arch"`
+	BLAS      string `json:"blas"`
+	BLASCore  string `json:"blas_core,omitempty"`
+	CoreEnv   string `json:"openblas_coretype_env,omitempty"`
+	GOMAXPROC int    `json:"gomaxprocs"`
+}
+
+type versionOptions struct {
+	verbose bool
+	json    bool
+}
+
+func newVersionCmd(g *globals) *cobra.Command {
+	var o versionOptions
+	c := &cobra.Command{
+		Use:   "version",
+		Short: "Print the version, the commit and (with --verbose) the BLAS in use",
+		Example: `  raysynth version
+  raysynth version --verbose --json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			info := versionInfo{
+				Version: version, Commit: buildCommit(), Go: runtime.Version(), OS: runtime.GOOS, Arch: runtime.GOARCH,
+				BLAS: blas.Backend(), BLASCore: blas.CoreType(), CoreEnv: os.Getenv(envBLASCore), GOMAXPROC: runtime.GOMAXPROCS(0),
+			}
+			if o.json {
+				enc := json.NewEncoder(g.stdout)
+				enc.SetIndent("", "  ")
+				return enc.Encode(info)
+			}
+			fmt.Fprintf(g.stdout, "raysynth %s\n", versionString())
+			if o.verbose {
+				fmt.Fprintf(g.stdout, "go:        %s %s/%s, GOMAXPROCS %d\n", info.Go, info.OS, info.Arch, info.GOMAXPROC)
+				core := ""
+				if info.BLASCore != "" {
+					core = " (core " + info.BLASCore + ")"
+				}
+				fmt.Fprintf(g.stdout, "blas:      %s%s\n", info.BLAS, core)
+			}
+			return nil
+		},
+	}
+	c.Flags().BoolVar(&o.verbose, "verbose", false, "also print the Go runtime and the BLAS in use")
+	c.Flags().BoolVar(&o.json, "json", false, "print JSON")
+	return c
+}

@@ -1,0 +1,64 @@
+package main
+
+import (
+	"fmt"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+)
+
+// Environment variables, all in one registry (STYLE rule 3). Flags name theirs in their help.
+const (
+	envWorkspace  = "RAYSYNTH_WORKSPACE"
+	envLogFormat  = "RAYSYNTH_LOG_FORMAT"
+	envPassword   = "RAYSYNTH_PASSWORD"
+	envCosignPass = "COSIGN_PASSWORD"
+	envTestdata   = "RAYSYNTH_TESTDATA"
+	envAccessKey  = "AWS_ACCESS_KEY_ID"
+	envSecretKey  = "AWS_SECRET_ACCESS_KEY"
+	envSession    = "AWS_SESSION_TOKEN"
+	envRegion     = "AWS_REGION"
+	envEndpointS3 = "AWS_ENDPOINT_URL_S3"
+	envEndpoint   = "AWS_ENDPOINT_URL"
+	envBLASCore   = "OPENBLAS_CORETYPE"
+)
+
+type envVar struct {
+	name, meaning string
+	secret        bool
+}
+
+var envVars = []envVar{
+	{envWorkspace, "workspace folder (--workspace)", false},
+	{envLogFormat, "log format, text or json (--log-format)", false},
+	{envPassword, "password of the signing key (keygen, bundle, run)", true},
+	{envCosignPass, "password of the signing key, cosign's name (used when RAYSYNTH_PASSWORD is unset)", true},
+	{envTestdata, "folder of the shared real data for tests and the demo (default ../shared/data)", false},
+	{envAccessKey, "S3 access key id", false},
+	{envSecretKey, "S3 secret access key", true},
+	{envSession, "S3 session token", true},
+	{envRegion, "S3 region (default us-east-1)", false},
+	{envEndpointS3, "S3 endpoint URL (--endpoint)", false},
+	{envEndpoint, "S3 endpoint URL when AWS_ENDPOINT_URL_S3 is unset", false},
+	{envBLASCore, "OpenBLAS core type; raysynth sets SkylakeX on AVX-512 CPUs when unset", false},
+}
+
+func newEnvCmd(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "env",
+		Short: "List the environment variables raysynth reads",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "NAME\tSECRET\tMEANING")
+			for _, e := range envVars {
+				s := "no"
+				if e.secret {
+					s = "yes"
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\n", e.name, s, e.meaning)
+			}
+			return tw.Flush()
+		},
+	}
+}

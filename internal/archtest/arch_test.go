@@ -1,0 +1,96 @@
+package archtest
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/raysynth/raysynth"
+
+// allowed lists, for each top-level package of this module, which of this module's packages it may
+// import (by prefix, relative to the module). cmd may import anything and is not listed.
+var allowed = map[string][]string{
+	"train":    {"internal/"},
+	"synth":    {"train", "internal/"},
+	"privacy":  {"internal/"},
+	"manifest": {},
+	"publish":  {"manifest"},
+	"internal": {"internal/"},
+}
+
+// confined third-party modules may only be imported (directly or not) by packages under these
+// prefixes, so their types cannot leak elsewhere.
+var confined = map[string][]string{
+	"gorgonia.org/":                {"internal/nn", "train", "synth", "cmd/"},
+	"github.com/minio/minio-go":    {"publish", "cmd/"},
+	"github.com/sigstore/":         {"manifest", "publish", "cmd/"},
+	"github.com/suyashkumar/dicom": {"internal/", "synth", "train", "privacy", "cmd/"},
+}
+
+func TestDependencyDirections(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", "-f", `{{.ImportPath}}{{range .Imports}} {{.}}{{end}}`, module+"/...").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		fields := strings.Fields(line)
+		pkg := fields[0]
+		if !strings.HasPrefix(pkg, module+"/") {
+			continue
+		}
+		rel := strings.TrimPrefix(pkg, module+"/")
+		if strings.HasPrefix(rel, "cmd/") {
+			continue
+		}
+		top := strings.SplitN(rel, "/", 2)[0]
+		rules, ok := allowed[top]
+		if !ok {
+			t.Errorf("package %s is not under a known top-level folder; add it to STYLE.md and this test", rel)
+			continue
+		}
+		for _, imp := range fields[1:] {
+			if !strings.HasPrefix(imp, module+"/") {
+				continue
+			}
+			irel := strings.TrimPrefix(imp, module+"/")
+			if irel == "cmd" || strings.HasPrefix(irel, "cmd/") {
+				t.Errorf("%s imports %s: nothing imports cmd", rel, irel)
+				continue
+			}
+			if !hasPrefixAny(irel, rules) && !strings.HasPrefix(irel, top+"/") && irel != top {
+				t.Errorf("%s imports %s: %s may import only %v", rel, irel, top, rules)
+			}
+		}
+	}
+}
+
+func TestConfinedModules(t *testing.T) {
+	out, err := exec.Command("go", "list", "-f", `{{.ImportPath}}{{range .Imports}} {{.}}{{end}}`, module+"/...").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		fields := strings.Fields(line)
+		rel := strings.TrimPrefix(fields[0], module+"/")
+		if strings.HasPrefix(rel, "internal/archtest") {
+			continue
+		}
+		for _, dep := range fields[1:] {
+			for mod, where := range confined {
+				if strings.HasPrefix(dep, mod) && !hasPrefixAny(rel, where) {
+					t.Errorf("%s imports %s; only %v may", rel, dep, where)
+				}
+			}
+		}
+	}
+}
+
+func hasPrefixAny(s string, prefixes []string) bool {
+	for _, p := range prefixes {
+		if s == strings.TrimSuffix(p, "/") || strings.HasPrefix(s, p) || strings.HasPrefix(s, p+"/") {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,139 @@
+package workspace
+
+import (
+	"bytes"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/raysynth/raysynth/internal/fsutil"
+)
+
+// RealImage is one row of real/index.csv. Every value is a pseudonym or a category: no source
+// identifier appears here.
+type RealImage struct {
+	ID         string // image pseudonym, also the file name under real/images
+	Patient    string // patient pseudonym
+	Class      string
+	Split      string // SplitTrain or SplitHoldout
+	SHA256     string // hex sha256 of the PNG file
+	SourceKind string // dicom, png or jpeg
+}
+
+// SynthImage is one row of synth/index.csv or approved/index.csv.
+type SynthImage struct {
+	ID        string
+	Class     string
+	File      string // path relative to the index's folder's parent, slash-separated (e.g. candidates/normal/s-….png)
+	SHA256    string // hex sha256 of the PNG file
+	Generator string // hex sha256 of the generator checkpoint that made it
+	Seed      uint64
+	Sample    int64  // sample number within the seed's stream
+	DICOM     string // relative path of the DICOM copy, or ""
+}
+
+var realHeader = []string{"id", "patient", "class", "split", "sha256", "source_kind"}
+var synthHeader = []string{"id", "class", "file", "sha256", "generator", "seed", "sample", "dicom"}
+
+// ReadRealIndex reads real/index.csv.
+func (w *Workspace) ReadRealIndex() ([]RealImage, error) {
+	rows, err := readCSV(w.RealIndexPath(), realHeader)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]RealImage, len(rows))
+	for i, r := range rows {
+		out[i] = RealImage{r[0], r[1], r[2], r[3], r[4], r[5]}
+	}
+	return out, nil
+}
+
+// WriteRealIndex writes real/index.csv atomically, sorted by id.
+func (w *Workspace) WriteRealIndex(imgs []RealImage) error {
+	imgs = slices.Clone(imgs)
+	slices.SortFunc(imgs, func(a, b RealImage) int { return strings.Compare(a.ID, b.ID) })
+	rows := make([][]string, len(imgs))
+	for i, m := range imgs {
+		rows[i] = []string{m.ID, m.Patient, m.Class, m.Split, m.SHA256, m.SourceKind}
+	}
+	return writeCSV(w.RealIndexPath(), realHeader, rows)
+}
+
+// ReadSynthIndex reads a synthetic index (candidates or approved).
+func ReadSynthIndex(path string) ([]SynthImage, error) {
+	rows, err := readCSV(path, synthHeader)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]SynthImage, len(rows))
+	for i, r := range rows {
+		seed, err1 := strconv.ParseUint(r[5], 10, 64)
+		sample, err2 := strconv.ParseInt(r[6], 10, 64)
+		if err := errors.Join(err1, err2); err != nil {
+			return nil, fmt.Errorf("%s: row %d: %w", path, i+2, err)
+		}
+		out[i] = SynthImage{ID: r[0], Class: r[1], File: r[2], SHA256: r[3], Generator: r[4], Seed: seed, Sample: sample, DICOM: r[7]}
+	}
+	return out, nil
+}
+
+// WriteSynthIndex writes a synthetic index atomically, sorted by class then id.
+func WriteSynthIndex(path string, imgs []SynthImage) error {
+	imgs = slices.Clone(imgs)
+	slices.SortFunc(imgs, func(a, b SynthImage) int {
+		if c := strings.Compare(a.Class, b.Class); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
+	rows := make([][]string, len(imgs))
+	for i, m := range imgs {
+		rows[i] = []string{m.ID, m.Class, m.File, m.SHA256, m.Generator,
+			strconv.FormatUint(m.Seed, 10), strconv.FormatInt(m.Sample, 10), m.DICOM}
+	}
+	return writeCSV(path, synthHeader, rows)
+}
+
+func readCSV(path string, header []string) ([][]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("read index %s: %w", path, err)
+	}
+	defer f.Close()
+	r := csv.NewReader(f)
+	r.FieldsPerRecord = len(header)
+	got, err := r.Read()
+	if err != nil {
+		return nil, fmt.Errorf("read index %s: header: %w", path, err)
+	}
+	if !slices.Equal(got, header) {
+		return nil, fmt.Errorf("read index %s: header %q, want %q", path, got, header)
+	}
+	var rows [][]string
+	for {
+		rec, err := r.Read()
+		if err == io.EOF {
+			return rows, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read index %s: %w", path, err)
+		}
+		rows = append(rows, rec)
+	}
+}
+
+func writeCSV(path string, header []string, rows [][]string) error {
+	var buf bytes.Buffer
+	cw := csv.NewWriter(&buf)
+	cw.Write(header)
+	cw.WriteAll(rows)
+	if err := cw.Error(); err != nil {
+		return fmt.Errorf("write index %s: %w", path, err)
+	}
+	return fsutil.WriteFile(path, buf.Bytes(), 0o644)
+}
