@@ -34,6 +34,8 @@ const (
 
 // commands lists every subcommand's constructor. Each lives in its own cmd_<name>.go file.
 var commands = []func(*globals) *cobra.Command{
+	newTrainCmd,
+	newBenchCmd,
 	newVersionCmd,
 	newEnvCmd,
 }
