@@ -1,0 +1,712 @@
+package manifest
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+)
+
+// ErrVerification is wrapped by the error [Verify] returns when it found any problem.
+var ErrVerification = errors.New("bundle verification failed")
+
+// Kinds of [Problem].
+const (
+	KindSignature    = "signature"     // a signature does not verify, or signs other content
+	KindHashMismatch = "hash-mismatch" // a file's sha256 differs from its manifest
+	KindMissing      = "missing"       // a file the manifests or the layout require is absent
+	KindUnexpected   = "unexpected"    // a file no manifest lists
+	KindWrongKey     = "wrong-key"     // signed, but by a key other than the ones given
+	KindMalformed    = "malformed"     // a file cannot be parsed or disagrees with the manifests
+	KindUnsafePath   = "unsafe-path"   // .., absolute, symlink, device, non-UTF-8 name
+	KindTooLarge     = "too-large"     // larger than the manifests say (not read beyond that)
+	KindPayloadOxum  = "payload-oxum"  // Payload-Oxum disagrees with the payload found
+)
+
+// Problem is one thing wrong with a bundle: the file (as a printable bundle path), the kind and
+// what exactly is wrong.
+type Problem struct {
+	File   string `json:"file"`
+	Kind   string `json:"kind"`
+	Detail string `json:"detail"`
+}
+
+func (p Problem) String() string { return fmt.Sprintf("%s: %s: %s", p.File, p.Kind, p.Detail) }
+
+// VerifyOptions configures [Verify].
+type VerifyOptions struct {
+	// Keys are the trusted public keys; a bundle signed by any of them is accepted.
+	Keys []*PublicKey
+	// MaxFileSize bounds how much of a file whose size no manifest states is read
+	// (0 = DefaultMaxFileSize).
+	MaxFileSize int64
+	// Workers hash payload files in parallel (0 = GOMAXPROCS, at most 8).
+	Workers int
+}
+
+// DefaultMaxFileSize is the read limit for files whose size no manifest states.
+const DefaultMaxFileSize = 256 << 20
+
+// maxInMemory bounds the tag files Verify holds in memory.
+const maxInMemory = 64 << 20
+
+// VerifyResult is what [Verify] learned about a bundle. The facts are meaningful only when
+// Problems is empty.
+type VerifyResult struct {
+	Source            string         `json:"source"`
+	Name              string         `json:"name"`
+	Version           string         `json:"version"`
+	KeyHint           string         `json:"key_hint"`
+	ImagesPerClass    map[string]int `json:"images_per_class"`
+	Images            int            `json:"images"`
+	PrivacyPassed     bool           `json:"privacy_passed"`
+	FailedChecks      []string       `json:"failed_checks"`
+	Overrides         []Override     `json:"overrides"`
+	DP                *DP            `json:"dp"`
+	Bagged            string         `json:"bagging_date"`
+	TagManifestSHA256 string         `json:"tagmanifest_sha256"`
+	PayloadBytes      int64          `json:"payload_bytes"`
+	Files             int            `json:"files"`
+	Problems          []Problem      `json:"problems"`
+}
+
+// OK reports whether the bundle verified.
+func (r *VerifyResult) OK() bool { return len(r.Problems) == 0 }
+
+type verifier struct {
+	ctx    context.Context
+	src    Source
+	opts   VerifyOptions
+	res    *VerifyResult
+	mu     sync.Mutex
+	seen   map[string]bool // file+kind already reported
+	safe   map[string]FileInfo
+	bad    map[string]bool   // entries reported as unsafe
+	hashes map[string]string // computed sha256 of files read
+	sizes  map[string]int64  // sizes of files read
+	expect map[string]int64  // trusted sizes (-1 unknown)
+	listed map[string]ManifestEntry
+}
+
+func (v *verifier) add(file, kind, detail string) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	k := file + "\x00" + kind
+	if v.seen[k] {
+		return
+	}
+	v.seen[k] = true
+	v.res.Problems = append(v.res.Problems, Problem{File: printable(file), Kind: kind, Detail: detail})
+}
+
+// Verify checks a bundle: the signature bundles against the keys, every hash in both manifests,
+// that no file is missing or extra and Payload-Oxum matches, and that croissant.json and
+// provenance.json are well formed and agree with the manifests. It streams every file through
+// sha256, reads at most the stated size + 1 bytes of any file, and never opens an unsafe entry.
+// The result lists every problem; the error wraps [ErrVerification] when there is any. Other
+// errors (the source cannot be listed, no key) come with a nil result.
+func Verify(ctx context.Context, src Source, opts VerifyOptions) (*VerifyResult, error) {
+	if len(opts.Keys) == 0 {
+		return nil, errors.New("verify: no public key given")
+	}
+	if opts.MaxFileSize <= 0 {
+		opts.MaxFileSize = DefaultMaxFileSize
+	}
+	if opts.Workers <= 0 {
+		opts.Workers = min(runtime.GOMAXPROCS(0), 8)
+	}
+	files, err := src.List(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("verify %s: %w", src, err)
+	}
+	v := &verifier{ctx: ctx, src: src, opts: opts,
+		res:  &VerifyResult{Source: src.String(), ImagesPerClass: map[string]int{}},
+		seen: map[string]bool{}, safe: map[string]FileInfo{}, bad: map[string]bool{},
+		hashes: map[string]string{}, sizes: map[string]int64{}, expect: map[string]int64{}, listed: map[string]ManifestEntry{}}
+	v.run(files)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	slices.SortStableFunc(v.res.Problems, func(a, b Problem) int {
+		if c := strings.Compare(a.File, b.File); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Kind, b.Kind)
+	})
+	if n := len(v.res.Problems); n > 0 {
+		return v.res, fmt.Errorf("%w: %s: %d problem(s)", ErrVerification, src, n)
+	}
+	return v.res, nil
+}
+
+func (v *verifier) run(files []FileInfo) {
+	// 0. The listing: reject unsafe entries without opening them.
+	for _, f := range files {
+		if why := checkName(f.Name); why != "" {
+			v.add(f.Name, KindUnsafePath, why)
+			v.bad[f.Name] = true
+			continue
+		}
+		switch {
+		case f.Symlink || f.Mode&fs.ModeSymlink != 0:
+			v.add(f.Name, KindUnsafePath, "symbolic link")
+			v.bad[f.Name] = true
+			continue
+		case !f.Mode.IsRegular():
+			v.add(f.Name, KindUnsafePath, "not a regular file ("+f.Mode.Type().String()+")")
+			v.bad[f.Name] = true
+			continue
+		}
+		v.safe[f.Name] = f
+		v.res.Files++
+	}
+
+	// 1. Signatures.
+	tm, tmOK := v.readAll(FileTagManifest, -1)
+	if tmOK {
+		sum := sha256.Sum256(tm)
+		v.res.TagManifestSHA256 = hex.EncodeToString(sum[:])
+		v.hashes[FileTagManifest] = v.res.TagManifestSHA256
+	}
+	if sig, ok := v.readAll(FileTagManifestSig, 1<<20); ok && tmOK {
+		v.checkMessageSig(sig, tm)
+	}
+	prov, provOK := v.readAll(FileProvenance, -1)
+	if provOK {
+		sum := sha256.Sum256(prov)
+		v.hashes[FileProvenance] = hex.EncodeToString(sum[:])
+	}
+	if sig, ok := v.readAll(FileProvenanceSig, 16<<20); ok && provOK {
+		v.checkDSSE(sig, prov)
+	}
+
+	// 2. Tag files listed in the tag manifest.
+	tags := map[string][]byte{}
+	if tmOK {
+		entries, err := ParseManifest(tm)
+		if err != nil {
+			v.add(FileTagManifest, KindMalformed, err.Error())
+		}
+		for _, e := range entries {
+			if strings.HasPrefix(e.Path, "data/") || e.Path == FileTagManifest || strings.HasSuffix(e.Path, ".sigstore.json") {
+				v.add(FileTagManifest, KindMalformed, "lists "+e.Path+", which is not a tag file")
+				continue
+			}
+			v.listed[e.Path] = e
+			data, ok := v.readAll(e.Path, -1)
+			if !ok {
+				continue
+			}
+			got := v.hashes[e.Path]
+			if got != e.SHA256 {
+				v.add(e.Path, KindHashMismatch, fmt.Sprintf("sha256 %s, %s says %s", got, FileTagManifest, e.SHA256))
+			}
+			tags[e.Path] = data
+		}
+		for _, name := range tagFilesInTagManifest {
+			if _, ok := v.listed[name]; !ok {
+				v.add(FileTagManifest, KindMalformed, "does not list "+name)
+			}
+		}
+	}
+	if data := tags[FileBagIt]; data != nil && !bytes.HasPrefix(data, []byte("BagIt-Version: ")) {
+		v.add(FileBagIt, KindMalformed, "no BagIt-Version line")
+	}
+
+	// croissant.json gives trusted sizes of the tag files and index.csv.
+	cr := v.parseCroissant(tags[FileCroissant])
+
+	// 3. The payload.
+	var payload []ManifestEntry
+	if data := tags[FileManifest]; data != nil {
+		var err error
+		payload, err = ParseManifest(data)
+		if err != nil {
+			v.add(FileManifest, KindMalformed, err.Error())
+		}
+	}
+	var index []indexRow
+	payloadSet := map[string]string{}
+	for _, e := range payload {
+		if !strings.HasPrefix(e.Path, "data/") {
+			v.add(FileManifest, KindMalformed, "lists "+e.Path+", which is outside data/")
+			continue
+		}
+		payloadSet[e.Path] = e.SHA256
+	}
+	if want, ok := payloadSet[FileIndex]; ok {
+		if data, ok := v.readAll(FileIndex, -1); ok {
+			if got := v.hashes[FileIndex]; got != want {
+				v.add(FileIndex, KindHashMismatch, fmt.Sprintf("sha256 %s, %s says %s", got, FileManifest, want))
+			}
+			var err error
+			index, err = parseIndex(data)
+			if err != nil {
+				v.add(FileIndex, KindMalformed, err.Error())
+			}
+		}
+	} else if payload != nil {
+		v.add(FileManifest, KindMalformed, "does not list "+FileIndex)
+	}
+	for _, r := range index {
+		v.expect["data/"+r.File] = r.Size
+		if r.DICOM != "" {
+			v.expect["data/"+r.DICOM] = r.DICOMSize
+		}
+	}
+	var rest []ManifestEntry
+	for _, e := range payload {
+		if _, ok := payloadSet[e.Path]; ok && e.Path != FileIndex {
+			rest = append(rest, e)
+		}
+	}
+	v.hashPayload(rest)
+
+	// 4. Missing and extra files, Payload-Oxum.
+	expected := map[string]bool{FileTagManifest: true, FileTagManifestSig: true, FileProvenance: true, FileProvenanceSig: true}
+	for p := range v.listed {
+		expected[p] = true
+	}
+	for p := range payloadSet {
+		expected[p] = true
+	}
+	for _, name := range append([]string{FileTagManifest, FileTagManifestSig, FileProvenance, FileProvenanceSig}, tagFilesInTagManifest...) {
+		if _, ok := v.safe[name]; !ok && !v.bad[name] {
+			v.add(name, KindMissing, "required file is absent")
+		}
+	}
+	var names []string
+	for name := range v.safe {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	var payloadBytes, payloadFiles int64
+	for _, name := range names {
+		if !expected[name] {
+			v.add(name, KindUnexpected, "no manifest lists this file")
+			continue
+		}
+		if strings.HasPrefix(name, "data/") {
+			payloadBytes += v.safe[name].Size
+			payloadFiles++
+		}
+	}
+	v.res.PayloadBytes = payloadBytes
+	if data := tags[FileBagInfo]; data != nil {
+		info, err := ParseBagInfo(data)
+		if err != nil {
+			v.add(FileBagInfo, KindMalformed, err.Error())
+		} else {
+			v.res.Bagged = info.Get("Bagging-Date")
+			ob, of, err := info.Oxum()
+			switch {
+			case err != nil:
+				v.add(FileBagInfo, KindMalformed, err.Error())
+			case ob != payloadBytes || of != payloadFiles || of != int64(len(payloadSet)):
+				v.add(FileBagInfo, KindPayloadOxum, fmt.Sprintf("Payload-Oxum %d.%d, payload found %d.%d, manifest lists %d files",
+					ob, of, payloadBytes, payloadFiles, len(payloadSet)))
+			}
+		}
+	}
+
+	// 5. croissant.json, index.csv and provenance.json agree with the manifests.
+	v.checkCroissant(cr, payloadSet)
+	v.checkIndex(index, payloadSet)
+	if provOK {
+		v.checkProvenance(prov, tags[FilePrivacyReport], index)
+	}
+}
+
+// limitFor returns how many bytes of name may be read.
+func (v *verifier) limitFor(name string, cap int64) int64 {
+	if want, ok := v.expect[name]; ok && want >= 0 {
+		return want
+	}
+	if cap > 0 {
+		return cap
+	}
+	return min(v.opts.MaxFileSize, maxInMemory)
+}
+
+// readAll reads a small file whole (cap < 0 means the in-memory default), recording its hash.
+func (v *verifier) readAll(name string, cap int64) ([]byte, bool) {
+	fi, ok := v.safe[name]
+	if !ok {
+		if !v.bad[name] {
+			v.add(name, KindMissing, "file is absent")
+		}
+		return nil, false
+	}
+	limit := v.limitFor(name, cap)
+	if fi.Size > limit {
+		v.add(name, KindTooLarge, fmt.Sprintf("%d bytes, at most %d expected; not read", fi.Size, limit))
+		return nil, false
+	}
+	rc, err := v.src.Open(v.ctx, name)
+	if err != nil {
+		v.add(name, KindMissing, "cannot open: "+err.Error())
+		return nil, false
+	}
+	defer rc.Close()
+	data, err := io.ReadAll(io.LimitReader(rc, limit+1))
+	if err != nil {
+		v.add(name, KindMissing, "cannot read: "+err.Error())
+		return nil, false
+	}
+	if int64(len(data)) > limit {
+		v.add(name, KindTooLarge, fmt.Sprintf("more than %d bytes; stopped reading", limit))
+		return nil, false
+	}
+	sum := sha256.Sum256(data)
+	v.mu.Lock()
+	v.hashes[name] = hex.EncodeToString(sum[:])
+	v.sizes[name] = int64(len(data))
+	v.mu.Unlock()
+	return data, true
+}
+
+// hashPayload streams the payload files through sha256 on several workers.
+func (v *verifier) hashPayload(entries []ManifestEntry) {
+	jobs := make(chan ManifestEntry)
+	var wg sync.WaitGroup
+	for range v.opts.Workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			buf := make([]byte, 64<<10)
+			h := sha256.New()
+			for e := range jobs {
+				v.hashOne(e, h, buf)
+			}
+		}()
+	}
+	for i, e := range entries {
+		if i%256 == 0 && v.ctx.Err() != nil {
+			break
+		}
+		jobs <- e
+	}
+	close(jobs)
+	wg.Wait()
+}
+
+type resetHash interface {
+	io.Writer
+	Reset()
+	Sum([]byte) []byte
+}
+
+func (v *verifier) hashOne(e ManifestEntry, h resetHash, buf []byte) {
+	fi, ok := v.safe[e.Path]
+	if !ok {
+		if !v.bad[e.Path] {
+			v.add(e.Path, KindMissing, "listed in "+FileManifest+" but absent")
+		}
+		return
+	}
+	limit := v.opts.MaxFileSize
+	if want, ok := v.expect[e.Path]; ok && want >= 0 {
+		limit = want
+	}
+	if fi.Size > limit {
+		v.add(e.Path, KindTooLarge, fmt.Sprintf("%d bytes, %s says %d; not read", fi.Size, FileIndex, limit))
+		return
+	}
+	rc, err := v.src.Open(v.ctx, e.Path)
+	if err != nil {
+		v.add(e.Path, KindMissing, "cannot open: "+err.Error())
+		return
+	}
+	defer rc.Close()
+	h.Reset()
+	n, err := io.CopyBuffer(h, io.LimitReader(rc, limit+1), buf)
+	if err != nil {
+		v.add(e.Path, KindMissing, "cannot read: "+err.Error())
+		return
+	}
+	if n > limit {
+		v.add(e.Path, KindTooLarge, fmt.Sprintf("more than %d bytes; stopped reading", limit))
+		return
+	}
+	var sum [sha256.Size]byte
+	got := hex.EncodeToString(h.Sum(sum[:0]))
+	if got != e.SHA256 {
+		v.add(e.Path, KindHashMismatch, fmt.Sprintf("sha256 %s, %s says %s", got, FileManifest, e.SHA256))
+	}
+}
+
+func (v *verifier) keyHints() string {
+	var hs []string
+	for _, k := range v.opts.Keys {
+		hs = append(hs, k.hint)
+	}
+	return strings.Join(hs, ", ")
+}
+
+func (v *verifier) hasHint(h string) bool {
+	for _, k := range v.opts.Keys {
+		if k.hint == h {
+			return true
+		}
+	}
+	return false
+}
+
+// checkMessageSig verifies tagmanifest-sha256.txt.sigstore.json over tm.
+func (v *verifier) checkMessageSig(data, tm []byte) {
+	b, err := parseSigBundle(data)
+	if err != nil {
+		v.add(FileTagManifestSig, KindMalformed, err.Error())
+		return
+	}
+	if b.IsDSSE {
+		v.add(FileTagManifestSig, KindMalformed, "holds a DSSE envelope, want a message signature")
+		return
+	}
+	sum := sha256.Sum256(tm)
+	if !bytes.Equal(sum[:], b.Digest) {
+		v.add(FileTagManifestSig, KindSignature, "the signed digest is not the sha256 of "+FileTagManifest)
+		return
+	}
+	for _, k := range v.opts.Keys {
+		if k.ver.VerifySignature(bytes.NewReader(b.Signature), bytes.NewReader(tm)) == nil {
+			v.res.KeyHint = k.hint
+			return
+		}
+	}
+	v.sigFailure(FileTagManifestSig, b.Hint)
+}
+
+func (v *verifier) sigFailure(file, hint string) {
+	if hint != "" && !v.hasHint(hint) {
+		v.add(file, KindWrongKey, fmt.Sprintf("signed by key %s, not by the trusted key(s) %s", hint, v.keyHints()))
+		return
+	}
+	v.add(file, KindSignature, "signature does not verify with key "+v.keyHints())
+}
+
+// checkDSSE verifies provenance.sigstore.json and that its payload is provenance.json.
+func (v *verifier) checkDSSE(data, prov []byte) {
+	b, err := parseSigBundle(data)
+	if err != nil {
+		v.add(FileProvenanceSig, KindMalformed, err.Error())
+		return
+	}
+	if !b.IsDSSE {
+		v.add(FileProvenanceSig, KindMalformed, "holds a message signature, want a DSSE envelope")
+		return
+	}
+	if b.PayloadType != inTotoPayloadType {
+		v.add(FileProvenanceSig, KindMalformed, fmt.Sprintf("payload type %q, want %s", printable(b.PayloadType), inTotoPayloadType))
+		return
+	}
+	msg := pae(b.PayloadType, b.Payload)
+	verified := ""
+	for _, sig := range b.DSSESigs {
+		for _, k := range v.opts.Keys {
+			if k.ver.VerifySignature(bytes.NewReader(sig), bytes.NewReader(msg)) == nil {
+				verified = k.hint
+			}
+		}
+	}
+	if verified == "" {
+		v.sigFailure(FileProvenanceSig, b.Hint)
+		return
+	}
+	if v.res.KeyHint == "" {
+		v.res.KeyHint = verified
+	}
+	if !bytes.Equal(b.Payload, prov) {
+		v.add(FileProvenance, KindSignature, "differs from the statement signed in "+FileProvenanceSig)
+	}
+}
+
+func (v *verifier) parseCroissant(data []byte) *croissant {
+	if data == nil {
+		return nil
+	}
+	var c croissant
+	if err := strictObject(data, &c); err != nil {
+		v.add(FileCroissant, KindMalformed, "not valid JSON: "+err.Error())
+		return nil
+	}
+	for _, d := range c.Distribution {
+		if d.Type != "cr:FileObject" || d.ContentURL == "" {
+			continue
+		}
+		if n, err := strconv.ParseInt(strings.TrimSuffix(d.ContentSize, " B"), 10, 64); err == nil && n >= 0 {
+			if d.ContentURL != FileTagManifest && d.ContentURL != FileCroissant {
+				v.expect[d.ContentURL] = n
+			}
+		}
+	}
+	return &c
+}
+
+func (v *verifier) checkCroissant(c *croissant, payload map[string]string) {
+	if c == nil {
+		return
+	}
+	if c.Type != "sc:Dataset" {
+		v.add(FileCroissant, KindMalformed, fmt.Sprintf("@type %q, want sc:Dataset", c.Type))
+	}
+	if c.ConformsTo != croissantConf {
+		v.add(FileCroissant, KindMalformed, fmt.Sprintf("conformsTo %q, want %s", c.ConformsTo, croissantConf))
+	}
+	if c.Name == "" || c.Version == "" {
+		v.add(FileCroissant, KindMalformed, "no name or version")
+	}
+	v.res.Name, v.res.Version = c.Name, c.Version
+	objects, sets := 0, 0
+	for _, d := range c.Distribution {
+		switch d.Type {
+		case "cr:FileObject":
+			objects++
+			want := v.listed[d.ContentURL].SHA256
+			if want == "" {
+				want = payload[d.ContentURL]
+			}
+			if want == "" {
+				v.add(FileCroissant, KindMalformed, fmt.Sprintf("FileObject %s names a file no manifest lists", printable(d.ContentURL)))
+				continue
+			}
+			if d.SHA256 != want {
+				v.add(FileCroissant, KindMalformed, fmt.Sprintf("FileObject %s has sha256 %s, the manifest says %s", d.ContentURL, d.SHA256, want))
+			}
+			if got, ok := v.sizes[d.ContentURL]; ok && strconv.FormatInt(got, 10)+" B" != d.ContentSize {
+				v.add(FileCroissant, KindMalformed, fmt.Sprintf("FileObject %s has contentSize %q, the file has %d bytes", d.ContentURL, d.ContentSize, got))
+			}
+		case "cr:FileSet":
+			sets++
+			if d.Includes == "" {
+				v.add(FileCroissant, KindMalformed, fmt.Sprintf("FileSet %s has no includes", d.ID))
+			}
+		}
+	}
+	if objects == 0 || sets == 0 {
+		v.add(FileCroissant, KindMalformed, "distribution needs FileObjects and a FileSet")
+	}
+	if len(c.RecordSet) == 0 || len(c.RecordSet[0].Field) == 0 {
+		v.add(FileCroissant, KindMalformed, "no RecordSet with fields")
+	}
+}
+
+func (v *verifier) checkIndex(rows []indexRow, payload map[string]string) {
+	if rows == nil {
+		return
+	}
+	inIndex := map[string]bool{FileIndex: true}
+	for _, r := range rows {
+		v.res.ImagesPerClass[r.Class]++
+		v.res.Images++
+		for _, f := range [][2]string{{r.File, r.SHA256}, {r.DICOM, r.DICOMSHA256}} {
+			if f[0] == "" {
+				continue
+			}
+			p := "data/" + f[0]
+			inIndex[p] = true
+			if want, ok := payload[p]; !ok {
+				v.add(FileIndex, KindMalformed, "row "+r.ID+" names "+f[0]+", which "+FileManifest+" does not list")
+			} else if want != f[1] {
+				v.add(FileIndex, KindMalformed, "row "+r.ID+" gives sha256 "+f[1]+" for "+f[0]+", "+FileManifest+" says "+want)
+			}
+		}
+	}
+	for p := range payload {
+		if !inIndex[p] {
+			v.add(FileIndex, KindMalformed, "has no row for "+p)
+		}
+	}
+}
+
+func (v *verifier) checkProvenance(data, privacyReport []byte, index []indexRow) {
+	var st statement
+	if err := strictObject(data, &st); err != nil {
+		v.add(FileProvenance, KindMalformed, "not valid JSON: "+err.Error())
+		return
+	}
+	if st.Type != statementType || st.PredicateType != slsaPredicate {
+		v.add(FileProvenance, KindMalformed, fmt.Sprintf("not an in-toto Statement v1 with a SLSA provenance v1 predicate (_type %q, predicateType %q)", st.Type, st.PredicateType))
+		return
+	}
+	subjects := map[string]string{}
+	for _, s := range st.Subject {
+		subjects[s.Name] = s.Digest.SHA256
+		got, ok := v.hashes[s.Name]
+		if !ok {
+			v.add(FileProvenance, KindMalformed, fmt.Sprintf("subject %s is not a file of the bundle", printable(s.Name)))
+			continue
+		}
+		if got != s.Digest.SHA256 {
+			v.add(FileProvenance, KindMalformed, fmt.Sprintf("subject %s has sha256 %s, the file has %s", s.Name, s.Digest.SHA256, got))
+		}
+	}
+	for _, need := range []string{FileTagManifest, FileManifest, FileCroissant} {
+		if _, ok := subjects[need]; !ok {
+			v.add(FileProvenance, KindMalformed, "no subject "+need)
+		}
+	}
+	ext := st.Predicate.BuildDefinition.ExternalParameters
+	if v.res.Name != "" && (ext.Name != v.res.Name || ext.Version != v.res.Version) {
+		v.add(FileProvenance, KindMalformed, fmt.Sprintf("names %s %s, croissant.json names %s %s", ext.Name, ext.Version, v.res.Name, v.res.Version))
+	}
+	if v.res.Name == "" {
+		v.res.Name, v.res.Version = ext.Name, ext.Version
+	}
+	in := st.Predicate.BuildDefinition.InternalParameters
+	v.res.PrivacyPassed = in.Privacy.Passed
+	v.res.FailedChecks = in.Privacy.FailedChecks
+	v.res.Overrides = in.Overrides
+	if privacyReport != nil {
+		ps, err := parsePrivacySummary(privacyReport)
+		if err != nil {
+			v.add(FilePrivacyReport, KindMalformed, err.Error())
+		} else if *ps.Passed != in.Privacy.Passed {
+			v.add(FileProvenance, KindMalformed, "privacy result disagrees with "+FilePrivacyReport)
+		}
+		if got := v.hashes[FilePrivacyReport]; in.Privacy.ReportSHA256 != got {
+			v.add(FileProvenance, KindMalformed, "privacy report_sha256 disagrees with "+FilePrivacyReport)
+		}
+	}
+	if !in.Privacy.Passed && len(in.Overrides) == 0 {
+		v.add(FileProvenance, KindMalformed, "the privacy gate failed and no override is recorded")
+	}
+	checkpoints := map[string]bool{}
+	var dp *DP
+	for _, raw := range in.Generators {
+		var g ganSummary
+		if err := json.Unmarshal(raw, &g); err != nil {
+			v.add(FileProvenance, KindMalformed, "generator summary: "+err.Error())
+			continue
+		}
+		checkpoints[g.CheckpointSHA256] = true
+		if g.DP != nil {
+			if dp == nil {
+				dp = &DP{PerClass: map[string]float64{}}
+			}
+			dp.PerClass[g.Class] = g.DP.Epsilon
+			if g.DP.Epsilon >= dp.Epsilon {
+				dp.Epsilon, dp.Delta = g.DP.Epsilon, g.DP.Delta
+			}
+		}
+	}
+	v.res.DP = dp
+	if len(checkpoints) > 0 {
+		for _, r := range index {
+			if !checkpoints[r.Generator] {
+				v.add(FileIndex, KindMalformed, "row "+r.ID+": generator "+r.Generator+" is not a checkpoint recorded in "+FileProvenance)
+				break
+			}
+		}
+	}
+}
