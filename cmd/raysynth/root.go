@@ -38,6 +38,7 @@ var commands = []func(*globals) *cobra.Command{
 	newBenchCmd,
 	newVersionCmd,
 	newEnvCmd,
+	newDPBudgetCmd,
 }
 
 func newRootCmd(g *globals) *cobra.Command {

@@ -55,7 +55,9 @@ type PlanResult struct {
 	SamplingRate float64 `json:"sampling_rate"`
 	Steps        int     `json:"steps"`
 	Calibrated   bool    `json:"calibrated"` // the noise was found for a target epsilon
-	Accountant   string  `json:"accountant"` // Version
+	// TargetEpsilon is the target the noise was calibrated for (0 when not calibrated).
+	TargetEpsilon float64 `json:"target_epsilon,omitempty"`
+	Accountant    string  `json:"accountant"` // Version
 }
 
 // Plan reports the (ε, δ) spent by the configured run, first finding the noise for a target ε
@@ -89,7 +91,7 @@ func Plan(c PlanConfig) (PlanResult, error) {
 				}
 			}
 		}
-		res.Noise, res.Calibrated = sigma, true
+		res.Noise, res.Calibrated, res.TargetEpsilon = sigma, true, c.TargetEpsilon
 	}
 	b, err := Spend([]Phase{{SamplingRate: c.SamplingRate, Noise: res.Noise, Steps: c.Steps}}, c.Delta, orders)
 	if err != nil {

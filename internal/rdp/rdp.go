@@ -345,7 +345,7 @@ func CalibrateNoise(q float64, steps int, delta, target float64, orders []float6
 			break
 		}
 		if hi >= maxNoise {
-			return 0, Budget{}, fmt.Errorf("%w: epsilon %g at delta %g needs more noise than sigma %g (the smallest reachable is %.4g); raise the target or delta, or take fewer steps",
+			return 0, Budget{}, fmt.Errorf("%w: epsilon %g at delta %g (with sigma %g epsilon is still %.4g; at this delta no noise gets below about that)",
 				ErrUnreachable, target, delta, maxNoise, b.Epsilon)
 		}
 		lo, hi = hi, hi*2
