@@ -1,0 +1,232 @@
+package nn
+
+import (
+	"math"
+
+	"github.com/chewxy/hm"
+	"gorgonia.org/gorgonia"
+)
+
+// BNStats are a BatchNorm layer's running statistics, used in eval mode and saved in checkpoints.
+type BNStats struct {
+	Mean, Var []float32
+}
+
+// NewBNStats returns running statistics for c channels (mean 0, variance 1).
+func NewBNStats(c int) *BNStats {
+	s := &BNStats{Mean: make([]float32, c), Var: make([]float32, c)}
+	for i := range s.Var {
+		s.Var[i] = 1
+	}
+	return s
+}
+
+// BNMode selects how a BatchNorm layer normalises.
+type BNMode int
+
+const (
+	// BNTrain normalises with the batch statistics and updates the running ones.
+	BNTrain BNMode = iota
+	// BNTrainFrozen normalises with the batch statistics and leaves the running ones alone (a
+	// second forward pass over the same batch in one training step).
+	BNTrainFrozen
+	// BNEval normalises with the running statistics.
+	BNEval
+)
+
+// BatchNorm momentum and epsilon (PyTorch's defaults).
+const (
+	bnMomentum = 0.1
+	bnEps      = 1e-5
+)
+
+type bnOp struct {
+	base
+	st     *BNStats
+	mode   BNMode
+	c      int
+	rows   int // rows of c values in the whole input
+	groups int // the batch is split into groups normalised separately (e.g. real | fake)
+
+	mean, invstd  []float32 // per group × channel, saved by the forward pass
+	a, b          []float32 // per group × channel: y = x·a + b
+	part          []float32 // reduceChunks × c partial sums
+	dgamma, dbeta []float32 // totals over groups, left by the backward pass
+	gsum, gxsum   []float32 // per group × channel
+}
+
+func (op *bnOp) Arity() int    { return 3 }
+func (op *bnOp) Type() hm.Type { return hm.NewFnType(tt(4), tt(4), tt(4), tt(4)) }
+func (op *bnOp) DiffWRT(int) []bool {
+	return []bool{true, true, true}
+}
+
+func (op *bnOp) groupRows(gi int) (int, int) {
+	return op.rows * gi / op.groups, op.rows * (gi + 1) / op.groups
+}
+
+func (op *bnOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) {
+	x, gamma, beta, y := f32s(in[0]), f32s(in[1]), f32s(in[2]), op.data()
+	c := op.c
+	for gi := 0; gi < op.groups; gi++ {
+		r0, r1 := op.groupRows(gi)
+		mean, invstd := op.mean[gi*c:(gi+1)*c], op.invstd[gi*c:(gi+1)*c]
+		if op.mode == BNEval {
+			for j := 0; j < c; j++ {
+				mean[j] = op.st.Mean[j]
+				invstd[j] = float32(1 / math.Sqrt(float64(op.st.Var[j])+bnEps))
+			}
+		} else {
+			xs := x[r0*c : r1*c]
+			channelSums(xs, c, op.part, mean)
+			n := float64(r1 - r0)
+			for j := range mean {
+				mean[j] = float32(float64(mean[j]) / n)
+			}
+			op.sqDevSums(xs, mean, invstd)
+			for j := range invstd {
+				v := float64(invstd[j]) / n
+				invstd[j] = float32(1 / math.Sqrt(v+bnEps))
+				if op.mode == BNTrain {
+					unbiased := v * n / math.Max(n-1, 1)
+					op.st.Mean[j] = float32((1-bnMomentum)*float64(op.st.Mean[j]) + bnMomentum*float64(mean[j]))
+					op.st.Var[j] = float32((1-bnMomentum)*float64(op.st.Var[j]) + bnMomentum*unbiased)
+				}
+			}
+		}
+		a, b := op.a[gi*c:(gi+1)*c], op.b[gi*c:(gi+1)*c]
+		for j := 0; j < c; j++ {
+			a[j] = gamma[j] * invstd[j]
+			b[j] = beta[j] - mean[j]*a[j]
+		}
+		parallel(r1-r0, func(lo, hi int) {
+			for r := r0 + lo; r < r0+hi; r++ {
+				xs, ys := x[r*c:(r+1)*c], y[r*c:(r+1)*c]
+				for j, v := range xs {
+					ys[j] = v*a[j] + b[j]
+				}
+			}
+		})
+	}
+	return op.value(), nil
+}
+
+// sqDevSums writes Σ (x-mean)² per channel into out.
+func (op *bnOp) sqDevSums(x, mean, out []float32) {
+	c := op.c
+	chunked(len(x)/c, func(p, lo, hi int) {
+		acc := op.part[p*c : (p+1)*c]
+		clear(acc)
+		for r := lo; r < hi; r++ {
+			for j, v := range x[r*c : (r+1)*c] {
+				d := v - mean[j]
+				acc[j] += d * d
+			}
+		}
+	})
+	for j := 0; j < c; j++ {
+		var s float64
+		for p := 0; p < reduceChunks; p++ {
+			s += float64(op.part[p*c+j])
+		}
+		out[j] = float32(s)
+	}
+}
+
+func (op *bnOp) SymDiff(in gorgonia.Nodes, _, grad *gorgonia.Node) (gorgonia.Nodes, error) {
+	dx, err := apply(&bnGradOp{base: newBase("batchNormGradX", op.shape...), fwd: op}, in[0], in[1], grad)
+	if err != nil {
+		return nil, err
+	}
+	dg, err := apply(&bnParamGradOp{base: newBase("batchNormGradScale", 1, 1, 1, op.c), fwd: op}, dx)
+	if err != nil {
+		return nil, err
+	}
+	db, err := apply(&bnParamGradOp{base: newBase("batchNormGradShift", 1, 1, 1, op.c), fwd: op, shift: true}, dx)
+	if err != nil {
+		return nil, err
+	}
+	return gorgonia.Nodes{dx, dg, db}, nil
+}
+
+// bnGradOp computes dx from (x, gamma, dy) and leaves dgamma and dbeta in the forward op.
+type bnGradOp struct {
+	base
+	fwd *bnOp
+}
+
+func (op *bnGradOp) Arity() int    { return 3 }
+func (op *bnGradOp) Type() hm.Type { return hm.NewFnType(tt(4), tt(4), tt(4), tt(4)) }
+func (op *bnGradOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) {
+	f := op.fwd
+	x, gamma, dy, dx := f32s(in[0]), f32s(in[1]), f32s(in[2]), op.data()
+	c := f.c
+	clear(f.dgamma)
+	clear(f.dbeta)
+	for gi := 0; gi < f.groups; gi++ {
+		r0, r1 := f.groupRows(gi)
+		mean, invstd := f.mean[gi*c:(gi+1)*c], f.invstd[gi*c:(gi+1)*c]
+		gs, gxs := f.gsum[gi*c:(gi+1)*c], f.gxsum[gi*c:(gi+1)*c]
+		channelSums(dy[r0*c:r1*c], c, f.part, gs)
+		// Σ dy·x̂ per channel
+		chunked(r1-r0, func(p, lo, hi int) {
+			acc := f.part[p*c : (p+1)*c]
+			clear(acc)
+			for r := r0 + lo; r < r0+hi; r++ {
+				xs, ds := x[r*c:(r+1)*c], dy[r*c:(r+1)*c]
+				for j, v := range xs {
+					acc[j] += ds[j] * (v - mean[j]) * invstd[j]
+				}
+			}
+		})
+		for j := 0; j < c; j++ {
+			var s float64
+			for p := 0; p < reduceChunks; p++ {
+				s += float64(f.part[p*c+j])
+			}
+			gxs[j] = float32(s)
+			f.dgamma[j] += gxs[j]
+			f.dbeta[j] += gs[j]
+		}
+		n := float32(r1 - r0)
+		k := make([]float32, c)
+		for j := range k {
+			k[j] = gamma[j] * invstd[j]
+		}
+		train := f.mode != BNEval
+		parallel(r1-r0, func(lo, hi int) {
+			for r := r0 + lo; r < r0+hi; r++ {
+				xs, ds, out := x[r*c:(r+1)*c], dy[r*c:(r+1)*c], dx[r*c:(r+1)*c]
+				if !train {
+					for j, d := range ds {
+						out[j] = d * k[j]
+					}
+					continue
+				}
+				for j, d := range ds {
+					xh := (xs[j] - mean[j]) * invstd[j]
+					out[j] = k[j] * (d - gs[j]/n - xh*gxs[j]/n)
+				}
+			}
+		})
+	}
+	return op.value(), nil
+}
+
+// bnParamGradOp returns dgamma or dbeta; its input is the dx node, only to run after it.
+type bnParamGradOp struct {
+	base
+	fwd   *bnOp
+	shift bool
+}
+
+func (op *bnParamGradOp) Arity() int    { return 1 }
+func (op *bnParamGradOp) Type() hm.Type { return hm.NewFnType(tt(4), tt(4)) }
+func (op *bnParamGradOp) Do(...gorgonia.Value) (gorgonia.Value, error) {
+	if op.shift {
+		copy(op.data(), op.fwd.dbeta)
+	} else {
+		copy(op.data(), op.fwd.dgamma)
+	}
+	return op.value(), nil
+}

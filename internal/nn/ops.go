@@ -1,0 +1,471 @@
+package nn
+
+import (
+	"fmt"
+	"hash"
+	"hash/fnv"
+	"math"
+	"sync/atomic"
+
+	"github.com/chewxy/hm"
+	"gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// opSeq numbers every operation instance: gorgonia merges nodes whose op hashes and children are
+// equal, and two layers with the same geometry must stay two nodes.
+var opSeq atomic.Int64
+
+// base is what every engine operation shares: identity, output shape and its own output buffer.
+type base struct {
+	id    int64
+	kind  string
+	shape tensor.Shape
+	out   *tensor.Dense
+}
+
+func newBase(kind string, shape ...int) base {
+	return base{id: opSeq.Add(1), kind: kind, shape: tensor.Shape(shape).Clone()}
+}
+
+func (b *base) ReturnsPtr() bool      { return false }
+func (b *base) CallsExtern() bool     { return false }
+func (b *base) OverwritesInput() int  { return -1 }
+func (b *base) WriteHash(h hash.Hash) { fmt.Fprintf(h, "raysynth/nn.%s#%d", b.kind, b.id) }
+func (b *base) Hashcode() uint32 {
+	h := fnv.New32a()
+	b.WriteHash(h)
+	return h.Sum32()
+}
+func (b *base) String() string { return fmt.Sprintf("%s#%d", b.kind, b.id) }
+func (b *base) InferShape(...gorgonia.DimSizer) (tensor.Shape, error) {
+	return b.shape.Clone(), nil
+}
+
+// value returns the operation's output tensor, allocated on first use and reused afterwards.
+func (b *base) value() *tensor.Dense {
+	if b.out == nil {
+		b.out = tensor.New(tensor.WithShape(b.shape.Clone()...), tensor.WithBacking(make([]float32, b.shape.TotalSize())))
+	}
+	return b.out
+}
+
+func (b *base) data() []float32 { return b.value().Float32s() }
+
+// owner is implemented by every engine operation: its output buffer.
+type owner interface{ data() []float32 }
+
+func tt(dims int) gorgonia.TensorType {
+	return gorgonia.TensorType{Dims: dims, Of: hm.TypeVariable('a')}
+}
+
+func f32s(v gorgonia.Value) []float32 {
+	switch t := v.(type) {
+	case *tensor.Dense:
+		return t.Float32s()
+	default:
+		panic(fmt.Sprintf("nn: want a float32 tensor, got %T", v))
+	}
+}
+
+func scalarOf(v gorgonia.Value) float32 {
+	switch t := v.(type) {
+	case *gorgonia.F32:
+		return float32(*t)
+	case *tensor.Dense:
+		return t.Float32s()[0]
+	default:
+		if f, ok := v.Data().(float32); ok {
+			return f
+		}
+		panic(fmt.Sprintf("nn: want a float32 scalar, got %T", v))
+	}
+}
+
+func apply(op gorgonia.Op, children ...*gorgonia.Node) (*gorgonia.Node, error) {
+	n, err := gorgonia.ApplyOp(op, children...)
+	if err != nil {
+		return nil, fmt.Errorf("nn: apply %v: %w", op, err)
+	}
+	return n, nil
+}
+
+// ---- convolution (big → small) -------------------------------------------------------------
+
+type convOp struct {
+	base
+	g      geom
+	inGrad bool
+}
+
+func newConvOp(g geom, inGrad bool) *convOp {
+	return &convOp{base: newBase("conv2d", g.B, g.Ho, g.Wo, g.Cs), g: g, inGrad: inGrad}
+}
+
+func (op *convOp) Arity() int         { return 2 }
+func (op *convOp) Type() hm.Type      { return hm.NewFnType(tt(4), tt(2), tt(4)) }
+func (op *convOp) DiffWRT(int) []bool { return []bool{op.inGrad, true} }
+func (op *convOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) {
+	op.g.conv(f32s(in[0]), f32s(in[1]), op.data())
+	return op.value(), nil
+}
+func (op *convOp) SymDiff(in gorgonia.Nodes, _, grad *gorgonia.Node) (gorgonia.Nodes, error) {
+	var dx *gorgonia.Node
+	var err error
+	if op.inGrad {
+		if dx, err = apply(newConvTOp(op.g, true), grad, in[1]); err != nil {
+			return nil, err
+		}
+	}
+	dw, err := apply(newFilterGradOp(op.g), in[0], grad)
+	if err != nil {
+		return nil, err
+	}
+	return gorgonia.Nodes{dx, dw}, nil
+}
+
+// ---- transposed convolution (small → big) --------------------------------------------------
+
+type convTOp struct {
+	base
+	g      geom
+	inGrad bool
+}
+
+func newConvTOp(g geom, inGrad bool) *convTOp {
+	return &convTOp{base: newBase("convT2d", g.B, g.H, g.W, g.C), g: g, inGrad: inGrad}
+}
+
+func (op *convTOp) Arity() int         { return 2 }
+func (op *convTOp) Type() hm.Type      { return hm.NewFnType(tt(4), tt(2), tt(4)) }
+func (op *convTOp) DiffWRT(int) []bool { return []bool{op.inGrad, true} }
+func (op *convTOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) {
+	op.g.convT(f32s(in[0]), f32s(in[1]), op.data())
+	return op.value(), nil
+}
+func (op *convTOp) SymDiff(in gorgonia.Nodes, _, grad *gorgonia.Node) (gorgonia.Nodes, error) {
+	var dx *gorgonia.Node
+	var err error
+	if op.inGrad {
+		if dx, err = apply(newConvOp(op.g, true), grad, in[1]); err != nil {
+			return nil, err
+		}
+	}
+	dw, err := apply(newFilterGradOp(op.g), grad, in[0])
+	if err != nil {
+		return nil, err
+	}
+	return gorgonia.Nodes{dx, dw}, nil
+}
+
+// ---- weight gradient of both: im2col(big)ᵀ · small -----------------------------------------
+
+type filterGradOp struct {
+	base
+	g geom
+}
+
+func newFilterGradOp(g geom) *filterGradOp {
+	return &filterGradOp{base: newBase("filterGrad", g.kkc(), g.Cs), g: g}
+}
+
+func (op *filterGradOp) Arity() int    { return 2 }
+func (op *filterGradOp) Type() hm.Type { return hm.NewFnType(tt(4), tt(4), tt(2)) }
+func (op *filterGradOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) {
+	op.g.filterGrad(f32s(in[0]), f32s(in[1]), op.data())
+	return op.value(), nil
+}
+
+// ---- dense: (B, Kin…) · (Kin, N) → (B, N…) -------------------------------------------------
+
+type denseOp struct {
+	base
+	b, kin, n int
+	inDims    int
+	inGrad    bool
+	xShape    tensor.Shape
+}
+
+func (op *denseOp) Arity() int         { return 2 }
+func (op *denseOp) Type() hm.Type      { return hm.NewFnType(tt(op.inDims), tt(2), tt(len(op.shape))) }
+func (op *denseOp) DiffWRT(int) []bool { return []bool{op.inGrad, true} }
+func (op *denseOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) {
+	gemm(false, false, op.b, op.n, op.kin, f32s(in[0]), op.kin, f32s(in[1]), op.n, 0, op.data(), op.n)
+	return op.value(), nil
+}
+func (op *denseOp) SymDiff(in gorgonia.Nodes, _, grad *gorgonia.Node) (gorgonia.Nodes, error) {
+	var dx *gorgonia.Node
+	var err error
+	if op.inGrad {
+		d := &denseDataOp{base: newBase("denseGradX", op.xShape...), op: op}
+		if dx, err = apply(d, grad, in[1]); err != nil {
+			return nil, err
+		}
+	}
+	f := &denseFilterOp{base: newBase("denseGradW", op.kin, op.n), op: op}
+	dw, err := apply(f, in[0], grad)
+	if err != nil {
+		return nil, err
+	}
+	return gorgonia.Nodes{dx, dw}, nil
+}
+
+type denseDataOp struct {
+	base
+	op *denseOp
+}
+
+func (d *denseDataOp) Arity() int { return 2 }
+func (d *denseDataOp) Type() hm.Type {
+	return hm.NewFnType(tt(len(d.op.shape)), tt(2), tt(d.op.inDims))
+}
+func (d *denseDataOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) {
+	o := d.op
+	gemm(false, true, o.b, o.kin, o.n, f32s(in[0]), o.n, f32s(in[1]), o.n, 0, d.data(), o.kin)
+	return d.value(), nil
+}
+
+type denseFilterOp struct {
+	base
+	op *denseOp
+}
+
+func (f *denseFilterOp) Arity() int { return 2 }
+func (f *denseFilterOp) Type() hm.Type {
+	return hm.NewFnType(tt(f.op.inDims), tt(len(f.op.shape)), tt(2))
+}
+func (f *denseFilterOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) {
+	o := f.op
+	gemm(true, false, o.kin, o.n, o.b, f32s(in[0]), o.kin, f32s(in[1]), o.n, 0, f.data(), o.n)
+	return f.value(), nil
+}
+
+// ---- element-wise activations --------------------------------------------------------------
+
+type actKind int
+
+const (
+	actLeaky actKind = iota
+	actTanh
+)
+
+type actOp struct {
+	base
+	kind  actKind
+	alpha float32
+	dims  int
+}
+
+func (op *actOp) Arity() int         { return 1 }
+func (op *actOp) Type() hm.Type      { return hm.NewFnType(tt(op.dims), tt(op.dims)) }
+func (op *actOp) DiffWRT(int) []bool { return []bool{true} }
+func (op *actOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) {
+	x, y := f32s(in[0]), op.data()
+	switch op.kind {
+	case actLeaky:
+		a := op.alpha
+		parallel(len(x), func(lo, hi int) {
+			xs, ys := x[lo:hi], y[lo:hi]
+			for i, v := range xs {
+				if v > 0 {
+					ys[i] = v
+				} else {
+					ys[i] = a * v
+				}
+			}
+		})
+	case actTanh:
+		parallel(len(x), func(lo, hi int) {
+			xs, ys := x[lo:hi], y[lo:hi]
+			for i, v := range xs {
+				ys[i] = float32(math.Tanh(float64(v)))
+			}
+		})
+	}
+	return op.value(), nil
+}
+func (op *actOp) SymDiff(in gorgonia.Nodes, out, grad *gorgonia.Node) (gorgonia.Nodes, error) {
+	g := &actGradOp{base: newBase(op.base.kind+"Grad", op.shape...), fwd: op}
+	from := in[0]
+	if op.kind == actTanh {
+		from = out
+	}
+	dx, err := apply(g, from, grad)
+	if err != nil {
+		return nil, err
+	}
+	return gorgonia.Nodes{dx}, nil
+}
+
+// actGradOp takes (x, dy) for LeakyReLU/ReLU and (y, dy) for tanh.
+type actGradOp struct {
+	base
+	fwd *actOp
+}
+
+func (op *actGradOp) Arity() int    { return 2 }
+func (op *actGradOp) Type() hm.Type { d := op.fwd.dims; return hm.NewFnType(tt(d), tt(d), tt(d)) }
+func (op *actGradOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) {
+	x, dy, dx := f32s(in[0]), f32s(in[1]), op.data()
+	switch op.fwd.kind {
+	case actLeaky:
+		a := op.fwd.alpha
+		parallel(len(x), func(lo, hi int) {
+			for i := lo; i < hi; i++ {
+				if x[i] > 0 {
+					dx[i] = dy[i]
+				} else {
+					dx[i] = a * dy[i]
+				}
+			}
+		})
+	case actTanh:
+		parallel(len(x), func(lo, hi int) {
+			for i := lo; i < hi; i++ {
+				dx[i] = dy[i] * (1 - x[i]*x[i])
+			}
+		})
+	}
+	return op.value(), nil
+}
+
+// ---- per-channel bias ----------------------------------------------------------------------
+
+type biasOp struct {
+	base
+	c    int
+	dims int
+}
+
+func (op *biasOp) Arity() int         { return 2 }
+func (op *biasOp) Type() hm.Type      { return hm.NewFnType(tt(op.dims), tt(4), tt(op.dims)) }
+func (op *biasOp) DiffWRT(int) []bool { return []bool{true, true} }
+func (op *biasOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) {
+	x, b, y := f32s(in[0]), f32s(in[1]), op.data()
+	c := op.c
+	parallel(len(x)/c, func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			xs, ys := x[r*c:(r+1)*c], y[r*c:(r+1)*c]
+			for j, v := range xs {
+				ys[j] = v + b[j]
+			}
+		}
+	})
+	return op.value(), nil
+}
+func (op *biasOp) SymDiff(_ gorgonia.Nodes, _, grad *gorgonia.Node) (gorgonia.Nodes, error) {
+	g := &biasGradOp{base: newBase("biasGrad", 1, 1, 1, op.c), fwd: op, part: make([]float32, reduceChunks*op.c)}
+	db, err := apply(g, grad)
+	if err != nil {
+		return nil, err
+	}
+	return gorgonia.Nodes{grad, db}, nil
+}
+
+type biasGradOp struct {
+	base
+	fwd  *biasOp
+	part []float32
+}
+
+func (op *biasGradOp) Arity() int    { return 1 }
+func (op *biasGradOp) Type() hm.Type { return hm.NewFnType(tt(op.fwd.dims), tt(4)) }
+func (op *biasGradOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) {
+	dy := f32s(in[0])
+	c := op.fwd.c
+	channelSums(dy, c, op.part, op.data())
+	return op.value(), nil
+}
+
+// channelSums writes the per-channel sums of x (rows of c) into out, in a fixed order.
+func channelSums(x []float32, c int, part, out []float32) {
+	rows := len(x) / c
+	chunked(rows, func(p, lo, hi int) {
+		acc := part[p*c : (p+1)*c]
+		clear(acc)
+		for r := lo; r < hi; r++ {
+			for j, v := range x[r*c : (r+1)*c] {
+				acc[j] += v
+			}
+		}
+	})
+	for j := 0; j < c; j++ {
+		var s float64
+		for p := 0; p < reduceChunks; p++ {
+			s += float64(part[p*c+j])
+		}
+		out[j] = float32(s)
+	}
+}
+
+// ---- GAN loss ------------------------------------------------------------------------------
+
+// lossOp is the numerically stable binary cross-entropy on logits: the first nReal logits have
+// target "real" (mean softplus(-l)), the rest "fake" (mean softplus(l)); each group is averaged on
+// its own and the two means are added.
+type lossOp struct {
+	base
+	n, nReal int
+	last     float32
+}
+
+func softplus(x float64) float64 { return math.Max(x, 0) + math.Log1p(math.Exp(-math.Abs(x))) }
+func sigmoid(x float64) float64 {
+	if x >= 0 {
+		return 1 / (1 + math.Exp(-x))
+	}
+	e := math.Exp(x)
+	return e / (1 + e)
+}
+
+func (op *lossOp) Arity() int         { return 1 }
+func (op *lossOp) Type() hm.Type      { return hm.NewFnType(tt(4), hm.TypeVariable('a')) }
+func (op *lossOp) DiffWRT(int) []bool { return []bool{true} }
+func (op *lossOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) {
+	l := f32s(in[0])
+	var real, fake float64
+	for i, v := range l {
+		if i < op.nReal {
+			real += softplus(-float64(v))
+		} else {
+			fake += softplus(float64(v))
+		}
+	}
+	var loss float64
+	if op.nReal > 0 {
+		loss += real / float64(op.nReal)
+	}
+	if nf := op.n - op.nReal; nf > 0 {
+		loss += fake / float64(nf)
+	}
+	op.last = float32(loss)
+	return gorgonia.NewF32(op.last), nil
+}
+func (op *lossOp) SymDiff(in gorgonia.Nodes, _, grad *gorgonia.Node) (gorgonia.Nodes, error) {
+	g := &lossGradOp{base: newBase("ganLossGrad", op.n, 1, 1, 1), fwd: op}
+	dl, err := apply(g, in[0], grad)
+	if err != nil {
+		return nil, err
+	}
+	return gorgonia.Nodes{dl}, nil
+}
+
+type lossGradOp struct {
+	base
+	fwd *lossOp
+}
+
+func (op *lossGradOp) Arity() int    { return 2 }
+func (op *lossGradOp) Type() hm.Type { return hm.NewFnType(tt(4), hm.TypeVariable('a'), tt(4)) }
+func (op *lossGradOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) {
+	l, g, dl := f32s(in[0]), float64(scalarOf(in[1])), op.data()
+	nr, nf := float64(op.fwd.nReal), float64(op.fwd.n-op.fwd.nReal)
+	for i, v := range l {
+		if i < op.fwd.nReal {
+			dl[i] = float32(-g * sigmoid(-float64(v)) / nr)
+		} else {
+			dl[i] = float32(g * sigmoid(float64(v)) / nf)
+		}
+	}
+	return op.value(), nil
+}

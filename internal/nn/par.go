@@ -1,0 +1,84 @@
+package nn
+
+import (
+	"runtime"
+	"sync"
+
+	"github.com/raysynth/raysynth/internal/blas"
+)
+
+// parallel runs f over [0,n) split into at most GOMAXPROCS contiguous ranges. Use it only where
+// each index is computed independently of the split (no reductions across ranges).
+func parallel(n int, f func(lo, hi int)) {
+	w := min(runtime.GOMAXPROCS(0), n)
+	if w <= 1 {
+		if n > 0 {
+			f(0, n)
+		}
+		return
+	}
+	var wg sync.WaitGroup
+	for i := 0; i < w; i++ {
+		lo, hi := n*i/w, n*(i+1)/w
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			f(lo, hi)
+		}()
+	}
+	wg.Wait()
+}
+
+// reduceChunks is the fixed number of partial sums every reduction uses, whatever GOMAXPROCS is.
+const reduceChunks = 16
+
+// chunked runs f(p, lo, hi) for the reduceChunks fixed ranges of [0,n); the caller combines the
+// per-chunk results in chunk order.
+func chunked(n int, f func(p, lo, hi int)) {
+	parallel(reduceChunks, func(p0, p1 int) {
+		for p := p0; p < p1; p++ {
+			f(p, n*p/reduceChunks, n*(p+1)/reduceChunks)
+		}
+	})
+}
+
+// gemm computes C = op(A)·op(B) + beta·C (row-major) with the m rows of C split across goroutines.
+// Each element of C is computed by one call over the full k, so the split never changes results.
+func gemm(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	if m == 0 || n == 0 {
+		return
+	}
+	w := runtime.GOMAXPROCS(0)
+	if m < 2*w || int64(m)*int64(n)*int64(k) < 1<<18 {
+		w = 1
+	}
+	parallel(w, func(p0, p1 int) {
+		for p := p0; p < p1; p++ {
+			lo, hi := m*p/w, m*(p+1)/w
+			if lo == hi {
+				continue
+			}
+			aOff := lo * lda
+			if transA {
+				aOff = lo
+			}
+			blas.Sgemm(transA, transB, hi-lo, n, k, 1, a[aOff:], lda, b, ldb, beta, c[lo*ldc:], ldc)
+		}
+	})
+}
+
+// scratch is one growing buffer shared by the operations, which run one at a time.
+var scratch struct {
+	mu  sync.Mutex
+	buf []float32
+}
+
+func getScratch(n int) []float32 {
+	scratch.mu.Lock()
+	if cap(scratch.buf) < n {
+		scratch.buf = make([]float32, n)
+	}
+	return scratch.buf[:n]
+}
+
+func putScratch() { scratch.mu.Unlock() }
