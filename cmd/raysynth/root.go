@@ -35,6 +35,7 @@ const (
 // commands lists every subcommand's constructor. Each lives in its own cmd_<name>.go file.
 var commands = []func(*globals) *cobra.Command{
 	newPhantomCmd,
+	newIngestCmd,
 	newTrainCmd,
 	newBenchCmd,
 	newVersionCmd,

@@ -1,0 +1,423 @@
+package dicomio
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"image"
+	"image/jpeg"
+	"strconv"
+	"strings"
+
+	"github.com/raysynth/raysynth/internal/imageio"
+	"github.com/suyashkumar/dicom"
+	"github.com/suyashkumar/dicom/pkg/frame"
+	"github.com/suyashkumar/dicom/pkg/tag"
+)
+
+// ErrMalformed is wrapped by errors about bytes that are not a readable DICOM dataset (truncated,
+// corrupt, or missing the attributes an image needs).
+var ErrMalformed = errors.New("malformed DICOM")
+
+// ErrNotChest is wrapped by [CheckChest]'s errors: the file is a readable image but not a chest
+// radiograph.
+var ErrNotChest = errors.New("not a chest radiograph")
+
+// Info holds the attributes ingest needs. PatientID and StudyInstanceUID identify a patient: use
+// them only to group images and to key pseudonyms; never log, print or store them outside the
+// workspace's private folder.
+type Info struct {
+	Form              Form
+	TransferSyntaxUID string // "" when the file has no meta header (implicit VR little endian assumed)
+	PatientID         string // identifying
+	StudyInstanceUID  string // identifying
+	Modality          string
+	BodyPartExamined  string
+	Photometric       string
+	Rows, Columns     int
+	SamplesPerPixel   int
+	BitsAllocated     int
+	BitsStored        int
+	HighBit           int
+	PixelSigned       bool
+	Frames            int
+	RescaleSlope      float64
+	RescaleIntercept  float64
+	WindowCenter      float64
+	WindowWidth       float64
+	HasWindow         bool
+}
+
+// ReadInfo reads the attributes of a DICOM file without its pixel data.
+func ReadInfo(data []byte) (*Info, error) {
+	ds, form, err := parse(data, true)
+	if err != nil {
+		return nil, err
+	}
+	return infoFrom(ds, form)
+}
+
+// Decode reads a DICOM file and renders its pixels through the pipeline described in the package
+// documentation. The returned plane holds values in [0, 255] with air dark.
+func Decode(data []byte) (*Info, imageio.Plane, error) {
+	// Check the header first: an unsupported file is refused without decoding its pixels.
+	info, err := ReadInfo(data)
+	if err != nil {
+		return nil, imageio.Plane{}, err
+	}
+	if err := info.CheckRenderable(); err != nil {
+		return info, imageio.Plane{}, err
+	}
+	ds, _, err := parse(data, false)
+	if err != nil {
+		return info, imageio.Plane{}, err
+	}
+	p, err := render(ds, info)
+	return info, p, err
+}
+
+// parse runs the DICOM parser, turning its panics on malformed input into errors.
+func parse(data []byte, skipPixels bool) (ds dicom.Dataset, form Form, err error) {
+	form = Detect(data[:min(len(data), HeadSize)])
+	if form == NotDICOM {
+		return ds, form, fmt.Errorf("%w: no DICM preamble and no recognisable data elements", ErrMalformed)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%w: parser failed on corrupt data", ErrMalformed)
+		}
+	}()
+	opts := []dicom.ParseOption{dicom.AllowMissingMetaElementGroupLength(), dicom.AllowUnknownSpecificCharacterSet()}
+	if skipPixels {
+		opts = append(opts, dicom.SkipPixelData())
+	}
+	ds, err = dicom.Parse(bytes.NewReader(data), int64(len(data)), nil, opts...)
+	if err != nil {
+		return ds, form, fmt.Errorf("%w: %s", ErrMalformed, scrub(err.Error()))
+	}
+	return ds, form, nil
+}
+
+// scrub keeps a parser message only when it cannot carry attribute values (the parser quotes
+// values in a few messages); otherwise it returns a generic description.
+func scrub(msg string) string {
+	if len(msg) > 200 || strings.ContainsAny(msg, "[]\"'^") {
+		return "corrupt or truncated data"
+	}
+	return msg
+}
+
+func infoFrom(ds dicom.Dataset, form Form) (*Info, error) {
+	in := &Info{Form: form, RescaleSlope: 1, SamplesPerPixel: 1, Frames: 1}
+	in.TransferSyntaxUID = str(ds, tag.TransferSyntaxUID)
+	in.PatientID = str(ds, tag.PatientID)
+	in.StudyInstanceUID = str(ds, tag.StudyInstanceUID)
+	in.Modality = strings.ToUpper(str(ds, tag.Modality))
+	in.BodyPartExamined = strings.ToUpper(str(ds, tag.BodyPartExamined))
+	in.Photometric = strings.ToUpper(str(ds, tag.PhotometricInterpretation))
+	in.Rows = integer(ds, tag.Rows, 0)
+	in.Columns = integer(ds, tag.Columns, 0)
+	in.SamplesPerPixel = integer(ds, tag.SamplesPerPixel, 1)
+	in.BitsAllocated = integer(ds, tag.BitsAllocated, 0)
+	in.BitsStored = integer(ds, tag.BitsStored, in.BitsAllocated)
+	in.HighBit = integer(ds, tag.HighBit, in.BitsStored-1)
+	in.PixelSigned = integer(ds, tag.PixelRepresentation, 0) == 1
+	if s := str(ds, tag.NumberOfFrames); s != "" {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n < 1 {
+			return nil, fmt.Errorf("%w: NumberOfFrames is not a positive number", ErrMalformed)
+		}
+		in.Frames = n
+	}
+	var ok1, ok2 bool
+	if v, ok := decimal(ds, tag.RescaleSlope); ok && v != 0 {
+		in.RescaleSlope = v
+	}
+	if v, ok := decimal(ds, tag.RescaleIntercept); ok {
+		in.RescaleIntercept = v
+	}
+	in.WindowCenter, ok1 = decimal(ds, tag.WindowCenter)
+	in.WindowWidth, ok2 = decimal(ds, tag.WindowWidth)
+	in.HasWindow = ok1 && ok2 && in.WindowWidth >= 1
+	if _, err := ds.FindElementByTag(tag.PixelData); err != nil {
+		return nil, fmt.Errorf("%w: no pixel data", ErrMalformed)
+	}
+	if in.Rows <= 0 || in.Columns <= 0 {
+		return nil, fmt.Errorf("%w: missing Rows or Columns", ErrMalformed)
+	}
+	return in, nil
+}
+
+// TransferSyntaxLabel is the UID and name of the file's transfer syntax, for messages.
+func (in *Info) TransferSyntaxLabel() string {
+	uid := in.TransferSyntaxUID
+	if uid == "" {
+		uid = ImplicitVRLittleEndian
+	}
+	return uid + " (" + TransferSyntaxName(uid) + ")"
+}
+
+// CheckRenderable returns an error wrapping [ErrUnsupported] when the pixels cannot be rendered.
+func (in *Info) CheckRenderable() error {
+	if in.TransferSyntaxUID != "" {
+		if err := checkTransferSyntax(in.TransferSyntaxUID); err != nil {
+			return err
+		}
+	}
+	switch in.Photometric {
+	case "MONOCHROME1", "MONOCHROME2", "":
+	default:
+		return fmt.Errorf("%w: photometric interpretation %s (want MONOCHROME1 or MONOCHROME2: chest radiographs are grayscale)", ErrUnsupported, safeCode(in.Photometric))
+	}
+	if in.SamplesPerPixel != 1 {
+		return fmt.Errorf("%w: %d samples per pixel (want 1)", ErrUnsupported, in.SamplesPerPixel)
+	}
+	if in.Frames > 1 {
+		return fmt.Errorf("%w: %d frames (a radiograph has one)", ErrUnsupported, in.Frames)
+	}
+	if !in.jpeg() {
+		switch in.BitsAllocated {
+		case 8, 16, 32:
+		default:
+			return fmt.Errorf("%w: %d bits allocated (want 8, 16 or 32)", ErrUnsupported, in.BitsAllocated)
+		}
+		if in.BitsStored < 1 || in.BitsStored > in.BitsAllocated || in.HighBit < in.BitsStored-1 || in.HighBit >= in.BitsAllocated {
+			return fmt.Errorf("%w: inconsistent BitsStored %d / HighBit %d / BitsAllocated %d", ErrMalformed, in.BitsStored, in.HighBit, in.BitsAllocated)
+		}
+	}
+	if int64(in.Rows)*int64(in.Columns) > imageio.MaxPixels {
+		return fmt.Errorf("%w: implausible size %dx%d", ErrMalformed, in.Columns, in.Rows)
+	}
+	return nil
+}
+
+// CheckChest returns an error wrapping [ErrNotChest] when the attributes say the image is not a
+// chest radiograph: a cross-sectional or other non-radiographic modality, or a body part other
+// than the chest. Missing attributes are given the benefit of the doubt.
+func (in *Info) CheckChest() error {
+	switch in.Modality {
+	case "", "CR", "DX", "DR", "RG", "OT", "SC", "PX":
+	default:
+		return fmt.Errorf("%w: modality %s is not a projection radiograph (want CR or DX)", ErrNotChest, safeCode(in.Modality))
+	}
+	if bp := in.BodyPartExamined; bp != "" && !strings.Contains(bp, "CHEST") && !strings.Contains(bp, "THORAX") && !strings.Contains(bp, "LUNG") {
+		return fmt.Errorf("%w: BodyPartExamined is not CHEST", ErrNotChest)
+	}
+	return nil
+}
+
+func (in *Info) jpeg() bool { return transferSyntaxes[in.TransferSyntaxUID].jpeg }
+
+// safeCode returns a code string (CS value) for a message when it looks like a code, so free text
+// can never reach an error.
+func safeCode(s string) string {
+	if len(s) == 0 || len(s) > 16 {
+		return "(unrecognised value)"
+	}
+	for _, c := range s {
+		if !(c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == ' ') {
+			return "(unrecognised value)"
+		}
+	}
+	return s
+}
+
+func render(ds dicom.Dataset, in *Info) (imageio.Plane, error) {
+	el, err := ds.FindElementByTag(tag.PixelData)
+	if err != nil {
+		return imageio.Plane{}, fmt.Errorf("%w: no pixel data", ErrMalformed)
+	}
+	pdi, ok := el.Value.GetValue().(dicom.PixelDataInfo)
+	if !ok {
+		return imageio.Plane{}, fmt.Errorf("%w: unreadable pixel data", ErrMalformed)
+	}
+	if pdi.ParseErr != nil || len(pdi.Frames) == 0 {
+		return imageio.Plane{}, fmt.Errorf("%w: pixel data truncated or of the wrong length", ErrMalformed)
+	}
+	var stored []int32
+	w, h := in.Columns, in.Rows
+	if pdi.IsEncapsulated {
+		if !in.jpeg() {
+			return imageio.Plane{}, &UnsupportedTransferSyntaxError{UID: in.TransferSyntaxUID, Name: TransferSyntaxName(in.TransferSyntaxUID)}
+		}
+		var buf bytes.Buffer
+		for _, f := range pdi.Frames { // fragments of the one frame
+			buf.Write(f.EncapsulatedData.Data)
+		}
+		img, err := jpeg.Decode(&buf)
+		if err != nil {
+			return imageio.Plane{}, fmt.Errorf("%w: transfer syntax %s: JPEG data does not decode (%v); raysynth decodes 8-bit baseline JPEG only", ErrUnsupported, in.TransferSyntaxLabel(), err)
+		}
+		stored, w, h = jpegSamples(img)
+		if w != in.Columns || h != in.Rows {
+			return imageio.Plane{}, fmt.Errorf("%w: JPEG is %dx%d but Rows/Columns say %dx%d", ErrMalformed, w, h, in.Columns, in.Rows)
+		}
+	} else {
+		f := pdi.Frames[0]
+		nf, err := f.GetNativeFrame()
+		if err != nil || nf == nil {
+			return imageio.Plane{}, fmt.Errorf("%w: unreadable native pixel data", ErrMalformed)
+		}
+		stored, err = nativeSamples(nf, in)
+		if err != nil {
+			return imageio.Plane{}, err
+		}
+	}
+	return Render(stored, w, h, in), nil
+}
+
+func jpegSamples(img image.Image) ([]int32, int, int) {
+	p := imageio.PlaneFromImage(img)
+	out := make([]int32, len(p.Pix))
+	for i, v := range p.Pix {
+		out[i] = int32(v + 0.5)
+	}
+	return out, p.W, p.H
+}
+
+func nativeSamples(nf frame.INativeFrame, in *Info) ([]int32, error) {
+	n := in.Rows * in.Columns
+	shift := uint(in.HighBit + 1 - in.BitsStored)
+	mask := uint32(1)<<uint(in.BitsStored) - 1
+	if in.BitsStored >= 32 {
+		mask = 0xFFFFFFFF
+	}
+	sign := uint32(1) << uint(in.BitsStored-1)
+	out := make([]int32, n)
+	conv := func(raw uint32) int32 {
+		v := (raw >> shift) & mask
+		if in.PixelSigned && v&sign != 0 {
+			return int32(int64(v) - int64(mask) - 1)
+		}
+		return int32(v)
+	}
+	switch s := nf.RawDataSlice().(type) {
+	case []uint8:
+		if len(s) < n {
+			return nil, fmt.Errorf("%w: pixel data shorter than Rows×Columns", ErrMalformed)
+		}
+		for i := range out {
+			out[i] = conv(uint32(s[i]))
+		}
+	case []uint16:
+		if len(s) < n {
+			return nil, fmt.Errorf("%w: pixel data shorter than Rows×Columns", ErrMalformed)
+		}
+		for i := range out {
+			out[i] = conv(uint32(s[i]))
+		}
+	case []uint32:
+		if len(s) < n {
+			return nil, fmt.Errorf("%w: pixel data shorter than Rows×Columns", ErrMalformed)
+		}
+		for i := range out {
+			out[i] = conv(s[i])
+		}
+	default:
+		return nil, fmt.Errorf("%w: %d bits allocated", ErrUnsupported, in.BitsAllocated)
+	}
+	return out, nil
+}
+
+// Render applies the Modality LUT, VOI and MONOCHROME1 inversion to stored values (already
+// masked to BitsStored and sign-extended) and returns a w×h plane in [0, 255] with air dark.
+func Render(stored []int32, w, h int, in *Info) imageio.Plane {
+	p := imageio.NewPlane(w, h)
+	slope, icpt := in.RescaleSlope, in.RescaleIntercept
+	if slope == 0 {
+		slope = 1
+	}
+	if in.HasWindow {
+		// PS3.3 C.11.2.1.2.1, linear: y = ((x - (c - 0.5)) / (w - 1) + 0.5) * 255, clamped.
+		c, wd := in.WindowCenter, in.WindowWidth
+		lo, hi := c-0.5-(wd-1)/2, c-0.5+(wd-1)/2
+		for i, s := range stored {
+			x := float64(s)*slope + icpt
+			var y float64
+			switch {
+			case x <= lo:
+				y = 0
+			case x > hi:
+				y = 255
+			case wd <= 1:
+				y = 255
+			default:
+				y = ((x-(c-0.5))/(wd-1) + 0.5) * 255
+			}
+			p.Pix[i] = float32(y)
+		}
+	} else {
+		lo, hi := float64(0), float64(0)
+		for i, s := range stored {
+			x := float64(s)*slope + icpt
+			if i == 0 || x < lo {
+				lo = x
+			}
+			if i == 0 || x > hi {
+				hi = x
+			}
+		}
+		scale := 0.0
+		if hi > lo {
+			scale = 255 / (hi - lo)
+		}
+		for i, s := range stored {
+			p.Pix[i] = float32((float64(s)*slope + icpt - lo) * scale)
+		}
+	}
+	if in.Photometric == "MONOCHROME1" {
+		p.Invert()
+	}
+	return p
+}
+
+func str(ds dicom.Dataset, t tag.Tag) string {
+	e, err := ds.FindElementByTag(t)
+	if err != nil || e.Value == nil {
+		return ""
+	}
+	v, ok := e.Value.GetValue().([]string)
+	if !ok || len(v) == 0 {
+		return ""
+	}
+	return strings.TrimRight(strings.TrimSpace(v[0]), "\x00")
+}
+
+func integer(ds dicom.Dataset, t tag.Tag, def int) int {
+	e, err := ds.FindElementByTag(t)
+	if err != nil || e.Value == nil {
+		return def
+	}
+	switch v := e.Value.GetValue().(type) {
+	case []int:
+		if len(v) > 0 {
+			return v[0]
+		}
+	case []string:
+		if len(v) > 0 {
+			if n, err := strconv.Atoi(strings.TrimSpace(v[0])); err == nil {
+				return n
+			}
+		}
+	}
+	return def
+}
+
+func decimal(ds dicom.Dataset, t tag.Tag) (float64, bool) {
+	e, err := ds.FindElementByTag(t)
+	if err != nil || e.Value == nil {
+		return 0, false
+	}
+	switch v := e.Value.GetValue().(type) {
+	case []string:
+		if len(v) > 0 {
+			f, err := strconv.ParseFloat(strings.TrimSpace(strings.Split(v[0], `\`)[0]), 64)
+			return f, err == nil
+		}
+	case []float64:
+		if len(v) > 0 {
+			return v[0], true
+		}
+	}
+	return 0, false
+}

@@ -1,0 +1,137 @@
+package imageio
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"image"
+	"image/color"
+	"image/jpeg"
+	"image/png"
+)
+
+// Plane is a one-channel image of float32 intensities in [0, 255], row-major, W×H. It is the
+// common currency between source decoders (PNG, JPEG, DICOM) and [Normalize].
+type Plane struct {
+	W, H int
+	Pix  []float32
+}
+
+// NewPlane returns a zeroed w×h plane.
+func NewPlane(w, h int) Plane { return Plane{W: w, H: h, Pix: make([]float32, w*h)} }
+
+// Invert maps every value v to 255 - v (MONOCHROME1 sources, where air is bright).
+func (p Plane) Invert() {
+	for i, v := range p.Pix {
+		p.Pix[i] = 255 - v
+	}
+}
+
+// Kind is the format of a source image file, recognised by content.
+type Kind string
+
+// Source kinds. DICOM files are recognised by internal/dicomio, not here.
+const (
+	KindPNG   Kind = "png"
+	KindJPEG  Kind = "jpeg"
+	KindDICOM Kind = "dicom"
+	KindNone  Kind = ""
+)
+
+// Sniff recognises PNG and JPEG files from their first bytes.
+func Sniff(head []byte) Kind {
+	switch {
+	case bytes.HasPrefix(head, []byte("\x89PNG\r\n\x1a\n")):
+		return KindPNG
+	case bytes.HasPrefix(head, []byte{0xFF, 0xD8, 0xFF}):
+		return KindJPEG
+	}
+	return KindNone
+}
+
+// ErrNotImage is returned by [DecodePlane] for bytes that are neither PNG nor JPEG.
+var ErrNotImage = errors.New("not a PNG or JPEG image")
+
+// MaxPixels bounds the size of a decoded source image, so a hostile header cannot make a decoder
+// allocate gigabytes (a 16k × 16k film is far beyond any radiograph).
+const MaxPixels = 16384 * 16384
+
+// DecodePlane decodes a PNG (8- or 16-bit gray, RGB, RGBA, palette) or JPEG image into a plane.
+// Colour is converted with the standard luminance weights; 16-bit gray is kept at full precision
+// and stretched from its own minimum to its maximum (16-bit sources rarely use the full range).
+func DecodePlane(data []byte) (Plane, Kind, error) {
+	kind := Sniff(data)
+	var cfg image.Config
+	var err error
+	switch kind {
+	case KindPNG:
+		cfg, err = png.DecodeConfig(bytes.NewReader(data))
+	case KindJPEG:
+		cfg, err = jpeg.DecodeConfig(bytes.NewReader(data))
+	default:
+		return Plane{}, kind, ErrNotImage
+	}
+	if err != nil {
+		return Plane{}, kind, fmt.Errorf("decode %s header: %w", kind, err)
+	}
+	if cfg.Width <= 0 || cfg.Height <= 0 || int64(cfg.Width)*int64(cfg.Height) > MaxPixels {
+		return Plane{}, kind, fmt.Errorf("decode %s: implausible size %dx%d", kind, cfg.Width, cfg.Height)
+	}
+	var img image.Image
+	if kind == KindPNG {
+		img, err = png.Decode(bytes.NewReader(data))
+	} else {
+		img, err = jpeg.Decode(bytes.NewReader(data))
+	}
+	if err != nil {
+		return Plane{}, kind, fmt.Errorf("decode %s: %w", kind, err)
+	}
+	return PlaneFromImage(img), kind, nil
+}
+
+// PlaneFromImage converts a decoded image to a plane (see [DecodePlane] for the rules).
+func PlaneFromImage(img image.Image) Plane {
+	b := img.Bounds()
+	p := NewPlane(b.Dx(), b.Dy())
+	switch m := img.(type) {
+	case *image.Gray:
+		for y := 0; y < p.H; y++ {
+			row := m.Pix[y*m.Stride : y*m.Stride+p.W]
+			out := p.Pix[y*p.W : (y+1)*p.W]
+			for x, v := range row {
+				out[x] = float32(v)
+			}
+		}
+	case *image.Gray16:
+		lo, hi := uint16(0xFFFF), uint16(0)
+		for y := 0; y < p.H; y++ {
+			for x := 0; x < p.W; x++ {
+				i := y*m.Stride + 2*x
+				v := uint16(m.Pix[i])<<8 | uint16(m.Pix[i+1])
+				lo, hi = min(lo, v), max(hi, v)
+				p.Pix[y*p.W+x] = float32(v)
+			}
+		}
+		scale := float32(0)
+		if hi > lo {
+			scale = 255 / float32(hi-lo)
+		}
+		for i, v := range p.Pix {
+			p.Pix[i] = (v - float32(lo)) * scale
+		}
+	case *image.YCbCr:
+		for y := 0; y < p.H; y++ {
+			for x := 0; x < p.W; x++ {
+				p.Pix[y*p.W+x] = float32(m.Y[m.YOffset(b.Min.X+x, b.Min.Y+y)])
+			}
+		}
+	default:
+		for y := 0; y < p.H; y++ {
+			for x := 0; x < p.W; x++ {
+				g := color.Gray16Model.Convert(img.At(b.Min.X+x, b.Min.Y+y)).(color.Gray16)
+				p.Pix[y*p.W+x] = float32(g.Y) / 257
+			}
+		}
+	}
+	return p
+}

@@ -1,0 +1,36 @@
+// Package ingest fills a workspace with de-identified, normalised real chest X-rays, split by
+// patient into train and holdout ([Run]).
+//
+// # What it does
+//
+// It walks the input folder (sorted, hidden files and the workspace itself skipped), recognises
+// PNG, JPEG and DICOM by content, decides each file's class from the labels file before decoding
+// it (formats: NIH Data_Entry_2017, the nih1000_64 and kermany_128 layouts, and plain
+// `file,label,patient`; see [ReadLabels]), decodes and normalises accepted files with a pool of
+// workers (default 2, one image in memory each), and writes real/images/<id>.png. At the end it
+// detects duplicates, splits patients (see [assignSplits]), applies --keep, and writes
+// private/source-map.csv, real/index.csv, ingest/report.json and workspace.json.
+//
+// # De-identification
+//
+// Images and patients get HMAC-SHA256 pseudonyms under a per-workspace secret
+// (private/secret.key, mode 0600, created on first ingest). Pixels are the only thing copied from
+// a source; no DICOM attribute value, file name or path reaches any file outside private/. The
+// report names rejected files by a keyed reference that private/ingest-rejected.csv maps back.
+//
+// # Resuming
+//
+// Every image is written atomically; after it is written its outcome is appended to the private
+// journal private/ingest-cache.jsonl. A killed ingest leaves at most a temporary file (removed on
+// the next run) and a torn journal line (ignored); running it again reuses the journal and
+// completes. The index, source map, report and metadata are written atomically at the end, so a
+// reader never sees a half-written one. Ingest adds to a workspace: rows of files not given again
+// stay, and patients keep their split.
+//
+// # Invariants
+//
+//   - No patient is in both splits ([Report.PatientsInBothSplits] is checked to be 0).
+//   - The same inputs, seed and workspace give the same ids, split and bytes.
+//   - Imports internal/dicomio, internal/imageio, internal/workspace, internal/fsutil and
+//     internal/progress only.
+package ingest

@@ -1,0 +1,689 @@
+package ingest
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"image"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/raysynth/raysynth/internal/dicomio"
+	"github.com/raysynth/raysynth/internal/fsutil"
+	"github.com/raysynth/raysynth/internal/imageio"
+	"github.com/raysynth/raysynth/internal/progress"
+	"github.com/raysynth/raysynth/internal/workspace"
+)
+
+// ErrRejected is returned (with the report) by a --strict ingest that rejected files.
+var ErrRejected = errors.New("files were rejected")
+
+// ErrWorkspaceMismatch is returned when the options contradict the workspace's earlier ingest.
+var ErrWorkspaceMismatch = errors.New("options differ from the workspace's earlier ingest")
+
+// imageExts are extensions whose files are rejected (not silently ignored) when their content is
+// not a recognised image.
+var imageExts = []string{".png", ".jpg", ".jpeg", ".dcm", ".dicom", ".dic", ".ima"}
+
+// job is one input file.
+type job struct {
+	idx  int
+	path string // absolute
+}
+
+// outcome is what processing one input file gave.
+type outcome struct {
+	path    string
+	ignored bool
+	class   string // accepted class (labels decided before decoding)
+	labelPt string // source patient from the labels file ("" = none)
+	entry   *cacheEntry
+	reason  string // rejection before or without decoding
+	detail  string
+	resumed bool
+	err     error // fatal (disk full, cancelled)
+}
+
+// Run ingests cfg.From into the workspace: see the package documentation. It returns the report
+// (also written to ingest/report.json); with cfg.Strict and any rejection it returns the report and
+// an error wrapping [ErrRejected], and the index is left as it was.
+func Run(ctx context.Context, cfg Config) (*Report, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	log := cfg.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	prog := progress.OrNop(cfg.Progress)
+	workers := cfg.Workers
+	if workers == 0 {
+		workers = 2
+	}
+	selected := make([]string, len(cfg.Classes))
+	for i, c := range cfg.Classes {
+		selected[i] = NormalizeClass(c)
+	}
+	keep := map[string]float64{}
+	for c, f := range cfg.Keep {
+		keep[NormalizeClass(c)] = f
+	}
+
+	ws, err := workspace.Init(cfg.Workspace)
+	if err != nil {
+		return nil, err
+	}
+	wsAbs, _ := filepath.Abs(ws.Dir)
+	meta, hadMeta, err := loadMeta(ws)
+	if err != nil {
+		return nil, err
+	}
+	size, seed := cfg.Size, cfg.Seed
+	if hadMeta {
+		if size == 0 {
+			size = meta.ImageSize
+		}
+		if !cfg.SeedSet {
+			seed = meta.Seed
+		}
+		switch {
+		case size != meta.ImageSize:
+			return nil, fmt.Errorf("%w: workspace %s holds %d-pixel images, not %d; use a new --workspace for another size", ErrWorkspaceMismatch, ws.Dir, meta.ImageSize, size)
+		case seed != meta.Seed:
+			return nil, fmt.Errorf("%w: workspace %s was split with seed %d, not %d; use a new --workspace for another split", ErrWorkspaceMismatch, ws.Dir, meta.Seed, seed)
+		case len(selected) > 0 && len(meta.Classes) > 0 && !sameSet(selected, meta.Classes) && !(len(meta.Classes) == 1 && meta.Classes[0] == Unlabeled):
+			return nil, fmt.Errorf("%w: workspace %s has classes %s, not %s; use a new --workspace", ErrWorkspaceMismatch, ws.Dir, strings.Join(meta.Classes, ","), strings.Join(selected, ","))
+		}
+	}
+	if size == 0 {
+		size = DefaultSize
+	}
+	for _, d := range []string{ws.Dir, ws.PrivateDir(), ws.RealImagesDir(), filepath.Dir(ws.IngestReportPath())} {
+		if _, err := fsutil.CleanTemp(d); err != nil {
+			return nil, err
+		}
+	}
+	ps, created, err := loadOrCreateSecret(ws.SecretPath())
+	if err != nil {
+		return nil, err
+	}
+	if created {
+		log.Info("created workspace secret", "file", "private/secret.key")
+	}
+
+	var labels *Labels
+	if cfg.Labels != "" {
+		labels, err = ReadLabels(cfg.Labels, cfg.LabelsFormat, cfg.LabelColumn)
+		if err != nil {
+			return nil, err
+		}
+		log.Info("labels", "format", labels.Format, "column", labels.Column, "rows", len(labels.Rows))
+	}
+
+	files, err := walk(ctx, cfg.From, wsAbs)
+	if err != nil {
+		return nil, err
+	}
+	master, err := readSourceMap(ws.SourceMapPath())
+	if err != nil {
+		return nil, err
+	}
+	cache, err := readCache(ws.IngestCachePath())
+	if err != nil {
+		return nil, err
+	}
+	jr, err := openJournal(ws.IngestCachePath())
+	if err != nil {
+		return nil, err
+	}
+	defer jr.close()
+
+	// Decode every file with a small worker pool; results come back in input order.
+	p := &processor{ws: ws, ps: ps, labels: labels, selected: selected, policy: cfg.LabelPolicy,
+		size: size, aspect: cfg.Aspect, cache: cache}
+	task := prog.Start("ingest", int64(len(files)), "files")
+	outcomes := make([]outcome, len(files))
+	jobs := make(chan job)
+	results := make(chan job, workers)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range jobs {
+				outcomes[j.idx] = p.process(ctx, j.path)
+				results <- j
+			}
+		}()
+	}
+	go func() {
+		defer close(jobs)
+		for i, f := range files {
+			select {
+			case jobs <- job{i, f}:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	go func() { wg.Wait(); close(results) }()
+	var fatal error
+	accepted, rejected := 0, 0
+	for j := range results {
+		o := &outcomes[j.idx]
+		if o.err != nil {
+			if fatal == nil {
+				fatal = o.err
+			}
+			continue
+		}
+		if o.entry != nil && !o.resumed {
+			if err := jr.add(o.entry); err != nil && fatal == nil {
+				fatal = fmt.Errorf("write ingest journal: %w", err)
+			}
+		}
+		if o.ok() {
+			accepted++
+		} else if !o.ignored {
+			rejected++
+		}
+		task.Add(1)
+		task.Status(fmt.Sprintf("%d accepted, %d rejected", accepted, rejected))
+	}
+	task.Done()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if fatal != nil {
+		return nil, fatal
+	}
+
+	// Assemble this run's records and rejections.
+	rep := &Report{Format: 1, Classes: map[string]*SplitCounts{}, SourceKinds: map[string]int{},
+		Rejections: map[string]int{}, DroppedByKeep: map[string]int{}, Rejected: []Rejection{}, Warnings: []string{}}
+	rep.Options = ReportOptions{Size: size, Aspect: string(cfg.Aspect), Holdout: cfg.Holdout, Seed: seed,
+		Classes: selected, LabelPolicy: cfg.LabelPolicy, Keep: keep, Strict: cfg.Strict}
+	if labels != nil {
+		rep.Options.LabelsFormat, rep.Options.LabelColumn = labels.Format, labels.Column
+	}
+	rep.Files.Seen = len(files)
+	refPaths := map[string]string{}
+	reject := func(path, reason, detail, class string) {
+		ref := ps.File(path)
+		refPaths[ref] = path
+		rep.Rejected = append(rep.Rejected, Rejection{Ref: ref, Reason: reason, Detail: detail, Class: class})
+		rep.Rejections[reason]++
+	}
+	byID := map[string]*record{}
+	byPix := map[string]*record{}
+	byPath := map[string]*record{}
+	for _, r := range master {
+		byID[r.ID], byPix[r.PixelSHA256], byPath[r.SourcePath] = r, r, r
+	}
+	processed := map[string]bool{}
+	for i := range outcomes {
+		processed[outcomes[i].path] = true
+	}
+	var fresh []*record
+	perFile := 0
+	usedRows := map[int]bool{}
+	for i := range outcomes {
+		o := &outcomes[i]
+		if labels != nil {
+			if row := labels.Lookup(o.path); row >= 0 {
+				usedRows[row] = true
+			}
+		}
+		if o.ignored {
+			rep.Files.Ignored++
+			continue
+		}
+		if !o.ok() {
+			reason, detail := o.reason, o.detail
+			if reason == "" {
+				reason, detail = o.entry.Reason, o.entry.Detail
+			}
+			reject(o.path, reason, detail, o.class)
+			continue
+		}
+		if o.resumed {
+			rep.Files.Resumed++
+		}
+		e := o.entry
+		class := o.class
+		if labels == nil {
+			class = Unlabeled
+		}
+		srcPatient := o.labelPt
+		if srcPatient == "" {
+			srcPatient = e.DICOMPatient
+		}
+		if srcPatient == "" {
+			srcPatient = "file:" + e.ID
+			perFile++
+		}
+		rec := &record{ID: e.ID, Patient: ps.Patient(srcPatient), Class: class, Kind: e.Kind, SHA256: e.SHA256,
+			PixelSHA256: e.PixelSHA256, SourcePath: o.path, SourcePatient: srcPatient}
+		// Duplicates: the same source bytes or the same pixels as an image accepted earlier in
+		// this run or in an earlier ingest (other than this very file).
+		if prev, ok := byID[rec.ID]; ok && prev.SourcePath != o.path && processed[prev.SourcePath] {
+			reject(o.path, ReasonDuplicate, "same file content as image "+prev.ID, class)
+			continue
+		}
+		if prev, ok := byPix[rec.PixelSHA256]; ok && prev.SourcePath != o.path && (processed[prev.SourcePath] || prev.ID != rec.ID) {
+			reject(o.path, ReasonDuplicate, "same pixels as image "+prev.ID, class)
+			continue
+		}
+		if prev, ok := byPath[o.path]; ok {
+			rec.Split = "" // re-derived from the patient below; a relabelled file may change class
+			if prev.Patient == rec.Patient {
+				rec.Split = prev.Split
+			}
+		} else {
+			rep.Files.New++
+		}
+		rep.Files.Accepted++
+		byID[rec.ID], byPix[rec.PixelSHA256], byPath[o.path] = rec, rec, rec
+		fresh = append(fresh, rec)
+	}
+	if labels != nil {
+		rep.LabelRowsWithoutFile = len(labels.Rows) - len(usedRows)
+	}
+	rep.Files.Rejected = len(rep.Rejected)
+	if perFile > 0 {
+		rep.Warnings = append(rep.Warnings, fmt.Sprintf("%d images had no patient id (no labels-file patient, no DICOM PatientID or StudyInstanceUID): each counts as its own patient, so two films of one person could fall on both sides of the split", perFile))
+	}
+
+	// Merge with earlier ingests: rows of files processed now are replaced by this run's outcome.
+	freshIDs := map[string]bool{}
+	for _, r := range fresh {
+		freshIDs[r.ID] = true
+	}
+	var all []*record
+	for _, r := range master {
+		if !processed[r.SourcePath] && !freshIDs[r.ID] {
+			all = append(all, r)
+		}
+	}
+	all = append(all, fresh...)
+	slices.SortFunc(all, func(a, b *record) int { return strings.Compare(a.ID, b.ID) })
+	assignSplits(all, cfg.Holdout, seed)
+	rep.DroppedByKeep = applyKeep(all, keep, seed)
+
+	// Counts, from the final state.
+	pats := map[string]map[string]bool{}
+	classPats := map[string]map[string]map[string]bool{}
+	var index []workspace.RealImage
+	for _, r := range all {
+		if !r.Indexed {
+			continue
+		}
+		index = append(index, workspace.RealImage{ID: r.ID, Patient: r.Patient, Class: r.Class, Split: r.Split, SHA256: r.SHA256, SourceKind: r.Kind})
+		sc := rep.Classes[r.Class]
+		if sc == nil {
+			sc = &SplitCounts{}
+			rep.Classes[r.Class] = sc
+			classPats[r.Class] = map[string]map[string]bool{workspace.SplitTrain: {}, workspace.SplitHoldout: {}}
+		}
+		if pats[r.Patient] == nil {
+			pats[r.Patient] = map[string]bool{}
+		}
+		pats[r.Patient][r.Split] = true
+		classPats[r.Class][r.Split][r.Patient] = true
+		rep.SourceKinds[r.Kind]++
+		if r.Split == workspace.SplitHoldout {
+			sc.Holdout++
+			rep.Totals.Holdout++
+		} else {
+			sc.Train++
+			rep.Totals.Train++
+		}
+	}
+	for c, sc := range rep.Classes {
+		sc.TrainPatients = len(classPats[c][workspace.SplitTrain])
+		sc.HoldoutPatients = len(classPats[c][workspace.SplitHoldout])
+	}
+	for _, s := range pats {
+		if len(s) > 1 {
+			rep.PatientsInBothSplits++
+		}
+		if s[workspace.SplitTrain] {
+			rep.Totals.TrainPatients++
+		}
+		if s[workspace.SplitHoldout] {
+			rep.Totals.HoldoutPatients++
+		}
+	}
+	if rep.PatientsInBothSplits != 0 {
+		return nil, fmt.Errorf("internal error: %d patients in both splits", rep.PatientsInBothSplits)
+	}
+	for c, sc := range rep.Classes {
+		if sc.Train+sc.Holdout > 0 && sc.Holdout == 0 && cfg.Holdout > 0 {
+			rep.Warnings = append(rep.Warnings, fmt.Sprintf("class %s has no held-out images (%d train patients): too few patients to split", c, sc.TrainPatients))
+		}
+	}
+	slices.Sort(rep.Warnings)
+	slices.SortFunc(rep.Rejected, func(a, b Rejection) int { return strings.Compare(a.Ref, b.Ref) })
+	rep.Finished = time.Now().UTC().Format(time.RFC3339)
+
+	if err := writeRejectedList(ws.RejectedListPath(), rep.Rejected, refPaths); err != nil {
+		return nil, err
+	}
+	if err := writeReport(ws.IngestReportPath(), rep); err != nil {
+		return nil, err
+	}
+	if cfg.Strict && len(rep.Rejected) > 0 {
+		return rep, fmt.Errorf("%w: %d of %d files (--strict); nothing was indexed", ErrRejected, len(rep.Rejected), len(files))
+	}
+	// Commit: the private map first (it knows every image), then the index, then the metadata.
+	if err := writeSourceMap(ws.SourceMapPath(), all); err != nil {
+		return nil, err
+	}
+	if err := ws.WriteRealIndex(index); err != nil {
+		return nil, err
+	}
+	classes := selected
+	if len(classes) == 0 {
+		for c := range rep.Classes {
+			classes = append(classes, c)
+		}
+		for _, c := range meta.Classes {
+			if !slices.Contains(classes, c) {
+				classes = append(classes, c)
+			}
+		}
+		slices.Sort(classes)
+	}
+	if err := ws.SaveMeta(workspace.Meta{ImageSize: size, Classes: classes, Seed: seed}); err != nil {
+		return nil, err
+	}
+	if err := removeOrphans(ws, all); err != nil {
+		return nil, err
+	}
+	return rep, nil
+}
+
+func (o *outcome) ok() bool {
+	return !o.ignored && o.reason == "" && o.entry != nil && o.entry.Reason == ""
+}
+
+func sameSet(a, b []string) bool {
+	a, b = slices.Clone(a), slices.Clone(b)
+	slices.Sort(a)
+	slices.Sort(b)
+	return slices.Equal(a, b)
+}
+
+func loadMeta(ws *workspace.Workspace) (workspace.Meta, bool, error) {
+	if _, err := os.Stat(ws.Path("workspace.json")); errors.Is(err, fs.ErrNotExist) {
+		return workspace.Meta{}, false, nil
+	}
+	m, err := ws.LoadMeta()
+	return m, err == nil, err
+}
+
+// walk lists the regular files under root (or root itself), sorted, skipping hidden files and
+// folders and the workspace.
+func walk(ctx context.Context, root, wsAbs string) ([]string, error) {
+	abs, err := filepath.Abs(root)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	err = filepath.WalkDir(abs, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return fmt.Errorf("read input folder: %w", err)
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		name := d.Name()
+		if d.IsDir() {
+			if p != abs && (strings.HasPrefix(name, ".") || p == wsAbs) {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if strings.HasPrefix(name, ".") {
+			return nil
+		}
+		if d.Type().IsRegular() || d.Type()&fs.ModeSymlink != 0 {
+			out = append(out, p)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
+type processor struct {
+	ws       *workspace.Workspace
+	ps       *pseudonymizer
+	labels   *Labels
+	selected []string
+	policy   string
+	size     int
+	aspect   imageio.Aspect
+	cache    map[string]*cacheEntry
+}
+
+// process handles one file: recognise it, decide its class from the labels, then decode,
+// normalise and write it (or reuse the journal's earlier result).
+func (p *processor) process(ctx context.Context, path string) outcome {
+	o := outcome{path: path}
+	if err := ctx.Err(); err != nil {
+		o.err = err
+		return o
+	}
+	st, err := os.Stat(path)
+	if err != nil {
+		o.reason, o.detail = ReasonUnreadable, "cannot stat the file"
+		return o
+	}
+	if !st.Mode().IsRegular() {
+		o.ignored = true
+		return o
+	}
+	head, err := readHead(path)
+	if err != nil {
+		o.reason, o.detail = ReasonUnreadable, "cannot open or read the file"
+		return o
+	}
+	kind := imageio.Sniff(head)
+	if kind == imageio.KindNone && dicomio.Detect(head) != dicomio.NotDICOM {
+		kind = imageio.KindDICOM
+	}
+	if kind == imageio.KindNone {
+		if slices.Contains(imageExts, strings.ToLower(filepath.Ext(path))) {
+			o.reason, o.detail = ReasonUnrecognized, "content is not PNG, JPEG or DICOM (empty, truncated or another format)"
+		} else {
+			o.ignored = true
+		}
+		return o
+	}
+	if p.labels != nil {
+		row := p.labels.Lookup(path)
+		if row < 0 {
+			o.reason, o.detail = ReasonUnlabeled, "no row in the labels file"
+			return o
+		}
+		r := p.labels.Rows[row]
+		class, reason, detail := decide(r.Findings, p.selected, p.policy)
+		if reason != "" {
+			o.reason, o.detail = reason, detail
+			return o
+		}
+		o.class = class
+		if r.Patient != "" {
+			o.labelPt = "label:" + r.Patient
+		}
+	}
+	if e, ok := p.cache[path]; ok && e.Size == st.Size() && e.ModTime == st.ModTime().UnixNano() &&
+		e.Out == p.size && e.Aspect == string(p.aspect) {
+		if e.Reason != "" || fileHasSHA(p.ws.RealImagePath(e.ID), e.SHA256) {
+			o.entry, o.resumed = e, true
+			return o
+		}
+	}
+	e := &cacheEntry{Path: path, Size: st.Size(), ModTime: st.ModTime().UnixNano(), Out: p.size, Aspect: string(p.aspect), Kind: string(kind)}
+	o.entry = e
+	if err := p.decode(path, kind, e); err != nil {
+		o.err = err
+	}
+	return o
+}
+
+// decode fills e with the image written to the workspace, or a rejection. Only disk errors on
+// the workspace are returned.
+func (p *processor) decode(path string, kind imageio.Kind, e *cacheEntry) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		e.Reason, e.Detail = ReasonUnreadable, "cannot read the file"
+		return nil
+	}
+	sum := sha256.Sum256(data)
+	e.ID = p.ps.Image(hex.EncodeToString(sum[:]))
+	var plane imageio.Plane
+	if kind == imageio.KindDICOM {
+		info, pl, err := dicomio.Decode(data)
+		data = nil
+		if err != nil {
+			e.ID = ""
+			switch {
+			case errors.Is(err, dicomio.ErrUnsupported):
+				e.Reason = ReasonUnsupported
+			default:
+				e.Reason = ReasonUnreadable
+			}
+			e.Detail = "DICOM: " + err.Error()
+			return nil
+		}
+		if err := info.CheckChest(); err != nil {
+			e.ID, e.Reason, e.Detail = "", ReasonNotChest, "DICOM: "+err.Error()
+			return nil
+		}
+		switch {
+		case info.PatientID != "":
+			e.DICOMPatient = "dicom:" + info.PatientID
+		case info.StudyInstanceUID != "":
+			e.DICOMPatient = "study:" + info.StudyInstanceUID
+		}
+		plane = pl
+	} else {
+		pl, _, err := imageio.DecodePlane(data)
+		data = nil
+		if err != nil {
+			e.ID, e.Reason, e.Detail = "", ReasonUnreadable, err.Error()
+			return nil
+		}
+		plane = pl
+	}
+	if r := float64(max(plane.W, plane.H)) / float64(max(1, min(plane.W, plane.H))); r > 2 {
+		e.ID, e.Reason, e.Detail = "", ReasonNotChest, fmt.Sprintf("%dx%d: aspect ratio %.1f:1 is not a chest film", plane.W, plane.H, r)
+		return nil
+	}
+	gray, err := imageio.Normalize(plane, p.size, p.aspect)
+	if errors.Is(err, imageio.ErrTooSmall) {
+		e.ID, e.Reason, e.Detail = "", ReasonTooSmall, fmt.Sprintf("%dx%d is smaller than --size %d (raysynth never upscales)", plane.W, plane.H, p.size)
+		return nil
+	}
+	if err != nil {
+		e.ID, e.Reason, e.Detail = "", ReasonUnreadable, err.Error()
+		return nil
+	}
+	if blank(gray) {
+		e.ID, e.Reason, e.Detail = "", ReasonBlank, "every pixel has the same value"
+		return nil
+	}
+	pix := sha256.Sum256(gray.Pix)
+	e.PixelSHA256 = hex.EncodeToString(pix[:])
+	png, err := imageio.EncodePNG(gray)
+	if err != nil {
+		return fmt.Errorf("encode image %s: %w", e.ID, err)
+	}
+	ps := sha256.Sum256(png)
+	e.SHA256 = hex.EncodeToString(ps[:])
+	dst := p.ws.RealImagePath(e.ID)
+	if !fileHasSHA(dst, e.SHA256) {
+		if err := fsutil.WriteFile(dst, png, 0o644); err != nil {
+			return fmt.Errorf("write image: %w", err)
+		}
+	}
+	return nil
+}
+
+func readHead(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	buf := make([]byte, dicomio.HeadSize)
+	n, err := io.ReadFull(f, buf)
+	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
+		return nil, err
+	}
+	return buf[:n], nil
+}
+
+func fileHasSHA(path, want string) bool {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return false
+	}
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:]) == want
+}
+
+func blank(g *image.Gray) bool {
+	for _, v := range g.Pix {
+		if v != g.Pix[0] {
+			return false
+		}
+	}
+	return true
+}
+
+func writeReport(path string, rep *Report) error {
+	b, err := marshalReport(rep)
+	if err != nil {
+		return err
+	}
+	return fsutil.WriteFile(path, b, 0o644)
+}
+
+// removeOrphans deletes workspace images that no record names (left by an interrupted run or by
+// files later found to be duplicates).
+func removeOrphans(ws *workspace.Workspace, recs []*record) error {
+	want := map[string]bool{}
+	for _, r := range recs {
+		want[r.ID+".png"] = true
+	}
+	entries, err := os.ReadDir(ws.RealImagesDir())
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if !want[e.Name()] {
+			if err := os.RemoveAll(filepath.Join(ws.RealImagesDir(), e.Name())); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
