@@ -1,0 +1,131 @@
+package train
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"runtime"
+	"slices"
+	"time"
+
+	"github.com/raysynth/raysynth/internal/blas"
+	"github.com/raysynth/raysynth/internal/sysinfo"
+)
+
+// BenchConfig sets up a DCGAN speed and memory benchmark on random data.
+type BenchConfig struct {
+	Size, Batch int
+	Steps       int // timed D+G steps (after one warm-up step)
+	GenBatches  int // timed eval-mode generation batches
+	Seed        uint64
+}
+
+// Validate checks the configuration.
+func (c BenchConfig) Validate() error {
+	if err := DefaultArch(c.Size).Validate(); err != nil {
+		return err
+	}
+	if c.Batch < 2 || c.Steps < 1 || c.GenBatches < 1 {
+		return fmt.Errorf("bench: batch %d, steps %d, generation batches %d: want batch ≥ 2 and at least one of each", c.Batch, c.Steps, c.GenBatches)
+	}
+	return nil
+}
+
+// BenchResult is what the benchmark measured.
+type BenchResult struct {
+	Size            int       `json:"size"`
+	Batch           int       `json:"batch"`
+	Steps           int       `json:"steps"`
+	BLAS            string    `json:"blas"`
+	BLASCore        string    `json:"blas_core,omitempty"`
+	GOMAXPROCS      int       `json:"gomaxprocs"`
+	SecondsPerStep  float64   `json:"seconds_per_step"`
+	StepSeconds     []float64 `json:"step_seconds"`
+	RealImagesPerS  float64   `json:"real_images_per_second"`
+	GenImagesPerS   float64   `json:"generated_images_per_second"`
+	GenBatchSeconds float64   `json:"generate_batch_seconds"`
+	GFLOPPerStep    float64   `json:"gflop_per_step"`
+	GFLOPS          float64   `json:"gflops"`
+	PeakRSSBytes    int64     `json:"peak_rss_bytes"`
+	Params          int       `json:"params"`
+}
+
+func median(xs []float64) float64 {
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+// BenchGAN builds the default DCGAN, trains it for a few steps on random images and generates in
+// eval mode, timing both.
+func BenchGAN(ctx context.Context, cfg BenchConfig) (*BenchResult, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	rng := rand.New(rand.NewPCG(cfg.Seed, 0x62656e6368))
+	m := newDCGAN(DefaultArch(cfg.Size), rng)
+	st, err := newStepper(m, cfg.Batch, 2e-4, 0.5)
+	if err != nil {
+		return nil, err
+	}
+	defer st.close()
+	real := make([]float32, cfg.Batch*cfg.Size*cfg.Size)
+	z := make([]float32, cfg.Batch*ZDim)
+	fill := func() {
+		for i := range real {
+			real[i] = rng.Float32()*2 - 1
+		}
+		for i := range z {
+			z[i] = float32(rng.NormFloat64())
+		}
+	}
+	res := &BenchResult{Size: cfg.Size, Batch: cfg.Batch, Steps: cfg.Steps, BLAS: blas.Backend(), BLASCore: blas.CoreType(),
+		GOMAXPROCS: runtime.GOMAXPROCS(0)}
+	for _, p := range append(m.gParams(), m.dParams()...) {
+		res.Params += len(p.Data)
+	}
+	for i := 0; i <= cfg.Steps; i++ {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		fill()
+		t0 := time.Now()
+		if _, _, err := st.step(real, z); err != nil {
+			return nil, err
+		}
+		if i > 0 { // the first step allocates every buffer
+			res.StepSeconds = append(res.StepSeconds, time.Since(t0).Seconds())
+		}
+	}
+	res.SecondsPerStep = median(res.StepSeconds)
+	res.RealImagesPerS = float64(cfg.Batch) / res.SecondsPerStep
+	res.GFLOPPerStep = float64(st.flops()) / 1e9
+	res.GFLOPS = res.GFLOPPerStep / res.SecondsPerStep
+
+	sm, err := newSampler(m, cfg.Batch)
+	if err != nil {
+		return nil, err
+	}
+	defer sm.m.Close()
+	var gen []float64
+	for i := 0; i <= cfg.GenBatches; i++ {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		fill()
+		t0 := time.Now()
+		if _, err := sm.run(z); err != nil {
+			return nil, err
+		}
+		if i > 0 {
+			gen = append(gen, time.Since(t0).Seconds())
+		}
+	}
+	res.GenBatchSeconds = median(gen)
+	res.GenImagesPerS = float64(cfg.Batch) / res.GenBatchSeconds
+	res.PeakRSSBytes = sysinfo.PeakRSS()
+	return res, nil
+}

@@ -1,0 +1,184 @@
+package train
+
+import (
+	"fmt"
+
+	"github.com/raysynth/raysynth/internal/nn"
+)
+
+// GradHook may transform the discriminator's gradients before the optimiser applies them. It is
+// where differentially private training (per-patient clipping and noise) plugs in.
+type GradHook func(params []*nn.Param, grads [][]float32) error
+
+// stepper runs DCGAN training steps on one batch size: three compiled graphs sharing the weights.
+type stepper struct {
+	m     *dcgan
+	batch int
+	pix   int // Size·Size
+
+	fakeZ   []float32 // generator forward (batch statistics, updates running statistics)
+	fakeOut *nn.Node
+	fakeM   *nn.Machine
+
+	dX     []float32 // discriminator step on real | fake
+	dLoss  *nn.Node
+	dGrads []*nn.Node
+	dM     *nn.Machine
+
+	gZ     []float32 // generator step: D(G(z)) judged as real
+	gLoss  *nn.Node
+	gGrads []*nn.Node
+	gM     *nn.Machine
+
+	optD, optG *nn.Adam
+	dHook      GradHook
+	gradBufD   [][]float32
+	gradBufG   [][]float32
+}
+
+func newStepper(m *dcgan, batch int, lr, beta1 float64) (*stepper, error) {
+	s := &stepper{m: m, batch: batch, pix: m.arch.Size * m.arch.Size}
+	size := m.arch.Size
+	var err error
+
+	g := nn.NewGraph()
+	var z *nn.Node
+	z, s.fakeZ = g.Input("z", batch, ZDim)
+	if s.fakeOut, err = m.gen(g, z, nn.BNTrain); err != nil {
+		return nil, err
+	}
+	if s.fakeM, err = g.Compile(s.fakeOut); err != nil {
+		return nil, err
+	}
+
+	g = nn.NewGraph()
+	var x *nn.Node
+	x, s.dX = g.Input("x", 2*batch, size, size, 1)
+	logits, err := m.disc(g, x, nn.BNTrain, 2, false)
+	if err != nil {
+		return nil, err
+	}
+	if s.dLoss, err = nn.GANLoss(logits, batch); err != nil {
+		return nil, err
+	}
+	dp := m.dParams()
+	var wrt []*nn.Node
+	for _, p := range dp {
+		wrt = append(wrt, g.Param(p))
+	}
+	if s.dGrads, err = nn.Grad(s.dLoss, wrt...); err != nil {
+		return nil, err
+	}
+	if s.dM, err = g.Compile(append([]*nn.Node{s.dLoss}, s.dGrads...)...); err != nil {
+		return nil, err
+	}
+
+	g = nn.NewGraph()
+	z, s.gZ = g.Input("z", batch, ZDim)
+	fake, err := m.gen(g, z, nn.BNTrainFrozen)
+	if err != nil {
+		return nil, err
+	}
+	if logits, err = m.disc(g, fake, nn.BNTrainFrozen, 1, true); err != nil {
+		return nil, err
+	}
+	if s.gLoss, err = nn.GANLoss(logits, batch); err != nil {
+		return nil, err
+	}
+	gp := m.gParams()
+	wrt = wrt[:0]
+	for _, p := range gp {
+		wrt = append(wrt, g.Param(p))
+	}
+	if s.gGrads, err = nn.Grad(s.gLoss, wrt...); err != nil {
+		return nil, err
+	}
+	if s.gM, err = g.Compile(append([]*nn.Node{s.gLoss}, s.gGrads...)...); err != nil {
+		return nil, err
+	}
+	s.optD = nn.NewAdam(lr, beta1, sizes(dp))
+	s.optG = nn.NewAdam(lr, beta1, sizes(gp))
+	s.gradBufD = make([][]float32, len(dp))
+	s.gradBufG = make([][]float32, len(gp))
+	return s, nil
+}
+
+// flops is the matrix work of one D+G step.
+func (s *stepper) flops() int64 { return s.fakeM.FLOPs() + s.dM.FLOPs() + s.gM.FLOPs() }
+
+func (s *stepper) close() {
+	s.fakeM.Close()
+	s.dM.Close()
+	s.gM.Close()
+}
+
+// step runs one discriminator and one generator update on a batch of real images (batch·Size·Size
+// values in [-1, 1]) and latent vectors z (batch·ZDim) and returns both losses.
+func (s *stepper) step(real, z []float32) (dLoss, gLoss float32, err error) {
+	n := s.batch * s.pix
+	if len(real) != n || len(z) != s.batch*ZDim {
+		return 0, 0, fmt.Errorf("train step: %d pixels and %d latents, want %d and %d", len(real), len(z), n, s.batch*ZDim)
+	}
+	copy(s.fakeZ, z)
+	if err := s.fakeM.Run(); err != nil {
+		return 0, 0, err
+	}
+	copy(s.dX[:n], real)
+	copy(s.dX[n:], nn.Value(s.fakeOut))
+	if err := s.dM.Run(); err != nil {
+		return 0, 0, err
+	}
+	dLoss = nn.Scalar(s.dLoss)
+	dp := s.m.dParams()
+	for i, gn := range s.dGrads {
+		s.gradBufD[i] = nn.Value(gn)
+	}
+	if s.dHook != nil {
+		if err := s.dHook(dp, s.gradBufD); err != nil {
+			return 0, 0, err
+		}
+	}
+	s.optD.Update(dp, s.gradBufD)
+
+	copy(s.gZ, z)
+	if err := s.gM.Run(); err != nil {
+		return 0, 0, err
+	}
+	gLoss = nn.Scalar(s.gLoss)
+	for i, gn := range s.gGrads {
+		s.gradBufG[i] = nn.Value(gn)
+	}
+	s.optG.Update(s.m.gParams(), s.gradBufG)
+	return dLoss, gLoss, nil
+}
+
+// sampler generates images in eval mode (running BatchNorm statistics), batch at a time.
+type sampler struct {
+	batch int
+	z     []float32
+	out   *nn.Node
+	m     *nn.Machine
+}
+
+func newSampler(m *dcgan, batch int) (*sampler, error) {
+	g := nn.NewGraph()
+	z, zd := g.Input("z", batch, ZDim)
+	out, err := m.gen(g, z, nn.BNEval)
+	if err != nil {
+		return nil, err
+	}
+	mach, err := g.Compile(out)
+	if err != nil {
+		return nil, err
+	}
+	return &sampler{batch: batch, z: zd, out: out, m: mach}, nil
+}
+
+// run generates one batch from z (batch·ZDim) and returns the images (valid until the next run).
+func (s *sampler) run(z []float32) ([]float32, error) {
+	copy(s.z, z)
+	if err := s.m.Run(); err != nil {
+		return nil, err
+	}
+	return nn.Value(s.out), nil
+}
