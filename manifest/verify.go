@@ -484,15 +484,15 @@ func (v *verifier) checkMessageSig(data, tm []byte) {
 			return
 		}
 	}
-	v.sigFailure(FileTagManifestSig, b.Hint)
+	v.sigFailure(FileTagManifestSig, FileTagManifest, b.Hint)
 }
 
-func (v *verifier) sigFailure(file, hint string) {
+func (v *verifier) sigFailure(file, what, hint string) {
 	if hint != "" && !v.hasHint(hint) {
-		v.add(file, KindWrongKey, fmt.Sprintf("signed by key %s, not by the trusted key(s) %s", hint, v.keyHints()))
+		v.add(file, KindWrongKey, fmt.Sprintf("%s is signed by key %s, not by the trusted key(s) %s", what, hint, v.keyHints()))
 		return
 	}
-	v.add(file, KindSignature, "signature does not verify with key "+v.keyHints())
+	v.add(file, KindSignature, fmt.Sprintf("the signature over %s does not verify with key %s", what, v.keyHints()))
 }
 
 // checkDSSE verifies provenance.sigstore.json and that its payload is provenance.json.
@@ -520,7 +520,7 @@ func (v *verifier) checkDSSE(data, prov []byte) {
 		}
 	}
 	if verified == "" {
-		v.sigFailure(FileProvenanceSig, b.Hint)
+		v.sigFailure(FileProvenanceSig, "the provenance statement", b.Hint)
 		return
 	}
 	if v.res.KeyHint == "" {
