@@ -1,0 +1,154 @@
+package privacy
+
+import (
+	"encoding/csv"
+	"image"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/raysynth/raysynth/internal/imageio"
+)
+
+// sharedData returns the folder of the shared real data, failing the test when it is missing.
+func sharedData(t testing.TB) string {
+	t.Helper()
+	d := os.Getenv("RAYSYNTH_TESTDATA")
+	if d == "" {
+		d = filepath.Join("..", "..", "shared", "data")
+	}
+	if _, err := os.Stat(filepath.Join(d, "README.md")); err != nil {
+		t.Fatalf("shared real data not found at %s (set RAYSYNTH_TESTDATA): %v", d, err)
+	}
+	return d
+}
+
+// realImage is one shared image with its label and patient.
+type realImage struct {
+	file, class, patient string
+	img                  *image.Gray
+}
+
+// loadShared reads a shared data set at size×size: "nih" (classes normal/abnormal) or
+// "kermany" (classes normal/bacteria/virus, downsampled from 128).
+func loadShared(t testing.TB, set string, size int) []realImage {
+	t.Helper()
+	dir := filepath.Join(sharedData(t), map[string]string{"nih": "nih1000_64", "kermany": "kermany_128"}[set])
+	f, err := os.Open(filepath.Join(dir, "labels.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	col := map[string]int{}
+	for i, h := range rows[0] {
+		col[h] = i
+	}
+	out := make([]realImage, len(rows)-1)
+	var wg sync.WaitGroup
+	errs := make([]error, len(out))
+	for w := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < len(out); i += 4 {
+				r := rows[i+1]
+				m := realImage{file: r[0]}
+				if set == "nih" {
+					m.patient = "p" + r[col["patient_id"]]
+					m.class = "abnormal"
+					if r[col["normal"]] == "1" {
+						m.class = "normal"
+					}
+				} else {
+					m.patient = r[col["patient_key"]]
+					m.class = r[col["subtype"]]
+				}
+				g, err := imageio.ReadGray(filepath.Join(dir, "images", r[0]))
+				if err != nil {
+					errs[i] = err
+					continue
+				}
+				m.img = resizeBox(g, size)
+				out[i] = m
+			}
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	return out
+}
+
+// resizeBox downsamples by an integer factor with a box filter (or returns g at its size).
+func resizeBox(g *image.Gray, size int) *image.Gray {
+	w := g.Rect.Dx()
+	if w == size {
+		return g
+	}
+	f := w / size
+	out := image.NewGray(image.Rect(0, 0, size, size))
+	for y := range size {
+		for x := range size {
+			s := 0
+			for dy := range f {
+				for dx := range f {
+					s += int(g.Pix[(y*f+dy)*g.Stride+x*f+dx])
+				}
+			}
+			out.Pix[y*size+x] = uint8((s + f*f/2) / (f * f))
+		}
+	}
+	return out
+}
+
+// splitPatients assigns each patient to train (fraction trainFrac) or holdout, seeded.
+func splitPatients(imgs []realImage, trainFrac float64, seed uint64) (train, holdout []realImage) {
+	var pats []string
+	seen := map[string]bool{}
+	for _, m := range imgs {
+		if !seen[m.patient] {
+			seen[m.patient] = true
+			pats = append(pats, m.patient)
+		}
+	}
+	slices.Sort(pats)
+	rng := rand.New(rand.NewPCG(seed, 1))
+	rng.Shuffle(len(pats), func(i, j int) { pats[i], pats[j] = pats[j], pats[i] })
+	inTrain := map[string]bool{}
+	for _, p := range pats[:int(math.Round(trainFrac*float64(len(pats))))] {
+		inTrain[p] = true
+	}
+	for _, m := range imgs {
+		if inTrain[m.patient] {
+			train = append(train, m)
+		} else {
+			holdout = append(holdout, m)
+		}
+	}
+	return train, holdout
+}
+
+func toSamples(imgs []realImage, synthetic bool) []Sample {
+	out := make([]Sample, len(imgs))
+	for i, m := range imgs {
+		id := strings.TrimSuffix(m.file, filepath.Ext(m.file))
+		s := Sample{ID: id, Class: m.class, Patient: m.patient, Pixels: imageio.ToFloat(nil, m.img)}
+		if synthetic {
+			s.ID, s.Patient = "s-"+id, ""
+		}
+		out[i] = s
+	}
+	return out
+}

@@ -1,0 +1,645 @@
+package privacy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"sort"
+
+	"github.com/raysynth/raysynth/internal/progress"
+)
+
+// Sample is one image and what the checks need to know about it.
+type Sample struct {
+	ID      string
+	Class   string
+	Patient string    // patient pseudonym of a real image; "" for a synthetic one
+	Pixels  []float32 // Size×Size, row-major, values in [-1, 1]
+}
+
+// Sets are the three image sets compared: synthetic candidates S, the real training split T that
+// the generators saw, and the real holdout H of patients they never saw.
+type Sets struct {
+	Size      int
+	Synthetic []Sample
+	Train     []Sample
+	Holdout   []Sample
+}
+
+// Generator makes synthetic images of a class (contract C6): n images from the seed's stream
+// starting at sample number firstSample, float32 in [-1, 1], row-major size×size.
+type Generator interface {
+	Generate(ctx context.Context, class string, n int, seed uint64, firstSample int64) ([][]float32, error)
+}
+
+// Embedder maps images (float32 in [-1, 1], row-major size×size) to feature vectors, for
+// example a classifier's penultimate layer (contract C6). Name is recorded in the reports.
+type Embedder interface {
+	Embed(ctx context.Context, images [][]float32) ([][]float32, error)
+	Name() string
+}
+
+// EmbeddingPixel is the name of the pixel embedding, which every evaluation uses.
+const EmbeddingPixel = "pixel"
+
+// EvalConfig configures [Evaluate].
+type EvalConfig struct {
+	Policy    Policy
+	Embedders []Embedder // learned embeddings checked besides pixels (may be empty)
+	Seed      uint64     // seeds the equal-size subsets
+	Progress  progress.Reporter
+	Log       *slog.Logger
+}
+
+// Check is one check's outcome for one class ("" = all classes) in one embedding.
+type Check struct {
+	Name      string  `json:"name"`
+	Class     string  `json:"class"`
+	Embedding string  `json:"embedding"`
+	Value     float64 `json:"value"`
+	Threshold float64 `json:"threshold"`
+	// Rule says how value and threshold compare when the check passes: "<=" or ">=".
+	Rule string `json:"rule"`
+	// Bound is the confidence bound of the value that the gate compares with the threshold (see
+	// Policy.Statistics); it equals the value for exact checks and when confidence is 0.
+	Bound  float64 `json:"bound"`
+	Passed bool    `json:"passed"`
+	N      int     `json:"n"`              // images (or patients) the value rests on
+	Note   string  `json:"note,omitempty"` // why a check could not be computed, if so
+}
+
+// ID names a check uniquely: embedding/name[/class].
+func (c Check) ID() string {
+	id := c.Embedding + "/" + c.Name
+	if c.Class != "" {
+		id += "/" + c.Class
+	}
+	return id
+}
+
+// Flags a synthetic image can carry.
+const (
+	FlagCalibratedRatio = "calibrated_ratio" // ℓ ≤ max_calibrated_ratio
+	FlagNNDR            = "nndr"             // d1/d2 < nndr_below
+	FlagNearExact       = "near_exact"       // d1 ≤ near_exact_distance
+)
+
+// ImageResult is what the memorization checks found for one synthetic image in one embedding.
+// NearestTrain names a real image, so it appears only in the private report.
+type ImageResult struct {
+	Index           int      `json:"-"`
+	ID              string   `json:"id"`
+	Class           string   `json:"class"`
+	Embedding       string   `json:"embedding"`
+	NearestTrain    string   `json:"nearest_train"`
+	D1              float64  `json:"d1"`
+	D2              float64  `json:"d2"`
+	MeanNeighbours  float64  `json:"mean_neighbours"`
+	CalibratedRatio float64  `json:"calibrated_ratio"`
+	NNDR            float64  `json:"nndr"`
+	NearestHoldout  float64  `json:"nearest_holdout"`
+	Flags           []string `json:"flags,omitempty"`
+}
+
+// Evaluation is the outcome of [Evaluate].
+type Evaluation struct {
+	Passed  bool          `json:"passed"`
+	Checks  []Check       `json:"checks"`
+	Images  []ImageResult `json:"images"`
+	Flagged []string      `json:"flagged"` // ids of synthetic images any memorization check flagged, sorted
+	// Subsets records the sizes of the equal-size subsets T' and H'.
+	TrainSubset   int `json:"train_subset"`
+	HoldoutSubset int `json:"holdout_subset"`
+	// Distances keeps, per embedding, the d1 of S→T' and of H→T' for histograms.
+	Distances map[string]DistancePair `json:"-"`
+}
+
+// DistancePair holds d1 of synthetic and of holdout images to the equal-size training subset.
+type DistancePair struct{ SynthToTrain, HoldoutToTrain []float64 }
+
+// FailedChecks returns the ids of the checks that failed.
+func (e *Evaluation) FailedChecks() []string {
+	var out []string
+	for _, c := range e.Checks {
+		if !c.Passed {
+			out = append(out, c.ID())
+		}
+	}
+	return out
+}
+
+// ErrNoImages is returned when a set the checks need is empty.
+var ErrNoImages = errors.New("no images")
+
+// Evaluate runs every check on the sets in pixel space and in each embedding, per class and over
+// all classes, and applies the policy.
+func Evaluate(ctx context.Context, sets Sets, cfg EvalConfig) (*Evaluation, error) {
+	if err := cfg.Policy.Validate(); err != nil {
+		return nil, err
+	}
+	switch {
+	case len(sets.Synthetic) == 0:
+		return nil, fmt.Errorf("synthetic candidates: %w", ErrNoImages)
+	case len(sets.Train) == 0:
+		return nil, fmt.Errorf("real train split: %w", ErrNoImages)
+	case len(sets.Holdout) == 0:
+		return nil, fmt.Errorf("real holdout split: %w (the checks compare against patients the generator never saw)", ErrNoImages)
+	case sets.Size <= 2*cfg.Policy.Memorization.ShiftPixels+1:
+		return nil, fmt.Errorf("image size %d too small for a shift tolerance of %d pixels", sets.Size, cfg.Policy.Memorization.ShiftPixels)
+	}
+	for _, group := range [][]Sample{sets.Synthetic, sets.Train, sets.Holdout} {
+		for _, s := range group {
+			if len(s.Pixels) != sets.Size*sets.Size {
+				return nil, fmt.Errorf("image %s has %d pixels, want %d×%d", s.ID, len(s.Pixels), sets.Size, sets.Size)
+			}
+		}
+	}
+	log := cfg.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	rep := progress.OrNop(cfg.Progress)
+
+	// equal-size subsets T' and H': one image of each of n patients, n the smaller patient count,
+	// so that neither subset is more diverse than the other
+	rng := rand.New(rand.NewPCG(cfg.Seed, 0x70726976))
+	n := min(countPatients(sets.Train), countPatients(sets.Holdout))
+	tSub := onePerPatient(rng, sets.Train, n)
+	hSub := onePerPatient(rng, sets.Holdout, n)
+
+	ev := &Evaluation{TrainSubset: n, HoldoutSubset: n, Distances: map[string]DistancePair{}}
+	spaces := []space{pixelSpace(sets, cfg.Policy.Memorization.ShiftPixels)}
+	for _, e := range cfg.Embedders {
+		sp, err := embedSpace(ctx, sets, e)
+		if err != nil {
+			return nil, err
+		}
+		spaces = append(spaces, sp)
+	}
+	flagged := map[string]bool{}
+	for _, sp := range spaces {
+		log.Info("privacy checks", "embedding", sp.name, "synthetic", len(sets.Synthetic), "train", len(sets.Train), "holdout", len(sets.Holdout), "subset", n)
+		r, err := runSpace(ctx, sets, sp, tSub, hSub, cfg.Policy, rep)
+		if err != nil {
+			return nil, err
+		}
+		ev.Checks = append(ev.Checks, r.checks...)
+		ev.Images = append(ev.Images, r.images...)
+		ev.Distances[sp.name] = r.dist
+		for _, im := range r.images {
+			if len(im.Flags) > 0 {
+				flagged[im.ID] = true
+			}
+		}
+	}
+	ev.Flagged = make([]string, 0, len(flagged))
+	for id := range flagged {
+		ev.Flagged = append(ev.Flagged, id)
+	}
+	sort.Strings(ev.Flagged)
+	ev.Passed = true
+	for _, c := range ev.Checks {
+		ev.Passed = ev.Passed && c.Passed
+	}
+	return ev, nil
+}
+
+func countPatients(ss []Sample) int {
+	seen := map[string]bool{}
+	for _, s := range ss {
+		seen[s.Patient] = true
+	}
+	return len(seen)
+}
+
+// onePerPatient picks n patients at random and one random image of each; it returns their row
+// numbers in ascending order.
+func onePerPatient(rng *rand.Rand, ss []Sample, n int) []int {
+	byP := map[string][]int{}
+	var pats []string
+	for i, s := range ss {
+		if _, ok := byP[s.Patient]; !ok {
+			pats = append(pats, s.Patient)
+		}
+		byP[s.Patient] = append(byP[s.Patient], i)
+	}
+	slices.Sort(pats)
+	rng.Shuffle(len(pats), func(i, j int) { pats[i], pats[j] = pats[j], pats[i] })
+	idx := make([]int, 0, n)
+	for _, p := range pats[:n] {
+		rows := byP[p]
+		idx = append(idx, rows[rng.IntN(len(rows))])
+	}
+	slices.Sort(idx)
+	return idx
+}
+
+// space is one embedding of the three sets: the vectors searched and the exact distances.
+type space struct {
+	name    string
+	s, t, h Vectors
+	px      [3]*pixelSet // S, T, H in pixel space; nil for a learned embedding
+	subT    func(idx []int) (Vectors, *pixelSet)
+	subH    func(idx []int) (Vectors, *pixelSet)
+	learned bool
+}
+
+func pixelSpace(sets Sets, shift int) space {
+	px := func(ss []Sample) *pixelSet {
+		imgs := make([][]float32, len(ss))
+		for i, s := range ss {
+			imgs[i] = s.Pixels
+		}
+		return newPixelSet(imgs, sets.Size, shift)
+	}
+	ps, pt, ph := px(sets.Synthetic), px(sets.Train), px(sets.Holdout)
+	return space{name: EmbeddingPixel, s: ps.vec, t: pt.vec, h: ph.vec, px: [3]*pixelSet{ps, pt, ph},
+		subT: func(idx []int) (Vectors, *pixelSet) { p := pt.subset(idx); return p.vec, p },
+		subH: func(idx []int) (Vectors, *pixelSet) { p := ph.subset(idx); return p.vec, p }}
+}
+
+func embedSpace(ctx context.Context, sets Sets, e Embedder) (space, error) {
+	emb := func(ss []Sample, what string) (Vectors, error) {
+		imgs := make([][]float32, len(ss))
+		for i, s := range ss {
+			imgs[i] = s.Pixels
+		}
+		f, err := e.Embed(ctx, imgs)
+		if err != nil {
+			return Vectors{}, fmt.Errorf("embed %s images with %s: %w", what, e.Name(), err)
+		}
+		if len(f) != len(ss) || len(f) == 0 {
+			return Vectors{}, fmt.Errorf("embed %s images with %s: %d vectors for %d images", what, e.Name(), len(f), len(ss))
+		}
+		v := Vectors{Dim: len(f[0])}
+		for _, x := range f {
+			if len(x) != v.Dim {
+				return Vectors{}, fmt.Errorf("embed %s images with %s: vectors of different lengths", what, e.Name())
+			}
+			v.Data = append(v.Data, x...)
+		}
+		return v, nil
+	}
+	s, err := emb(sets.Synthetic, "synthetic")
+	if err != nil {
+		return space{}, err
+	}
+	t, err := emb(sets.Train, "train")
+	if err != nil {
+		return space{}, err
+	}
+	h, err := emb(sets.Holdout, "holdout")
+	if err != nil {
+		return space{}, err
+	}
+	sub := func(v Vectors) func(idx []int) (Vectors, *pixelSet) {
+		return func(idx []int) (Vectors, *pixelSet) {
+			out := Vectors{Dim: v.Dim, Data: make([]float32, 0, len(idx)*v.Dim)}
+			for _, i := range idx {
+				out.Data = append(out.Data, v.Row(i)...)
+			}
+			return out, nil
+		}
+	}
+	return space{name: e.Name(), s: s, t: t, h: h, subT: sub(t), subH: sub(h), learned: true}, nil
+}
+
+type spaceResult struct {
+	checks []Check
+	images []ImageResult
+	dist   DistancePair
+}
+
+// searcher runs one search with the right exact distance for the embedding.
+func search(ctx context.Context, rep progress.Reporter, name string, q, r Vectors, pq, pr *pixelSet, k, revK int, qg, rg []int32, rerank int) (fwd, rev [][]Neighbor, err error) {
+	task := rep.Start("nearest neighbours "+name, int64(q.Len())*int64(r.Len()), "pairs")
+	defer task.Done()
+	c := SearchConfig{Queries: q, Refs: r, K: k, RevK: revK, QGroup: qg, RGroup: rg, Rerank: rerank, Task: task}
+	if pq != nil && pr != nil {
+		c.Exact = tolerantExact(pq, pr)
+		c.ExactRev = tolerantExact(pr, pq)
+	}
+	return Search(ctx, c)
+}
+
+func runSpace(ctx context.Context, sets Sets, sp space, tSub, hSub []int, pol Policy, rep progress.Reporter) (*spaceResult, error) {
+	mp := pol.Memorization
+	rr := pol.Rerank
+	var pS, pT, pH *pixelSet
+	if !sp.learned {
+		pS, pT, pH = sp.px[0], sp.px[1], sp.px[2]
+	}
+	tV, pTs := sp.subT(tSub)
+	hV, pHs := sp.subH(hSub)
+	// patient groups: equal groups are excluded from self-searches
+	groups := map[string]int32{}
+	gid := func(ss []Sample, idx []int) []int32 {
+		out := make([]int32, len(idx))
+		for i, j := range idx {
+			p := ss[j].Patient
+			g, ok := groups[p]
+			if !ok {
+				g = int32(len(groups))
+				groups[p] = g
+			}
+			out[i] = g
+		}
+		return out
+	}
+	tG, hG := gid(sets.Train, tSub), gid(sets.Holdout, hSub)
+	nS := len(sets.Synthetic)
+	sG := make([]int32, nS)
+	for i := range sG {
+		sG[i] = int32(i)
+	}
+	label := func(s string) string { return sp.name + " " + s }
+
+	reuseT, reuseH := len(tSub) == len(sets.Train), len(hSub) == len(sets.Holdout)
+	// 1. S → T (all of T): memorization; reverse: each training image's nearest synthetic images
+	st, ts, err := search(ctx, rep, label("S→T"), sp.s, sp.t, pS, pT, max(mp.Neighbours, 2), pol.Membership.K, nil, nil, rr)
+	if err != nil {
+		return nil, err
+	}
+	// 2. S → H (all of H): nearest holdout; reverse: each holdout image's nearest synthetic images
+	sh, hs, err := search(ctx, rep, label("S→H"), sp.s, sp.h, pS, pH, 2, pol.Membership.K, nil, nil, rr)
+	if err != nil {
+		return nil, err
+	}
+	// 3.–4. S → T' and S → H' (reused when the subset is the whole set)
+	stp, shp := st, sh
+	if !reuseT {
+		if stp, _, err = search(ctx, rep, label("S→T'"), sp.s, tV, pS, pTs, 2, 0, nil, nil, rr); err != nil {
+			return nil, err
+		}
+	}
+	if !reuseH {
+		if shp, _, err = search(ctx, rep, label("S→H'"), sp.s, hV, pS, pHs, 2, 0, nil, nil, rr); err != nil {
+			return nil, err
+		}
+	}
+	// 5. H' → T'
+	ht, _, err := search(ctx, rep, label("H'→T'"), hV, tV, pHs, pTs, 2, 0, nil, nil, rr)
+	if err != nil {
+		return nil, err
+	}
+	// 6.–8. T'→T', H'→H' (other patients only), S→S (other images only)
+	tt, _, err := search(ctx, rep, label("T'→T'"), tV, tV, pTs, pTs, 1, 0, tG, tG, rr)
+	if err != nil {
+		return nil, err
+	}
+	hh, _, err := search(ctx, rep, label("H'→H'"), hV, hV, pHs, pHs, 1, 0, hG, hG, rr)
+	if err != nil {
+		return nil, err
+	}
+	ss, _, err := search(ctx, rep, label("S→S"), sp.s, sp.s, pS, pS, 1, 0, sG, sG, rr)
+	if err != nil {
+		return nil, err
+	}
+
+	res := &spaceResult{}
+	// per-image memorization
+	for i, s := range sets.Synthetic {
+		nb := st[i]
+		im := ImageResult{Index: i, ID: s.ID, Class: s.Class, Embedding: sp.name,
+			NearestTrain: sets.Train[nb[0].Index].ID, D1: nb[0].Dist, D2: math.Inf(1), NearestHoldout: sh[i][0].Dist}
+		if len(nb) > 1 {
+			im.D2 = nb[1].Dist
+		}
+		var sum float64
+		for _, x := range nb {
+			sum += x.Dist
+		}
+		im.MeanNeighbours = sum / float64(len(nb))
+		im.CalibratedRatio = safeDiv(im.D1, mp.Alpha*im.MeanNeighbours)
+		im.NNDR = 1 // undefined with a single training image: never flagged by this rule alone
+		if !math.IsInf(im.D2, 1) {
+			im.NNDR = safeDiv(im.D1, im.D2)
+		}
+		if im.CalibratedRatio <= mp.MaxCalibratedRatio {
+			im.Flags = append(im.Flags, FlagCalibratedRatio)
+		}
+		if im.NNDR < mp.NNDRBelow {
+			im.Flags = append(im.Flags, FlagNNDR)
+		}
+		if !sp.learned && im.D1 <= mp.NearExactDistance {
+			im.Flags = append(im.Flags, FlagNearExact)
+		}
+		if math.IsInf(im.D2, 1) {
+			im.D2 = 0 // JSON has no infinity; NNDR is already 0 when d2 is missing
+		}
+		res.images = append(res.images, im)
+	}
+
+	classes := classList(sets)
+	d1 := func(nb [][]Neighbor, i int) float64 { return nb[i][0].Dist }
+	nndr := func(nb [][]Neighbor, i int) float64 {
+		if len(nb[i]) < 2 {
+			return 1
+		}
+		return safeDiv(nb[i][0].Dist, nb[i][1].Dist)
+	}
+	for i := range nS {
+		res.dist.SynthToTrain = append(res.dist.SynthToTrain, d1(stp, i))
+	}
+	for i := range hSub {
+		res.dist.HoldoutToTrain = append(res.dist.HoldoutToTrain, d1(ht, i))
+	}
+	// nearest-synthetic distances of T' and H' images (from the reverse of S→T and S→H)
+	tSubDS := make([]float64, len(tSub))
+	for i, j := range tSub {
+		tSubDS[i] = ts[j][0].Dist
+	}
+	hSubDS := make([]float64, len(hSub))
+	for i, j := range hSub {
+		hSubDS[i] = hs[j][0].Dist
+	}
+	st8 := pol.Statistics
+	boot := newBootstrap(st8.Confidence, st8.Bootstrap, sp.name)
+	for _, cls := range append([]string{""}, classes...) {
+		in := func(c string) bool { return cls == "" || c == cls }
+		add := func(c Check) {
+			c.Class, c.Embedding = cls, sp.name
+			if c.Note != "" {
+				c.Passed = false
+			}
+			res.checks = append(res.checks, c)
+		}
+		var sIdx, hIdx, tpIdx []int
+		for i, s := range sets.Synthetic {
+			if in(s.Class) {
+				sIdx = append(sIdx, i)
+			}
+		}
+		for i, j := range hSub {
+			if in(sets.Holdout[j].Class) {
+				hIdx = append(hIdx, i)
+			}
+		}
+		for i, j := range tSub {
+			if in(sets.Train[j].Class) {
+				tpIdx = append(tpIdx, i)
+			}
+		}
+		noS := noteIf(len(sIdx) == 0, "no synthetic images of this class")
+		noH := noteIf(len(hIdx) == 0, "no holdout patients of this class in the equal-size subset")
+		noT := noteIf(len(tpIdx) == 0, "no training patients of this class in the equal-size subset")
+		// 1. memorization: exact rule per image, no statistics
+		var nFlag int
+		for _, i := range sIdx {
+			if len(res.images[i].Flags) > 0 {
+				nFlag++
+			}
+		}
+		add(Check{Name: "memorized_images", Value: float64(nFlag), Threshold: float64(mp.MaxFlagged), Bound: float64(nFlag), Rule: "<=",
+			Passed: nFlag <= mp.MaxFlagged, N: len(sIdx), Note: noS})
+		// 2. distance to closest record, equal-size subsets T' and H'
+		nearer := make([]float64, len(sIdx))
+		sD1, sNNDR := make([]float64, len(sIdx)), make([]float64, len(sIdx))
+		for k, i := range sIdx {
+			dt, dh := d1(stp, i), d1(shp, i)
+			switch {
+			case dt < dh:
+				nearer[k] = 1
+			case dt == dh:
+				nearer[k] = 0.5
+			}
+			sD1[k], sNNDR[k] = dt, nndr(stp, i)
+		}
+		hD1, hNNDR := make([]float64, len(hIdx)), make([]float64, len(hIdx))
+		for k, i := range hIdx {
+			hD1[k], hNNDR[k] = d1(ht, i), nndr(ht, i)
+		}
+		add(boot.atMost(Check{Name: "share_nearer_train", Threshold: pol.DCR.MaxShareNearerTrain, N: len(sIdx), Note: noS},
+			[][]float64{nearer}, func(g [][]float64) float64 { return mean(g[0]) }))
+		add(boot.atLeast(Check{Name: "p5_d1_vs_holdout", N: len(sIdx), Note: firstNonEmpty(noS, noH)}, pol.DCR.MinP5D1Factor,
+			sD1, hD1, func(v []float64) float64 { return percentile(v, 5) }))
+		add(boot.atLeast(Check{Name: "p10_nndr_vs_holdout", N: len(sIdx), Note: firstNonEmpty(noS, noH)}, pol.DCR.MinP10NNDRFactor,
+			sNNDR, hNNDR, func(v []float64) float64 { return percentile(v, 10) }))
+		// 3. membership inference per patient: members T (all), non-members H (all)
+		memberScore := func(nb []Neighbor) float64 {
+			var s float64
+			for _, x := range nb {
+				s += x.Dist
+			}
+			return -s / float64(len(nb)) // nearer the synthetic images ⇒ more likely a member
+		}
+		pos := perPatient(sets.Train, in, func(j int) float64 { return memberScore(ts[j]) })
+		neg := perPatient(sets.Holdout, in, func(j int) float64 { return memberScore(hs[j]) })
+		noMI := noteIf(len(pos) == 0 || len(neg) == 0, "no training or no holdout patients of this class")
+		add(boot.atMost(Check{Name: "membership_auc", Threshold: pol.Membership.MaxAUC, N: len(pos) + len(neg), Note: noMI},
+			[][]float64{pos, neg}, func(g [][]float64) float64 { return rocAUC(g[0], g[1]) }))
+		add(boot.atMost(Check{Name: "membership_tpr_at_1pct_fpr", Threshold: pol.Membership.MaxTPRAt1PctFPR, N: len(pos) + len(neg), Note: noMI},
+			[][]float64{pos, neg}, func(g [][]float64) float64 { return tprAtFPR(g[0], g[1], 0.01) }))
+		// 4. adversarial accuracy and identifiability on T', H' and S
+		aTS, idT := make([]float64, len(tpIdx)), make([]float64, len(tpIdx))
+		for k, i := range tpIdx {
+			aTS[k], idT[k] = b2f(tSubDS[i] > nnDist(tt[i])), b2f(tSubDS[i] < nnDist(tt[i]))
+		}
+		aHS, idH := make([]float64, len(hIdx)), make([]float64, len(hIdx))
+		for k, i := range hIdx {
+			aHS[k], idH[k] = b2f(hSubDS[i] > nnDist(hh[i])), b2f(hSubDS[i] < nnDist(hh[i]))
+		}
+		// per synthetic image: (d_ST' > d_SS) − (d_SH' > d_SS), resampled together
+		aS := make([]float64, len(sIdx))
+		for k, i := range sIdx {
+			aS[k] = b2f(d1(shp, i) > nnDist(ss[i])) - b2f(d1(stp, i) > nnDist(ss[i]))
+		}
+		noAA := firstNonEmpty(noS, noH, noT)
+		add(boot.atMost(Check{Name: "adversarial_privacy_loss", Threshold: pol.Adversarial.MaxPrivacyLoss, N: len(tpIdx) + len(hIdx) + len(sIdx), Note: noAA},
+			[][]float64{aHS, aTS, aS}, func(g [][]float64) float64 { return (mean(g[0]) - mean(g[1]) + mean(g[2])) / 2 }))
+		add(boot.atMost(Check{Name: "identifiability_excess", Threshold: pol.Adversarial.MaxIdentifiabilityExcess, N: len(tpIdx) + len(hIdx), Note: noAA},
+			[][]float64{idT, idH}, func(g [][]float64) float64 { return mean(g[0]) - mean(g[1]) }))
+	}
+	return res, nil
+}
+
+// perPatient averages score(row) over each patient's images of the selected classes.
+func perPatient(ss []Sample, in func(string) bool, score func(row int) float64) []float64 {
+	sum := map[string]float64{}
+	cnt := map[string]int{}
+	var order []string
+	for j, s := range ss {
+		if !in(s.Class) {
+			continue
+		}
+		if _, ok := cnt[s.Patient]; !ok {
+			order = append(order, s.Patient)
+		}
+		sum[s.Patient] += score(j)
+		cnt[s.Patient]++
+	}
+	out := make([]float64, len(order))
+	for k, p := range order {
+		out[k] = sum[p] / float64(cnt[p])
+	}
+	return out
+}
+
+func nnDist(nb []Neighbor) float64 {
+	if len(nb) == 0 {
+		return math.Inf(1)
+	}
+	return nb[0].Dist
+}
+
+func classList(sets Sets) []string {
+	seen := map[string]bool{}
+	for _, g := range [][]Sample{sets.Synthetic, sets.Train, sets.Holdout} {
+		for _, s := range g {
+			seen[s.Class] = true
+		}
+	}
+	var out []string
+	for c := range seen {
+		if c != "" {
+			out = append(out, c)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func safeDiv(a, b float64) float64 {
+	if b == 0 {
+		if a == 0 {
+			return 0
+		}
+		return math.Inf(1)
+	}
+	return a / b
+}
+
+// finite maps NaN and ±Inf to 0 so that values encode as JSON; checks on them carry a note.
+func finite(v float64) float64 {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return 0
+	}
+	return v
+}
+
+func b2f(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func noteIf(cond bool, s string) string {
+	if cond {
+		return s
+	}
+	return ""
+}
+
+func firstNonEmpty(s ...string) string {
+	for _, x := range s {
+		if x != "" {
+			return x
+		}
+	}
+	return ""
+}
