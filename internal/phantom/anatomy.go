@@ -140,7 +140,7 @@ func NewPatient(class string, seed uint64) (*Patient, error) {
 	p.ribGap = (domeR + cpDrop - p.ribTop) / u(9.3, 10.0)
 	p.ribSl = u(0.16, 0.24)
 	p.texSeed = r.Uint64()
-	p.gain = u(1.6, 2.0)
+	p.gain = u(1.35, 1.7)
 	p.offset = u(-0.03, 0.03)
 	p.noise = u(0.012, 0.02)
 	p.bubbleOK = r.Float64() < 0.7
@@ -188,7 +188,7 @@ func (p *Patient) growVessels(r *rand.Rand) []vessel {
 			return
 		}
 		bend := 0.35 * (r.Float64() - 0.5)
-		grow(x1, y1, ang+bend, length*(0.80+0.1*r.Float64()), width*0.82, amp*0.93, depth-1)
+		grow(x1, y1, ang+bend, length*(0.82+0.1*r.Float64()), width*0.84, amp*0.95, depth-1)
 		if r.Float64() < 0.75 {
 			dir := 1.0
 			if r.Float64() < 0.5 {
@@ -209,7 +209,7 @@ func (p *Patient) growVessels(r *rand.Rand) []vessel {
 			if s < 0 {
 				ang = math.Pi - a
 			}
-			grow(hx, hy, ang, 0.075+0.02*r.Float64(), 0.028, 0.12, 7)
+			grow(hx, hy, ang, 0.09+0.025*r.Float64(), 0.028, 0.12, 8)
 		}
 	}
 	return out

@@ -187,7 +187,7 @@ func (p *Patient) densityAt(u, v, dv, px, vessel, kerley float64) float64 {
 	if t <= 0 {
 		return 0
 	}
-	body := 0.62 * math.Pow(t, 0.35) * smoothstep(0, 4*px/bw, t)
+	body := 0.62 * math.Pow(t, 0.25) * smoothstep(0, 4*px/bw, t)
 
 	// lungs
 	i := 0
@@ -204,8 +204,12 @@ func (p *Patient) densityAt(u, v, dv, px, vessel, kerley float64) float64 {
 	dens := body
 	// liver and abdomen below the domes are thicker than the chest wall
 	dens += 0.10 * body * smoothstep(g.dome(a, dv)-0.02, g.dome(a, dv)+0.1, v) * smoothstep(-0.05, 0.1, g.lateral(v)-a)
+	// the chest wall beside the lung: muscle and ribs seen edge-on
+	if v > g.apexV {
+		dens += 0.10 * smoothstep(-0.01, 0.04, a-g.lateral(v)) * smoothstep(-0.05, 0.0, -math.Abs(a-g.lateral(v)-0.06)+0.05) * smoothstep(0, 0.1, body)
+	}
 	if lung > 0 {
-		air := 0.80 * body * (1 - 0.12*smoothstep(0.0, 0.6, v))
+		air := 0.82 * body * (1 - 0.12*smoothstep(0.0, 0.6, v))
 		visible := lung // where markings show
 		extraAir := 0.0
 		if p.ptxSide == int(s) {
@@ -219,6 +223,7 @@ func (p *Patient) densityAt(u, v, dv, px, vessel, kerley float64) float64 {
 		}
 		tex := 0.035 * (valueNoise(u*9, v*9, p.texSeed) - 0.5)
 		tex += 0.02 * (valueNoise(u*23, v*23, p.texSeed+1) - 0.5)
+		tex += 0.025 * (valueNoise(u*50, v*50, p.texSeed+2) - 0.5)
 		dens -= air*lung + extraAir
 		dens += visible * (0.055 + tex + vessel)
 		if p.fluid[i] > 0 {
@@ -290,33 +295,54 @@ func (p *Patient) densityAt(u, v, dv, px, vessel, kerley float64) float64 {
 	return dens
 }
 
+const ribCount, ribHalf = 11, 0.022
+
+// ribCentres returns the heights of posterior rib k and of anterior rib k at t = a/w, where a is
+// the distance from the midline and w the thoracic half-width (anterior is NaN where absent).
+func (p *Patient) ribCentres(t float64, k int) (post, ant float64) {
+	v0 := p.ribTop + float64(k)*p.ribGap*(1+0.02*float64(k))
+	// posterior rib: nearly flat at the spine, curving down laterally
+	post = v0 - 0.08*t + p.ribSl*1.4*t*t*math.Sqrt(t)
+	ant = math.NaN()
+	// anterior rib: from the lateral end, sloping down towards the midline
+	if t > 0.35 && t < 1.1 {
+		ant = v0 - 0.08 + p.ribSl*1.4 + 0.39*(1-t)*(1-t) - 0.02
+	}
+	return post, ant
+}
+
+// nearRib reports whether (a, v) lies within margin of a rib's edge.
+func (p *Patient) nearRib(a, v, margin float64) bool {
+	t := math.Max(a, 0) / p.lungs[0].w
+	for k := 0; k < ribCount; k++ {
+		post, ant := p.ribCentres(t, k)
+		if math.Abs(v-post) < ribHalf*(1+0.25*t)*1.3+margin || math.Abs(v-ant) < ribHalf*1.3*1.1+margin {
+			return true
+		}
+	}
+	return false
+}
+
 // ribs returns the added density of posterior and anterior ribs at (a, v).
 func (p *Patient) ribs(a, v, px float64) float64 {
 	if a < 0.05 {
 		return 0
 	}
-	w := p.lungs[0].w
-	t := a / w
+	t := a / p.lungs[0].w
 	if t > 1.25 {
 		return 0
 	}
 	total := 0.0
-	half := 0.022
-	for k := 0; k < 11; k++ {
-		v0 := p.ribTop + float64(k)*p.ribGap*(1+0.02*float64(k))
-		// posterior rib: nearly flat at the spine, curving down laterally
-		vr := v0 - 0.08*t + p.ribSl*1.4*t*t*math.Sqrt(t)
-		d := math.Abs(v-vr) / (half * (1 + 0.25*t))
+	for k := 0; k < ribCount; k++ {
+		post, ant := p.ribCentres(t, k)
+		d := math.Abs(v-post) / (ribHalf * (1 + 0.25*t))
 		if d < 1.3 {
 			edge := smoothstep(-1.15, -0.85, -d)
 			cortex := 0.3 * math.Exp(-(d-0.85)*(d-0.85)/0.03)
 			total += 0.08 * (edge + cortex) * smoothstep(0.05, 0.12, a)
 		}
-		// anterior rib: from the lateral end, sloping down towards the midline
-		lat := v0 - 0.08 + p.ribSl*1.4
-		if t > 0.35 && t < 1.1 {
-			va := lat + 0.30*(1-t)*(1-t)*1.3 - 0.02
-			da := math.Abs(v-va) / (half * 1.3)
+		if !math.IsNaN(ant) {
+			da := math.Abs(v-ant) / (ribHalf * 1.3)
 			total += 0.045 * smoothstep(-1.1, -0.8, -da) * smoothstep(0.35, 0.5, t)
 		}
 	}
