@@ -209,7 +209,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 
 	// Assemble this run's records and rejections.
 	rep := &Report{Format: 1, Classes: map[string]*SplitCounts{}, SourceKinds: map[string]int{},
-		Rejections: map[string]int{}, DroppedByKeep: map[string]int{}, Rejected: []Rejection{}, Warnings: []string{}}
+		Rejections: map[string]int{}, DroppedByKeep: map[string]int{}, Rejected: []Rejection{}, Warnings: []string{}, LooksInverted: []string{}}
 	rep.Options = ReportOptions{Size: size, Aspect: string(cfg.Aspect), Holdout: cfg.Holdout, Seed: seed,
 		Classes: selected, LabelPolicy: cfg.LabelPolicy, Keep: keep, Strict: cfg.Strict}
 	if labels != nil {
@@ -235,6 +235,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	var fresh []*record
 	perFile := 0
+	var inverted []string
 	usedRows := map[int]bool{}
 	for i := range outcomes {
 		o := &outcomes[i]
@@ -292,8 +293,16 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 			rep.Files.New++
 		}
 		rep.Files.Accepted++
+		if e.Inverted {
+			inverted = append(inverted, rec.ID)
+		}
 		byID[rec.ID], byPix[rec.PixelSHA256], byPath[o.path] = rec, rec, rec
 		fresh = append(fresh, rec)
+	}
+	if len(inverted) > 0 {
+		slices.Sort(inverted)
+		rep.LooksInverted = inverted
+		rep.Warnings = append(rep.Warnings, fmt.Sprintf("%d images look inverted (lung fields brighter than the mediastinum), listed in looks_inverted: check their source's PhotometricInterpretation (private/source-map.csv maps ids to sources)", len(inverted)))
 	}
 	if labels != nil {
 		rep.LabelRowsWithoutFile = len(labels.Rows) - len(usedRows)
@@ -607,6 +616,7 @@ func (p *processor) decode(path string, kind imageio.Kind, e *cacheEntry) error 
 		e.ID, e.Reason, e.Detail = "", ReasonBlank, "every pixel has the same value"
 		return nil
 	}
+	e.Inverted = looksInverted(gray)
 	pix := sha256.Sum256(gray.Pix)
 	e.PixelSHA256 = hex.EncodeToString(pix[:])
 	png, err := imageio.EncodePNG(gray)

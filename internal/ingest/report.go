@@ -26,6 +26,9 @@ type Report struct {
 	DroppedByKeep map[string]int `json:"dropped_by_keep"`
 	// LabelRowsWithoutFile counts labels-file rows that matched no input file.
 	LabelRowsWithoutFile int `json:"label_rows_without_file"`
+	// LooksInverted lists the ids of this run's accepted images whose lung fields are brighter
+	// than their mediastinum: probably a wrong PhotometricInterpretation in the source.
+	LooksInverted []string `json:"looks_inverted"`
 	// Rejected lists every rejected file of this run, sorted by reference.
 	Rejected []Rejection `json:"rejected"`
 	Warnings []string    `json:"warnings"`

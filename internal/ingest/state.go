@@ -83,6 +83,7 @@ type cacheEntry struct {
 	SHA256       string `json:"sha256,omitempty"`
 	PixelSHA256  string `json:"pixel_sha256,omitempty"`
 	DICOMPatient string `json:"dicom_patient,omitempty"` // namespaced source key from the DICOM header
+	Inverted     bool   `json:"looks_inverted,omitempty"`
 	// Failure
 	Reason string `json:"reason,omitempty"`
 	Detail string `json:"detail,omitempty"`
