@@ -115,23 +115,34 @@ func forRows(a, b vecs, fn func(i int, approx []float64)) {
 // kthRadii returns, for each row, the squared distance to its k-th nearest other row.
 func kthRadii(x vecs, k int) []float64 {
 	radii := make([]float64, x.n)
-	order := make([]int, 0, x.n)
+	best := make([]int, 0, k) // indices of the k smallest approximate distances, ascending
+	var exact []float64
 	forRows(x, x, func(i int, approx []float64) {
-		order = order[:0]
+		best = best[:0]
 		for j := 0; j < x.n; j++ {
-			if j != i {
-				order = append(order, j)
-			}
-		}
-		slices.SortFunc(order, func(a, b int) int { return cmpFloat(approx[a], approx[b]) })
-		// Every row whose approximate distance might put it among the k nearest: recompute exactly.
-		bound := approx[order[k-1]] + slack(x, i, x, order[k-1])
-		var exact []float64
-		for _, j := range order {
-			if approx[j] > bound+slack(x, i, x, j) {
+			if j == i || (len(best) == k && approx[j] >= approx[best[k-1]]) {
 				continue
 			}
-			exact = append(exact, exactSq(x, i, x, j))
+			if len(best) < k {
+				best = append(best, j)
+			} else {
+				best[k-1] = j
+			}
+			for p := len(best) - 1; p > 0 && approx[best[p]] < approx[best[p-1]]; p-- {
+				best[p], best[p-1] = best[p-1], best[p]
+			}
+		}
+		// Every row whose approximate distance might put it among the k nearest: recompute exactly.
+		// The true k-th distance is at most the largest exact distance among the k candidates.
+		bound := 0.0
+		for _, b := range best {
+			bound = math.Max(bound, approx[b]+slack(x, i, x, b))
+		}
+		exact = exact[:0]
+		for j := 0; j < x.n; j++ {
+			if j != i && approx[j] <= bound+slack(x, i, x, j) {
+				exact = append(exact, exactSq(x, i, x, j))
+			}
 		}
 		slices.Sort(exact)
 		radii[i] = exact[k-1]

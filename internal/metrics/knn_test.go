@@ -161,3 +161,43 @@ func TestPrecisionRecallBadInput(t *testing.T) {
 		t.Error("dimension mismatch: no error")
 	}
 }
+
+func BenchmarkPrecisionRecall2000x128(b *testing.B) {
+	r := rand.New(rand.NewPCG(1, 1))
+	mk := func(n int) [][]float32 {
+		v := make([][]float32, n)
+		for i := range v {
+			v[i] = make([]float32, 128)
+			for j := range v[i] {
+				v[i][j] = float32(r.NormFloat64())
+			}
+		}
+		return v
+	}
+	real, fake := mk(2000), mk(2000)
+	for b.Loop() {
+		if _, err := PrecisionRecall(real, fake, 3); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkFrechet2000x128(b *testing.B) {
+	r := rand.New(rand.NewPCG(1, 2))
+	mk := func(n int) [][]float32 {
+		v := make([][]float32, n)
+		for i := range v {
+			v[i] = make([]float32, 128)
+			for j := range v[i] {
+				v[i][j] = float32(r.NormFloat64())
+			}
+		}
+		return v
+	}
+	x, y := mk(2000), mk(2000)
+	for b.Loop() {
+		if _, err := FrechetDistance(x, y); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
