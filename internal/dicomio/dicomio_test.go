@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/raysynth/raysynth/internal/dicomio/dicomtest"
 	"github.com/raysynth/raysynth/internal/imageio"
 )
 
@@ -148,13 +149,13 @@ func TestRender(t *testing.T) {
 func TestBitsStoredAndSign(t *testing.T) {
 	// 12 bits stored at the top of 16 (HighBit 15) with junk in the low bits, and a signed case.
 	px := []uint16{0x0003, 0xFFF0, 0x8000 | 0x000F, 0x1230}
-	elems := imageElems(4, 1, "MONOCHROME2", 12, px)
+	elems := dicomtest.ImageElems(4, 1, "MONOCHROME2", 12, px)
 	for i := range elems {
-		if elems[i].group == 0x0028 && elems[i].elem == 0x0102 {
-			elems[i] = usEl(0x0028, 0x0102, 15)
+		if elems[i].Group == 0x0028 && elems[i].Elem == 0x0102 {
+			elems[i] = dicomtest.US(0x0028, 0x0102, 15)
 		}
 	}
-	data := buildDICOM(t, ExplicitVRLittleEndian, false, false, elems, nil)
+	data := dicomtest.Build(ExplicitVRLittleEndian, false, false, elems, nil)
 	info, err := ReadInfo(data)
 	if err != nil {
 		t.Fatal(err)
@@ -194,9 +195,9 @@ func TestUnsupportedTransferSyntaxNamed(t *testing.T) {
 		"1.2.840.10008.1.2.5":    "RLE Lossless",
 	} {
 		t.Run(name, func(t *testing.T) {
-			elems := imageElems(2, 2, "MONOCHROME2", 16, nil)
+			elems := dicomtest.ImageElems(2, 2, "MONOCHROME2", 16, nil)
 			elems = elems[:len(elems)-1]
-			data := buildDICOM(t, uid, false, false, elems, []byte{0xFF, 0x4F, 0xFF, 0x51, 1, 2})
+			data := dicomtest.Build(uid, false, false, elems, []byte{0xFF, 0x4F, 0xFF, 0x51, 1, 2})
 			_, _, err := Decode(data)
 			var ute *UnsupportedTransferSyntaxError
 			if !errors.As(err, &ute) || !errors.Is(err, ErrUnsupported) {
@@ -214,7 +215,7 @@ func TestRawImplicitDataset(t *testing.T) {
 	for i := range px {
 		px[i] = uint16(i * 60)
 	}
-	data := buildDICOM(t, "", true, true, append(imageElems(4, 4, "MONOCHROME1", 10, px), strEl(0x0008, 0x0016, "UI", "1.2.840.10008.5.1.4.1.1.1")), nil)
+	data := dicomtest.Build("", true, true, append(dicomtest.ImageElems(4, 4, "MONOCHROME1", 10, px), dicomtest.Str(0x0008, 0x0016, "UI", "1.2.840.10008.5.1.4.1.1.1")), nil)
 	if Detect(data) != RawDataset {
 		t.Fatal("raw implicit dataset not detected")
 	}
@@ -270,8 +271,8 @@ func TestCheckChest(t *testing.T) {
 
 func FuzzDecode(f *testing.F) {
 	px := []uint16{1, 2, 3, 4}
-	f.Add(buildDICOM(f, ExplicitVRLittleEndian, false, false, imageElems(2, 2, "MONOCHROME2", 16, px), nil))
-	f.Add(buildDICOM(f, "", true, true, imageElems(2, 2, "MONOCHROME1", 12, px), nil))
+	f.Add(dicomtest.Build(ExplicitVRLittleEndian, false, false, dicomtest.ImageElems(2, 2, "MONOCHROME2", 16, px), nil))
+	f.Add(dicomtest.Build("", true, true, dicomtest.ImageElems(2, 2, "MONOCHROME1", 12, px), nil))
 	f.Add([]byte("DICM"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		info, p, err := Decode(b)

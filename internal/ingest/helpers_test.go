@@ -1,0 +1,91 @@
+package ingest
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/csv"
+	"encoding/hex"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/raysynth/raysynth/internal/imageio"
+	"github.com/raysynth/raysynth/internal/workspace"
+)
+
+// sharedData returns the shared real data folder (RAYSYNTH_TESTDATA or ../../../shared/data),
+// failing the test when it is missing.
+func sharedData(t testing.TB) string {
+	t.Helper()
+	d := os.Getenv("RAYSYNTH_TESTDATA")
+	if d == "" {
+		d = filepath.Join("..", "..", "..", "shared", "data")
+	}
+	d, _ = filepath.Abs(d)
+	if _, err := os.Stat(filepath.Join(d, "nih1000_64", "labels.csv")); err != nil {
+		t.Fatalf("shared data not found at %s (set RAYSYNTH_TESTDATA to the shared data folder): %v", d, err)
+	}
+	return d
+}
+
+// baseConfig is a config with the CLI's defaults.
+func baseConfig(from, ws string) Config {
+	return Config{From: from, Workspace: ws, LabelPolicy: PolicySingle, Aspect: imageio.AspectCrop, Holdout: 0.3, Seed: 1}
+}
+
+func nihConfig(t testing.TB, ws, policy string) Config {
+	d := sharedData(t)
+	c := baseConfig(filepath.Join(d, "nih1000_64", "images"), ws)
+	c.Labels = filepath.Join(d, "nih1000_64", "labels.csv")
+	c.Classes = []string{"normal", "cardiomegaly", "effusion", "edema", "pneumothorax"}
+	c.LabelPolicy = policy
+	return c
+}
+
+func mustRun(t testing.TB, cfg Config) *Report {
+	t.Helper()
+	rep, err := Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatalf("ingest: %v", err)
+	}
+	return rep
+}
+
+func readIndex(t testing.TB, dir string) []workspace.RealImage {
+	t.Helper()
+	ws, err := workspace.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx, err := ws.ReadRealIndex()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return idx
+}
+
+// bySource maps source path → "class/split" from a workspace's private source map (indexed rows).
+func bySource(t testing.TB, dir string) map[string]string {
+	t.Helper()
+	f, err := os.Open(filepath.Join(dir, "private", "source-map.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	for _, r := range rows[1:] {
+		if r[7] == "yes" {
+			out[r[8]] = r[2] + "/" + r[3]
+		}
+	}
+	return out
+}
+
+func sha(b []byte) string {
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:])
+}
