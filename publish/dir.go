@@ -22,15 +22,15 @@ const tmpPrefix = ".tmp-"
 
 type dirStore struct{ root string }
 
-// OpenDir returns a Store over a local folder, creating it when missing. Objects are plain files
-// at ROOT/KEY, written under a temporary name and linked into place, so a reader never sees half
-// a file and create-only writes cannot replace an existing one.
+// OpenDir returns a Store over a local folder (created by the first write when missing). Objects
+// are plain files at ROOT/KEY, written under a temporary name and linked into place, so a reader
+// never sees half a file and create-only writes cannot replace an existing one.
 func OpenDir(root string) (Store, error) {
 	if root == "" {
 		return nil, errors.New("empty folder name")
 	}
-	if err := os.MkdirAll(root, 0o755); err != nil {
-		return nil, fmt.Errorf("create folder %s: %w", root, err)
+	if st, err := os.Stat(root); err == nil && !st.IsDir() {
+		return nil, fmt.Errorf("%s is not a folder", root)
 	}
 	return &dirStore{root: root}, nil
 }
@@ -59,8 +59,16 @@ func (d *dirStore) path(key string) (string, error) {
 
 func (d *dirStore) List(ctx context.Context, prefix string) ([]ObjectInfo, error) {
 	var out []ObjectInfo
-	err := filepath.WalkDir(d.root, func(p string, e fs.DirEntry, err error) error {
+	start := d.root
+	if i := strings.LastIndex(prefix, "/"); i > 0 && safeKey(prefix[:i]) == nil {
+		// Walk only the folder the prefix names ("a/b/" walks ROOT/a/b).
+		start = filepath.Join(d.root, filepath.FromSlash(prefix[:i]))
+	}
+	err := filepath.WalkDir(start, func(p string, e fs.DirEntry, err error) error {
 		if err != nil {
+			if p == start && errors.Is(err, fs.ErrNotExist) {
+				return filepath.SkipAll
+			}
 			return err
 		}
 		if strings.HasPrefix(e.Name(), tmpPrefix) {

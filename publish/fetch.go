@@ -22,6 +22,7 @@ import (
 type FetchConfig struct {
 	Store    Store                 // where the release lives (root of the ref)
 	Ref      string                // key path of the release: …/NAME (follows LATEST) or …/NAME/VERSION
+	Release  *Release              // the release, already opened with [OpenRelease] (instead of Store and Ref)
 	Out      string                // folder to create; must not exist or be empty
 	Keys     []*manifest.PublicKey // the release must verify with one of them
 	Parallel int                   // concurrent downloads; 0 means 4
@@ -32,7 +33,7 @@ type FetchConfig struct {
 // Validate checks the configuration.
 func (c FetchConfig) Validate() error {
 	switch {
-	case c.Store == nil:
+	case c.Store == nil && c.Release == nil:
 		return errors.New("no source location given")
 	case c.Out == "":
 		return errors.New("no output folder given (--out)")
@@ -82,9 +83,12 @@ func Fetch(ctx context.Context, cfg FetchConfig) (*FetchResult, error) {
 	} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("output folder %s: %w", cfg.Out, err)
 	}
-	rel, err := OpenRelease(ctx, cfg.Store, cfg.Ref)
-	if err != nil {
-		return nil, err
+	rel := cfg.Release
+	if rel == nil {
+		var err error
+		if rel, err = OpenRelease(ctx, cfg.Store, cfg.Ref); err != nil {
+			return nil, err
+		}
 	}
 	objs, err := rel.Store.List(ctx, rel.Dir+"/")
 	if err != nil {

@@ -3,6 +3,7 @@ package publish
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -399,7 +400,7 @@ func sameObject(ctx context.Context, st Store, key string, lf *localFile) (bool,
 func crcOf(b []byte) string {
 	h := minio.ChecksumCRC64NVME.Hasher()
 	h.Write(b)
-	return minio.ChecksumCRC64NVME.EncodeToString(h.Sum(nil))
+	return base64.StdEncoding.EncodeToString(h.Sum(nil))
 }
 
 // hashFiles computes each file's sha256 and CRC-64/NVME in one read.
@@ -418,7 +419,7 @@ func hashFiles(ctx context.Context, dir string, infos []manifest.FileInfo, par i
 		if err != nil {
 			return fmt.Errorf("read %s: %w", fi.Name, err)
 		}
-		out[i] = localFile{name: fi.Name, size: n, sha256: hex.EncodeToString(sh.Sum(nil)), crc: minio.ChecksumCRC64NVME.EncodeToString(ch.Sum(nil))}
+		out[i] = localFile{name: fi.Name, size: n, sha256: hex.EncodeToString(sh.Sum(nil)), crc: base64.StdEncoding.EncodeToString(ch.Sum(nil))}
 		return nil
 	})
 	return out, err

@@ -1,0 +1,248 @@
+package publish
+
+import (
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	crand "crypto/rand"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/hex"
+	"encoding/json"
+	"encoding/pem"
+	"fmt"
+	"image"
+	"image/png"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/minio/minio-go/v7"
+	"github.com/raysynth/raysynth/manifest"
+	"github.com/raysynth/raysynth/publish/miniotest"
+)
+
+// srv is the MinIO server shared by the tests of this package (see TestMain).
+var srv *miniotest.Server
+
+func TestMain(m *testing.M) {
+	s, err := miniotest.StartDir("")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "publish tests:", err)
+		os.Exit(1)
+	}
+	srv = s
+	code := m.Run()
+	s.Stop()
+	os.Exit(code)
+}
+
+var bucketSeq atomic.Int64
+
+// newBucket makes a fresh bucket on the shared server.
+func newBucket(t testing.TB, lock bool) string {
+	t.Helper()
+	name := fmt.Sprintf("t%d-%d", time.Now().UnixNano()%1e9, bucketSeq.Add(1))
+	if err := srv.MakeBucket(context.Background(), name, lock); err != nil {
+		t.Fatal(err)
+	}
+	return name
+}
+
+func s3cfg(s *miniotest.Server, bucket, prefix string) S3Config {
+	return S3Config{Endpoint: s.Endpoint, AccessKey: s.User, SecretKey: s.Password, Bucket: bucket, Prefix: prefix,
+		Retry: Retry{Attempts: 3, Base: 20 * time.Millisecond}}
+}
+
+func openS3(t testing.TB, s *miniotest.Server, bucket, prefix string) Store {
+	t.Helper()
+	st, err := OpenS3(context.Background(), s3cfg(s, bucket, prefix))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+func rawClient(t testing.TB, s *miniotest.Server) *minio.Client {
+	t.Helper()
+	c, err := s.Client()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+var (
+	signerOnce sync.Once
+	testSigner *manifest.Signer
+)
+
+// signer returns a P-256 signing key shared by the tests (unencrypted, so no scrypt cost).
+func signer(t testing.TB) *manifest.Signer {
+	t.Helper()
+	signerOnce.Do(func() { testSigner = newSigner(t) })
+	return testSigner
+}
+
+func newSigner(t testing.TB) *manifest.Signer {
+	k, err := ecdsa.GenerateKey(elliptic.P256(), crand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := manifest.ParsePrivateKeyPEM("test.key", pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func keys(t testing.TB) []*manifest.PublicKey { return []*manifest.PublicKey{signer(t).Public()} }
+
+type bundleOpts struct {
+	name, version string
+	n, size       int
+	seed          uint64
+	override      string // privacy gate failed, released with this override reason
+	dp            bool
+	signer        *manifest.Signer
+}
+
+// makeBundle builds a real signed bundle with manifest.Build from n small gray PNGs.
+func makeBundle(t testing.TB, o bundleOpts) string {
+	t.Helper()
+	if o.name == "" {
+		o.name = "chest"
+	}
+	if o.version == "" {
+		o.version = "1.0.0"
+	}
+	if o.size == 0 {
+		o.size = 16
+	}
+	if o.signer == nil {
+		o.signer = signer(t)
+	}
+	dir := t.TempDir()
+	var imgs []manifest.Image
+	for i := range o.n {
+		class := []string{"normal", "effusion"}[i%2]
+		id := fmt.Sprintf("s-%05d", i)
+		p := filepath.Join(dir, "approved", class, id+".png")
+		sum := writePNG(t, p, o.size, o.seed*1_000_003+uint64(i))
+		imgs = append(imgs, manifest.Image{ID: id, Class: class, PNG: p, SHA256: sum, Generator: ckpt(class), Seed: o.seed, Sample: int64(i)})
+	}
+	passed := o.override == ""
+	failed := []string{}
+	if !passed {
+		failed = []string{"nn_ratio"}
+	}
+	privacy, _ := json.Marshal(map[string]any{
+		"passed": passed, "failed_checks": failed,
+		"policy": map[string]any{"nn_ratio_min": 1.2},
+		"checks": []any{map[string]any{"name": "nn_ratio", "class": "", "value": 1.5, "threshold": 1.2, "passed": passed}},
+		"counts": map[string]any{"candidates": o.n + 2, "approved": o.n, "removed": 2, "per_class": map[string]int{}},
+		"embedding": []string{"pixels"}, "filter": nil,
+	})
+	out := filepath.Join(t.TempDir(), o.name+"-"+o.version)
+	_, err := manifest.Build(context.Background(), manifest.BuildConfig{
+		Name: o.name, Version: o.version, License: "CC-BY-4.0", Organization: "Test Hospital",
+		Out: out, Signer: o.signer, Images: imgs, ImageSize: o.size,
+		Workspace:           json.RawMessage(fmt.Sprintf(`{"format":1,"image_size":%d,"classes":["normal","effusion"],"seed":%d}`, o.size, o.seed)),
+		PrivacySummary:      privacy,
+		Generators:          []json.RawMessage{gan("normal", o.dp), gan("effusion", o.dp)},
+		OverridePrivacyGate: o.override,
+		Tool:                "raysynth", ToolVersion: "test",
+		Now: time.Date(2026, 11, 28, 1, 2, 3, 0, time.UTC),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func ckpt(class string) string {
+	s := sha256.Sum256([]byte("ckpt-" + class))
+	return hex.EncodeToString(s[:])
+}
+
+func gan(class string, dp bool) json.RawMessage {
+	m := map[string]any{"class": class, "size": 16, "epochs": 2, "batch": 4, "lr": 0.0002, "beta1": 0.5, "seed": 42,
+		"code_version": "test", "train_fingerprint": "abababababababababababababababababababababababababababababababab",
+		"train_images": 20, "train_patients": 10, "checkpoint": "gen-000002.ckpt", "checkpoint_sha256": ckpt(class),
+		"finished": "2026-11-28T00:00:00Z", "dp": nil}
+	if dp {
+		m["dp"] = map[string]any{"epsilon": 7.5, "delta": 1e-5, "noise_multiplier": 1.1, "sampling_rate": 0.1, "clip": 1.0,
+			"steps": 100, "accountant": "rdp/1", "unit": "patient"}
+	}
+	b, _ := json.Marshal(m)
+	return b
+}
+
+func writePNG(t testing.TB, path string, size int, seed uint64) string {
+	t.Helper()
+	r := rand.New(rand.NewPCG(seed, 7))
+	img := image.NewGray(image.Rect(0, 0, size, size))
+	for i := range img.Pix {
+		img.Pix[i] = uint8(r.IntN(256))
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(buf.Bytes())
+	return hex.EncodeToString(sum[:])
+}
+
+// hookReporter calls fn once when the "files" task has counted `after` files.
+type hookReporter struct {
+	after int64
+	fn    func()
+	once  sync.Once
+}
+
+func (h *hookReporter) Start(name string, total int64, unit string) Task {
+	if unit != "files" {
+		return nopTask{}
+	}
+	return &hookTask{h: h}
+}
+
+type hookTask struct {
+	h *hookReporter
+	n atomic.Int64
+}
+
+func (t *hookTask) Add(n int64) {
+	if t.n.Add(n) >= t.h.after {
+		t.h.once.Do(t.h.fn)
+	}
+}
+func (t *hookTask) Done() {}
+
+// countObjects counts the objects under prefix.
+func countObjects(t testing.TB, st Store, prefix string) int {
+	t.Helper()
+	objs, err := st.List(context.Background(), prefix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(objs)
+}
+
+// miniotestStart starts a server of its own for a test that stops or restarts it.
+func miniotestStart(t *testing.T) *miniotest.Server { return miniotest.Start(t) }
