@@ -168,3 +168,5 @@ func hasProblem(res *VerifyResult, file, kind string) bool {
 	}
 	return false
 }
+
+func zeroTime() time.Time { return time.Time{} }

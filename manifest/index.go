@@ -75,10 +75,11 @@ func parseIndex(data []byte) ([]indexRow, error) {
 		if row.Size < 0 || row.DICOMSize < 0 {
 			return nil, fmt.Errorf("row %d: negative size", line)
 		}
-		for _, p := range []string{row.File, row.DICOM} {
-			if p == "" && p == row.DICOM {
-				continue
-			}
+		paths := []string{row.File}
+		if row.DICOM != "" {
+			paths = append(paths, row.DICOM)
+		}
+		for _, p := range paths {
 			if why := checkName(p); why != "" || !strings.HasPrefix(p, "images/") {
 				return nil, fmt.Errorf("row %d: file %q is not a clean path under images/", line, printable(p))
 			}
