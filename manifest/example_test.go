@@ -56,7 +56,7 @@ func ExampleBuild() {
 		Images: exampleImages(dir), ImageSize: 8,
 		PrivacySummary: []byte(`{"passed":true,"failed_checks":[],"policy":{}}`),
 		Tool:           "raysynth", ToolVersion: "1.0.0",
-		Now:            time.Date(2026, 11, 28, 0, 0, 0, 0, time.UTC),
+		Now: time.Date(2026, 11, 28, 0, 0, 0, 0, time.UTC),
 	})
 	if err != nil {
 		fmt.Println(err)

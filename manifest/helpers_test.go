@@ -66,9 +66,9 @@ func privacyJSON(passed bool, failed ...string) []byte {
 	}
 	b, _ := json.Marshal(map[string]any{
 		"passed": passed, "failed_checks": failed,
-		"policy": map[string]any{"nn_ratio_min": 1.2, "mia_auc_max": 0.6},
-		"checks": []any{map[string]any{"name": "nn_ratio", "class": "", "value": 1.5, "threshold": 1.2, "passed": passed}},
-		"counts": map[string]any{"candidates": 10, "approved": 6, "removed": 4, "per_class": map[string]int{"normal": 3, "effusion": 3}},
+		"policy":    map[string]any{"nn_ratio_min": 1.2, "mia_auc_max": 0.6},
+		"checks":    []any{map[string]any{"name": "nn_ratio", "class": "", "value": 1.5, "threshold": 1.2, "passed": passed}},
+		"counts":    map[string]any{"candidates": 10, "approved": 6, "removed": 4, "per_class": map[string]int{"normal": 3, "effusion": 3}},
 		"embedding": []string{"pixels"}, "filter": nil,
 	})
 	return b
