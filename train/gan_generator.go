@@ -1,0 +1,61 @@
+package train
+
+import (
+	"context"
+	"fmt"
+)
+
+// Generator samples a trained DCGAN's generator in eval mode (running BatchNorm statistics), so
+// every image depends only on the checkpoint, the seed and its sample number.
+type Generator struct {
+	Class  string
+	Size   int
+	SHA256 string // hex sha256 of the checkpoint file
+	m      *dcgan
+	sm     *sampler
+	z      []float32
+}
+
+// LoadGenerator loads the generator of a DCGAN checkpoint; batch is how many images it makes per
+// pass (64 is a good default).
+func LoadGenerator(path string, batch int) (*Generator, error) {
+	c, sha, err := ReadCheckpoint(path)
+	if err != nil {
+		return nil, err
+	}
+	meta, m, err := ganFromCheckpoint(c)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	sm, err := newSampler(m, max(1, batch))
+	if err != nil {
+		return nil, err
+	}
+	return &Generator{Class: meta.Class, Size: meta.Arch.Size, SHA256: sha, m: m, sm: sm, z: make([]float32, sm.batch*ZDim)}, nil
+}
+
+// Generate makes n images (Size·Size float32 in [-1, 1], row-major) for samples firstSample …
+// firstSample+n-1 of the seed's latent stream (see [LatentZ]).
+func (g *Generator) Generate(ctx context.Context, n int, seed uint64, firstSample int64) ([][]float32, error) {
+	pix := g.Size * g.Size
+	out := make([][]float32, 0, n)
+	for done := 0; done < n; done += g.sm.batch {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		k := min(g.sm.batch, n-done)
+		clear(g.z)
+		LatentZ(g.z, seed, firstSample+int64(done), k)
+		imgs, err := g.sm.run(g.z)
+		if err != nil {
+			return nil, err
+		}
+		for i := 0; i < k; i++ {
+			out = append(out, append([]float32(nil), imgs[i*pix:(i+1)*pix]...))
+		}
+	}
+	return out, nil
+}
+
+// Close releases the generator.
+func (g *Generator) Close() error { return g.sm.m.Close() }

@@ -1,0 +1,569 @@
+package train
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"image"
+	"log/slog"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/raysynth/raysynth/internal/fsutil"
+	"github.com/raysynth/raysynth/internal/imageio"
+	"github.com/raysynth/raysynth/internal/progress"
+	"github.com/raysynth/raysynth/internal/workspace"
+)
+
+// File names under gan/<class>/.
+const (
+	CheckpointFile = "checkpoint.ckpt"
+	SummaryFile    = "summary.json"
+	LogFile        = "train-log.jsonl"
+	LossPlotFile   = "loss.png"
+	SamplesDir     = "samples"
+)
+
+// gridCount is the number of fixed-z samples in each sample grid (8×8).
+const gridCount = 64
+
+// ErrTooFewImages is wrapped by [TooFewImagesError].
+var ErrTooFewImages = errors.New("too few training images")
+
+// TooFewImagesError says a class has too few train images to train a generator on.
+type TooFewImagesError struct {
+	Class      string
+	Have, Need int
+}
+
+func (e *TooFewImagesError) Error() string {
+	return fmt.Sprintf("class %s has %d train images, needs at least %d", e.Class, e.Have, e.Need)
+}
+func (e *TooFewImagesError) Unwrap() error { return ErrTooFewImages }
+
+// ErrCheckpointMismatch is returned when an existing checkpoint was made with other settings or
+// another training set than the run asks for.
+var ErrCheckpointMismatch = errors.New("checkpoint made with different settings")
+
+// GANConfig configures [TrainGAN].
+type GANConfig struct {
+	Workspace       *workspace.Workspace
+	Classes         []string // nil: every class of the workspace
+	Epochs          int
+	Batch           int
+	Size            int
+	LR, Beta1       float64
+	Seed            uint64
+	CheckpointEvery int // epochs between checkpoints (one is always written at the end)
+	SampleEvery     int // epochs between sample grids; 0: about five grids per run
+	MinImages       int // classes with fewer train images are skipped and reported
+	Restart         bool
+	CodeVersion     string
+	Log             *slog.Logger
+	Progress        progress.Reporter
+
+	dHook GradHook // differentially private D updates plug in here (issue 8)
+}
+
+// Validate checks the configuration.
+func (c GANConfig) Validate() error {
+	var errs []error
+	if c.Workspace == nil {
+		errs = append(errs, errors.New("no workspace"))
+	}
+	if c.Epochs < 1 {
+		errs = append(errs, fmt.Errorf("epochs %d: want at least 1", c.Epochs))
+	}
+	if c.Batch < 2 {
+		errs = append(errs, fmt.Errorf("batch %d: want at least 2", c.Batch))
+	}
+	if err := DefaultArch(c.Size).Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if !(c.LR > 0 && c.LR < 1) {
+		errs = append(errs, fmt.Errorf("learning rate %g: want 0 < lr < 1", c.LR))
+	}
+	if !(c.Beta1 >= 0 && c.Beta1 < 1) {
+		errs = append(errs, fmt.Errorf("beta1 %g: want 0 ≤ beta1 < 1", c.Beta1))
+	}
+	if c.CheckpointEvery < 1 {
+		errs = append(errs, fmt.Errorf("checkpoint-every %d: want at least 1", c.CheckpointEvery))
+	}
+	return errors.Join(errs...)
+}
+
+// GANSummary is gan/<class>/summary.json (contract C3).
+type GANSummary struct {
+	Class            string          `json:"class"`
+	Size             int             `json:"size"`
+	Epochs           int             `json:"epochs"`
+	Batch            int             `json:"batch"`
+	LR               float64         `json:"lr"`
+	Beta1            float64         `json:"beta1"`
+	Seed             uint64          `json:"seed"`
+	CodeVersion      string          `json:"code_version"`
+	TrainFingerprint string          `json:"train_fingerprint"`
+	TrainImages      int             `json:"train_images"`
+	TrainPatients    int             `json:"train_patients"`
+	Checkpoint       string          `json:"checkpoint"`
+	CheckpointSHA256 string          `json:"checkpoint_sha256"`
+	Finished         string          `json:"finished"`
+	DP               json.RawMessage `json:"dp"`
+}
+
+// GANClassResult reports one class.
+type GANClassResult struct {
+	Class         string      `json:"class"`
+	Status        string      `json:"status"` // trained, resumed, up-to-date, skipped
+	Reason        string      `json:"reason,omitempty"`
+	TrainImages   int         `json:"train_images"`
+	NeedImages    int         `json:"need_images,omitempty"`
+	TrainPatients int         `json:"train_patients,omitempty"`
+	EpochsRun     int         `json:"epochs_run"`
+	Seconds       float64     `json:"seconds"`
+	DLoss         float64     `json:"d_loss,omitempty"`
+	GLoss         float64     `json:"g_loss,omitempty"`
+	Warnings      []string    `json:"warnings,omitempty"`
+	Grid          string      `json:"sample_grid,omitempty"`
+	LossPlot      string      `json:"loss_plot,omitempty"`
+	Summary       *GANSummary `json:"summary,omitempty"`
+}
+
+// GANResult reports a training run.
+type GANResult struct {
+	Classes []GANClassResult `json:"classes"`
+}
+
+// classSeed derives a class's RNG seed from the run's seed.
+func classSeed(seed uint64, class string) (uint64, uint64) {
+	h := fnv.New64a()
+	h.Write([]byte(class))
+	return seed, h.Sum64()
+}
+
+// TrainGAN trains one DCGAN per class on the workspace's real train split, resuming from
+// checkpoints, and writes gan/<class>/{checkpoint.ckpt, summary.json, train-log.jsonl, loss.png,
+// samples/}.
+func TrainGAN(ctx context.Context, cfg GANConfig) (*GANResult, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	log := cfg.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	rep := progress.OrNop(cfg.Progress)
+	w := cfg.Workspace
+	meta, err := w.LoadMeta()
+	if err != nil {
+		return nil, err
+	}
+	rows, err := w.ReadRealIndex()
+	if err != nil {
+		return nil, err
+	}
+	classes := cfg.Classes
+	if len(classes) == 0 {
+		classes = meta.Classes
+	}
+	for _, c := range classes {
+		if !slices.Contains(meta.Classes, c) {
+			return nil, fmt.Errorf("class %q is not in the workspace (classes: %s)", c, strings.Join(meta.Classes, ", "))
+		}
+	}
+	res := &GANResult{}
+	for _, class := range classes {
+		if err := ctx.Err(); err != nil {
+			return res, err
+		}
+		r, err := trainClass(ctx, cfg, log, rep, rows, class)
+		if r != nil {
+			res.Classes = append(res.Classes, *r)
+		}
+		if err != nil {
+			return res, fmt.Errorf("train GAN %s: %w", class, err)
+		}
+	}
+	return res, nil
+}
+
+// trainSet is a class's train images, loaded and scaled to [-1, 1].
+type trainSet struct {
+	ids         []string
+	pix         []float32
+	patients    int
+	fingerprint string
+}
+
+func loadTrainSet(w *workspace.Workspace, rows []workspace.RealImage, class string, size int, load bool) (*trainSet, error) {
+	var sel []workspace.RealImage
+	for _, r := range rows {
+		if r.Class == class && r.Split == workspace.SplitTrain {
+			sel = append(sel, r)
+		}
+	}
+	slices.SortFunc(sel, func(a, b workspace.RealImage) int { return strings.Compare(a.ID, b.ID) })
+	h := sha256.New()
+	pats := map[string]bool{}
+	ts := &trainSet{}
+	for _, r := range sel {
+		fmt.Fprintf(h, "%s,%s,%s,%s,%s,%s\n", r.ID, r.Patient, r.Class, r.Split, r.SHA256, r.SourceKind)
+		pats[r.Patient] = true
+		ts.ids = append(ts.ids, r.ID)
+	}
+	ts.fingerprint = hex.EncodeToString(h.Sum(nil))
+	ts.patients = len(pats)
+	if !load {
+		return ts, nil
+	}
+	ts.pix = make([]float32, 0, len(sel)*size*size)
+	for _, r := range sel {
+		img, err := imageio.ReadGray(w.RealImagePath(r.ID))
+		if err != nil {
+			return nil, err
+		}
+		if img, err = fitSize(img, size); err != nil {
+			return nil, fmt.Errorf("%s: %w", w.RealImagePath(r.ID), err)
+		}
+		ts.pix = imageio.ToFloat(ts.pix, img)
+	}
+	return ts, nil
+}
+
+// fitSize returns img at size×size, averaging k×k blocks when the image is k times larger.
+func fitSize(img *image.Gray, size int) (*image.Gray, error) {
+	w, h := img.Rect.Dx(), img.Rect.Dy()
+	if w == size && h == size {
+		return img, nil
+	}
+	if w != h || w < size || w%size != 0 {
+		return nil, fmt.Errorf("image is %d×%d; training at %d×%d needs square images of a multiple of that size (use --size %d)", w, h, size, size, w)
+	}
+	k := w / size
+	out := image.NewGray(image.Rect(0, 0, size, size))
+	for y := 0; y < size; y++ {
+		for x := 0; x < size; x++ {
+			var s int
+			for dy := 0; dy < k; dy++ {
+				row := img.Pix[(y*k+dy)*img.Stride+x*k:]
+				for dx := 0; dx < k; dx++ {
+					s += int(row[dx])
+				}
+			}
+			out.Pix[y*size+x] = uint8((s + k*k/2) / (k * k))
+		}
+	}
+	return out, nil
+}
+
+func trainClass(ctx context.Context, cfg GANConfig, log *slog.Logger, rep progress.Reporter, rows []workspace.RealImage, class string) (*GANClassResult, error) {
+	w := cfg.Workspace
+	dir := w.GANDir(class)
+	ckptPath := filepath.Join(dir, CheckpointFile)
+	res := &GANClassResult{Class: class}
+	start := time.Now()
+
+	ts, err := loadTrainSet(w, rows, class, cfg.Size, false)
+	if err != nil {
+		return nil, err
+	}
+	res.TrainImages, res.TrainPatients = len(ts.ids), ts.patients
+	need := max(cfg.MinImages, cfg.Batch)
+	if len(ts.ids) < need {
+		e := &TooFewImagesError{Class: class, Have: len(ts.ids), Need: need}
+		res.Status, res.Reason, res.NeedImages = "skipped", e.Error(), need
+		log.Warn("class skipped: too few train images", "class", class, "images", len(ts.ids), "needed", need)
+		return res, nil
+	}
+
+	want := ganMeta{Arch: DefaultArch(cfg.Size), Class: class, Batch: cfg.Batch, LR: cfg.LR, Beta1: cfg.Beta1, Seed: cfg.Seed,
+		TrainFingerprint: ts.fingerprint, TrainImages: len(ts.ids), TrainPatients: ts.patients, CodeVersion: cfg.CodeVersion}
+	s1, s2 := classSeed(cfg.Seed, class)
+	src := rand.NewPCG(s1, s2)
+	rng := rand.New(src)
+	var m *dcgan
+	var ck *Checkpoint
+	startEpoch := 0
+	if cfg.Restart {
+		if err := os.RemoveAll(dir); err != nil {
+			return nil, fmt.Errorf("remove %s: %w", dir, err)
+		}
+	} else if c, _, err := ReadCheckpoint(ckptPath); err == nil {
+		got, model, err := ganFromCheckpoint(c)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", ckptPath, err)
+		}
+		if diff := metaDiff(got, want); diff != "" {
+			return nil, fmt.Errorf("%s: %s: %w", ckptPath, diff, ErrCheckpointMismatch)
+		}
+		if err := src.UnmarshalBinary(got.RNG); err != nil {
+			return nil, fmt.Errorf("%s: RNG state: %w", ckptPath, ErrBadCheckpoint)
+		}
+		m, ck, startEpoch = model, c, got.Epoch
+		want.Steps, want.AdamDStep, want.AdamGStep = got.Steps, got.AdamDStep, got.AdamGStep
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return nil, err
+	}
+	if m == nil {
+		m = newDCGAN(want.Arch, rng)
+	}
+	if _, err := fsutil.CleanTemp(dir); err != nil {
+		return nil, err
+	}
+
+	st, err := newStepper(m, cfg.Batch, cfg.LR, cfg.Beta1)
+	if err != nil {
+		return nil, err
+	}
+	defer st.close()
+	st.dHook = cfg.dHook
+	if ck != nil {
+		if err := restoreOptimisers(ck, want, m, st); err != nil {
+			return nil, fmt.Errorf("%s: %w", ckptPath, err)
+		}
+	}
+	sm, err := newSampler(m, gridCount)
+	if err != nil {
+		return nil, err
+	}
+	defer sm.m.Close()
+	gridZ := fixedZ(cfg.Seed, class, gridCount)
+
+	logPath := filepath.Join(dir, LogFile)
+	entries, err := readLog(logPath, startEpoch)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", logPath, err)
+	}
+	if err := os.MkdirAll(filepath.Join(dir, SamplesDir), 0o755); err != nil {
+		return nil, err
+	}
+	if err := writeLog(logPath, entries); err != nil {
+		return nil, err
+	}
+
+	switch {
+	case startEpoch >= cfg.Epochs:
+		res.Status = "up-to-date"
+	case startEpoch > 0:
+		res.Status = "resumed"
+	default:
+		res.Status = "trained"
+	}
+	sampleEvery := cfg.SampleEvery
+	if sampleEvery <= 0 {
+		sampleEvery = max(1, cfg.Epochs/5)
+	}
+
+	if startEpoch < cfg.Epochs {
+		data, err := loadTrainSet(w, rows, class, cfg.Size, true)
+		if err != nil {
+			return nil, err
+		}
+		ts = data
+		stepsPerEpoch := len(ts.ids) / cfg.Batch
+		task := rep.Start("gan "+class, int64((cfg.Epochs-startEpoch)*stepsPerEpoch), "steps")
+		defer task.Done()
+		logFile, err := os.OpenFile(logPath, os.O_WRONLY|os.O_APPEND, 0o644)
+		if err != nil {
+			return nil, err
+		}
+		defer logFile.Close()
+		pix := cfg.Size * cfg.Size
+		real := make([]float32, cfg.Batch*pix)
+		z := make([]float32, cfg.Batch*ZDim)
+		order := make([]int, len(ts.ids))
+		for epoch := startEpoch + 1; epoch <= cfg.Epochs; epoch++ {
+			t0 := time.Now()
+			for i := range order {
+				order[i] = i
+			}
+			rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
+			var dSum, gSum float64
+			for s := 0; s < stepsPerEpoch; s++ {
+				if err := ctx.Err(); err != nil {
+					return res, err
+				}
+				for k := 0; k < cfg.Batch; k++ {
+					copy(real[k*pix:(k+1)*pix], ts.pix[order[s*cfg.Batch+k]*pix:])
+				}
+				for i := range z {
+					z[i] = float32(rng.NormFloat64())
+				}
+				dl, gl, err := st.step(real, z)
+				if err != nil {
+					return res, err
+				}
+				want.Steps++
+				dSum += float64(dl)
+				gSum += float64(gl)
+				e := logEntry{Type: "step", Epoch: epoch, Step: want.Steps, DLoss: float64(dl), GLoss: float64(gl)}
+				b, _ := json.Marshal(e)
+				logFile.Write(append(b, '\n'))
+				entries = append(entries, e)
+				task.Add(1)
+				task.Status(fmt.Sprintf("epoch %d/%d  D %.3f  G %.3f", epoch, cfg.Epochs, dl, gl))
+			}
+			ep := logEntry{Type: "epoch", Epoch: epoch, DLoss: dSum / float64(stepsPerEpoch), GLoss: gSum / float64(stepsPerEpoch), Seconds: time.Since(t0).Seconds()}
+			res.DLoss, res.GLoss = ep.DLoss, ep.GLoss
+			res.EpochsRun++
+			last := epoch == cfg.Epochs
+			if epoch%sampleEvery == 0 || last {
+				imgs, err := sm.run(gridZ)
+				if err != nil {
+					return res, err
+				}
+				spread := sampleSpread(imgs, gridCount, pix)
+				ep.Spread = &spread
+				ep.Warning = collapseWarnings(ep.DLoss, ep.GLoss, spread)
+				grid := filepath.Join(dir, SamplesDir, fmt.Sprintf("epoch-%03d.png", epoch))
+				if _, err := imageio.WriteGray(grid, gridImage(imgs, gridCount, cfg.Size, 8)); err != nil {
+					return res, err
+				}
+				res.Grid = grid
+			} else {
+				ep.Warning = collapseWarnings(ep.DLoss, ep.GLoss, math.Inf(1))
+			}
+			for _, wmsg := range ep.Warning {
+				log.Warn("training may have collapsed", "class", class, "epoch", epoch, "warning", wmsg)
+				if !slices.Contains(res.Warnings, wmsg) {
+					res.Warnings = append(res.Warnings, wmsg)
+				}
+			}
+			b, _ := json.Marshal(ep)
+			logFile.Write(append(b, '\n'))
+			entries = append(entries, ep)
+			log.Info("epoch done", "class", class, "epoch", epoch, "d_loss", ep.DLoss, "g_loss", ep.GLoss, "seconds", ep.Seconds)
+			if epoch%cfg.CheckpointEvery == 0 || last {
+				want.Epoch = epoch
+				c, err := ganCheckpoint(want, m, st, src)
+				if err != nil {
+					return res, err
+				}
+				if _, err := WriteCheckpoint(ckptPath, c); err != nil {
+					return res, err
+				}
+			}
+		}
+	}
+
+	// Finish: loss plot, summary.
+	if err := lossPlot(filepath.Join(dir, LossPlotFile), class, entries); err != nil {
+		return res, fmt.Errorf("loss plot: %w", err)
+	}
+	res.LossPlot = filepath.Join(dir, LossPlotFile)
+	if res.Grid == "" {
+		res.Grid = latestGrid(filepath.Join(dir, SamplesDir))
+	}
+	_, sha, err := ReadCheckpoint(ckptPath)
+	if err != nil {
+		return res, err
+	}
+	sum := &GANSummary{Class: class, Size: cfg.Size, Epochs: cfg.Epochs, Batch: cfg.Batch, LR: cfg.LR, Beta1: cfg.Beta1,
+		Seed: cfg.Seed, CodeVersion: cfg.CodeVersion, TrainFingerprint: ts.fingerprint, TrainImages: len(ts.ids),
+		TrainPatients: ts.patients, Checkpoint: CheckpointFile, CheckpointSHA256: sha, DP: json.RawMessage("null")}
+	sumPath := filepath.Join(dir, SummaryFile)
+	if old, err := ReadGANSummary(sumPath); err == nil && old.CheckpointSHA256 == sha {
+		sum.Finished = old.Finished // unchanged model: keep the file as it is
+	} else {
+		sum.Finished = time.Now().UTC().Format(time.RFC3339)
+	}
+	b, _ := json.MarshalIndent(sum, "", "  ")
+	if err := fsutil.WriteFile(sumPath, append(b, '\n'), 0o644); err != nil {
+		return res, err
+	}
+	res.Summary = sum
+	res.Seconds = time.Since(start).Seconds()
+	return res, nil
+}
+
+// ReadGANSummary reads gan/<class>/summary.json.
+func ReadGANSummary(path string) (*GANSummary, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var s GANSummary
+	if err := json.Unmarshal(b, &s); err != nil {
+		return nil, fmt.Errorf("parse %s: %w", path, err)
+	}
+	return &s, nil
+}
+
+func latestGrid(dir string) string {
+	m, _ := filepath.Glob(filepath.Join(dir, "epoch-*.png"))
+	if len(m) == 0 {
+		return ""
+	}
+	slices.Sort(m)
+	return m[len(m)-1]
+}
+
+// metaDiff says how a checkpoint's settings differ from the run's, or "".
+func metaDiff(got, want ganMeta) string {
+	var d []string
+	if got.Arch != want.Arch {
+		d = append(d, fmt.Sprintf("size %d (run asks %d)", got.Arch.Size, want.Arch.Size))
+	}
+	if got.Batch != want.Batch {
+		d = append(d, fmt.Sprintf("batch %d (run asks %d)", got.Batch, want.Batch))
+	}
+	if got.LR != want.LR || got.Beta1 != want.Beta1 {
+		d = append(d, fmt.Sprintf("lr %g beta1 %g (run asks %g, %g)", got.LR, got.Beta1, want.LR, want.Beta1))
+	}
+	if got.Seed != want.Seed {
+		d = append(d, fmt.Sprintf("seed %d (run asks %d)", got.Seed, want.Seed))
+	}
+	if got.Class != want.Class {
+		d = append(d, fmt.Sprintf("class %s", got.Class))
+	}
+	if got.TrainFingerprint != want.TrainFingerprint {
+		d = append(d, "the train split changed since it was made")
+	}
+	if len(d) == 0 {
+		return ""
+	}
+	return "checkpoint has " + strings.Join(d, ", ")
+}
+
+// collapseWarnings flags the usual signs of a failed GAN run.
+func collapseWarnings(dLoss, gLoss, spread float64) []string {
+	var w []string
+	if dLoss < 0.01 {
+		w = append(w, fmt.Sprintf("discriminator loss near 0 (%.4f): it wins outright and the generator learns nothing", dLoss))
+	}
+	if gLoss > 15 {
+		w = append(w, fmt.Sprintf("generator loss exploding (%.1f)", gLoss))
+	}
+	if spread < 0.02 {
+		w = append(w, fmt.Sprintf("samples nearly identical (mean RMS difference %.4f): mode collapse", spread))
+	}
+	return w
+}
+
+// LatentZ fills z (n·ZDim) with the latent vectors of samples first … first+n-1 of a seed's stream:
+// sample k's vector depends only on (seed, k).
+func LatentZ(z []float32, seed uint64, first int64, n int) {
+	for k := 0; k < n; k++ {
+		r := rand.New(rand.NewPCG(seed, uint64(first+int64(k))))
+		for i := 0; i < ZDim; i++ {
+			z[k*ZDim+i] = float32(r.NormFloat64())
+		}
+	}
+}
+
+// fixedZ is the latent batch of a class's sample grids.
+func fixedZ(seed uint64, class string, n int) []float32 {
+	_, h := classSeed(seed, class)
+	z := make([]float32, n*ZDim)
+	LatentZ(z, seed^h^0x67726964, 0, n)
+	return z
+}

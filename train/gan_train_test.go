@@ -1,0 +1,268 @@
+package train
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"image"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/raysynth/raysynth/internal/imageio"
+	"github.com/raysynth/raysynth/internal/progress"
+	"github.com/raysynth/raysynth/internal/workspace"
+)
+
+// tinyWorkspace writes a workspace of size×size blob images: counts[class] train images per class
+// (two per patient) plus one holdout image per class, which training must never read.
+func tinyWorkspace(t *testing.T, size int, counts map[string]int) *workspace.Workspace {
+	t.Helper()
+	w, err := workspace.Init(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var classes []string
+	var rows []workspace.RealImage
+	rng := rand.New(rand.NewPCG(3, 4))
+	for class, n := range counts {
+		classes = append(classes, class)
+		for i := 0; i <= n; i++ {
+			img := image.NewGray(image.Rect(0, 0, size, size))
+			cx, cy, r := rng.IntN(size), rng.IntN(size), 3+rng.IntN(size/3)
+			for y := 0; y < size; y++ {
+				for x := 0; x < size; x++ {
+					v := 30 + rng.IntN(20)
+					if (x-cx)*(x-cx)+(y-cy)*(y-cy) < r*r {
+						v += 150
+					}
+					img.Pix[y*size+x] = uint8(v)
+				}
+			}
+			id := fmt.Sprintf("%s-%03d", class, i)
+			b, err := imageio.WriteGray(w.RealImagePath(id), img)
+			if err != nil {
+				t.Fatal(err)
+			}
+			split := workspace.SplitTrain
+			if i == n {
+				split = workspace.SplitHoldout
+			}
+			rows = append(rows, workspace.RealImage{ID: id, Patient: fmt.Sprintf("p%s%d", class, i/2), Class: class, Split: split,
+				SHA256: fmt.Sprintf("%x", b[:8]), SourceKind: "png"})
+		}
+	}
+	if err := w.SaveMeta(workspace.Meta{ImageSize: size, Classes: classes, Seed: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.WriteRealIndex(rows); err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
+func tinyConfig(w *workspace.Workspace, epochs int) GANConfig {
+	return GANConfig{Workspace: w, Epochs: epochs, Batch: 4, Size: 32, LR: 2e-4, Beta1: 0.5, Seed: 42,
+		CheckpointEvery: 1, MinImages: 8, CodeVersion: "test"}
+}
+
+func TestTrainGANWritesOutputsAndSkipsSmallClasses(t *testing.T) {
+	w := tinyWorkspace(t, 32, map[string]int{"normal": 12, "edema": 3})
+	res, err := TrainGAN(context.Background(), tinyConfig(w, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	byClass := map[string]GANClassResult{}
+	for _, c := range res.Classes {
+		byClass[c.Class] = c
+	}
+	sk := byClass["edema"]
+	if sk.Status != "skipped" || sk.TrainImages != 3 || sk.NeedImages != 8 || sk.Reason != "class edema has 3 train images, needs at least 8" {
+		t.Errorf("small class: %+v", sk)
+	}
+	if _, err := os.Stat(w.GANDir("edema")); !os.IsNotExist(err) {
+		t.Errorf("a skipped class left %s", w.GANDir("edema"))
+	}
+	n := byClass["normal"]
+	if n.Status != "trained" || n.EpochsRun != 1 || n.TrainImages != 12 || n.TrainPatients != 6 {
+		t.Fatalf("normal: %+v", n)
+	}
+	dir := w.GANDir("normal")
+	for _, f := range []string{CheckpointFile, SummaryFile, LogFile, LossPlotFile, "samples/epoch-001.png"} {
+		if st, err := os.Stat(filepath.Join(dir, f)); err != nil || st.Size() == 0 {
+			t.Errorf("%s missing or empty: %v", f, err)
+		}
+	}
+	grid, err := imageio.ReadGray(filepath.Join(dir, "samples/epoch-001.png"))
+	if err != nil || grid.Rect.Dx() != 8*32+9*2 {
+		t.Errorf("sample grid: %v %v", err, grid.Rect)
+	}
+	// contract C3
+	b, _ := os.ReadFile(filepath.Join(dir, SummaryFile))
+	var sum map[string]any
+	if err := json.Unmarshal(b, &sum); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"class", "size", "epochs", "batch", "lr", "beta1", "seed", "code_version", "train_fingerprint",
+		"train_images", "train_patients", "checkpoint", "checkpoint_sha256", "finished", "dp"} {
+		if _, ok := sum[k]; !ok {
+			t.Errorf("summary.json lacks %q", k)
+		}
+	}
+	if sum["dp"] != nil || sum["checkpoint"] != CheckpointFile || sum["train_images"] != float64(12) {
+		t.Errorf("summary: %s", b)
+	}
+	_, sha, err := ReadCheckpoint(filepath.Join(dir, CheckpointFile))
+	if err != nil || sha != sum["checkpoint_sha256"] {
+		t.Errorf("checkpoint sha %s, summary says %v (%v)", sha, sum["checkpoint_sha256"], err)
+	}
+	// Running again with the same settings changes nothing.
+	res2, err := TrainGAN(context.Background(), tinyConfig(w, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b2, _ := os.ReadFile(filepath.Join(dir, SummaryFile))
+	if res2.Classes[len(res2.Classes)-1].Status != "up-to-date" && res2.Classes[0].Status != "up-to-date" {
+		t.Errorf("second run: %+v", res2.Classes)
+	}
+	if !bytes.Equal(b, b2) {
+		t.Errorf("summary changed on an up-to-date run:\n%s\n%s", b, b2)
+	}
+	// Other settings against the existing checkpoint are refused, not mixed.
+	cfg := tinyConfig(w, 2)
+	cfg.Classes = []string{"normal"}
+	cfg.Seed = 7
+	if _, err := TrainGAN(context.Background(), cfg); !errors.Is(err, ErrCheckpointMismatch) {
+		t.Errorf("other seed on an existing checkpoint: %v", err)
+	}
+}
+
+// cancelAfter is a progress reporter that cancels the run after n steps: a crash mid-epoch.
+type cancelAfter struct {
+	n      int64
+	cancel context.CancelFunc
+}
+
+func (c *cancelAfter) Start(string, int64, string) progress.Task { return c }
+func (c *cancelAfter) Add(k int64) {
+	c.n -= k
+	if c.n <= 0 {
+		c.cancel()
+	}
+}
+func (c *cancelAfter) Status(string) {}
+func (c *cancelAfter) Done()         {}
+
+func TestResumeAfterCrashGivesSameWeights(t *testing.T) {
+	counts := map[string]int{"normal": 8}
+	// uninterrupted: 2 epochs
+	wa := tinyWorkspace(t, 32, counts)
+	if _, err := TrainGAN(context.Background(), tinyConfig(wa, 2)); err != nil {
+		t.Fatal(err)
+	}
+	// interrupted in the middle of epoch 2 (2 steps per epoch), then the same command again
+	wb := tinyWorkspace(t, 32, counts)
+	ctx, cancel := context.WithCancel(context.Background())
+	cfg := tinyConfig(wb, 2)
+	cfg.Progress = &cancelAfter{n: 3, cancel: cancel}
+	if _, err := TrainGAN(ctx, cfg); !errors.Is(err, context.Canceled) {
+		t.Fatalf("interrupted run: %v", err)
+	}
+	c, _, err := ReadCheckpoint(filepath.Join(wb.GANDir("normal"), CheckpointFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var meta ganMeta
+	json.Unmarshal(c.Meta, &meta)
+	if meta.Epoch != 1 {
+		t.Fatalf("checkpoint after the crash is at epoch %d, want 1", meta.Epoch)
+	}
+	res, err := TrainGAN(context.Background(), tinyConfig(wb, 2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Classes[0].Status != "resumed" || res.Classes[0].EpochsRun != 1 {
+		t.Errorf("resumed run: %+v", res.Classes[0])
+	}
+	a, _ := os.ReadFile(filepath.Join(wa.GANDir("normal"), CheckpointFile))
+	b, _ := os.ReadFile(filepath.Join(wb.GANDir("normal"), CheckpointFile))
+	if !bytes.Equal(a, b) {
+		t.Fatal("resumed run's final checkpoint differs from the uninterrupted run's")
+	}
+	la, _ := readLog(filepath.Join(wa.GANDir("normal"), LogFile), 99)
+	lb, _ := readLog(filepath.Join(wb.GANDir("normal"), LogFile), 99)
+	if len(la) != len(lb) {
+		t.Errorf("training logs have %d and %d entries", len(la), len(lb))
+	}
+}
+
+func TestCheckpointRejectsDamage(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "c.ckpt")
+	c := &Checkpoint{Kind: "x", Meta: json.RawMessage(`{"a":1}`), Tensors: []Tensor{{Name: "w", Shape: []int{2, 3}, Data: []float32{1, 2, 3, 4, 5, 6}}}}
+	sha, err := WriteCheckpoint(p, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, sha2, err := ReadCheckpoint(p)
+	if err != nil || sha2 != sha || got.Tensors[0].Data[5] != 6 || string(got.Meta) != `{"a":1}` {
+		t.Fatalf("round trip: %v %v %+v", err, sha2, got)
+	}
+	b, _ := os.ReadFile(p)
+	for name, bad := range map[string][]byte{
+		"truncated": b[:len(b)-3],
+		"trailing":  append(append([]byte(nil), b...), 0),
+		"magic":     append([]byte("X"), b[1:]...),
+		"empty":     nil,
+	} {
+		os.WriteFile(p, bad, 0o644)
+		if _, _, err := ReadCheckpoint(p); !errors.Is(err, ErrBadCheckpoint) {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}
+
+func TestGeneratorIsDeterministic(t *testing.T) {
+	w := tinyWorkspace(t, 32, map[string]int{"normal": 8})
+	if _, err := TrainGAN(context.Background(), tinyConfig(w, 1)); err != nil {
+		t.Fatal(err)
+	}
+	g, err := LoadGenerator(filepath.Join(w.GANDir("normal"), CheckpointFile), 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	a, err := g.Generate(context.Background(), 6, 9, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := g.Generate(context.Background(), 6, 9, 0)
+	c, _ := g.Generate(context.Background(), 2, 9, 4) // samples 4 and 5 on their own
+	if len(a) != 6 || len(a[0]) != 32*32 || g.Class != "normal" || len(g.SHA256) != 64 {
+		t.Fatalf("generated %d images of %d", len(a), len(a[0]))
+	}
+	for i := range a {
+		if !equalF(a[i], b[i], 0) {
+			t.Fatalf("image %d differs between identical calls", i)
+		}
+	}
+	for i := range c {
+		if !equalF(a[4+i], c[i], 1e-5) {
+			t.Errorf("sample %d depends on what else is in its batch", 4+i)
+		}
+	}
+	if equalF(a[0], a[1], 1e-3) {
+		t.Error("two samples are identical")
+	}
+}
+
+func equalF(a, b []float32, tol float32) bool {
+	for i := range a {
+		if d := a[i] - b[i]; d > tol || d < -tol {
+			return false
+		}
+	}
+	return true
+}
