@@ -1,0 +1,267 @@
+package train
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"math"
+	"math/rand/v2"
+	"path"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/raysynth/raysynth/internal/imageio"
+	"github.com/raysynth/raysynth/internal/workspace"
+)
+
+// Synthetic sets a classifier can train on (contract C2).
+const (
+	SyntheticApproved   = "approved"   // approved/index.csv: images that passed the privacy gate
+	SyntheticCandidates = "candidates" // synth/index.csv: every generated candidate
+)
+
+// ErrNoSynthetic is returned when a synthetic set is asked for but the workspace has none.
+var ErrNoSynthetic = errors.New("no synthetic image set")
+
+// example is one image with its class.
+type example struct {
+	id        string
+	pix       []float32 // Size·Size values in [-1, 1]
+	class     int
+	group     string // patient pseudonym; the image id for synthetic images
+	synthetic bool
+}
+
+// classIndex maps class names to indices.
+func classIndex(classes []string) map[string]int {
+	m := make(map[string]int, len(classes))
+	for i, c := range classes {
+		m[c] = i
+	}
+	return m
+}
+
+// loadReal loads the real images of the given split ("" for both), in index (id) order. Images of
+// a class outside classes are an error.
+func loadReal(w *workspace.Workspace, classes []string, size int, split string) ([]example, error) {
+	rows, err := w.ReadRealIndex()
+	if err != nil {
+		return nil, err
+	}
+	ci := classIndex(classes)
+	slices.SortFunc(rows, func(a, b workspace.RealImage) int { return strings.Compare(a.ID, b.ID) })
+	var out []example
+	for _, r := range rows {
+		if split != "" && r.Split != split {
+			continue
+		}
+		c, ok := ci[r.Class]
+		if !ok {
+			return nil, fmt.Errorf("%s: image %s has class %q, not one of the workspace's classes %v", w.RealIndexPath(), r.ID, r.Class, classes)
+		}
+		img, err := imageio.ReadGray(w.RealImagePath(r.ID))
+		if err != nil {
+			return nil, err
+		}
+		if img, err = fitSize(img, size); err != nil {
+			return nil, fmt.Errorf("%s: %w", w.RealImagePath(r.ID), err)
+		}
+		out = append(out, example{id: r.ID, pix: imageio.ToFloat(nil, img), class: c, group: r.Patient})
+	}
+	return out, nil
+}
+
+// syntheticIndexPath returns the index of a synthetic set.
+func syntheticIndexPath(w *workspace.Workspace, which string) (string, error) {
+	switch which {
+	case SyntheticApproved:
+		return w.ApprovedIndexPath(), nil
+	case SyntheticCandidates:
+		return w.CandidatesIndexPath(), nil
+	}
+	return "", fmt.Errorf("synthetic set %q: want %s or %s", which, SyntheticApproved, SyntheticCandidates)
+}
+
+// loadSynthetic loads a synthetic set of the workspace. Classes the model does not know are
+// skipped and counted in skipped.
+func loadSynthetic(w *workspace.Workspace, which string, classes []string, size int) (ex []example, skipped map[string]int, err error) {
+	p, err := syntheticIndexPath(w, which)
+	if err != nil {
+		return nil, nil, err
+	}
+	rows, err := workspace.ReadSynthIndex(p)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, nil, fmt.Errorf("%s: %w", p, ErrNoSynthetic)
+		}
+		return nil, nil, err
+	}
+	ci := classIndex(classes)
+	dir := filepath.Dir(p)
+	skipped = map[string]int{}
+	for i, r := range rows {
+		c, ok := ci[r.Class]
+		if !ok {
+			skipped[r.Class]++
+			continue
+		}
+		clean := path.Clean(r.File)
+		if r.File == "" || path.IsAbs(clean) || clean == ".." || strings.HasPrefix(clean, "../") || strings.Contains(r.File, `\`) {
+			return nil, nil, fmt.Errorf("%s: row %d: file %q is not a relative path inside the set", p, i+2, r.File)
+		}
+		f := filepath.Join(dir, filepath.FromSlash(clean))
+		img, err := imageio.ReadGray(f)
+		if err != nil {
+			return nil, nil, err
+		}
+		if img, err = fitSize(img, size); err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", f, err)
+		}
+		ex = append(ex, example{id: r.ID, pix: imageio.ToFloat(nil, img), class: c, group: r.ID, synthetic: true})
+	}
+	if len(ex) == 0 {
+		return nil, nil, fmt.Errorf("%s lists no image of the classes %v: %w", p, classes, ErrNoSynthetic)
+	}
+	return ex, skipped, nil
+}
+
+// classCounts counts examples per class.
+func classCounts(ex []example, k int) []int {
+	n := make([]int, k)
+	for _, e := range ex {
+		n[e.class]++
+	}
+	return n
+}
+
+// splitValidation carves a validation subset from real training examples by patient: every
+// image of a chosen patient goes to validation. Patients are stratified by their most frequent
+// class; each class keeps at least one patient for training, and a class with a single patient
+// gives none to validation. The choice depends only on the seed and the examples.
+func splitValidation(ex []example, frac float64, seed uint64) (train, val []example) {
+	if frac <= 0 {
+		return ex, nil
+	}
+	type pat struct {
+		id     string
+		counts map[int]int
+	}
+	pats := map[string]*pat{}
+	var order []string
+	for _, e := range ex {
+		p := pats[e.group]
+		if p == nil {
+			p = &pat{id: e.group, counts: map[int]int{}}
+			pats[e.group] = p
+			order = append(order, e.group)
+		}
+		p.counts[e.class]++
+	}
+	slices.Sort(order)
+	byClass := map[int][]string{}
+	for _, id := range order {
+		p := pats[id]
+		best, bestN := -1, -1
+		for c, n := range p.counts {
+			if n > bestN || (n == bestN && c < best) {
+				best, bestN = c, n
+			}
+		}
+		byClass[best] = append(byClass[best], id)
+	}
+	rng := rand.New(rand.NewPCG(seed, 0x7a11d))
+	inVal := map[string]bool{}
+	classes := make([]int, 0, len(byClass))
+	for c := range byClass {
+		classes = append(classes, c)
+	}
+	slices.Sort(classes)
+	for _, c := range classes {
+		ids := byClass[c]
+		if len(ids) < 2 {
+			continue
+		}
+		n := min(int(math.Round(frac*float64(len(ids)))), len(ids)-1)
+		if n == 0 {
+			n = 1
+		}
+		for _, j := range rng.Perm(len(ids))[:n] {
+			inVal[ids[j]] = true
+		}
+	}
+	for _, e := range ex {
+		if inVal[e.group] {
+			val = append(val, e)
+		} else {
+			train = append(train, e)
+		}
+	}
+	return train, val
+}
+
+// fingerprintExamples is the hex sha256 of examples' ids, classes and pixels, in order.
+func fingerprintExamples(h interface{ Write([]byte) (int, error) }, tag string, ex []example) {
+	fmt.Fprintf(h, "%s %d\n", tag, len(ex))
+	buf := make([]byte, 0, 4*4096)
+	for _, e := range ex {
+		fmt.Fprintf(h, "%s,%d,%t\n", e.id, e.class, e.synthetic)
+		buf = buf[:0]
+		for _, v := range e.pix {
+			buf = binary.LittleEndian.AppendUint32(buf, math.Float32bits(v))
+		}
+		h.Write(buf)
+	}
+}
+
+func fingerprint(settings string, sets map[string][]example) string {
+	h := sha256.New()
+	h.Write([]byte(settings))
+	keys := make([]string, 0, len(sets))
+	for k := range sets {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		fingerprintExamples(h, k, sets[k])
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// augment writes into dst a lightly transformed copy of src (size×size): a shift of up to 6% of
+// the side, a rotation of up to ±7°, and a contrast and brightness change of up to ±15% and ±0.08.
+// There is no flip: anatomy is not mirror-symmetric (the heart lies on the patient's left).
+func augment(dst, src []float32, size int, rng *rand.Rand) {
+	maxShift := 0.06 * float64(size)
+	tx := (2*rng.Float64() - 1) * maxShift
+	ty := (2*rng.Float64() - 1) * maxShift
+	th := (2*rng.Float64() - 1) * 7 * math.Pi / 180
+	gain := 1 + (2*rng.Float64()-1)*0.15
+	bias := (2*rng.Float64() - 1) * 0.08
+	var mean float64
+	for _, v := range src {
+		mean += float64(v)
+	}
+	mean /= float64(len(src))
+	c := float64(size-1) / 2
+	cos, sin := math.Cos(th), math.Sin(th)
+	at := func(x, y int) float64 {
+		x = min(max(x, 0), size-1)
+		y = min(max(y, 0), size-1)
+		return float64(src[y*size+x])
+	}
+	for y := 0; y < size; y++ {
+		for x := 0; x < size; x++ {
+			u, v := float64(x)-c-tx, float64(y)-c-ty
+			sx, sy := cos*u+sin*v+c, -sin*u+cos*v+c
+			x0, y0 := int(math.Floor(sx)), int(math.Floor(sy))
+			fx, fy := sx-float64(x0), sy-float64(y0)
+			val := (1-fy)*((1-fx)*at(x0, y0)+fx*at(x0+1, y0)) + fy*((1-fx)*at(x0, y0+1)+fx*at(x0+1, y0+1))
+			val = (val-mean)*gain + mean + bias
+			dst[y*size+x] = float32(min(max(val, -1), 1))
+		}
+	}
+}

@@ -1,0 +1,377 @@
+package train
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"math"
+	"math/rand/v2"
+	"os"
+
+	"github.com/raysynth/raysynth/internal/metrics"
+	"github.com/raysynth/raysynth/internal/nn"
+	"github.com/raysynth/raysynth/internal/progress"
+)
+
+// fitConfig is one classifier training run on examples in memory.
+type fitConfig struct {
+	arch        ClassifierArch
+	classes     []string
+	epochs      int
+	batch       int
+	lr          float64
+	seed        uint64
+	weighted    bool // class-weighted loss (weights N / (K·n_c))
+	oversample  bool // repeat minority-class examples up to the majority count each epoch
+	augment     bool
+	patience    int    // epochs without a better validation loss before stopping; 0 = never
+	checkpoint  string // training state file, "" for none
+	restart     bool   // replace a checkpoint made with other settings instead of refusing it
+	codeVersion string
+	task        progress.Task
+	log         *slog.Logger
+}
+
+// EpochStat is one epoch of classifier training.
+type EpochStat struct {
+	Epoch     int            `json:"epoch"`
+	TrainLoss float64        `json:"train_loss"`
+	ValLoss   metrics.Metric `json:"val_loss"`
+	ValAcc    metrics.Metric `json:"val_accuracy"`
+	ValBAcc   metrics.Metric `json:"val_balanced_accuracy"`
+}
+
+// classifierMeta is a classifier checkpoint's metadata.
+type classifierMeta struct {
+	Arch         ClassifierArch `json:"arch"`
+	Classes      []string       `json:"classes"`
+	Epoch        int            `json:"epoch"` // completed epochs
+	Epochs       int            `json:"epochs"`
+	Batch        int            `json:"batch"`
+	LR           float64        `json:"lr"`
+	Seed         uint64         `json:"seed"`
+	Weighted     bool           `json:"class_weighted"`
+	Oversample   bool           `json:"oversample"`
+	Augment      bool           `json:"augment"`
+	Patience     int            `json:"patience"`
+	Fingerprint  string         `json:"fingerprint"` // settings and training/validation images
+	CodeVersion  string         `json:"code_version"`
+	AdamStep     int64          `json:"adam_step"`
+	BestEpoch    int            `json:"best_epoch"`
+	BestLoss     metrics.Metric `json:"best_val_loss"`
+	BadEpochs    int            `json:"bad_epochs"`
+	Done         bool           `json:"done"`
+	StoppedEarly bool           `json:"stopped_early"`
+	ClassWeights []float32      `json:"class_weights,omitempty"`
+	TrainCounts  []int          `json:"train_counts"`
+	ValCounts    []int          `json:"val_counts"`
+	History      []EpochStat    `json:"history"`
+}
+
+// fitResult is a finished training run; the model holds the best epoch's weights.
+type fitResult struct {
+	model   *cnn
+	meta    classifierMeta
+	resumed bool
+}
+
+const (
+	classifierKind      = "classifier"       // a trained model (best weights)
+	classifierStateKind = "classifier-state" // a training run in progress
+)
+
+func cnnTensors(prefix string, m *cnn) []Tensor {
+	ts := paramTensors(prefix, m.params())
+	for i, s := range m.bnStats {
+		n := len(s.Mean)
+		ts = append(ts, Tensor{Name: fmt.Sprintf("%sc.bn%d.running_mean", prefix, i+1), Shape: []int{n}, Data: s.Mean},
+			Tensor{Name: fmt.Sprintf("%sc.bn%d.running_var", prefix, i+1), Shape: []int{n}, Data: s.Var})
+	}
+	return ts
+}
+
+// copyModel copies all weights and statistics of src into dst (same architecture).
+func copyModel(dst, src *cnn) {
+	d, s := cnnTensors("", dst), cnnTensors("", src)
+	for i := range d {
+		copy(d[i].Data, s[i].Data)
+	}
+}
+
+func classWeights(counts []int) []float32 {
+	var n, present int
+	for _, c := range counts {
+		n += c
+		if c > 0 {
+			present++
+		}
+	}
+	w := make([]float32, len(counts))
+	for i, c := range counts {
+		if c > 0 {
+			w[i] = float32(float64(n) / float64(present*c))
+		}
+	}
+	return w
+}
+
+// epochOrder returns the order of training examples for an epoch: every example once, plus with
+// oversampling random repeats of the smaller classes up to the largest class's count; shuffled.
+func epochOrder(ex []example, k int, oversample bool, rng *rand.Rand) []int {
+	order := make([]int, len(ex))
+	for i := range order {
+		order[i] = i
+	}
+	if oversample {
+		byClass := make([][]int, k)
+		for i, e := range ex {
+			byClass[e.class] = append(byClass[e.class], i)
+		}
+		most := 0
+		for _, b := range byClass {
+			most = max(most, len(b))
+		}
+		for _, b := range byClass {
+			for j := len(b); j > 0 && j < most; j++ {
+				order = append(order, b[rng.IntN(len(b))])
+			}
+		}
+	}
+	rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
+	return order
+}
+
+func (cfg fitConfig) settings(trainN, valN int) string {
+	b, _ := json.Marshal(map[string]any{"arch": cfg.arch, "classes": cfg.classes, "epochs": cfg.epochs, "batch": cfg.batch,
+		"lr": cfg.lr, "seed": cfg.seed, "weighted": cfg.weighted, "oversample": cfg.oversample, "augment": cfg.augment,
+		"patience": cfg.patience, "train": trainN, "val": valN})
+	return string(b)
+}
+
+// fit trains a classifier on trainEx, stopping early on the validation loss over valEx (real
+// images never trained on). It resumes from cfg.checkpoint when that holds a run with the same
+// settings and images, and writes it after every epoch.
+func fit(ctx context.Context, cfg fitConfig, trainEx, valEx []example) (*fitResult, error) {
+	if err := cfg.arch.Validate(); err != nil {
+		return nil, err
+	}
+	if len(trainEx) < 2 {
+		return nil, fmt.Errorf("%d training images: need at least 2", len(trainEx))
+	}
+	k := cfg.arch.Classes
+	batch := min(cfg.batch, len(trainEx))
+	log := cfg.log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	fp := fingerprint(cfg.settings(len(trainEx), len(valEx)), map[string][]example{"train": trainEx, "val": valEx})
+	model := newCNN(cfg.arch, rand.New(rand.NewPCG(cfg.seed, 0xc1a55)))
+	best := newCNN(cfg.arch, rand.New(rand.NewPCG(0, 0)))
+	copyModel(best, model)
+	meta := classifierMeta{Arch: cfg.arch, Classes: cfg.classes, Epochs: cfg.epochs, Batch: batch, LR: cfg.lr, Seed: cfg.seed,
+		Weighted: cfg.weighted, Oversample: cfg.oversample, Augment: cfg.augment, Patience: cfg.patience, Fingerprint: fp,
+		CodeVersion: cfg.codeVersion, BestLoss: metrics.NaN, TrainCounts: classCounts(trainEx, k), ValCounts: classCounts(valEx, k)}
+	var weights []float32
+	if cfg.weighted {
+		weights = classWeights(meta.TrainCounts)
+		meta.ClassWeights = weights
+	}
+	tn, err := newTrainNet(model, batch, cfg.lr)
+	if err != nil {
+		return nil, err
+	}
+	defer tn.close()
+	tn.targets.Weights = weights
+
+	res := &fitResult{model: model}
+	if cfg.checkpoint != "" {
+		c, _, err := ReadCheckpoint(cfg.checkpoint)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+		case err != nil:
+			return nil, fmt.Errorf("%w (delete it to start over)", err)
+		default:
+			var old classifierMeta
+			if c.Kind != classifierStateKind || json.Unmarshal(c.Meta, &old) != nil {
+				return nil, fmt.Errorf("read checkpoint %s: %w", cfg.checkpoint, ErrBadCheckpoint)
+			}
+			if old.Fingerprint != fp || old.Epochs != cfg.epochs {
+				if !cfg.restart {
+					return nil, fmt.Errorf("%s: %w (other settings, seed or training images)", cfg.checkpoint, ErrCheckpointMismatch)
+				}
+				log.Info("checkpoint made with other settings; starting over", "checkpoint", cfg.checkpoint)
+			} else {
+				ts := cnnTensors("", model)
+				ts = append(ts, cnnTensors("best.", best)...)
+				ts = append(ts, adamTensors("adam.", model.params(), tn.opt)...)
+				if err := loadInto(c, ts); err != nil {
+					return nil, fmt.Errorf("read checkpoint %s: %w", cfg.checkpoint, err)
+				}
+				tn.opt.Step = old.AdamStep
+				meta = old
+				meta.CodeVersion = cfg.codeVersion
+				res.resumed = true
+				log.Info("resuming classifier training", "epoch", meta.Epoch, "epochs", cfg.epochs)
+			}
+		}
+	}
+	save := func() error {
+		if cfg.checkpoint == "" {
+			return nil
+		}
+		meta.AdamStep = tn.opt.Step
+		raw, err := json.Marshal(meta)
+		if err != nil {
+			return err
+		}
+		ts := cnnTensors("", model)
+		ts = append(ts, cnnTensors("best.", best)...)
+		ts = append(ts, adamTensors("adam.", model.params(), tn.opt)...)
+		_, err = WriteCheckpoint(cfg.checkpoint, &Checkpoint{Kind: classifierStateKind, Meta: raw, Tensors: ts})
+		return err
+	}
+
+	var ev *evalNet
+	if len(valEx) > 0 {
+		if ev, err = newEvalNet(model, min(64, len(valEx))); err != nil {
+			return nil, err
+		}
+		defer ev.close()
+	}
+	size := cfg.arch.Size
+	pix := size * size
+	task := cfg.task
+	if task == nil {
+		task = progress.Nop().Start("", 0, "")
+	}
+	for epoch := meta.Epoch + 1; epoch <= cfg.epochs && !meta.Done; epoch++ {
+		order := epochOrder(trainEx, k, cfg.oversample, rand.New(rand.NewPCG(cfg.seed, 0xe90c0000+uint64(epoch))))
+		nb := (len(order) + batch - 1) / batch
+		var lossSum float64
+		for b := 0; b < nb; b++ {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+			for j := 0; j < batch; j++ {
+				pos := (b*batch + j) % len(order)
+				e := trainEx[order[pos]]
+				dst := tn.x[j*pix : (j+1)*pix]
+				if cfg.augment {
+					augment(dst, e.pix, size, rand.New(rand.NewPCG(cfg.seed^0xa06, uint64(epoch)<<32|uint64(pos))))
+				} else {
+					copy(dst, e.pix)
+				}
+				tn.targets.Labels[j] = e.class
+			}
+			l, err := tn.step(cfg.seed ^ (uint64(epoch)<<32 | uint64(b)))
+			if err != nil {
+				return nil, err
+			}
+			if math.IsNaN(float64(l)) || math.IsInf(float64(l), 0) {
+				return nil, fmt.Errorf("classifier training diverged at epoch %d (loss %v); lower the learning rate", epoch, l)
+			}
+			lossSum += float64(l)
+			task.Add(1)
+		}
+		st := EpochStat{Epoch: epoch, TrainLoss: lossSum / float64(nb), ValLoss: metrics.NaN, ValAcc: metrics.NaN, ValBAcc: metrics.NaN}
+		if ev != nil {
+			loss, acc, bacc, err := validate(ctx, ev, valEx, k)
+			if err != nil {
+				return nil, err
+			}
+			st.ValLoss, st.ValAcc, st.ValBAcc = metrics.Metric(loss), acc, bacc
+			if !meta.BestLoss.Defined() || loss < float64(meta.BestLoss)-1e-6 {
+				meta.BestLoss, meta.BestEpoch, meta.BadEpochs = metrics.Metric(loss), epoch, 0
+				copyModel(best, model)
+			} else {
+				meta.BadEpochs++
+			}
+		} else {
+			meta.BestEpoch = epoch
+			copyModel(best, model)
+		}
+		meta.History = append(meta.History, st)
+		meta.Epoch = epoch
+		task.Status(fmt.Sprintf("epoch %d/%d loss %.3f val_loss %s val_bacc %s", epoch, cfg.epochs, st.TrainLoss, st.ValLoss.Format(3), st.ValBAcc.Format(3)))
+		log.Debug("classifier epoch", "epoch", epoch, "train_loss", st.TrainLoss, "val_loss", float64(st.ValLoss), "val_balanced_accuracy", float64(st.ValBAcc))
+		if cfg.patience > 0 && meta.BadEpochs >= cfg.patience {
+			meta.StoppedEarly = true
+			meta.Done = true
+		}
+		if epoch == cfg.epochs {
+			meta.Done = true
+		}
+		if err := save(); err != nil {
+			return nil, err
+		}
+	}
+	copyModel(model, best)
+	res.meta = meta
+	return res, nil
+}
+
+// validate returns the mean cross-entropy, accuracy and balanced accuracy on examples.
+func validate(ctx context.Context, ev *evalNet, ex []example, k int) (loss float64, acc, bacc metrics.Metric, err error) {
+	imgs := make([][]float32, len(ex))
+	truth := make([]int, len(ex))
+	for i, e := range ex {
+		imgs[i], truth[i] = e.pix, e.class
+	}
+	_, probs, err := infer(ctx, ev, imgs)
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	for i, p := range probs {
+		loss -= math.Log(math.Max(p[truth[i]], 1e-12))
+	}
+	loss /= float64(len(ex))
+	pred := metrics.Argmax(probs)
+	correct := 0
+	sens := make([]float64, k)
+	n := make([]int, k)
+	for i, t := range truth {
+		n[t]++
+		if pred[i] == t {
+			correct++
+			sens[t]++
+		}
+	}
+	var s float64
+	var present int
+	for c := range sens {
+		if n[c] > 0 {
+			s += sens[c] / float64(n[c])
+			present++
+		}
+	}
+	return loss, metrics.Metric(float64(correct) / float64(len(ex))), metrics.Metric(s / float64(present)), nil
+}
+
+// infer runs images through an eval network and returns embeddings and class probabilities.
+func infer(ctx context.Context, ev *evalNet, imgs [][]float32) (emb [][]float32, probs [][]float64, err error) {
+	for i := 0; i < len(imgs); i += ev.batch {
+		if err := ctx.Err(); err != nil {
+			return nil, nil, err
+		}
+		e, l, err := ev.run(imgs[i:min(i+ev.batch, len(imgs))])
+		if err != nil {
+			return nil, nil, err
+		}
+		emb = append(emb, e...)
+		for _, row := range l {
+			probs = append(probs, nn.Softmax(row, len(row))[0])
+		}
+	}
+	return emb, probs, nil
+}
+
+// removeIfExists removes a file, ignoring its absence.
+func removeIfExists(p string) error {
+	if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	return nil
+}
