@@ -41,6 +41,10 @@ var commands = []func(*globals) *cobra.Command{
 	newVersionCmd,
 	newEnvCmd,
 	newDPBudgetCmd,
+	newPublishCmd,
+	newFetchCmd,
+	newAuditCmd,
+	newPrivacyCmd,
 }
 
 func newRootCmd(g *globals) *cobra.Command {

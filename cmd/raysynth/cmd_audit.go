@@ -1,0 +1,193 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/raysynth/raysynth/publish"
+	"github.com/spf13/cobra"
+)
+
+type auditOptions struct {
+	keys     []string
+	policy   string
+	endpoint string
+	json     bool
+}
+
+func (o *auditOptions) addFlags(c *cobra.Command) {
+	f := c.Flags()
+	f.StringArrayVar(&o.keys, "key", nil, "public key releases may be signed with (PEM file or KMS URI; repeatable; required)")
+	f.StringVar(&o.policy, "policy", "", "audit policy file (YAML or JSON); default: the privacy gate passed and no overrides")
+	f.StringVar(&o.endpoint, "endpoint", "", "S3 endpoint URL (env AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL; default AWS); credentials only from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN")
+	f.BoolVar(&o.json, "json", false, "print the report as JSON on stdout")
+	c.MarkFlagRequired("key")
+}
+
+const auditPolicyHelp = `
+Policy file (YAML or JSON; unknown fields are errors):
+  allowed_key_hints: [HINT, …]     # signer key hints allowed (default: any --key)
+  require_privacy_passed: true     # the privacy gate passed (default true)
+  allow_overrides: false           # releases whose gate was overridden fail (default)
+  required_checks:                 # privacy checks that must be present and pass
+    - name: CHECK                  #   as named in privacy-report.json
+      class: ""                    #   "" = the overall check
+      max_threshold: 0.05          #   the threshold it ran with must be ≤ / ≥ these
+      min_threshold: 0.01
+  required_rai_fields: [rai:dataCollection, rai:personalSensitiveInformation]
+  require_dp: false                # require differentially private training
+  max_epsilon: 8                   # and at most this ε
+  require_latest: false            # every release name needs a LATEST pointer
+`
+
+func newAuditCmd(g *globals) *cobra.Command {
+	o := &auditOptions{}
+	c := &cobra.Command{
+		Use:     "audit s3://BUCKET/PREFIX|DIR --key PUB [--policy FILE]",
+		GroupID: groupVerify,
+		Short:   "List and check every release in a bucket or folder against an audit policy",
+		Long: `audit lists every release under the location (name, version, date, signer key hint, images
+per class, privacy gate result with its key numbers, overrides, DP ε), verifies each in place, and
+checks the audit policy. It also flags versions without signatures, objects outside the release
+layout (PREFIX/NAME/VERSION/… and PREFIX/NAME/LATEST) and LATEST pointers to a missing or failing
+version. Exit code 4 when any release or finding fails.` + auditPolicyHelp,
+		Example: `  raysynth audit s3://releases --key hospital.pub
+  raysynth audit s3://releases --key hospital.pub --key old-hospital.pub --policy audit-policy.yaml --json`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runAudit(cmd.Context(), g, args[0], o)
+		},
+	}
+	o.addFlags(c)
+	return c
+}
+
+func runAudit(ctx context.Context, g *globals, where string, o *auditOptions) error {
+	pol := publish.DefaultPolicy()
+	if o.policy != "" {
+		data, err := os.ReadFile(o.policy)
+		if err != nil {
+			return fmt.Errorf("read policy: %w", err)
+		}
+		if pol, err = publish.ParsePolicy(data); err != nil {
+			return withHint(fmt.Errorf("policy %s: %w", o.policy, err), "see raysynth audit --help for the policy fields")
+		}
+	}
+	keys, err := loadKeys(ctx, o.keys)
+	if err != nil {
+		return err
+	}
+	st, err := openStore(ctx, where, o.endpoint)
+	if err != nil {
+		return err
+	}
+	rep, wait := g.newReporter()
+	report, err := publish.Audit(ctx, publish.AuditConfig{Store: st, Keys: keys, Policy: pol, Progress: publishProgress{rep}, Log: g.log})
+	wait()
+	if err != nil {
+		return s3Hint(err)
+	}
+	if o.json {
+		if err := pubWriteJSON(g, report); err != nil {
+			return err
+		}
+	} else {
+		printAudit(g, report)
+	}
+	if !report.OK {
+		return verifyFailed(fmt.Errorf("audit of %s: %d of %d releases failed, %d other findings", report.Location, report.Failed, len(report.Releases), len(report.Findings)))
+	}
+	return nil
+}
+
+func printAudit(g *globals, r *publish.AuditReport) {
+	tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "RESULT\tNAME\tVERSION\tDATE\tSIGNER\tIMAGES\tPRIVACY\tOVERRIDES\tDP ε\tLATEST")
+	for _, rr := range r.Releases {
+		result := "ok"
+		if !rr.OK {
+			result = "FAIL"
+		}
+		var classes []string
+		for c := range rr.ImagesPerClass {
+			classes = append(classes, c)
+		}
+		sort.Strings(classes)
+		var imgs []string
+		for _, c := range classes {
+			imgs = append(imgs, fmt.Sprintf("%s=%d", c, rr.ImagesPerClass[c]))
+		}
+		privacy := "passed"
+		if !rr.PrivacyPassed {
+			privacy = "failed"
+			if len(rr.FailedChecks) > 0 {
+				privacy += "(" + strings.Join(rr.FailedChecks, ",") + ")"
+			}
+		}
+		if !rr.Verified {
+			privacy = "?"
+		}
+		eps := "-"
+		if rr.DPEpsilon != nil {
+			eps = fmt.Sprintf("%.3g", *rr.DPEpsilon)
+		}
+		signer := rr.KeyHint
+		if len(signer) > 12 {
+			signer = signer[:12] + "…"
+		}
+		if !rr.Signed {
+			signer = "UNSIGNED"
+		}
+		latest := ""
+		if rr.Latest {
+			latest = "LATEST"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", result, rr.Name, rr.Version, orDash(rr.Date), signer,
+			orDash(strings.Join(imgs, " ")), privacy, len(rr.Overrides), eps, latest)
+	}
+	tw.Flush()
+	for _, rr := range r.Releases {
+		if len(rr.Checks) > 0 {
+			var nums []string
+			for _, c := range rr.Checks {
+				label := c.Name
+				if c.Class != "" {
+					label += "/" + c.Class
+				}
+				nums = append(nums, fmt.Sprintf("%s %s (threshold %s)", label, fnum(c.Value), fnum(c.Threshold)))
+			}
+			fmt.Fprintf(g.stdout, "%s: checks: %s\n", rr.Dir, strings.Join(nums, "; "))
+		}
+		for _, o := range rr.Overrides {
+			fmt.Fprintf(g.stdout, "%s: override of %s: %q\n", rr.Dir, o.Gate, o.Reason)
+		}
+		for _, p := range rr.Problems {
+			fmt.Fprintf(g.stdout, "%s: problem: %s\n", rr.Dir, p)
+		}
+		for _, v := range rr.Violations {
+			fmt.Fprintf(g.stdout, "%s: policy: %s\n", rr.Dir, v)
+		}
+	}
+	for _, f := range r.Findings {
+		fmt.Fprintf(g.stdout, "finding: %s\n", f)
+	}
+	fmt.Fprintf(g.stdout, "%d releases, %d failed, %d other findings in %s\n", len(r.Releases), r.Failed, len(r.Findings), r.Location)
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func fnum(p *float64) string {
+	if p == nil {
+		return "-"
+	}
+	return fmt.Sprintf("%.4g", *p)
+}

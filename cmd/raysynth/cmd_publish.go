@@ -1,0 +1,154 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/raysynth/raysynth/manifest"
+	"github.com/raysynth/raysynth/publish"
+	"github.com/spf13/cobra"
+)
+
+type publishOptions struct {
+	to            string
+	keys          []string
+	endpoint      string
+	parallel      int
+	retentionDays int
+	legalHold     bool
+	presign       time.Duration
+	noVerifyAfter bool
+	json          bool
+}
+
+func (o *publishOptions) addFlags(c *cobra.Command) {
+	f := c.Flags()
+	f.StringVar(&o.to, "to", "", "where to publish: s3://BUCKET/PREFIX or a folder (required)")
+	f.StringArrayVar(&o.keys, "key", nil, "public key the bundle must verify with before upload (PEM file or KMS URI; repeatable)")
+	f.StringVar(&o.endpoint, "endpoint", "", "S3 endpoint URL (env AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL; default AWS); credentials come only from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN")
+	f.IntVar(&o.parallel, "parallel", 8, "concurrent uploads")
+	f.IntVar(&o.retentionDays, "retention-days", 0, "Object Lock retention (COMPLIANCE mode) in days for every object of the release; the bucket needs Object Lock")
+	f.BoolVar(&o.legalHold, "legal-hold", false, "put an Object Lock legal hold on every object of the release")
+	f.DurationVar(&o.presign, "presign", 0, "also print download links valid this long (e.g. 72h, at most 168h)")
+	f.BoolVar(&o.noVerifyAfter, "no-verify-after", false, "skip reading the uploaded release back and verifying it before LATEST moves")
+	f.BoolVar(&o.json, "json", false, "print the result as JSON on stdout")
+	c.MarkFlagRequired("to")
+	c.MarkFlagRequired("key")
+}
+
+func newPublishCmd(g *globals) *cobra.Command {
+	o := &publishOptions{}
+	c := &cobra.Command{
+		Use:     "publish BUNDLE_DIR --to s3://BUCKET/PREFIX|DIR --key PUB",
+		GroupID: groupRelease,
+		Short:   "Upload a signed bundle to S3-compatible storage or a folder, safely and resumably",
+		Long: `publish verifies the bundle locally (it refuses an unsigned or failing bundle), then uploads it
+to PREFIX/NAME/VERSION/ with create-only writes and a CRC-64/NVME checksum on every object, in an
+order that never shows a half release: payload, tag files, tag manifest, signatures, and the
+PREFIX/NAME/LATEST pointer last. Objects are tagged classification=synthetic.
+
+Interrupted (Ctrl-C, killed, server restarted)? Run the same command again: objects already there
+with the right checksum are skipped. Publishing the same version again with the same content is a
+no-op; with different content it is refused (versions are immutable).
+
+Credentials come from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN only, the
+endpoint from --endpoint, AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL, the region from AWS_REGION.`,
+		Example: `  export AWS_ENDPOINT_URL_S3=https://minio.hospital.local:9000 AWS_ACCESS_KEY_ID=… AWS_SECRET_ACCESS_KEY=…
+  raysynth publish chest-1.0.0 --to s3://releases/chest --key hospital.pub
+  # keep every object for 10 years and hand out 3-day download links
+  raysynth publish chest-1.0.0 --to s3://releases/chest --key hospital.pub --retention-days 3650 --presign 72h
+  # a shared folder works the same way
+  raysynth publish chest-1.0.0 --to /srv/releases --key hospital.pub`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runPublish(cmd.Context(), g, args[0], o)
+		},
+	}
+	o.addFlags(c)
+	return c
+}
+
+func runPublish(ctx context.Context, g *globals, bundle string, o *publishOptions) error {
+	if o.parallel < 1 || o.parallel > 128 {
+		return usageErrorf("--parallel must be between 1 and 128, not %d", o.parallel)
+	}
+	if o.retentionDays < 0 {
+		return usageErrorf("--retention-days must not be negative")
+	}
+	if o.presign < 0 || o.presign > publish.MaxPresign {
+		return usageErrorf("--presign must be at most 168h (7 days), not %s", o.presign)
+	}
+	keys, err := loadKeys(ctx, o.keys)
+	if err != nil {
+		return err
+	}
+	st, err := openStore(ctx, o.to, o.endpoint)
+	if err != nil {
+		return err
+	}
+	rep, wait := g.newReporter()
+	cfg := publish.Config{
+		Bundle: bundle, Store: st, Keys: keys, Parallel: o.parallel, LegalHold: o.legalHold,
+		Presign: o.presign, VerifyRemote: !o.noVerifyAfter, Progress: publishProgress{rep}, Log: g.log,
+	}
+	if o.retentionDays > 0 {
+		cfg.RetainUntil = time.Now().UTC().Add(time.Duration(o.retentionDays) * 24 * time.Hour)
+	}
+	res, err := publish.Publish(ctx, cfg)
+	wait()
+	if err != nil {
+		switch {
+		case errors.Is(err, publish.ErrBundleRefused):
+			return verifyFailed(withHint(err, fmt.Sprintf("run `raysynth verify %s --key %s` to see every problem; publish uploads only a complete bundle signed by the key", bundle, o.keys[0])))
+		case errors.Is(err, manifest.ErrVerification):
+			return verifyFailed(withHint(err, "the bucket holds other content than was uploaded; check who else writes there, then run raysynth audit"))
+		case errors.Is(err, publish.ErrConflict):
+			return withHint(err, "versions are immutable: build the bundle with a new --version and publish that")
+		}
+		return s3Hint(err)
+	}
+	if o.json {
+		enc := json.NewEncoder(g.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(res)
+	}
+	switch {
+	case res.AlreadyPublished:
+		fmt.Fprintf(g.stderr, "%s %s is already published at %s with the same content; nothing to do\n", res.Name, res.Version, res.Location)
+	default:
+		fmt.Fprintf(g.stderr, "published %s %s to %s: %d files, %s (uploaded %d, already there %d) in %.1fs\n",
+			res.Name, res.Version, res.Location, res.Files, pubHumanBytes(res.Bytes), res.Uploaded, res.Skipped, res.Seconds)
+	}
+	if res.LatestUpdated {
+		fmt.Fprintf(g.stderr, "LATEST now points to %s\n", res.Version)
+	} else if res.Latest != res.Version {
+		fmt.Fprintf(g.stderr, "LATEST stays at the newer version %s\n", res.Latest)
+	}
+	if !res.RetainUntil.IsZero() {
+		fmt.Fprintf(g.stderr, "retained (COMPLIANCE) until %s\n", res.RetainUntil.Format(time.RFC3339))
+	}
+	fmt.Fprintf(g.stderr, "researchers verify it with:\n  raysynth verify %s --key PUB\n  raysynth fetch %s --key PUB --out %s-%s\n", res.Location, res.Location, res.Name, res.Version)
+	fmt.Fprintln(g.stdout, res.Location)
+	for _, l := range res.Links {
+		fmt.Fprintf(g.stdout, "%s\t%s\n", l.File, l.URL)
+	}
+	if len(res.Links) > 0 {
+		fmt.Fprintf(g.stderr, "download links expire at %s\n", res.Links[0].Expires.Format(time.RFC3339))
+	}
+	return nil
+}
+
+func pubHumanBytes(n int64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.2f GiB", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d B", n)
+}

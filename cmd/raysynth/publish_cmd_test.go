@@ -1,0 +1,225 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	crand "crypto/rand"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/hex"
+	"encoding/json"
+	"encoding/pem"
+	"fmt"
+	"image"
+	"image/png"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/minio/minio-go/v7"
+	"github.com/raysynth/raysynth/manifest"
+	"github.com/raysynth/raysynth/publish"
+	"github.com/raysynth/raysynth/publish/miniotest"
+)
+
+// testKeyPair writes a public key file and returns it with its signer.
+func testKeyPair(t *testing.T) (string, *manifest.Signer) {
+	t.Helper()
+	k, err := ecdsa.GenerateKey(elliptic.P256(), crand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, _ := x509.MarshalPKCS8PrivateKey(k)
+	s, err := manifest.ParsePrivateKeyPEM("test.key", pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, err := s.Public().PEM()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(t.TempDir(), "hospital.pub")
+	if err := os.WriteFile(p, pub, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p, s
+}
+
+// testBundle builds a small real signed bundle.
+func testBundle(t *testing.T, s *manifest.Signer, version, override string) string {
+	t.Helper()
+	dir := t.TempDir()
+	var imgs []manifest.Image
+	for i := range 4 {
+		class := []string{"normal", "effusion"}[i%2]
+		img := image.NewGray(image.Rect(0, 0, 16, 16))
+		for j := range img.Pix {
+			img.Pix[j] = uint8(i*31 + j*7)
+		}
+		var buf bytes.Buffer
+		png.Encode(&buf, img)
+		p := filepath.Join(dir, fmt.Sprintf("s-%d.png", i))
+		os.WriteFile(p, buf.Bytes(), 0o644)
+		sum := sha256.Sum256(buf.Bytes())
+		gen := sha256.Sum256([]byte(class))
+		imgs = append(imgs, manifest.Image{ID: fmt.Sprintf("s-%d", i), Class: class, PNG: p, SHA256: hex.EncodeToString(sum[:]), Generator: hex.EncodeToString(gen[:]), Seed: 1, Sample: int64(i)})
+	}
+	passed := override == ""
+	privacy, _ := json.Marshal(map[string]any{"passed": passed, "failed_checks": map[bool][]string{true: {}, false: {"nn_ratio"}}[passed],
+		"policy": map[string]any{}, "checks": []any{map[string]any{"name": "nn_ratio", "class": "", "value": 1.5, "threshold": 1.2, "passed": passed}},
+		"counts": map[string]any{"candidates": 4, "approved": 4, "removed": 0, "per_class": map[string]int{}}, "embedding": []string{"pixels"}, "filter": nil})
+	var gens []json.RawMessage
+	for _, c := range []string{"normal", "effusion"} {
+		gen := sha256.Sum256([]byte(c))
+		gens = append(gens, json.RawMessage(fmt.Sprintf(`{"class":%q,"size":16,"epochs":1,"batch":2,"lr":0.0002,"beta1":0.5,"seed":1,"code_version":"test","train_fingerprint":"%s","train_images":4,"train_patients":2,"checkpoint":"g.ckpt","checkpoint_sha256":"%s","finished":"2026-11-28T00:00:00Z","dp":null}`, c, strings.Repeat("ab", 32), hex.EncodeToString(gen[:]))))
+	}
+	out := filepath.Join(t.TempDir(), "chest-"+version)
+	_, err := manifest.Build(context.Background(), manifest.BuildConfig{
+		Name: "chest", Version: version, License: "CC-BY-4.0", Organization: "Test Hospital", Out: out, Signer: s,
+		Images: imgs, ImageSize: 16, Workspace: json.RawMessage(`{"format":1,"image_size":16,"classes":["normal","effusion"],"seed":1}`),
+		PrivacySummary: privacy, Generators: gens, OverridePrivacyGate: override, Tool: "raysynth", ToolVersion: "test",
+		Now: time.Date(2026, 11, 28, 1, 0, 0, 0, time.UTC),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func setS3Env(t *testing.T, s *miniotest.Server) {
+	for _, kv := range s.Env() {
+		k, v, _ := strings.Cut(kv, "=")
+		t.Setenv(k, v)
+	}
+	t.Setenv(envSession, "")
+	t.Setenv(envEndpoint, "")
+}
+
+func TestPublishFetchAuditCLI(t *testing.T) {
+	srv := miniotest.Start(t)
+	setS3Env(t, srv)
+	ctx := context.Background()
+	if err := srv.MakeBucket(ctx, "releases", false); err != nil {
+		t.Fatal(err)
+	}
+	pub, s := testKeyPair(t)
+	b1 := testBundle(t, s, "1.0.0", "")
+
+	code, out, errOut := runCLI(t, "publish", b1, "--to", "s3://releases/chest", "--key", pub, "--parallel", "2", "--presign", "1h")
+	if code != 0 {
+		t.Fatalf("publish exit %d: %s", code, errOut)
+	}
+	if !strings.HasPrefix(out, "s3://releases/chest/chest/1.0.0\n") || !strings.Contains(out, "bagit.txt\thttp://") {
+		t.Fatalf("publish stdout: %q", out)
+	}
+	for _, want := range []string{"published chest 1.0.0", "LATEST now points to 1.0.0", "raysynth verify s3://releases/chest/chest/1.0.0 --key PUB"} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("publish stderr lacks %q: %s", want, errOut)
+		}
+	}
+	if strings.Contains(out+errOut, srv.Password) {
+		t.Fatal("the secret key was printed")
+	}
+	code, out, errOut = runCLI(t, "publish", b1, "--to", "s3://releases/chest", "--key", pub, "--json")
+	var res publish.Result
+	if code != 0 || json.Unmarshal([]byte(out), &res) != nil || !res.AlreadyPublished {
+		t.Fatalf("republish exit %d: %s %s", code, out, errOut)
+	}
+
+	// The openSource helper verify uses: in place through LATEST.
+	src, done, err := openSource(ctx, &globals{log: discardLog()}, "s3://releases/chest/chest")
+	if err != nil {
+		t.Fatal(err)
+	}
+	vr, err := manifest.Verify(ctx, src, manifest.VerifyOptions{Keys: []*manifest.PublicKey{s.Public()}})
+	done()
+	if err != nil || vr.Version != "1.0.0" {
+		t.Fatalf("verify in place: %v %+v", err, vr)
+	}
+
+	dest := filepath.Join(t.TempDir(), "got")
+	code, out, errOut = runCLI(t, "fetch", "s3://releases/chest/chest", "--key", pub, "--out", dest)
+	if code != 0 || strings.TrimSpace(out) != dest {
+		t.Fatalf("fetch exit %d: %q %s", code, out, errOut)
+	}
+	if _, err := os.Stat(filepath.Join(dest, manifest.FileTagManifestSig)); err != nil {
+		t.Fatal(err)
+	}
+
+	// A release with an override, then an audit that fails on it (exit 4) with JSON for machines.
+	b2 := testBundle(t, s, "1.1.0", "ethics board approval 2026-11-27")
+	if code, _, errOut := runCLI(t, "publish", b2, "--to", "s3://releases/chest", "--key", pub); code != 0 {
+		t.Fatalf("publish override exit %d: %s", code, errOut)
+	}
+	code, out, _ = runCLI(t, "audit", "s3://releases/chest", "--key", pub)
+	if code != exitVerifyFail || !strings.Contains(out, "\nFAIL ") || !strings.Contains(out, "overridden") || !strings.Contains(out, "\nok ") {
+		t.Fatalf("audit exit %d:\n%s", code, out)
+	}
+	code, out, _ = runCLI(t, "audit", "s3://releases/chest", "--key", pub, "--json")
+	var rep publish.AuditReport
+	if code != exitVerifyFail || json.Unmarshal([]byte(out), &rep) != nil || rep.OK || rep.Failed != 1 || len(rep.Releases) != 2 {
+		t.Fatalf("audit --json exit %d: %s", code, out)
+	}
+	pol := filepath.Join(t.TempDir(), "policy.yaml")
+	os.WriteFile(pol, []byte("allow_overrides: true\nrequire_privacy_passed: false\n"), 0o644)
+	if code, out, errOut := runCLI(t, "audit", "s3://releases/chest", "--key", pub, "--policy", pol); code != 0 {
+		t.Fatalf("audit with a lenient policy exit %d: %s %s", code, out, errOut)
+	}
+
+	// Tampering through the S3 API fails verification in place and fetch (exit 4), leaving nothing.
+	c, _ := srv.Client()
+	if _, err := c.PutObject(ctx, "releases", "chest/chest/1.1.0/README.md", strings.NewReader("edited"), 6, minio.PutObjectOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	dest2 := filepath.Join(t.TempDir(), "got2")
+	code, _, errOut = runCLI(t, "fetch", "s3://releases/chest/chest", "--key", pub, "--out", dest2)
+	if code != exitVerifyFail || !strings.Contains(errOut, "hash-mismatch") {
+		t.Fatalf("fetch of a tampered release exit %d: %s", code, errOut)
+	}
+	if _, err := os.Stat(dest2); !os.IsNotExist(err) {
+		t.Fatal("tampered release left in the output folder")
+	}
+
+	// Refused bundle: exit 4 and a hint.
+	other, _ := testKeyPair(t)
+	code, _, errOut = runCLI(t, "publish", b1, "--to", "s3://releases/chest", "--key", other)
+	if code != exitVerifyFail || !strings.Contains(errOut, "raysynth: hint: run `raysynth verify") {
+		t.Fatalf("publish with the wrong key exit %d: %s", code, errOut)
+	}
+}
+
+func TestPublishCLIClearErrors(t *testing.T) {
+	srv := miniotest.Start(t)
+	setS3Env(t, srv)
+	if err := srv.MakeBucket(context.Background(), "releases", false); err != nil {
+		t.Fatal(err)
+	}
+	pub, s := testKeyPair(t)
+	b := testBundle(t, s, "1.0.0", "")
+
+	code, _, errOut := runCLI(t, "publish", b, "--to", "s3://missing-bucket/x", "--key", pub)
+	if code != exitError || !strings.Contains(errOut, "bucket does not exist") || !strings.Contains(errOut, "hint: create the bucket") {
+		t.Fatalf("missing bucket exit %d: %s", code, errOut)
+	}
+	t.Setenv(envSecretKey, "wrong-secret-value-123")
+	code, _, errOut = runCLI(t, "publish", b, "--to", "s3://releases/x", "--key", pub)
+	if code != exitError || !strings.Contains(errOut, "credentials rejected") || !strings.Contains(errOut, "AWS_SECRET_ACCESS_KEY") || strings.Contains(errOut, "wrong-secret-value-123") {
+		t.Fatalf("wrong secret exit %d: %s", code, errOut)
+	}
+	t.Setenv(envSecretKey, srv.Password)
+	code, _, errOut = runCLI(t, "publish", b, "--to", "s3://releases/x", "--key", pub, "--retention-days", "3")
+	if code != exitError || !strings.Contains(errOut, "Object Lock") {
+		t.Fatalf("retention without object lock exit %d: %s", code, errOut)
+	}
+	code, _, errOut = runCLI(t, "publish", b, "--to", "s3://Bad_Bucket/x", "--key", pub)
+	if code != exitUsage {
+		t.Fatalf("bad URL exit %d: %s", code, errOut)
+	}
+}
+
+func discardLog() *slog.Logger { return slog.New(slog.DiscardHandler) }

@@ -1,0 +1,146 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/raysynth/raysynth/internal/progress"
+	"github.com/raysynth/raysynth/manifest"
+	"github.com/raysynth/raysynth/publish"
+)
+
+// s3Config resolves how to reach an S3 location: the --endpoint flag, then AWS_ENDPOINT_URL_S3,
+// then AWS_ENDPOINT_URL, then AWS itself; credentials only from the environment.
+func s3Config(loc publish.Location, endpointFlag string) publish.S3Config {
+	region := os.Getenv(envRegion)
+	if region == "" {
+		region = "us-east-1"
+	}
+	ep := endpointFlag
+	for _, k := range []string{envEndpointS3, envEndpoint} {
+		if ep == "" {
+			ep = os.Getenv(k)
+		}
+	}
+	if ep == "" {
+		ep = "https://s3." + region + ".amazonaws.com"
+	}
+	return publish.S3Config{
+		Endpoint:     ep,
+		AccessKey:    os.Getenv(envAccessKey),
+		SecretKey:    os.Getenv(envSecretKey),
+		SessionToken: os.Getenv(envSession),
+		Region:       region,
+		Bucket:       loc.Bucket,
+		Prefix:       loc.Prefix,
+	}
+}
+
+// openStore opens the release root named by where (s3://BUCKET/PREFIX or a folder).
+func openStore(ctx context.Context, where, endpointFlag string) (publish.Store, error) {
+	loc, err := publish.ParseLocation(where)
+	if err != nil {
+		return nil, usageError{err}
+	}
+	if !loc.IsS3() {
+		return publish.OpenDir(loc.Dir)
+	}
+	st, err := publish.OpenS3(ctx, s3Config(loc, endpointFlag))
+	return st, s3Hint(err)
+}
+
+// openRelease finds the release at ref: s3://BUCKET/PREFIX/NAME[/VERSION] or a folder
+// …/NAME[/VERSION]. Without VERSION it follows NAME/LATEST.
+func openRelease(ctx context.Context, ref, endpointFlag string) (*publish.Release, error) {
+	var st publish.Store
+	var key string
+	if publish.IsS3URL(ref) {
+		loc, err := publish.ParseLocation(ref)
+		if err != nil {
+			return nil, usageError{err}
+		}
+		key = loc.Prefix
+		loc.Prefix = ""
+		st, err = publish.OpenS3(ctx, s3Config(loc, endpointFlag))
+		if err != nil {
+			return nil, s3Hint(err)
+		}
+	} else {
+		abs, err := filepath.Abs(ref)
+		if err != nil {
+			return nil, err
+		}
+		key = filepath.ToSlash(strings.TrimPrefix(abs, string(filepath.Separator)))
+		if st, err = publish.OpenDir(string(filepath.Separator)); err != nil {
+			return nil, err
+		}
+	}
+	rel, err := publish.OpenRelease(ctx, st, key)
+	if errors.Is(err, publish.ErrNoRelease) {
+		return nil, withHint(err, "give s3://BUCKET/PREFIX/NAME (follows NAME/LATEST) or s3://BUCKET/PREFIX/NAME/VERSION; raysynth audit s3://BUCKET/PREFIX lists the releases")
+	}
+	return rel, s3Hint(err)
+}
+
+// openSource returns a manifest.Source for `raysynth verify` over a release in object storage
+// (s3://BUCKET/PREFIX/NAME[/VERSION]; without VERSION it follows LATEST and checks the LATEST
+// pointer's tag-manifest hash while verifying) or, for any other ref, the local bundle folder.
+// Call the returned function when done.
+func openSource(ctx context.Context, g *globals, ref string) (manifest.Source, func(), error) {
+	if !publish.IsS3URL(ref) {
+		return manifest.DirSource(ref), func() {}, nil
+	}
+	rel, err := openRelease(ctx, ref, "")
+	if err != nil {
+		return nil, func() {}, err
+	}
+	g.log.Info("verifying in place", "release", rel.String(), "via_latest", rel.Pointer != nil)
+	return rel.Source(), func() {}, nil
+}
+
+// s3Hint attaches what to check to storage errors.
+func s3Hint(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, publish.ErrBadCredentials):
+		return withHint(err, "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN for temporary credentials) for this endpoint; `raysynth env` lists them")
+	case errors.Is(err, publish.ErrNoSuchBucket):
+		return withHint(err, "create the bucket first, or fix the bucket name in the s3:// URL and the endpoint (--endpoint, AWS_ENDPOINT_URL_S3)")
+	case errors.Is(err, publish.ErrAccessDenied):
+		return withHint(err, "ask the bucket's administrator for a policy that allows s3:ListBucket, s3:GetObject and s3:PutObject (and s3:PutObjectTagging) on this prefix")
+	case errors.Is(err, publish.ErrObjectLockUnsupported):
+		return withHint(err, "retention and legal hold need a bucket created with Object Lock enabled (e.g. `mc mb --with-lock`); or publish without --retention-days/--legal-hold")
+	case errors.Is(err, publish.ErrBadURL):
+		return usageError{err}
+	case errors.Is(err, context.Canceled):
+		return err
+	case !publish.Permanent(err):
+		return withHint(err, "check that the endpoint (--endpoint, AWS_ENDPOINT_URL_S3) is reachable; run the same command again to resume")
+	}
+	return err
+}
+
+// loadKeys loads every --key.
+func loadKeys(ctx context.Context, refs []string) ([]*manifest.PublicKey, error) {
+	var keys []*manifest.PublicKey
+	for _, r := range refs {
+		k, err := manifest.LoadPublicKey(ctx, r)
+		if err != nil {
+			return nil, withHint(fmt.Errorf("load public key %s: %w", r, err), "give the PEM public key file (e.g. hospital.pub from raysynth keygen) or a KMS URI")
+		}
+		keys = append(keys, k)
+	}
+	return keys, nil
+}
+
+// publishProgress adapts internal/progress to publish.Reporter.
+type publishProgress struct{ r progress.Reporter }
+
+func (p publishProgress) Start(name string, total int64, unit string) publish.Task {
+	return p.r.Start(name, total, unit)
+}
