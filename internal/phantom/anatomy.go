@@ -133,16 +133,16 @@ func NewPatient(class string, seed uint64) (*Patient, error) {
 	p.heartR = total * u(0.30, 0.36)
 	p.heartL = total - p.heartR
 	p.heartB = u(0.22, 0.26) * (1 + 0.6*(ctr-0.42))
-	p.heartV = domeR - u(0.07, 0.10)
+	p.heartV = domeR - u(0.05, 0.07)
 	p.apexDV = u(0.02, 0.05)
 	p.hilumV = u(-0.12, -0.04)
 	p.ribTop = apex + u(0.0, 0.03)
 	p.ribGap = (domeR + cpDrop - p.ribTop) / u(9.3, 10.0)
 	p.ribSl = u(0.16, 0.24)
 	p.texSeed = r.Uint64()
-	p.gain = u(1.35, 1.7)
+	p.gain = u(1.6, 2.3)
 	p.offset = u(-0.03, 0.03)
-	p.noise = u(0.012, 0.02)
+	p.noise = u(0.008, 0.014)
 	p.bubbleOK = r.Float64() < 0.7
 
 	switch class {
@@ -187,14 +187,14 @@ func (p *Patient) growVessels(r *rand.Rand) []vessel {
 		if depth <= 0 {
 			return
 		}
-		bend := 0.35 * (r.Float64() - 0.5)
-		grow(x1, y1, ang+bend, length*(0.82+0.1*r.Float64()), width*0.84, amp*0.95, depth-1)
+		bend := 0.5 * (r.Float64() - 0.5)
+		grow(x1, y1, ang+bend, length*(0.82+0.1*r.Float64()), width*0.84, amp*0.88, depth-1)
 		if r.Float64() < 0.75 {
 			dir := 1.0
 			if r.Float64() < 0.5 {
 				dir = -1
 			}
-			grow(x1, y1, ang-bend+dir*(0.45+0.4*r.Float64()), length*(0.6+0.15*r.Float64()), width*0.62, amp*0.85, depth-2)
+			grow(x1, y1, ang-bend+dir*(0.45+0.4*r.Float64()), length*(0.6+0.15*r.Float64()), width*0.62, amp*0.8, depth-2)
 		}
 	}
 	for i, g := range p.lungs {
@@ -209,7 +209,7 @@ func (p *Patient) growVessels(r *rand.Rand) []vessel {
 			if s < 0 {
 				ang = math.Pi - a
 			}
-			grow(hx, hy, ang, 0.09+0.025*r.Float64(), 0.028, 0.12, 8)
+			grow(hx, hy, ang, 0.09+0.025*r.Float64(), 0.03, 0.15, 8)
 		}
 	}
 	return out

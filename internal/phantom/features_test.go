@@ -14,7 +14,8 @@ const measureSize = 128
 
 // pixel centre of patient point (u, v) in a film rendered with the neutral pose.
 func toPixel(u, v float64, size int) (int, int) {
-	return int(math.Floor((u + 1) / 2 * float64(size))), int(math.Floor((v + 1) / 2 * float64(size)))
+	x, y := newTransform(Neutral()).toImage(u, v)
+	return int(math.Floor((x + 1) / 2 * float64(size))), int(math.Floor((y + 1) / 2 * float64(size)))
 }
 
 func rowOf(v float64, size int) int { _, y := toPixel(0, v, size); return y }
@@ -75,13 +76,16 @@ func measureCTR(t *testing.T, p *Patient, size int) float64 {
 	}
 	mid := size / 2 // pixel columns mid-1 and mid straddle u = 0
 	mrd, mld := 0, 0
-	for y := rowOf(p.hilumV+0.12, size); y <= rowOf(p.lungs[0].domeV-0.025, size); y++ {
+	// each side down to just above its own diaphragm dome
+	for y := rowOf(p.hilumV+0.12, size); y <= rowOf(p.lungs[0].domeV-0.02, size); y++ {
 		x := mid - 1
 		for x > 0 && b[y][x] > thr {
 			x--
 		}
 		mrd = max(mrd, mid-1-x)
-		x = mid
+	}
+	for y := rowOf(p.hilumV+0.12, size); y <= rowOf(p.lungs[1].domeV-0.02, size); y++ {
+		x := mid
 		for x < size-1 && b[y][x] > thr {
 			x++
 		}

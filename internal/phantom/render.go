@@ -79,6 +79,8 @@ func quantize(v float64) uint8 {
 	return uint8(v)
 }
 
+const frameZoom, frameShiftV = 1.1, 0.03
+
 // transform maps patient coordinates to image coordinates for a film and back.
 type transform struct {
 	cos, sin, scale, tu, tv float64
@@ -89,7 +91,9 @@ func newTransform(f Film) transform {
 	if s == 0 {
 		s = 1
 	}
-	return transform{math.Cos(f.Rotate), math.Sin(f.Rotate), s, f.ShiftU, f.ShiftV}
+	// frame the chest like a real film: lungs fill most of the width, little neck and abdomen
+	s *= frameZoom
+	return transform{math.Cos(f.Rotate), math.Sin(f.Rotate), s, f.ShiftU, f.ShiftV + frameShiftV}
 }
 
 func (t transform) toImage(u, v float64) (float64, float64) {
@@ -174,7 +178,11 @@ func (p *Patient) heartSD(u, v, dv float64) float64 {
 			b *= 1.15
 		}
 	}
-	dx, dy := u/a, (v-cv)/b
+	dx, dy := math.Abs(u/a), math.Abs((v-cv)/b)
+	if v > cv { // a fuller lower heart resting on the diaphragm
+		const n = 2.6
+		return (1 - math.Pow(math.Pow(dx, n)+math.Pow(dy, n), 1/n)) * math.Min(a, b)
+	}
 	return (1 - math.Sqrt(dx*dx+dy*dy)) * math.Min(a, b)
 }
 
@@ -187,7 +195,7 @@ func (p *Patient) densityAt(u, v, dv, px, vessel, kerley float64) float64 {
 	if t <= 0 {
 		return 0
 	}
-	body := 0.62 * math.Pow(t, 0.25) * smoothstep(0, 4*px/bw, t)
+	body := 0.52 * math.Pow(t, 0.3) * smoothstep(0, 4*px/bw, t)
 
 	// lungs
 	i := 0
@@ -202,14 +210,18 @@ func (p *Patient) densityAt(u, v, dv, px, vessel, kerley float64) float64 {
 	lung := smoothstep(-px, px, lsd) * (1 - smoothstep(-px, px, hsd))
 
 	dens := body
+	// mediastinum and heart: thick soft tissue in the middle of the chest
+	heart := smoothstep(-px, px, hsd)
+	med := smoothstep(-px, px, g.medialEdge(v)-a) * smoothstep(g.apexV, g.apexV+0.25, v) * smoothstep(-0.1, 0.05, g.dome(a, dv)+0.05-v)
+	dens += 0.24 * math.Max(heart, med)
 	// liver and abdomen below the domes are thicker than the chest wall
-	dens += 0.10 * body * smoothstep(g.dome(a, dv)-0.02, g.dome(a, dv)+0.1, v) * smoothstep(-0.05, 0.1, g.lateral(v)-a)
+	dens += 0.45 * body * smoothstep(g.dome(a, dv)-0.02, g.dome(a, dv)+0.12, v) * smoothstep(-0.05, 0.1, g.lateral(v)+0.04-a)
 	// the chest wall beside the lung: muscle and ribs seen edge-on
 	if v > g.apexV {
 		dens += 0.10 * smoothstep(-0.01, 0.04, a-g.lateral(v)) * smoothstep(-0.05, 0.0, -math.Abs(a-g.lateral(v)-0.06)+0.05) * smoothstep(0, 0.1, body)
 	}
 	if lung > 0 {
-		air := 0.82 * body * (1 - 0.12*smoothstep(0.0, 0.6, v))
+		air := 0.88 * body * (1 - 0.2*smoothstep(-0.1, 0.6, v))
 		visible := lung // where markings show
 		extraAir := 0.0
 		if p.ptxSide == int(s) {
@@ -256,11 +268,15 @@ func (p *Patient) densityAt(u, v, dv, px, vessel, kerley float64) float64 {
 	spine := smoothstep(-0.075, -0.055, -math.Abs(u)) * smoothstep(-0.95, -0.8, v)
 	if spine > 0 {
 		disc := 0.5 + 0.5*math.Cos((v-p.ribTop)/p.ribGap*2*math.Pi)
-		dens += spine * (0.20 - 0.06*disc*disc*disc*disc)
+		dens += spine * (0.15 - 0.05*disc*disc*disc*disc) * (1 - 0.7*heart)
 	}
-	if v < p.hilumV-0.18 {
-		tw := smoothstep(-0.035, -0.022, -math.Abs(u)) * smoothstep(p.hilumV-0.18, p.hilumV-0.3, v)
+	carina := p.hilumV - 0.16
+	if v < carina {
+		tw := smoothstep(-0.035, -0.022, -math.Abs(u)) * smoothstep(carina+0.02, carina-0.06, v)
 		dens -= 0.3 * tw
+	} else if v < carina+0.14 { // main bronchi
+		bx := math.Abs(u) - (v-carina)*0.75
+		dens -= 0.2 * smoothstep(-0.026, -0.016, -math.Abs(bx)) * smoothstep(carina+0.14, carina+0.06, v)
 	}
 
 	// ribs
@@ -337,13 +353,13 @@ func (p *Patient) ribs(a, v, px float64) float64 {
 		post, ant := p.ribCentres(t, k)
 		d := math.Abs(v-post) / (ribHalf * (1 + 0.25*t))
 		if d < 1.3 {
-			edge := smoothstep(-1.15, -0.85, -d)
-			cortex := 0.3 * math.Exp(-(d-0.85)*(d-0.85)/0.03)
-			total += 0.08 * (edge + cortex) * smoothstep(0.05, 0.12, a)
+			edge := smoothstep(-1.25, -0.6, -d)
+			cortex := 0.2 * math.Exp(-(d-0.85)*(d-0.85)/0.03)
+			total += 0.05 * (edge + cortex) * smoothstep(0.05, 0.12, a)
 		}
 		if !math.IsNaN(ant) {
 			da := math.Abs(v-ant) / (ribHalf * 1.3)
-			total += 0.045 * smoothstep(-1.1, -0.8, -da) * smoothstep(0.35, 0.5, t)
+			total += 0.03 * smoothstep(-1.1, -0.8, -da) * smoothstep(0.35, 0.5, t)
 		}
 	}
 	return total
@@ -359,7 +375,7 @@ func drawSegment(layer []float64, size int, tr transform, x0, y0, x1, y1, width,
 	bx, by = (bx+1)*sc, (by+1)*sc
 	wpx := width * tr.scale * sc / 2
 	sigma := math.Max(wpx, 0.55)
-	amp *= math.Min(1, wpx/0.55+0.35) // thin vessels fade instead of vanishing
+	amp *= math.Min(1, 0.8*wpx/0.55+0.15) // thin vessels fade instead of vanishing
 	r := 2.5 * sigma
 	minX := int(math.Floor(math.Min(ax, bx) - r))
 	maxX := int(math.Ceil(math.Max(ax, bx) + r))
