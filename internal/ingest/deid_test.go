@@ -1,0 +1,149 @@
+package ingest
+
+import (
+	"bytes"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/raysynth/raysynth/internal/dicomio/dicomtest"
+	"github.com/raysynth/raysynth/internal/workspace"
+	"github.com/suyashkumar/dicom/pkg/tag"
+)
+
+// identifyingTags are the attributes the de-identification test plants markers in: names, IDs,
+// dates, UIDs, institution, accession, station, device serial, comments and descriptions.
+var identifyingTags = []struct {
+	t    tag.Tag
+	vr   string
+	kind string // "text", "date" or "uid": how a unique marker is spelled
+}{
+	{tag.PatientName, "PN", "text"},
+	{tag.PatientID, "LO", "text"},
+	{tag.OtherPatientIDs, "LO", "text"},
+	{tag.PatientBirthDate, "DA", "date"},
+	{tag.PatientAddress, "LO", "text"},
+	{tag.StudyDate, "DA", "date"},
+	{tag.SeriesDate, "DA", "date"},
+	{tag.AcquisitionDate, "DA", "date"},
+	{tag.ContentDate, "DA", "date"},
+	{tag.AccessionNumber, "SH", "text"},
+	{tag.InstitutionName, "LO", "text"},
+	{tag.InstitutionAddress, "ST", "text"},
+	{tag.InstitutionalDepartmentName, "LO", "text"},
+	{tag.ReferringPhysicianName, "PN", "text"},
+	{tag.OperatorsName, "PN", "text"},
+	{tag.PerformingPhysicianName, "PN", "text"},
+	{tag.StationName, "SH", "text"},
+	{tag.DeviceSerialNumber, "LO", "text"},
+	{tag.StudyID, "SH", "text"},
+	{tag.StudyDescription, "LO", "text"},
+	{tag.ImageComments, "LT", "text"},
+	{tag.PatientComments, "LT", "text"},
+	{tag.StudyInstanceUID, "UI", "uid"},
+	{tag.SeriesInstanceUID, "UI", "uid"},
+	{tag.SOPInstanceUID, "UI", "uid"},
+}
+
+// TestDeidentification plants a unique marker in every identifying attribute and a private tag
+// of each shared DICOM file, ingests them, and proves that no marker, source file name or
+// source path appears in any file of the workspace outside private/.
+func TestDeidentification(t *testing.T) {
+	src := filepath.Join(sharedData(t), "dicom")
+	entries, err := os.ReadDir(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := filepath.Join(t.TempDir(), "export-MRKFOLDER")
+	if err := os.MkdirAll(in, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	var markers, names []string
+	n := 0
+	for _, e := range entries {
+		if !strings.HasSuffix(e.Name(), ".dcm") {
+			continue
+		}
+		data, err := os.ReadFile(filepath.Join(src, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ms []dicomtest.Marker
+		for i, it := range identifyingTags {
+			var v string
+			switch it.kind {
+			case "date":
+				v = fmt.Sprintf("19%02d%02d%02d", 10+n, 1+i%12, 1+i) // unique per file and tag
+			case "uid":
+				v = fmt.Sprintf("2.25.%d%06d7", 9000+n, 100000+i)
+			default:
+				v = fmt.Sprintf("MRK%dX%02dQZ", n, i)
+			}
+			markers = append(markers, v)
+			ms = append(ms, dicomtest.Marker{Tag: it.t, VR: it.vr, Value: v})
+		}
+		priv := fmt.Sprintf("MRK%dPRIVATEQZ", n)
+		creator := fmt.Sprintf("MRK%dCREATORQZ", n)
+		markers = append(markers, priv, creator)
+		marked, err := dicomtest.Mark(data, ms, creator, priv)
+		if err != nil {
+			t.Fatalf("mark %s: %v", e.Name(), err)
+		}
+		name := fmt.Sprintf("MRK%dNAME_%s", n, e.Name())
+		names = append(names, name)
+		if err := os.WriteFile(filepath.Join(in, name), marked, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		n++
+	}
+	if n != 4 {
+		t.Fatalf("found %d shared DICOM files, want 4", n)
+	}
+	ws := t.TempDir()
+	rep := mustRun(t, baseConfig(in, ws))
+	if rep.Files.Accepted != 4 {
+		t.Fatalf("accepted %d of the 4 marked DICOM files: %+v", rep.Files.Accepted, rep.Rejected)
+	}
+	if rep.Totals.TrainPatients+rep.Totals.HoldoutPatients != 4 {
+		// Every file now has its own marked PatientID, so four patients.
+		t.Fatalf("patients %+v, want 4", rep.Totals)
+	}
+	needles := append(append(markers, names...), in, filepath.Base(in))
+	foundPrivate := map[string]bool{}
+	err = filepath.WalkDir(ws, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(ws, p)
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		for _, m := range needles {
+			if strings.Contains(rel, m) || bytes.Contains(b, []byte(m)) {
+				if workspace.IsPrivate(rel) {
+					foundPrivate[m] = true
+					continue
+				}
+				t.Errorf("%s contains %q", rel, m)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The private trace does hold the source paths and patient ids: the search above works.
+	if !foundPrivate[names[0]] || !foundPrivate[markers[1]] {
+		t.Fatalf("private source map lacks the source path or patient id: found %v", foundPrivate)
+	}
+	for _, f := range []string{"secret.key", "source-map.csv", "ingest-rejected.csv", "ingest-cache.jsonl"} {
+		st, err := os.Stat(filepath.Join(ws, "private", f))
+		if err != nil || st.Mode().Perm() != 0o600 {
+			t.Errorf("private/%s: %v, mode %v; want 0600", f, err, st.Mode().Perm())
+		}
+	}
+}
