@@ -44,7 +44,6 @@ var commands = []func(*globals) *cobra.Command{
 	newPublishCmd,
 	newFetchCmd,
 	newAuditCmd,
-	newPrivacyCmd,
 }
 
 func newRootCmd(g *globals) *cobra.Command {
