@@ -1,0 +1,129 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/raysynth/raysynth/internal/workspace"
+	"github.com/raysynth/raysynth/train"
+	"github.com/spf13/cobra"
+)
+
+type trainGANOptions struct {
+	classes         string
+	epochs          int
+	batch           int
+	size            int
+	lr, beta1       float64
+	seed            uint64
+	checkpointEvery int
+	sampleEvery     int
+	minImages       int
+	restart         bool
+	json            bool
+}
+
+func (o *trainGANOptions) addFlags(c *cobra.Command) {
+	f := c.Flags()
+	f.StringVar(&o.classes, "classes", "all", "classes to train: all, or a comma-separated list")
+	f.IntVar(&o.epochs, "epochs", 25, "training epochs per class (passes over its train images)")
+	f.IntVar(&o.batch, "batch", 64, "batch size")
+	f.IntVar(&o.size, "size", 64, "image size: 64 or 128 (any power of two from 16 to 256); workspace images are averaged down to it")
+	f.Float64Var(&o.lr, "lr", 2e-4, "Adam learning rate")
+	f.Float64Var(&o.beta1, "beta1", 0.5, "Adam beta1")
+	f.Uint64Var(&o.seed, "seed", 1, "seed of weights, shuffling and latent vectors")
+	f.IntVar(&o.checkpointEvery, "checkpoint-every", 1, "epochs between checkpoints (one is always written at the end)")
+	f.IntVar(&o.sampleEvery, "sample-every", 0, "epochs between sample grids (default: about five per run)")
+	f.IntVar(&o.minImages, "min-images", 100, "classes with fewer train images are skipped and reported (a GAN on fewer memorises or makes noise)")
+	f.BoolVar(&o.restart, "restart", false, "discard existing checkpoints of these classes and start over")
+	f.BoolVar(&o.json, "json", false, "print the result as JSON on stdout")
+}
+
+func newTrainGANCmd(g *globals) *cobra.Command {
+	var o trainGANOptions
+	c := &cobra.Command{
+		Use:   "gan [flags]",
+		Short: "Train one DCGAN per condition on the real train split",
+		Long: `Trains one DCGAN per class on the workspace's real train split (never the holdout): a generator
+from a 100-d normal z to a size×size gray image and a mirrored discriminator, Adam, the stable GAN
+loss. Everything lands in WORKSPACE/gan/<class>/: checkpoint.ckpt (weights, optimiser and RNG
+state, epoch), train-log.jsonl, samples/epoch-NNN.png (a grid from a fixed z), loss.png and
+summary.json (hyperparameters, seed, code version, fingerprint of the training index).
+
+Checkpoints are written atomically every --checkpoint-every epochs. Interrupted (Ctrl-C, or the
+process killed)? Run the same command again: each class resumes from its last checkpoint and
+ends with the same weights as an uninterrupted run. Classes with fewer than --min-images train
+images are skipped and reported.`,
+		Example: `  raysynth train gan
+  raysynth train gan --classes normal,effusion --epochs 50 --size 128
+  raysynth train gan --epochs 1 --size 32 --json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return runTrainGAN(cmd.Context(), g, o) },
+	}
+	o.addFlags(c)
+	return c
+}
+
+func runTrainGAN(ctx context.Context, g *globals, o trainGANOptions) error {
+	w, err := workspace.Open(g.workspace)
+	if err != nil {
+		return withHint(err, "create one with raysynth ingest --from FOLDER --labels FILE")
+	}
+	var classes []string
+	if o.classes != "" && o.classes != "all" {
+		for _, c := range strings.Split(o.classes, ",") {
+			if c = strings.TrimSpace(c); c != "" {
+				classes = append(classes, c)
+			}
+		}
+	}
+	reporter, wait := g.newReporter()
+	cfg := train.GANConfig{Workspace: w, Classes: classes, Epochs: o.epochs, Batch: o.batch, Size: o.size, LR: o.lr,
+		Beta1: o.beta1, Seed: o.seed, CheckpointEvery: o.checkpointEvery, SampleEvery: o.sampleEvery, MinImages: o.minImages,
+		Restart: o.restart, CodeVersion: versionString(), Log: g.log, Progress: reporter}
+	if err := cfg.Validate(); err != nil {
+		return usageErrorf("%v", err)
+	}
+	res, err := train.TrainGAN(ctx, cfg)
+	wait()
+	if errors.Is(err, train.ErrCheckpointMismatch) {
+		return withHint(err, "use the settings of the existing run, or add --restart to train these classes from scratch")
+	}
+	if err != nil {
+		return err
+	}
+	trained := 0
+	for _, c := range res.Classes {
+		if c.Status == "skipped" {
+			fmt.Fprintf(g.stderr, "raysynth: warning: class %s skipped: %s (--min-images %d)\n", c.Class, c.Reason, o.minImages)
+			continue
+		}
+		trained++
+		for _, wm := range c.Warnings {
+			fmt.Fprintf(g.stderr, "raysynth: warning: class %s: %s; look at %s\n", c.Class, wm, c.Grid)
+		}
+	}
+	if o.json {
+		enc := json.NewEncoder(g.stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(res); err != nil {
+			return err
+		}
+	} else {
+		tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "CLASS\tSTATUS\tIMAGES\tEPOCHS RUN\tD LOSS\tG LOSS\tMINUTES\tSAMPLES")
+		for _, c := range res.Classes {
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%.3f\t%.3f\t%.1f\t%s\n", c.Class, c.Status, c.TrainImages, c.EpochsRun, c.DLoss, c.GLoss, c.Seconds/60, c.Grid)
+		}
+		tw.Flush()
+	}
+	if trained == 0 {
+		return withHint(fmt.Errorf("no class has enough train images: %w", train.ErrTooFewImages),
+			"ingest more images, or lower --min-images (a GAN on very few images memorises them)")
+	}
+	return nil
+}
