@@ -5,8 +5,10 @@ import (
 	"crypto/sha256"
 	"encoding/csv"
 	"encoding/hex"
+	"encoding/json"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 
 	"github.com/raysynth/raysynth/internal/imageio"
@@ -88,4 +90,49 @@ func bySource(t testing.TB, dir string) map[string]string {
 func sha(b []byte) string {
 	s := sha256.Sum256(b)
 	return hex.EncodeToString(s[:])
+}
+
+var (
+	sharedOnce sync.Once
+	sharedDir  string
+	sharedErr  error
+)
+
+// TestMain removes the shared reference workspace after the tests.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if sharedDir != "" {
+		os.RemoveAll(sharedDir)
+	}
+	os.Exit(code)
+}
+
+// sharedSingle returns a workspace holding a complete ingest of nih1000_64 with the five classes
+// and --label-policy single, made once per test run. Tests must not modify it.
+func sharedSingle(t testing.TB) string {
+	t.Helper()
+	sharedData(t)
+	sharedOnce.Do(func() {
+		sharedDir, sharedErr = os.MkdirTemp("", "ingest-shared-")
+		if sharedErr == nil {
+			_, sharedErr = Run(context.Background(), nihConfig(t, sharedDir, PolicySingle))
+		}
+	})
+	if sharedErr != nil {
+		t.Fatalf("shared reference ingest: %v", sharedErr)
+	}
+	return sharedDir
+}
+
+func readReport(t testing.TB, dir string) *Report {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, "ingest", "report.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r Report
+	if err := json.Unmarshal(b, &r); err != nil {
+		t.Fatal(err)
+	}
+	return &r
 }

@@ -627,7 +627,7 @@ func (p *processor) decode(path string, kind imageio.Kind, e *cacheEntry) error 
 	e.SHA256 = hex.EncodeToString(ps[:])
 	dst := p.ws.RealImagePath(e.ID)
 	if !fileHasSHA(dst, e.SHA256) {
-		if err := fsutil.WriteFile(dst, png, 0o644); err != nil {
+		if err := writeImage(dst, png); err != nil {
 			return fmt.Errorf("write image: %w", err)
 		}
 	}
@@ -694,6 +694,34 @@ func removeOrphans(ws *workspace.Workspace, recs []*record) error {
 				return err
 			}
 		}
+	}
+	return nil
+}
+
+// writeImage writes a workspace image under a temporary name (internal/fsutil's prefix, so
+// [fsutil.CleanTemp] removes leftovers) and renames it into place. Unlike [fsutil.WriteFile] it
+// does not fsync each of thousands of images: the journal records every image's sha256 and a
+// resumed ingest rewrites any image whose bytes do not match, so a crash cannot leave a damaged
+// image behind. The index, source map and report are written with fsutil (synced).
+func writeImage(path string, data []byte) error {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(dir, fsutil.TempPrefix+filepath.Base(path)+"-*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	_, werr := f.Write(data)
+	cerr := f.Close()
+	if err := errors.Join(werr, cerr, os.Chmod(tmp, 0o644)); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return err
 	}
 	return nil
 }

@@ -22,7 +22,12 @@ func TestNIH1000Acceptance(t *testing.T) {
 	} {
 		t.Run(tc.policy, func(t *testing.T) {
 			dir := t.TempDir()
-			rep := mustRun(t, nihConfig(t, dir, tc.policy))
+			if tc.policy == PolicySingle {
+				dir = sharedSingle(t)
+			} else {
+				mustRun(t, nihConfig(t, dir, tc.policy))
+			}
+			rep := readReport(t, dir)
 			idx := readIndex(t, dir)
 			if len(idx) != tc.accepted || rep.Files.Accepted != tc.accepted || rep.Totals.Train+rep.Totals.Holdout != tc.accepted {
 				t.Fatalf("accepted %d (report %d), want %d", len(idx), rep.Files.Accepted, tc.accepted)
@@ -75,7 +80,7 @@ func TestNIH1000Acceptance(t *testing.T) {
 // again; a second workspace with the same seed splits the same source files the same way, and
 // another seed splits differently.
 func TestDeterministic(t *testing.T) {
-	a, b, c := t.TempDir(), t.TempDir(), t.TempDir()
+	a, b, c := t.TempDir(), sharedSingle(t), t.TempDir()
 	mustRun(t, nihConfig(t, a, PolicySingle))
 	idx1, _ := os.ReadFile(filepath.Join(a, "real", "index.csv"))
 	map1, _ := os.ReadFile(filepath.Join(a, "private", "source-map.csv"))
@@ -88,7 +93,6 @@ func TestDeterministic(t *testing.T) {
 	if rep.Files.Resumed != 607 || rep.Files.New != 0 {
 		t.Fatalf("re-run: resumed %d new %d, want 607 and 0", rep.Files.Resumed, rep.Files.New)
 	}
-	mustRun(t, nihConfig(t, b, PolicySingle))
 	if !maps.Equal(bySource(t, a), bySource(t, b)) {
 		t.Fatal("two workspaces with the same seed split the same files differently")
 	}
@@ -145,8 +149,8 @@ func TestStableWhenFilesAdded(t *testing.T) {
 
 // --keep keeps the given fraction of a class's train patients and leaves the holdout alone.
 func TestKeep(t *testing.T) {
-	full, kept := t.TempDir(), t.TempDir()
-	repFull := mustRun(t, nihConfig(t, full, PolicySingle))
+	full, kept := sharedSingle(t), t.TempDir()
+	repFull := readReport(t, full)
 	cfg := nihConfig(t, kept, PolicySingle)
 	cfg.Keep = map[string]float64{"normal": 0.1}
 	rep := mustRun(t, cfg)

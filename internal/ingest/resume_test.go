@@ -30,8 +30,7 @@ func (c *cancelAfter) Status(string) {}
 func (c *cancelAfter) Done()         {}
 
 func TestResumeAfterInterrupt(t *testing.T) {
-	ref, ws := t.TempDir(), t.TempDir()
-	mustRun(t, nihConfig(t, ref, PolicySingle))
+	ref, ws := sharedSingle(t), t.TempDir()
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
