@@ -87,3 +87,22 @@ func (bs bootstrap) atLeast(c Check, factor float64, s, h []float64, stat func([
 	c.Passed = c.Bound >= c.Threshold
 	return c
 }
+
+// decide fills in a "value ≤ threshold" check from a value and bootstrap replicates that also
+// resample the synthetic set. Resampling S with replacement keeps about 63% of its distinct
+// images, which moves nearest-neighbour statistics towards zero, so the replicates give only the
+// spread: the bound is value − (median − lower quantile), centred on the point estimate.
+func (bs bootstrap) decide(c Check, value float64, reps []float64) Check {
+	c.Rule = "<="
+	if c.Note != "" {
+		return c
+	}
+	c.Value = finite(value)
+	c.Bound = c.Value
+	if bs.conf > 0 && len(reps) > 0 {
+		spread := percentile(reps, 50) - percentile(reps, 100*(1-bs.conf))
+		c.Bound = c.Value - max(0, finite(spread))
+	}
+	c.Passed = c.Bound <= c.Threshold
+	return c
+}

@@ -1,7 +1,10 @@
 package privacy
 
 import (
+	"crypto/sha256"
 	"encoding/csv"
+	"encoding/hex"
+	"fmt"
 	"image"
 	"math"
 	"math/rand/v2"
@@ -13,6 +16,7 @@ import (
 	"testing"
 
 	"github.com/raysynth/raysynth/internal/imageio"
+	"github.com/raysynth/raysynth/internal/workspace"
 )
 
 // sharedData returns the folder of the shared real data, failing the test when it is missing.
@@ -151,4 +155,58 @@ func toSamples(imgs []realImage, synthetic bool) []Sample {
 		out[i] = s
 	}
 	return out
+}
+
+// testWorkspace writes a workspace from shared images: train and holdout as real images, synth
+// as candidates (synth/index.csv + synth/candidates/<class>/<id>.png).
+func testWorkspace(t testing.TB, size int, train, holdout, synth []realImage) *workspace.Workspace {
+	t.Helper()
+	ws, err := workspace.Init(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	classes := map[string]bool{}
+	var real []workspace.RealImage
+	add := func(ms []realImage, split string) {
+		for _, m := range ms {
+			id := "r-" + strings.TrimSuffix(m.file, filepath.Ext(m.file))
+			b, err := imageio.WriteGray(ws.RealImagePath(id), m.img)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sum := sha256.Sum256(b)
+			real = append(real, workspace.RealImage{ID: id, Patient: "p-" + m.patient, Class: m.class, Split: split, SHA256: hex.EncodeToString(sum[:]), SourceKind: "png"})
+			classes[m.class] = true
+		}
+	}
+	add(train, workspace.SplitTrain)
+	add(holdout, workspace.SplitHoldout)
+	if err := ws.WriteRealIndex(real); err != nil {
+		t.Fatal(err)
+	}
+	var rows []workspace.SynthImage
+	for i, m := range synth {
+		id := fmt.Sprintf("s-%s-%05d", m.class, i)
+		rel := "candidates/" + m.class + "/" + id + ".png"
+		b, err := imageio.WriteGray(filepath.Join(ws.Path("synth"), filepath.FromSlash(rel)), m.img)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum := sha256.Sum256(b)
+		rows = append(rows, workspace.SynthImage{ID: id, Class: m.class, File: rel, SHA256: hex.EncodeToString(sum[:]), Generator: "test", Seed: 1, Sample: int64(i)})
+	}
+	if len(rows) > 0 {
+		if err := workspace.WriteSynthIndex(ws.CandidatesIndexPath(), rows); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var cl []string
+	for c := range classes {
+		cl = append(cl, c)
+	}
+	slices.Sort(cl)
+	if err := ws.SaveMeta(workspace.Meta{ImageSize: size, Classes: cl, Seed: 42}); err != nil {
+		t.Fatal(err)
+	}
+	return ws
 }

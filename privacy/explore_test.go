@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"strconv"
 	"testing"
 )
 
@@ -14,8 +15,12 @@ func TestExplore(t *testing.T) {
 	}
 	set := os.Getenv("EXPLORE")
 	imgs := loadShared(t, set, 64)
-	train, hold := splitPatients(imgs, 0.5, 7)
-	sA, hB := splitPatients(hold, 0.5, 8)
+	seed, _ := strconv.Atoi(os.Getenv("SEED"))
+	train, hold := splitPatients(imgs, 0.5, uint64(7+seed))
+	sA, hB := splitPatients(hold, 0.5, uint64(8+seed))
+	if os.Getenv("SWAP") != "" {
+		sA, train = splitPatients(train, 0.5, 9)
+	}
 	rng := rand.New(rand.NewPCG(3, 4))
 	var leaks []realImage
 	for _, lk := range leakKinds {

@@ -2,6 +2,7 @@ package privacy
 
 import (
 	"math"
+	"sync"
 
 	"github.com/raysynth/raysynth/internal/blas"
 )
@@ -110,9 +111,12 @@ func (p *pixelSet) subset(idx []int) *pixelSet {
 func tolerantExact(q, r *pixelSet) ExactFunc {
 	size, c, sh := q.size, q.crop, q.shift
 	no := q.offsets()
+	canvases := sync.Pool{New: func() any { return make([]float32, no*size*size) }}
 	return func(qi int, rjs []int, out []float64) {
 		n := len(rjs)
-		canvas := make([]float32, no*size*size)
+		canvas := canvases.Get().([]float32)
+		defer canvases.Put(canvas)
+		clear(canvas)
 		qc := q.vec.Row(qi)
 		o := 0
 		for oy := -sh; oy <= sh; oy++ {
