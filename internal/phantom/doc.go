@@ -9,10 +9,10 @@
 //
 // A film is an 8-bit [image.Gray] in the usual radiograph convention (air and lungs dark, bone and
 // soft tissue bright, the patient's left on the image's right): body outline and neck, two lung
-// fields with branching vessel markings and parenchymal texture, mediastinum, trachea and spine, a
-// heart shadow extending to the image right, posterior and anterior ribs, clavicles, humeral heads,
-// diaphragm domes with sharp costophrenic angles and a gastric bubble, quantum noise and
-// vignetting. The classes add:
+// fields with branching vessel markings and parenchymal texture, mediastinum, trachea, carina and
+// main bronchi, spine, a heart shadow extending to the image right, posterior and anterior ribs,
+// clavicles, humeral heads, diaphragm domes with sharp costophrenic angles and a gastric bubble,
+// quantum noise and vignetting. The chest is framed like a real film. The classes add:
 //
 //   - normal: cardiothoracic ratio (CTR) 0.38–0.47.
 //   - cardiomegaly: CTR 0.55–0.66 (see [Patient.CTR]).
