@@ -1,0 +1,184 @@
+package train
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/raysynth/raysynth/internal/metrics"
+)
+
+func evalTestConfig(t *testing.T) EvalConfig {
+	// Phantom chest films (internal/phantom) at 32×32: imbalanced, with a rare class whose
+	// holdout (3 films) is too small for its metrics, which the report must mark.
+	specs := []classSpec{{"normal", 6, 2, 3}, {"cardiomegaly", 4, 2, 3}, {"pneumothorax", 2, 1, 3}}
+	w := newTestWorkspace(t, 32, specs, phantomRender(t), 4)
+	writeFakeSynthetic(t, w, SyntheticCandidates, 12, 9) // TEST FIXTURE, not GAN output
+	ext := newTestWorkspace(t, 32, []classSpec{{"normal", 1, 1, 3}, {"cardiomegaly", 1, 1, 3}, {"edema", 1, 0, 2}}, phantomRender(t), 8)
+	return EvalConfig{Workspace: w, TestWorkspace: ext, Repeats: 2, Epochs: 2, Batch: 8, LR: 2e-3, Seed: 11,
+		Synthetic: SyntheticCandidates, ValFraction: 0.2, Patience: 0, Resamples: 200}
+}
+
+func TestEvaluateEndToEndAndResume(t *testing.T) {
+	cfg := evalTestConfig(t)
+	ctx := context.Background()
+	rep, err := Evaluate(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := cfg.Workspace.EvalDir()
+	for _, f := range []string{EvalReportJSON, EvalReportMD, EvalChart} {
+		if st, err := os.Stat(filepath.Join(dir, f)); err != nil || st.Size() == 0 {
+			t.Fatalf("%s not written: %v", f, err)
+		}
+	}
+	if len(rep.Regimes) != 5 {
+		t.Fatalf("%d regimes, want 5", len(rep.Regimes))
+	}
+	for _, reg := range rep.Regimes {
+		if len(reg.Runs) != 2 || len(reg.Holdout.Repeats) != 2 || reg.External == nil {
+			t.Fatalf("regime %s: %d runs, %d holdout results, external %v", reg.Key, len(reg.Runs), len(reg.Holdout.Repeats), reg.External != nil)
+		}
+		if reg.Holdout.N != 15 {
+			t.Fatalf("regime %s tested on %d holdout images, want 15", reg.Key, reg.Holdout.N)
+		}
+		run := reg.Runs[0]
+		switch reg.Key {
+		case RegimeBalanced:
+			// Every class topped up with synthetic images to the majority class's real count.
+			most := run.TrainReal["normal"]
+			for _, c := range rep.Classes {
+				if got := run.TrainReal[c] + run.TrainSynthetic[c]; got != most {
+					t.Errorf("regime b, %s: %d real + %d synthetic, want %d in all", c, run.TrainReal[c], run.TrainSynthetic[c], most)
+				}
+			}
+			if run.TrainSynthetic["normal"] != 0 || run.TrainSynthetic["pneumothorax"] == 0 {
+				t.Errorf("regime b synthetic counts %v", run.TrainSynthetic)
+			}
+		case RegimeSynthetic:
+			for c, n := range run.TrainReal {
+				if n != 0 {
+					t.Errorf("synthetic-only regime trained on %d real %s images", n, c)
+				}
+			}
+		default:
+			for c, n := range run.TrainSynthetic {
+				if n != 0 {
+					t.Errorf("regime %s trained on %d synthetic %s images", reg.Key, n, c)
+				}
+			}
+		}
+		// The holdout never leaks into training or validation.
+		total := 0
+		for _, c := range rep.Classes {
+			total += run.TrainReal[c] + run.Validation[c]
+		}
+		if reg.Key != RegimeSynthetic && total != 36 {
+			t.Errorf("regime %s: %d real train+validation images, want the 36 of the train split", reg.Key, total)
+		}
+	}
+	// The rare class is marked, not hidden.
+	pn := rep.Regimes[0].Holdout.PerClass[2]
+	if pn.Class != "pneumothorax" || pn.Sensitivity.Mean.Defined() || !strings.Contains(pn.Undefined, "only 3 test images") {
+		t.Fatalf("pneumothorax with 3 holdout images: sensitivity %v, reason %q", pn.Sensitivity, pn.Undefined)
+	}
+	if ext := rep.Data.ExternalSkipped["edema"]; ext != 2 {
+		t.Errorf("external images of an unknown class skipped: %d, want 2", ext)
+	}
+	ba := rep.comparison(RegimeReal, RegimeBalanced, "holdout")
+	if ba == nil || len(ba.Differences) != 3 || ba.Differences[0].Statement == "" || ba.Differences[2].Lo.Defined() {
+		t.Fatalf("b − a comparison missing or wrong: %+v", ba)
+	}
+	if rep.comparison(RegimeWeighted, RegimeBalanced, "holdout") == nil || rep.comparison(RegimeOversampled, RegimeBalanced, "external") == nil {
+		t.Fatal("b − d or b − e comparison missing")
+	}
+	if rep.Fidelity == nil || len(rep.Fidelity.PerClass) != 3 || !rep.Fidelity.PerClass[0].FD.Defined() || !rep.Fidelity.PerClass[0].Precision.Defined() {
+		t.Fatalf("fidelity %+v", rep.Fidelity)
+	}
+	md, _ := os.ReadFile(filepath.Join(dir, EvalReportMD))
+	for _, want := range []string{"| regime | accuracy | balanced accuracy", "not Inception", "n/a", "Findings", "within noise", "(b) real + synthetic, balanced", "candidates"} {
+		if !strings.Contains(string(md), want) {
+			t.Errorf("report.md lacks %q", want)
+		}
+	}
+	if !slices.ContainsFunc(rep.Findings, func(s string) bool { return strings.Contains(s, "pneumothorax") && strings.Contains(s, "Too few") }) {
+		t.Errorf("findings do not say the rare class is too small to compare: %q", rep.Findings)
+	}
+	var back EvalReport
+	raw, _ := os.ReadFile(filepath.Join(dir, EvalReportJSON))
+	if err := json.Unmarshal(raw, &back); err != nil {
+		t.Fatalf("report.json: %v", err)
+	}
+
+	// A rerun reuses every finished run and reproduces the numbers.
+	again, err := Evaluate(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.RunsReused != 10 {
+		t.Fatalf("rerun reused %d runs, want 10", again.RunsReused)
+	}
+	for i := range rep.Regimes {
+		a, b := rep.Regimes[i].Holdout, again.Regimes[i].Holdout
+		if a.Accuracy != b.Accuracy || !slices.EqualFunc(a.Confusion, b.Confusion, slices.Equal[[]int]) {
+			t.Fatalf("regime %s: rerun gave other results", rep.Regimes[i].Key)
+		}
+	}
+	// Other settings train again.
+	cfg.Epochs = 1
+	cfg.Regimes = []string{RegimeReal, RegimeWeighted}
+	cfg.TestWorkspace = nil
+	third, err := Evaluate(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if third.RunsReused != 0 || len(third.Regimes) != 2 || third.Fidelity != nil {
+		t.Fatalf("changed settings: reused %d runs, %d regimes", third.RunsReused, len(third.Regimes))
+	}
+	if !slices.ContainsFunc(third.Findings, func(s string) bool { return strings.Contains(s, "cannot say whether synthetic data helps") }) {
+		t.Errorf("without regime b the findings must say the question is open: %q", third.Findings)
+	}
+}
+
+func TestEvaluateRefusesMissingSyntheticSet(t *testing.T) {
+	w := newTestWorkspace(t, 32, []classSpec{{"normal", 2, 1, 2}, {"edema", 2, 1, 2}}, toyRender, 1)
+	cfg := EvalConfig{Workspace: w, Repeats: 1, Epochs: 1, Batch: 4, LR: 1e-3, Synthetic: SyntheticApproved, Seed: 1}
+	if _, err := Evaluate(context.Background(), cfg); !errors.Is(err, ErrNoSynthetic) {
+		t.Fatalf("no approved set: %v, want ErrNoSynthetic", err)
+	}
+	cfg.Regimes = []string{"z"}
+	if err := cfg.Validate(); err == nil {
+		t.Fatal("regime z accepted")
+	}
+}
+
+func TestSummariesMatchHandComputedMetrics(t *testing.T) {
+	// Two repeats on 10 test images of 2 classes (5 each); metrics from internal/metrics.
+	truth := []int{0, 0, 0, 0, 0, 1, 1, 1, 1, 1}
+	p := func(pred ...int) *testOutput {
+		o := &testOutput{}
+		for _, c := range pred {
+			row := []float64{0.8, 0.2}
+			if c == 1 {
+				row = []float64{0.3, 0.7}
+			}
+			o.Probs = append(o.Probs, row)
+		}
+		return o
+	}
+	ts, err := summarizeTest(metrics.Config{Classes: []string{"n", "p"}}, truth, []*testOutput{
+		p(0, 0, 0, 0, 0, 1, 1, 1, 1, 1), // perfect
+		p(0, 0, 0, 0, 1, 0, 0, 1, 1, 1), // sensitivity of p 3/5, of n 4/5
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ts.Accuracy.Mean != 0.85 || ts.PerClass[1].Sensitivity.Mean != 0.8 || ts.Confusion[1][0] != 2 || ts.Confusion[0][1] != 1 {
+		t.Fatalf("accuracy %v, sensitivity p %v, confusion %v", ts.Accuracy, ts.PerClass[1].Sensitivity, ts.Confusion)
+	}
+}
