@@ -1,16 +1,39 @@
 // Package publish puts signed bundles on S3-compatible storage or a local folder, gets them back,
 // and lists the releases in a location for audit.
 //
+// # Layout
+//
+// A [Store] is a root: an S3 bucket and prefix ([OpenS3], minio-go) or a folder ([OpenDir]). Both
+// hold the same layout:
+//
+//	PREFIX/NAME/VERSION/<bundle files>   immutable, one folder per release
+//	PREFIX/NAME/LATEST                   small JSON [Pointer]: version + sha256 of its tagmanifest
+//
+// [Publish] uploads, [OpenRelease] finds a release (following LATEST) and gives a
+// manifest.Source to verify it in place, [Fetch] downloads and verifies before anything appears
+// in the output folder, [Audit] verifies every release under a root against a [Policy].
+//
 // # Imports
 //
 // manifest only, of this module. It publishes what a manifest describes and never sees train,
-// synth or privacy. minio-go types never leave this package.
+// synth or privacy. minio-go types never leave this package; configuration comes in as plain
+// structs ([S3Config], [Config]) that cmd fills from flags and the AWS_* environment. The
+// subpackage miniotest runs a real MinIO server for tests and is imported only by _test files.
 //
 // # Invariants
 //
-//   - publish never uploads a bundle whose signature does not verify.
+//   - publish never uploads a bundle whose signature does not verify with one of the given keys.
 //   - Objects go up in an order that never shows a half release: payload, then tag files, then
-//     signatures, then the LATEST pointer last, under an immutable NAME/VERSION/ prefix.
-//   - Writes are create-only; re-publishing the same content is a no-op, different content is
-//     refused.
+//     the tag manifest, then signatures (manifest.PublishOrder), then the LATEST pointer last,
+//     under an immutable NAME/VERSION/ prefix. LATEST never names an incomplete release.
+//   - Writes are create-only (If-None-Match: *) and carry a full-object CRC-64/NVME checksum the
+//     server checks, plus the file's sha256 as metadata; objects are tagged
+//     classification=synthetic. Re-publishing the same content is a no-op, different content is
+//     refused with [ErrConflict] before anything is written.
+//   - A re-run after an interruption (cancel, kill, server restart) finishes the release, skipping
+//     objects already present with the right checksum. Transient errors are retried with backoff
+//     ([Retry]); permanent ones ([ErrAccessDenied], [ErrNoSuchBucket], [ErrBadCredentials],
+//     [ErrObjectLockUnsupported]) fail at once with a message saying what to check.
+//   - Secrets (secret key, session token) never appear in errors, logs or String output.
+//   - Fetch never leaves a partial or unverified release in its output folder.
 package publish

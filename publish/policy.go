@@ -65,7 +65,7 @@ func ParsePolicy(data []byte) (Policy, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(&p); err != nil && !errors.Is(err, io.EOF) {
-		return Policy{}, fmt.Errorf("policy: %v", err)
+		return Policy{}, errors.New(yamlMessage(err))
 	}
 	var extra any
 	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
@@ -90,4 +90,22 @@ func ParsePolicy(data []byte) (Policy, error) {
 		return Policy{}, errors.New("policy: max_epsilon must be a positive number")
 	}
 	return p, nil
+}
+
+// yamlMessage turns a YAML decoding error into one line: "line 3: unknown field allow_override".
+func yamlMessage(err error) string {
+	m := strings.TrimPrefix(err.Error(), "yaml: ")
+	m = strings.TrimPrefix(m, "unmarshal errors:\n")
+	var lines []string
+	for _, l := range strings.Split(m, "\n") {
+		l = strings.TrimSpace(l)
+		if i := strings.Index(l, " not found in type "); i > 0 && strings.Contains(l, "field ") {
+			j := strings.Index(l, "field ")
+			l = l[:j] + "unknown field " + l[j+len("field "):i]
+		}
+		if l != "" {
+			lines = append(lines, l)
+		}
+	}
+	return strings.Join(lines, "; ")
 }

@@ -18,7 +18,7 @@ func TestParsePolicy(t *testing.T) {
 		{name: "bad epsilon", in: "max_epsilon: -1", bad: "max_epsilon"},
 		{name: "nan", in: "required_checks: [{name: x, max_threshold: .nan}]", bad: "finite"},
 		{name: "two docs", in: "allow_overrides: true\n---\nallow_overrides: false\n", bad: "more than one"},
-		{name: "wrong type", in: "required_checks: yes", bad: "policy"},
+		{name: "wrong type", in: "required_checks: yes", bad: "line 1"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p, err := ParsePolicy([]byte(tc.in))

@@ -170,6 +170,12 @@ func Publish(ctx context.Context, cfg Config) (*Result, error) {
 		}
 	}
 
+	if cfg.Presign > 0 {
+		if _, err := cfg.Store.Presign(ctx, dir+"/"+manifest.FileBagIt, cfg.Presign); err != nil {
+			return nil, err
+		}
+	}
+
 	// 2. Digests of every file (sha256 for the record, CRC-64/NVME for the transport).
 	infos, err := src.List(ctx)
 	if err != nil {

@@ -44,6 +44,12 @@ func ParsePointer(data []byte) (Pointer, error) {
 	if err := dec.Decode(&p); err != nil {
 		return p, fmt.Errorf("%s is not a pointer: %v", LatestName, err)
 	}
+	if dec.More() {
+		return p, fmt.Errorf("%s has trailing data", LatestName)
+	}
+	if err := checkSegment("release name", p.Name); err != nil {
+		return p, fmt.Errorf("%s: %v", LatestName, err)
+	}
 	if err := checkSegment("version", p.Version); err != nil {
 		return p, fmt.Errorf("%s: %v", LatestName, err)
 	}

@@ -88,3 +88,22 @@ func FuzzParseLocation(f *testing.F) {
 		}
 	})
 }
+
+func FuzzParsePointer(f *testing.F) {
+	f.Add(Pointer{Name: "chest", Version: "1.0.0", TagManifestSHA256: strings.Repeat("ab", 32)}.encode())
+	f.Add([]byte(`{"version":"../x","tagmanifest_sha256":""}`))
+	f.Add([]byte(`{}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		p, err := ParsePointer(data)
+		if err != nil {
+			return
+		}
+		if checkSegment("version", p.Version) != nil || len(p.TagManifestSHA256) != 64 {
+			t.Fatalf("accepted %+v", p)
+		}
+		again, err := ParsePointer(p.encode())
+		if err != nil || again != p {
+			t.Fatalf("round trip %+v -> %+v, %v", p, again, err)
+		}
+	})
+}

@@ -88,11 +88,16 @@ func openRelease(ctx context.Context, ref, endpointFlag string) (*publish.Releas
 
 // openSource returns a manifest.Source for `raysynth verify` over a release in object storage
 // (s3://BUCKET/PREFIX/NAME[/VERSION]; without VERSION it follows LATEST and checks the LATEST
-// pointer's tag-manifest hash while verifying) or, for any other ref, the local bundle folder.
-// Call the returned function when done.
+// pointer's tag-manifest hash while verifying), a release name folder of a published folder
+// store (DIR/NAME with a LATEST pointer), or else the local bundle folder itself. Call the
+// returned function when done.
 func openSource(ctx context.Context, g *globals, ref string) (manifest.Source, func(), error) {
 	if !publish.IsS3URL(ref) {
-		return manifest.DirSource(ref), func() {}, nil
+		_, errBag := os.Stat(filepath.Join(ref, manifest.FileBagIt))
+		_, errLatest := os.Stat(filepath.Join(ref, publish.LatestName))
+		if errBag == nil || errLatest != nil {
+			return manifest.DirSource(ref), func() {}, nil
+		}
 	}
 	rel, err := openRelease(ctx, ref, "")
 	if err != nil {
