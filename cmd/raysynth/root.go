@@ -37,6 +37,7 @@ var commands = []func(*globals) *cobra.Command{
 	newPhantomCmd,
 	newIngestCmd,
 	newTrainCmd,
+	newSynthCmd,
 	newBenchCmd,
 	newVersionCmd,
 	newEnvCmd,

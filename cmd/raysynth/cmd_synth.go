@@ -1,0 +1,100 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/raysynth/raysynth/internal/workspace"
+	"github.com/raysynth/raysynth/synth"
+	"github.com/spf13/cobra"
+)
+
+type synthOptions struct {
+	perClass int
+	balance  bool
+	format   string
+	seed     uint64
+	classes  string
+	json     bool
+}
+
+func (o *synthOptions) addFlags(c *cobra.Command) {
+	f := c.Flags()
+	f.IntVar(&o.perClass, "per-class", 0, "images to generate for every class")
+	f.BoolVar(&o.balance, "balance", false, "generate for each class enough images to reach the largest class's train count")
+	f.StringVar(&o.format, "format", "png", "output: png, dicom or both (a PNG is always written for the index; dicom and both add a Secondary Capture .dcm marked synthetic)")
+	f.Uint64Var(&o.seed, "seed", 1, "seed of the latent vectors; the same checkpoints and seed give byte-identical images")
+	f.StringVar(&o.classes, "classes", "all", "classes to generate: all, or a comma-separated list")
+	f.BoolVar(&o.json, "json", false, "print the result as JSON on stdout")
+}
+
+func newSynthCmd(g *globals) *cobra.Command {
+	var o synthOptions
+	c := &cobra.Command{
+		Use:     "synth (--per-class N | --balance) [flags]",
+		Short:   "Generate synthetic X-rays from the trained generators",
+		GroupID: groupTrain,
+		Long: `Samples each class's trained generator (WORKSPACE/gan/<class>/checkpoint.ckpt) in eval mode and
+writes the candidates to WORKSPACE/synth/candidates/<class>/<id>.png (and .dcm with --format dicom
+or both) with WORKSPACE/synth/index.csv (image id, class, file, sha256, generator checkpoint
+sha256, seed, sample number). The synth folder is built aside and replaced only when complete.
+Candidates are not released as they are: raysynth privacy checks and approves them.`,
+		Example: `  # top up every minority class to the size of the largest one, PNG and DICOM
+  raysynth synth --balance --format both
+  # 500 images per class with another seed
+  raysynth synth --per-class 500 --seed 7 --json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return runSynth(cmd.Context(), g, o) },
+	}
+	o.addFlags(c)
+	return c
+}
+
+func runSynth(ctx context.Context, g *globals, o synthOptions) error {
+	if o.balance == (o.perClass > 0) {
+		return usageErrorf("give exactly one of --per-class N (N > 0) and --balance")
+	}
+	w, err := workspace.Open(g.workspace)
+	if err != nil {
+		return withHint(err, "create one with raysynth ingest, then raysynth train gan")
+	}
+	var classes []string
+	if o.classes != "" && o.classes != "all" {
+		for _, c := range strings.Split(o.classes, ",") {
+			if c = strings.TrimSpace(c); c != "" {
+				classes = append(classes, c)
+			}
+		}
+	}
+	reporter, wait := g.newReporter()
+	cfg := synth.Config{Workspace: w, Classes: classes, PerClass: o.perClass, Balance: o.balance, Format: o.format,
+		Seed: o.seed, CodeVersion: versionString(), Log: g.log, Progress: reporter}
+	if err := cfg.Validate(); err != nil {
+		return usageErrorf("%v", err)
+	}
+	res, err := synth.Run(ctx, cfg)
+	wait()
+	if errors.Is(err, synth.ErrNoGenerator) {
+		return withHint(err, "train the missing generators first, or leave the class out with --classes")
+	}
+	if err != nil {
+		return err
+	}
+	if o.json {
+		enc := json.NewEncoder(g.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(res)
+	}
+	tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "CLASS\tTRAIN IMAGES\tGENERATED\tTOTAL")
+	for _, c := range res.Classes {
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\n", c.Class, c.TrainCount, c.Generated, c.TrainCount+c.Generated)
+	}
+	tw.Flush()
+	fmt.Fprintf(g.stderr, "raysynth: wrote %d candidates (seed %d) indexed in %s; next: raysynth privacy\n", res.Total, res.Seed, res.Index)
+	return nil
+}
