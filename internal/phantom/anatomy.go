@@ -99,7 +99,7 @@ func NewPatient(class string, seed uint64) (*Patient, error) {
 	domeR := u(0.34, 0.42)
 	domeL := domeR + u(0.03, 0.07)
 	cpDrop := u(0.18, 0.24)
-	medial := u(0.12, 0.15)
+	medial := u(0.14, 0.17)
 	for i := range p.lungs {
 		s := side(i)
 		g := lungGeom{

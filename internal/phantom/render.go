@@ -213,9 +213,9 @@ func (p *Patient) densityAt(u, v, dv, px, vessel, kerley float64) float64 {
 	// mediastinum and heart: thick soft tissue in the middle of the chest
 	heart := smoothstep(-px, px, hsd)
 	med := smoothstep(-px, px, g.medialEdge(v)-a) * smoothstep(g.apexV, g.apexV+0.25, v) * smoothstep(-0.1, 0.05, g.dome(a, dv)+0.05-v)
-	dens += 0.24 * math.Max(heart, med)
-	// liver and abdomen below the domes are thicker than the chest wall
-	dens += 0.45 * body * smoothstep(g.dome(a, dv)-0.02, g.dome(a, dv)+0.12, v) * smoothstep(-0.05, 0.1, g.lateral(v)+0.04-a)
+	// liver and abdomen below the domes are thicker than the chest wall; the heart blends into them
+	abdomen := 0.45 * body * smoothstep(g.dome(a, dv)-0.02, g.dome(a, dv)+0.12, v) * smoothstep(-0.05, 0.1, g.lateral(v)+0.04-a)
+	dens += math.Max(0.24*math.Max(heart, med), abdomen)
 	// the chest wall beside the lung: muscle and ribs seen edge-on
 	if v > g.apexV {
 		dens += 0.10 * smoothstep(-0.01, 0.04, a-g.lateral(v)) * smoothstep(-0.05, 0.0, -math.Abs(a-g.lateral(v)-0.06)+0.05) * smoothstep(0, 0.1, body)
