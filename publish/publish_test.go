@@ -415,3 +415,42 @@ func TestFolderStoreSameLayout(t *testing.T) {
 		t.Fatalf("audit: %+v %v", rep, err)
 	}
 }
+
+func TestLatestPinsTheTagManifest(t *testing.T) {
+	ctx := context.Background()
+	bucket := newBucket(t, false)
+	st := openS3(t, srv, bucket, "")
+	if _, err := Publish(ctx, Config{Bundle: makeBundle(t, bundleOpts{n: 2}), Store: st, Keys: keys(t)}); err != nil {
+		t.Fatal(err)
+	}
+	// Someone points LATEST at the right version but with another tag manifest hash.
+	bad := Pointer{Name: "chest", Version: "1.0.0", TagManifestSHA256: strings.Repeat("cd", 32)}.encode()
+	if _, err := rawClient(t, srv).PutObject(ctx, bucket, "chest/LATEST", strings.NewReader(string(bad)), int64(len(bad)), minio.PutObjectOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	rel, err := OpenRelease(ctx, st, "chest")
+	if err != nil {
+		t.Fatal(err)
+	}
+	vr, err := manifest.Verify(ctx, rel.Source(), manifest.VerifyOptions{Keys: keys(t)})
+	if !errors.Is(err, manifest.ErrVerification) || vr == nil || !containsAny(problemStrings(vr), "LATEST names") {
+		t.Fatalf("verify through a wrong LATEST: %v %+v", err, vr)
+	}
+	// By version it still verifies.
+	rel, _ = OpenRelease(ctx, st, "chest/1.0.0")
+	if _, err := manifest.Verify(ctx, rel.Source(), manifest.VerifyOptions{Keys: keys(t)}); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := Audit(ctx, AuditConfig{Store: st, Keys: keys(t)})
+	if err != nil || rep.OK || !containsAny(rep.Findings, "names tag manifest") {
+		t.Fatalf("audit: %+v %v", rep, err)
+	}
+}
+
+func problemStrings(vr *manifest.VerifyResult) []string {
+	var s []string
+	for _, p := range vr.Problems {
+		s = append(s, p.String())
+	}
+	return s
+}

@@ -38,7 +38,6 @@ type ObjectInfo struct {
 	Modified  time.Time // last modification
 	SHA256    string    // hex, when known (recorded at upload on S3, computed for a folder)
 	CRC64NVME string    // base64 full-object CRC-64/NVME checksum the server verified (S3 only)
-	Tags      map[string]string
 }
 
 // PutOptions are the per-object write options.
