@@ -235,6 +235,7 @@ func Generate(ctx context.Context, cfg Config) (*Summary, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	cfg.Out = filepath.Clean(cfg.Out) // "DIR/" must not put the temporary folder inside DIR
 	log := cfg.Log
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)

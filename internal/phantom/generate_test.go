@@ -215,6 +215,20 @@ func TestGenerateRefusesExistingFolderAndReplaces(t *testing.T) {
 	}
 }
 
+func TestGenerateTrailingSlash(t *testing.T) {
+	parent := t.TempDir()
+	if _, err := Generate(context.Background(), smallConfig(parent+"/ph/", 1)); err != nil {
+		t.Fatal(err)
+	}
+	entries, _ := os.ReadDir(parent)
+	if len(entries) != 1 || entries[0].Name() != "ph" {
+		t.Fatalf("parent holds %v, want only ph", entries)
+	}
+	if _, err := os.Stat(filepath.Join(parent, "ph", "labels.csv")); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestGenerateCancelledLeavesNothing(t *testing.T) {
 	parent := t.TempDir()
 	ctx, cancel := context.WithCancel(context.Background())
