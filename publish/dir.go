@@ -197,6 +197,10 @@ func (d *dirStore) CheckObjectLock(context.Context) error {
 	return fmt.Errorf("folder %s: %w: a local folder cannot hold retention or a legal hold (publish to an S3 bucket with Object Lock)", d.root, ErrObjectLockUnsupported)
 }
 
+func (d *dirStore) Protect(ctx context.Context, _ string, _ time.Time, _ bool) error {
+	return d.CheckObjectLock(ctx)
+}
+
 func (d *dirStore) Presign(context.Context, string, time.Duration) (string, error) {
 	return "", fmt.Errorf("folder %s: download links need an S3 location", d.root)
 }

@@ -251,6 +251,12 @@ func Publish(ctx context.Context, cfg Config) (*Result, error) {
 		err := forEach(ctx, len(ph), par, func(i int) error {
 			lf := byName[ph[i].Name]
 			if present[lf.name] {
+				if !cfg.RetainUntil.IsZero() || cfg.LegalHold {
+					// Already there (an earlier run or publish): protect it as asked too.
+					if err := cfg.Store.Protect(ctx, dir+"/"+lf.name, cfg.RetainUntil, cfg.LegalHold); err != nil {
+						return err
+					}
+				}
 				skipped.Add(1)
 				ftask.Add(1)
 				btask.Add(lf.size)

@@ -330,6 +330,22 @@ func TestObjectLockRetention(t *testing.T) {
 	if err != nil || !again.AlreadyPublished {
 		t.Fatalf("%+v %v", again, err)
 	}
+
+	// A release first published without retention gets it when published again with it.
+	locked2 := newBucket(t, true)
+	st2 := openS3(t, srv, locked2, "")
+	if _, err := Publish(ctx, Config{Bundle: bundle, Store: st2, Keys: keys(t)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, d, err := c.GetObjectRetention(ctx, locked2, key, ""); err == nil && d != nil {
+		t.Fatalf("retention without asking: %v", d)
+	}
+	if _, err := Publish(ctx, Config{Bundle: bundle, Store: st2, Keys: keys(t), RetainUntil: until}); err != nil {
+		t.Fatal(err)
+	}
+	if mode, d, err := c.GetObjectRetention(ctx, locked2, key, ""); err != nil || d == nil || !d.Equal(until) || *mode != minio.Compliance {
+		t.Fatalf("retention applied to existing objects: %v %v %v", mode, d, err)
+	}
 }
 
 func TestClearErrors(t *testing.T) {

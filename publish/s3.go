@@ -337,6 +337,38 @@ func (s *s3Store) CheckObjectLock(ctx context.Context) error {
 	return err
 }
 
+func (s *s3Store) Protect(ctx context.Context, key string, until time.Time, hold bool) error {
+	if !until.IsZero() {
+		err := s.retry.do(ctx, func() error {
+			_, cur, e := s.c.GetObjectRetention(ctx, s.bucket, s.prefix+key, "")
+			if e != nil {
+				var er minio.ErrorResponse
+				if !errors.As(e, &er) || er.Code != "NoSuchObjectLockConfiguration" {
+					return s.classify(e, key)
+				}
+			}
+			if cur != nil && !cur.Before(until) {
+				return nil
+			}
+			mode, u := minio.Compliance, until.UTC()
+			return s.classify(s.c.PutObjectRetention(ctx, s.bucket, s.prefix+key, minio.PutObjectRetentionOptions{Mode: &mode, RetainUntilDate: &u}), key)
+		})
+		if err != nil {
+			return fmt.Errorf("retention of %s: %w", s.where(key), err)
+		}
+	}
+	if hold {
+		on := minio.LegalHoldEnabled
+		err := s.retry.do(ctx, func() error {
+			return s.classify(s.c.PutObjectLegalHold(ctx, s.bucket, s.prefix+key, minio.PutObjectLegalHoldOptions{Status: &on}), key)
+		})
+		if err != nil {
+			return fmt.Errorf("legal hold of %s: %w", s.where(key), err)
+		}
+	}
+	return nil
+}
+
 func (s *s3Store) Presign(ctx context.Context, key string, expiry time.Duration) (string, error) {
 	u, err := s.c.PresignedGetObject(ctx, s.bucket, s.prefix+key, expiry, nil)
 	if err != nil {

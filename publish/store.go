@@ -25,6 +25,9 @@ type Store interface {
 	// CheckObjectLock returns an error wrapping [ErrObjectLockUnsupported] when objects cannot
 	// be given retention or a legal hold here.
 	CheckObjectLock(ctx context.Context) error
+	// Protect gives an existing object retention (COMPLIANCE) until the given time, unless it is
+	// already retained at least that long, and a legal hold when hold is true.
+	Protect(ctx context.Context, key string, until time.Time, hold bool) error
 	// Presign returns a time-limited download link, or an error for a store that has none.
 	Presign(ctx context.Context, key string, expiry time.Duration) (string, error)
 	// String names the root for people (s3://BUCKET/PREFIX or a folder); never a secret.
