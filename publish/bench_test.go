@@ -28,7 +28,7 @@ func BenchmarkPublish10k(b *testing.B) {
 	}
 	bucket := newBucket(b, false)
 	ctx := context.Background()
-	for _, par := range []int{8, 32} {
+	for _, par := range []int{8} {
 		b.Run(fmt.Sprintf("parallel=%d", par), func(b *testing.B) {
 			var total time.Duration
 			for i := 0; b.Loop(); i++ {
