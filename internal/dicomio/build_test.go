@@ -4,10 +4,6 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
-
-	"github.com/suyashkumar/dicom"
-	"github.com/suyashkumar/dicom/pkg/frame"
-	"github.com/suyashkumar/dicom/pkg/tag"
 )
 
 // sharedDICOM returns the folder of the shared DICOM files, failing when it is missing.
@@ -22,17 +18,4 @@ func sharedDICOM(t testing.TB) string {
 		t.Fatalf("shared DICOM data not found at %s (set RAYSYNTH_TESTDATA to the shared data folder): %v", d, err)
 	}
 	return d
-}
-
-func mustNative(t *testing.T, ds dicom.Dataset) frame.INativeFrame {
-	t.Helper()
-	e, err := ds.FindElementByTag(tag.PixelData)
-	if err != nil {
-		t.Fatal(err)
-	}
-	nf, err := e.Value.GetValue().(dicom.PixelDataInfo).Frames[0].GetNativeFrame()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return nf
 }

@@ -11,7 +11,6 @@ import (
 
 	"github.com/raysynth/raysynth/internal/imageio"
 	"github.com/suyashkumar/dicom"
-	"github.com/suyashkumar/dicom/pkg/frame"
 	"github.com/suyashkumar/dicom/pkg/tag"
 )
 
@@ -58,18 +57,19 @@ func ReadInfo(data []byte) (*Info, error) {
 }
 
 // Decode reads a DICOM file and renders its pixels through the pipeline described in the package
-// documentation. The returned plane holds values in [0, 255] with air dark.
+// documentation. The returned plane holds values in [0, 255] with air dark. The file is parsed
+// once; native pixel data are taken as raw bytes and converted here (much faster than the
+// parser's per-sample reads), and nothing is decoded when the header says it cannot be rendered.
 func Decode(data []byte) (*Info, imageio.Plane, error) {
-	// Check the header first: an unsupported file is refused without decoding its pixels.
-	info, err := ReadInfo(data)
+	ds, form, err := parse(data, false)
+	if err != nil {
+		return nil, imageio.Plane{}, err
+	}
+	info, err := infoFrom(ds, form)
 	if err != nil {
 		return nil, imageio.Plane{}, err
 	}
 	if err := info.CheckRenderable(); err != nil {
-		return info, imageio.Plane{}, err
-	}
-	ds, _, err := parse(data, false)
-	if err != nil {
 		return info, imageio.Plane{}, err
 	}
 	p, err := render(ds, info)
@@ -90,6 +90,8 @@ func parse(data []byte, skipPixels bool) (ds dicom.Dataset, form Form, err error
 	opts := []dicom.ParseOption{dicom.AllowMissingMetaElementGroupLength(), dicom.AllowUnknownSpecificCharacterSet()}
 	if skipPixels {
 		opts = append(opts, dicom.SkipPixelData())
+	} else {
+		opts = append(opts, dicom.SkipProcessingPixelDataValue())
 	}
 	ds, err = dicom.Parse(bytes.NewReader(data), int64(len(data)), nil, opts...)
 	if err != nil {
@@ -231,6 +233,13 @@ func render(ds dicom.Dataset, in *Info) (imageio.Plane, error) {
 	if !ok {
 		return imageio.Plane{}, fmt.Errorf("%w: unreadable pixel data", ErrMalformed)
 	}
+	if pdi.IntentionallyUnprocessed {
+		stored, err := rawSamples(pdi.UnprocessedValueData, in)
+		if err != nil {
+			return imageio.Plane{}, err
+		}
+		return Render(stored, in.Columns, in.Rows, in), nil
+	}
 	if pdi.ParseErr != nil || len(pdi.Frames) == 0 {
 		return imageio.Plane{}, fmt.Errorf("%w: pixel data truncated or of the wrong length", ErrMalformed)
 	}
@@ -253,17 +262,55 @@ func render(ds dicom.Dataset, in *Info) (imageio.Plane, error) {
 			return imageio.Plane{}, fmt.Errorf("%w: JPEG is %dx%d but Rows/Columns say %dx%d", ErrMalformed, w, h, in.Columns, in.Rows)
 		}
 	} else {
-		f := pdi.Frames[0]
-		nf, err := f.GetNativeFrame()
-		if err != nil || nf == nil {
-			return imageio.Plane{}, fmt.Errorf("%w: unreadable native pixel data", ErrMalformed)
-		}
-		stored, err = nativeSamples(nf, in)
-		if err != nil {
-			return imageio.Plane{}, err
-		}
+		return imageio.Plane{}, fmt.Errorf("%w: unreadable native pixel data", ErrMalformed)
 	}
 	return Render(stored, w, h, in), nil
+}
+
+// rawSamples converts native pixel data bytes to stored values (masked to BitsStored, sign
+// extended), little endian unless the transfer syntax is big endian.
+func rawSamples(b []byte, in *Info) ([]int32, error) {
+	n := in.Rows * in.Columns
+	bpp := in.BitsAllocated / 8
+	if len(b) < n*bpp {
+		return nil, fmt.Errorf("%w: pixel data has %d bytes, Rows×Columns×BitsAllocated need %d", ErrMalformed, len(b), n*bpp)
+	}
+	big := in.TransferSyntaxUID == ExplicitVRBigEndian
+	shift := uint(in.HighBit + 1 - in.BitsStored)
+	mask := uint32(1)<<uint(in.BitsStored) - 1
+	if in.BitsStored >= 32 {
+		mask = 0xFFFFFFFF
+	}
+	sign := uint32(1) << uint(in.BitsStored-1)
+	out := make([]int32, n)
+	for i := range out {
+		var raw uint32
+		switch bpp {
+		case 1:
+			raw = uint32(b[i])
+		case 2:
+			if big {
+				raw = uint32(b[2*i])<<8 | uint32(b[2*i+1])
+			} else {
+				raw = uint32(b[2*i]) | uint32(b[2*i+1])<<8
+			}
+		case 4:
+			if big {
+				raw = uint32(b[4*i])<<24 | uint32(b[4*i+1])<<16 | uint32(b[4*i+2])<<8 | uint32(b[4*i+3])
+			} else {
+				raw = uint32(b[4*i]) | uint32(b[4*i+1])<<8 | uint32(b[4*i+2])<<16 | uint32(b[4*i+3])<<24
+			}
+		default:
+			return nil, fmt.Errorf("%w: %d bits allocated", ErrUnsupported, in.BitsAllocated)
+		}
+		v := (raw >> shift) & mask
+		if in.PixelSigned && v&sign != 0 {
+			out[i] = int32(int64(v) - int64(mask) - 1)
+		} else {
+			out[i] = int32(v)
+		}
+	}
+	return out, nil
 }
 
 func jpegSamples(img image.Image) ([]int32, int, int) {
@@ -273,50 +320,6 @@ func jpegSamples(img image.Image) ([]int32, int, int) {
 		out[i] = int32(v + 0.5)
 	}
 	return out, p.W, p.H
-}
-
-func nativeSamples(nf frame.INativeFrame, in *Info) ([]int32, error) {
-	n := in.Rows * in.Columns
-	shift := uint(in.HighBit + 1 - in.BitsStored)
-	mask := uint32(1)<<uint(in.BitsStored) - 1
-	if in.BitsStored >= 32 {
-		mask = 0xFFFFFFFF
-	}
-	sign := uint32(1) << uint(in.BitsStored-1)
-	out := make([]int32, n)
-	conv := func(raw uint32) int32 {
-		v := (raw >> shift) & mask
-		if in.PixelSigned && v&sign != 0 {
-			return int32(int64(v) - int64(mask) - 1)
-		}
-		return int32(v)
-	}
-	switch s := nf.RawDataSlice().(type) {
-	case []uint8:
-		if len(s) < n {
-			return nil, fmt.Errorf("%w: pixel data shorter than Rows×Columns", ErrMalformed)
-		}
-		for i := range out {
-			out[i] = conv(uint32(s[i]))
-		}
-	case []uint16:
-		if len(s) < n {
-			return nil, fmt.Errorf("%w: pixel data shorter than Rows×Columns", ErrMalformed)
-		}
-		for i := range out {
-			out[i] = conv(uint32(s[i]))
-		}
-	case []uint32:
-		if len(s) < n {
-			return nil, fmt.Errorf("%w: pixel data shorter than Rows×Columns", ErrMalformed)
-		}
-		for i := range out {
-			out[i] = conv(s[i])
-		}
-	default:
-		return nil, fmt.Errorf("%w: %d bits allocated", ErrUnsupported, in.BitsAllocated)
-	}
-	return out, nil
 }
 
 // Render applies the Modality LUT, VOI and MONOCHROME1 inversion to stored values (already
