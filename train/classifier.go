@@ -40,6 +40,7 @@ type ClassifierConfig struct {
 	Batch         int     // images per step
 	LR            float64 // Adam learning rate (β1 0.9)
 	Seed          uint64
+	Size          int             // image side to train at; 0: the workspace's (larger images are averaged down)
 	ClassWeighted bool            // weight the loss by N / (K·n_class)
 	Oversample    bool            // repeat minority-class images up to the majority count each epoch
 	WithSynthetic string          // "", SyntheticApproved or SyntheticCandidates: add that set to training
@@ -77,6 +78,9 @@ func (c ClassifierConfig) Validate() error {
 	}
 	if c.Patience < 0 {
 		return fmt.Errorf("patience %d is negative", c.Patience)
+	}
+	if c.Size != 0 && (c.Size < 16 || c.Size > 1024) {
+		return fmt.Errorf("image size %d: want 16 to 1024 (e.g. 64)", c.Size)
 	}
 	if c.ClassWeighted && c.Oversample {
 		return errors.New("class weighting and oversampling both correct for imbalance: choose one")
@@ -130,17 +134,21 @@ func TrainClassifier(ctx context.Context, cfg ClassifierConfig) (*ClassifierSumm
 	if err != nil {
 		return nil, err
 	}
-	arch := DefaultClassifierArch(meta.ImageSize, len(meta.Classes))
+	size := meta.ImageSize
+	if cfg.Size != 0 {
+		size = cfg.Size
+	}
+	arch := DefaultClassifierArch(size, len(meta.Classes))
 	if cfg.Arch != nil {
 		arch = *cfg.Arch
 	}
-	if arch.Size != meta.ImageSize || arch.Classes != len(meta.Classes) {
-		return nil, fmt.Errorf("architecture for %d×%d and %d classes, workspace has %d×%d and %d", arch.Size, arch.Size, arch.Classes, meta.ImageSize, meta.ImageSize, len(meta.Classes))
+	if arch.Size != size || arch.Classes != len(meta.Classes) {
+		return nil, fmt.Errorf("architecture for %d×%d and %d classes, training at %d×%d with %d", arch.Size, arch.Size, arch.Classes, size, size, len(meta.Classes))
 	}
 	if err := arch.Validate(); err != nil {
 		return nil, err
 	}
-	real, err := loadReal(w, meta.Classes, meta.ImageSize, workspace.SplitTrain)
+	real, err := loadReal(w, meta.Classes, size, workspace.SplitTrain)
 	if err != nil {
 		return nil, err
 	}
@@ -148,7 +156,7 @@ func TrainClassifier(ctx context.Context, cfg ClassifierConfig) (*ClassifierSumm
 	var synth []example
 	if cfg.WithSynthetic != "" {
 		var skipped map[string]int
-		if synth, skipped, err = loadSynthetic(w, cfg.WithSynthetic, meta.Classes, meta.ImageSize); err != nil {
+		if synth, skipped, err = loadSynthetic(w, cfg.WithSynthetic, meta.Classes, size); err != nil {
 			return nil, err
 		}
 		for c, n := range skipped {

@@ -60,6 +60,7 @@ type EvalConfig struct {
 	Batch         int
 	LR            float64
 	Seed          uint64
+	Size          int      // image side; 0: the workspace's (larger images are averaged down)
 	Synthetic     string   // SyntheticApproved or SyntheticCandidates, for regimes b and c
 	Regimes       []string // nil: all of AllRegimes
 	ValFraction   float64
@@ -81,7 +82,7 @@ func (c EvalConfig) Validate() error {
 	if c.Repeats < 1 || c.Repeats > 100 {
 		return fmt.Errorf("repeats %d: want 1 to 100 (3 or more for a standard deviation worth reading)", c.Repeats)
 	}
-	cc := ClassifierConfig{Workspace: c.Workspace, Epochs: c.Epochs, Batch: c.Batch, LR: c.LR, ValFraction: c.ValFraction, Patience: c.Patience, Arch: c.Arch}
+	cc := ClassifierConfig{Workspace: c.Workspace, Size: c.Size, Epochs: c.Epochs, Batch: c.Batch, LR: c.LR, ValFraction: c.ValFraction, Patience: c.Patience, Arch: c.Arch}
 	if err := cc.Validate(); err != nil {
 		return err
 	}
@@ -413,8 +414,12 @@ func loadEvalData(cfg EvalConfig) (*evalData, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &evalData{classes: meta.Classes, size: meta.ImageSize}
-	all, err := loadReal(w, meta.Classes, meta.ImageSize, "")
+	size := meta.ImageSize
+	if cfg.Size != 0 {
+		size = cfg.Size
+	}
+	d := &evalData{classes: meta.Classes, size: size}
+	all, err := loadReal(w, meta.Classes, size, "")
 	if err != nil {
 		return nil, err
 	}
@@ -437,7 +442,7 @@ func loadEvalData(cfg EvalConfig) (*evalData, error) {
 		}
 	}
 	if cfg.needsSynthetic() {
-		if d.synthetic, d.synthSkip, err = loadSynthetic(w, cfg.Synthetic, meta.Classes, meta.ImageSize); err != nil {
+		if d.synthetic, d.synthSkip, err = loadSynthetic(w, cfg.Synthetic, meta.Classes, size); err != nil {
 			return nil, err
 		}
 	}
@@ -446,10 +451,10 @@ func loadEvalData(cfg EvalConfig) (*evalData, error) {
 		if err != nil {
 			return nil, err
 		}
-		if tm.ImageSize != meta.ImageSize {
-			return nil, fmt.Errorf("test workspace %s has %d×%d images, the workspace %d×%d; ingest it with --size %d", tw.Dir, tm.ImageSize, tm.ImageSize, meta.ImageSize, meta.ImageSize, meta.ImageSize)
+		if tm.ImageSize < size || tm.ImageSize%size != 0 {
+			return nil, fmt.Errorf("test workspace %s has %d×%d images; evaluating at %d×%d needs a multiple of that size (ingest it with --size %d)", tw.Dir, tm.ImageSize, tm.ImageSize, size, size, size)
 		}
-		ext, err := loadReal(tw, tm.Classes, tm.ImageSize, "")
+		ext, err := loadReal(tw, tm.Classes, size, "")
 		if err != nil {
 			return nil, err
 		}

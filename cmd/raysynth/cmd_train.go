@@ -3,7 +3,7 @@ package main
 import "github.com/spf13/cobra"
 
 // trainCommands lists the `raysynth train` subcommands (cmd_train_<name>.go).
-var trainCommands = []func(*globals) *cobra.Command{newTrainGANCmd}
+var trainCommands = []func(*globals) *cobra.Command{newTrainGANCmd, newTrainClassifierCmd}
 
 func newTrainCmd(g *globals) *cobra.Command {
 	c := &cobra.Command{

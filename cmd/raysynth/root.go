@@ -45,6 +45,7 @@ var commands = []func(*globals) *cobra.Command{
 	newPublishCmd,
 	newFetchCmd,
 	newAuditCmd,
+	newEvaluateCmd,
 }
 
 func newRootCmd(g *globals) *cobra.Command {

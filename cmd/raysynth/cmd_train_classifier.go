@@ -1,0 +1,110 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"text/tabwriter"
+
+	"github.com/raysynth/raysynth/internal/workspace"
+	"github.com/raysynth/raysynth/train"
+	"github.com/spf13/cobra"
+)
+
+type trainClassifierOptions struct {
+	epochs, batch, size, patience int
+	lr, valFraction               float64
+	seed                          uint64
+	classWeighted, oversample     bool
+	withSynthetic                 string
+	noAugment, restart, json      bool
+}
+
+func (o *trainClassifierOptions) addFlags(c *cobra.Command) {
+	f := c.Flags()
+	f.IntVar(&o.epochs, "epochs", train.DefaultClassifierEpochs, "at most this many epochs (passes over the training images)")
+	f.IntVar(&o.batch, "batch", train.DefaultClassifierBatch, "images per step")
+	f.IntVar(&o.size, "size", 0, "image size to train at (default: the workspace's; larger images are averaged down)")
+	f.Float64Var(&o.lr, "lr", train.DefaultClassifierLR, "Adam learning rate")
+	f.Uint64Var(&o.seed, "seed", 1, "seed of weights, validation split, shuffling, augmentation and dropout")
+	f.BoolVar(&o.classWeighted, "class-weighted", false, "weight the loss of each class by N/(classes·n_class)")
+	f.BoolVar(&o.oversample, "oversample", false, "repeat minority-class images up to the majority count each epoch")
+	f.StringVar(&o.withSynthetic, "with-synthetic", "", "also train on a synthetic set: approved (privacy-approved) or candidates (everything synth made)")
+	f.Float64Var(&o.valFraction, "val-fraction", train.DefaultValidationFraction, "share of train patients held out for early stopping (never the holdout split)")
+	f.IntVar(&o.patience, "patience", train.DefaultPatience, "stop after this many epochs without a better validation loss (0: never stop early)")
+	f.BoolVar(&o.noAugment, "no-augment", false, "switch off the small shifts, rotations and contrast changes (there are never flips)")
+	f.BoolVar(&o.restart, "restart", false, "discard a checkpoint made with other settings and start over")
+	f.BoolVar(&o.json, "json", false, "print the summary as JSON on stdout")
+}
+
+func newTrainClassifierCmd(g *globals) *cobra.Command {
+	var o trainClassifierOptions
+	c := &cobra.Command{
+		Use:   "classifier [flags]",
+		Short: "Train the CNN classifier on the real train split (optionally plus synthetic images)",
+		Long: `Trains a convolutional classifier for the workspace's classes: blocks of 3×3 convolution,
+BatchNorm, ReLU and 2×2 max pooling, a 128-unit embedding layer, dropout and softmax; Adam. It
+reads only the real train split (never the holdout), optionally plus a synthetic set, and stops
+early on a validation subset carved from the train patients (whole patients, stratified by class).
+Augmentation is light and respects anatomy: small shifts and rotations and contrast changes, never
+horizontal flips (the heart is on the left).
+
+Writes WORKSPACE/classifier/classifier.ckpt (the best validation epoch), summary.json and
+checkpoint.ckpt (training state after every epoch). Interrupted? Run the same command again: it
+resumes from the last finished epoch and ends with the same weights as an uninterrupted run.
+The classifier's penultimate layer is the image embedding that raysynth privacy and raysynth
+evaluate use.`,
+		Example: `  raysynth train classifier
+  raysynth train classifier --class-weighted --epochs 30
+  raysynth train classifier --with-synthetic approved --json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return runTrainClassifier(cmd.Context(), g, o) },
+	}
+	o.addFlags(c)
+	return c
+}
+
+func runTrainClassifier(ctx context.Context, g *globals, o trainClassifierOptions) error {
+	w, err := workspace.Open(g.workspace)
+	if err != nil {
+		return withHint(err, "create one with raysynth ingest --from FOLDER --labels FILE")
+	}
+	reporter, wait := g.newReporter()
+	cfg := train.ClassifierConfig{Workspace: w, Epochs: o.epochs, Batch: o.batch, LR: o.lr, Seed: o.seed, Size: o.size,
+		ClassWeighted: o.classWeighted, Oversample: o.oversample, WithSynthetic: o.withSynthetic, ValFraction: o.valFraction,
+		Patience: o.patience, NoAugment: o.noAugment, Restart: o.restart, CodeVersion: versionString(), Progress: reporter, Log: g.log}
+	if err := cfg.Validate(); err != nil {
+		return usageErrorf("%v", err)
+	}
+	sum, err := train.TrainClassifier(ctx, cfg)
+	wait()
+	switch {
+	case errors.Is(err, train.ErrCheckpointMismatch):
+		return withHint(err, "use the settings of the existing run, or add --restart to train from scratch")
+	case errors.Is(err, train.ErrNoSynthetic):
+		return withHint(err, "make candidates with raysynth synth (and approve them with raysynth privacy), or leave out --with-synthetic")
+	case err != nil:
+		return err
+	}
+	if o.json {
+		enc := json.NewEncoder(g.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(sum)
+	}
+	tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "CLASS\tTRAIN REAL\tTRAIN SYNTHETIC\tVALIDATION")
+	for _, c := range sum.Classes {
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\n", c, sum.TrainReal[c], sum.TrainSynth[c], sum.Validation[c])
+	}
+	tw.Flush()
+	state := "trained"
+	if sum.Resumed {
+		state = "resumed"
+	}
+	fmt.Fprintf(g.stdout, "%s: %d epochs run, best epoch %d (validation loss %s, balanced accuracy %s)\n",
+		state, sum.EpochsRun, sum.BestEpoch, sum.Best.ValLoss.Format(3), sum.Best.ValBAcc.Format(3))
+	fmt.Fprintf(g.stdout, "model: %s\n", filepath.Join(w.ClassifierDir(), sum.Model))
+	return nil
+}
