@@ -472,7 +472,9 @@ func filterLoop(ctx context.Context, cfg Config, cands []candidate, ev *Evaluati
 				}
 				g := imageio.FromFloat(px, size, size)
 				sample := next + int64(k)
-				id := fmt.Sprintf("s-%s-%d-%06d", class, proto.Seed, sample)
+				// the id raysynth synth gives that sample of that generator and seed
+				h := sha256.Sum256(fmt.Appendf(nil, "%s\x00%d\x00%d", proto.Generator, proto.Seed, sample))
+				id := "s-" + hex.EncodeToString(h[:8])
 				kept = append(kept, candidate{row: workspace.SynthImage{ID: id, Class: class,
 					File: "candidates/" + class + "/" + id + ".png", Generator: proto.Generator, Seed: proto.Seed, Sample: sample},
 					pixels: imageio.ToFloat(nil, g), img: g})

@@ -45,6 +45,7 @@ var commands = []func(*globals) *cobra.Command{
 	newPublishCmd,
 	newFetchCmd,
 	newAuditCmd,
+	newPrivacyCmd,
 	newEvaluateCmd,
 }
 

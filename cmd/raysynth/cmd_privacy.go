@@ -1,0 +1,180 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/raysynth/raysynth/internal/workspace"
+	"github.com/raysynth/raysynth/privacy"
+	"github.com/raysynth/raysynth/synth"
+	"github.com/raysynth/raysynth/train"
+	"github.com/spf13/cobra"
+)
+
+type privacyOptions struct {
+	policy        string
+	embedding     []string
+	filter        bool
+	maxRounds     int
+	candidates    string
+	maxSuspicious int
+	printPolicy   bool
+	json          bool
+}
+
+func (o *privacyOptions) addFlags(c *cobra.Command) {
+	f := c.Flags()
+	f.StringVar(&o.policy, "policy", "", "policy file (JSON or YAML) with the thresholds; default: the built-in policy (see --print-policy)")
+	f.StringSliceVar(&o.embedding, "embedding", []string{"pixel"}, "embeddings to check in: pixel (always), classifier")
+	f.BoolVar(&o.filter, "filter", false, "remove flagged candidates, generate replacements and check again (privacy-enhancing sampling)")
+	f.IntVar(&o.maxRounds, "max-rounds", 5, "with --filter: rounds of replacement before giving up")
+	f.StringVar(&o.candidates, "candidates", "", "check the PNG, JPEG or DICOM images under this folder instead of the workspace's candidates (class from a first-level folder named after a class)")
+	f.IntVar(&o.maxSuspicious, "max-suspicious", 24, "how many of the most suspicious synthetic images report.html shows beside their nearest training image")
+	f.BoolVar(&o.printPolicy, "print-policy", false, "print the policy in effect (YAML) and exit")
+	f.BoolVar(&o.json, "json", false, "print the public summary (summary.json) and the report paths as JSON on stdout")
+}
+
+func newPrivacyCmd(g *globals) *cobra.Command {
+	var o privacyOptions
+	c := &cobra.Command{
+		Use:     "privacy",
+		GroupID: groupRelease,
+		Short:   "Check that synthetic images are not copies of patients; gate the release",
+		Long: `Compares the synthetic candidates S with the real training split T and the real holdout H
+(patients the generators never saw) by exact nearest-neighbour search, runs the memorization,
+distance-to-closest-record, membership-inference and adversarial-accuracy checks per class and
+overall, and applies the policy's thresholds.
+
+Writes privacy/report.json and privacy/report.html (PRIVATE: they show real patient images and
+must never be published) and privacy/summary.json (public aggregate numbers, what a release
+carries). When the gate passes, the approved images go to approved/. When it fails, the exit code
+is 3 and the failing checks are named with their values and thresholds.`,
+		Example: `  raysynth privacy
+  raysynth privacy --policy policy.yaml --json
+  raysynth privacy --filter --max-rounds 3
+  raysynth privacy --candidates ./diffusion-samples     # images made by another tool
+  raysynth privacy --print-policy > policy.yaml          # start a policy file from the defaults`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return runPrivacy(cmd.Context(), g, o) },
+	}
+	o.addFlags(c)
+	return c
+}
+
+func runPrivacy(ctx context.Context, g *globals, o privacyOptions) error {
+	pol, src, sum := privacy.DefaultPolicy(), "default", ""
+	if o.policy != "" {
+		b, err := os.ReadFile(o.policy)
+		if err != nil {
+			return withHint(fmt.Errorf("read policy %s: %w", o.policy, err), "start one with raysynth privacy --print-policy > policy.yaml")
+		}
+		if pol, err = privacy.ParsePolicy(b); err != nil {
+			return withHint(fmt.Errorf("policy %s: %w", o.policy, err), "see raysynth privacy --print-policy for every key and its default")
+		}
+		src, sum = o.policy, privacy.HashBytes(b)
+	} else {
+		sum = privacy.HashBytes(pol.YAML())
+	}
+	if o.printPolicy {
+		_, err := g.stdout.Write(pol.YAML())
+		return err
+	}
+	if o.filter && o.candidates != "" {
+		return usageErrorf("--filter regenerates with the workspace's generators and cannot be used with --candidates")
+	}
+	ws, err := workspace.Open(g.workspace)
+	if err != nil {
+		return err
+	}
+	var embedders []privacy.Embedder
+	for _, e := range o.embedding {
+		switch strings.TrimSpace(e) {
+		case "pixel":
+		case "classifier":
+			p := filepath.Join(ws.ClassifierDir(), train.ClassifierModelFile)
+			c, err := train.LoadClassifier(p)
+			if err != nil {
+				return withHint(fmt.Errorf("--embedding classifier: %w", err), "train it with raysynth train classifier, or check in pixel space only (--embedding pixel)")
+			}
+			embedders = append(embedders, c)
+		default:
+			return usageErrorf("--embedding %q: want pixel or classifier", e)
+		}
+	}
+	var gen privacy.Generator
+	if o.filter {
+		gs := synth.NewGenerators(ws, 64)
+		defer gs.Close()
+		gen = gs
+	}
+	rep, wait := g.newReporter()
+	cfg := privacy.Config{Workspace: ws, Policy: pol, PolicySource: src, PolicySHA256: sum, CandidatesDir: o.candidates,
+		Embedders: embedders, Filter: o.filter, Generator: gen, MaxRounds: o.maxRounds, MaxSuspicious: o.maxSuspicious, Progress: rep, Log: g.log, CodeVersion: versionString()}
+	res, err := privacy.Run(ctx, cfg)
+	wait()
+	if err != nil {
+		if errors.Is(err, privacy.ErrCandidates) && o.candidates == "" {
+			return withHint(err, "make candidates with raysynth synth, or check a folder of images with --candidates DIR")
+		}
+		return err
+	}
+	if o.json {
+		enc := json.NewEncoder(g.stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(struct {
+			*privacy.Summary
+			Report   string `json:"report"`
+			HTML     string `json:"report_html"`
+			Approved string `json:"approved_index,omitempty"`
+		}{res.Summary, res.ReportPath, res.HTMLPath, res.ApprovedPath}); err != nil {
+			return err
+		}
+	} else {
+		tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "EMBEDDING\tCHECK\tCLASS\tVALUE\tBOUND\tRULE\tTHRESHOLD\tRESULT")
+		for _, c := range res.Summary.Checks {
+			cls, r := c.Class, "pass"
+			if cls == "" {
+				cls = "all"
+			}
+			if !c.Passed {
+				r = "FAIL"
+			}
+			if c.Note != "" {
+				r += " (" + c.Note + ")"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%.4g\t%.4g\t%s\t%.4g\t%s\n", c.Embedding, c.Name, cls, c.Value, c.Bound, c.Rule, c.Threshold, r)
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+		fmt.Fprintf(g.stdout, "\nprivate report: %s\nprivate report: %s\npublic summary: %s\n", res.ReportPath, res.HTMLPath, res.SummaryPath)
+		if res.ApprovedPath != "" {
+			fmt.Fprintf(g.stdout, "approved: %d images in %s\n", res.Summary.Counts.Approved, res.ApprovedPath)
+		}
+	}
+	if !res.Passed {
+		var lines []string
+		for _, c := range res.Failed {
+			l := fmt.Sprintf("%s: value %.4g (bound %.4g), must be %s %.4g", c.ID(), c.Value, c.Bound, c.Rule, c.Threshold)
+			if c.Note != "" {
+				l += " (" + c.Note + ")"
+			}
+			lines = append(lines, l)
+		}
+		h := "failing checks:\n  " + strings.Join(lines, "\n  ") +
+			"\nsee " + res.HTMLPath + " (PRIVATE) for the suspicious images beside their nearest training patient"
+		if len(res.Flagged) > 0 {
+			h += fmt.Sprintf("\n%d candidate(s) flagged as copies: raysynth privacy --filter removes and replaces them", len(res.Flagged))
+		}
+		return gateFailed(withHint(fmt.Errorf("privacy gate failed: %d check(s) failed; nothing was approved; report %s", len(res.Failed), res.ReportPath), h))
+	}
+	fmt.Fprintf(g.stderr, "raysynth: privacy gate passed in %.1f s\n", res.Seconds)
+	return nil
+}
