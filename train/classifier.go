@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"math/rand/v2"
 	"path/filepath"
 	"slices"
@@ -303,7 +304,8 @@ func (c *Classifier) Size() int { return c.m.arch.Size }
 func (c *Classifier) Name() string { return c.name }
 
 // Embed returns each image's penultimate-layer activations (the classifier's image embedding).
-// Images are Size·Size float32 values in [-1, 1], row-major.
+// Images are float32 values in [-1, 1], row-major, Size×Size or an integer multiple of it
+// (averaged down, as training did).
 func (c *Classifier) Embed(ctx context.Context, images [][]float32) ([][]float32, error) {
 	emb, _, err := c.run(ctx, images)
 	return emb, err
@@ -325,7 +327,49 @@ func (c *Classifier) run(ctx context.Context, images [][]float32) ([][]float32, 
 		}
 		c.ev = ev
 	}
-	return infer(ctx, c.ev, images)
+	size := c.m.arch.Size
+	var in [][]float32 // a copy of the list, made when the first image needs shrinking
+	for i, img := range images {
+		if len(img) == size*size {
+			continue
+		}
+		if in == nil {
+			in = slices.Clone(images)
+		}
+		small, err := shrink(img, size)
+		if err != nil {
+			return nil, nil, fmt.Errorf("image %d: %w", i, err)
+		}
+		in[i] = small
+	}
+	if in == nil {
+		in = images
+	}
+	return infer(ctx, c.ev, in)
+}
+
+// shrink averages a square image of side k·size down to size×size.
+func shrink(img []float32, size int) ([]float32, error) {
+	side := int(math.Round(math.Sqrt(float64(len(img)))))
+	if side*side != len(img) || side < size || side%size != 0 {
+		return nil, fmt.Errorf("%d pixels: the classifier takes %d×%d images or square multiples of that size", len(img), size, size)
+	}
+	k := side / size
+	out := make([]float32, size*size)
+	inv := 1 / float32(k*k)
+	for y := 0; y < size; y++ {
+		for x := 0; x < size; x++ {
+			var s float32
+			for dy := 0; dy < k; dy++ {
+				row := img[(y*k+dy)*side+x*k:]
+				for dx := 0; dx < k; dx++ {
+					s += row[dx]
+				}
+			}
+			out[y*size+x] = s * inv
+		}
+	}
+	return out, nil
 }
 
 // Close releases the classifier's compiled network.

@@ -256,3 +256,32 @@ func TestTrainClassifierWithSyntheticAndErrors(t *testing.T) {
 		t.Fatal("synthetic set \"all\" accepted")
 	}
 }
+
+func TestEmbedAveragesLargerImagesDown(t *testing.T) {
+	m := newCNN(DefaultClassifierArch(16, 2), rand.New(rand.NewPCG(1, 1)))
+	c := newClassifier(m, []string{"a", "b"}, "x")
+	defer c.Close()
+	big := make([]float32, 32*32)
+	small := make([]float32, 16*16)
+	rng := rand.New(rand.NewPCG(2, 2))
+	for y := 0; y < 16; y++ {
+		for x := 0; x < 16; x++ {
+			v := float32(rng.Float64()*2 - 1)
+			small[y*16+x] = v
+			for _, d := range []int{0, 1, 32, 33} {
+				big[(2*y)*32+2*x+d] = v
+			}
+		}
+	}
+	ctx := context.Background()
+	eb, err := c.Embed(ctx, [][]float32{big, small})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(eb[0], eb[1]) {
+		t.Fatal("a 32×32 image made of 2×2 blocks embeds differently from its 16×16 average")
+	}
+	if _, err := c.Embed(ctx, [][]float32{make([]float32, 20*20)}); err == nil {
+		t.Fatal("a 20×20 image was accepted by a 16×16 classifier")
+	}
+}

@@ -300,7 +300,7 @@ func Evaluate(ctx context.Context, cfg EvalConfig) (*EvalReport, error) {
 			fc := fitConfig{arch: arch, classes: d.classes, epochs: cfg.Epochs, batch: cfg.Batch, lr: cfg.LR, seed: seed,
 				weighted: reg == RegimeWeighted, oversample: reg == RegimeOversampled, augment: !cfg.NoAugment,
 				patience: cfg.Patience, restart: true, codeVersion: cfg.CodeVersion, log: log}
-			key := sha256.Sum256([]byte(fingerprint(fc.settings(len(tr), len(val)), map[string][]example{"train": tr, "val": val}) + testFP))
+			key := sha256.Sum256([]byte(fingerprint(fc.settings(len(tr), len(val)), map[string][]example{"train": tr, "val": val}) + testFP + cfg.CodeVersion))
 			name := fmt.Sprintf("%s-r%d", reg, r)
 			recPath := filepath.Join(runsDir, name+".json")
 			modelPath := filepath.Join(runsDir, name+".model")
