@@ -135,6 +135,9 @@ func OpenS3(ctx context.Context, cfg S3Config) (Store, error) {
 }
 
 func (s *s3Store) String() string {
+	if s.prefix == "" {
+		return "s3://" + s.bucket
+	}
 	return "s3://" + s.bucket + "/" + strings.TrimSuffix(s.prefix, "/")
 }
 

@@ -117,7 +117,7 @@ func TestPublishFetchAuditCLI(t *testing.T) {
 	if !strings.HasPrefix(out, "s3://releases/chest/chest/1.0.0\n") || !strings.Contains(out, "bagit.txt\thttp://") {
 		t.Fatalf("publish stdout: %q", out)
 	}
-	for _, want := range []string{"published chest 1.0.0", "LATEST now points to 1.0.0", "raysynth verify s3://releases/chest/chest/1.0.0 --key PUB"} {
+	for _, want := range []string{"published chest 1.0.0", "LATEST now points to 1.0.0", "raysynth verify s3://releases/chest/chest/1.0.0 --key " + pub} {
 		if !strings.Contains(errOut, want) {
 			t.Errorf("publish stderr lacks %q: %s", want, errOut)
 		}
