@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -384,6 +385,41 @@ func (r *EvalReport) regime(key string) *RegimeReport {
 	return nil
 }
 
+// Verdicts on a difference of sensitivity between two regimes.
+const (
+	verdictTooFew    = "too few images"
+	verdictWithin    = "within noise"
+	verdictSeedNoise = "within seed noise"
+	verdictHigher    = "higher"
+	verdictLower     = "lower"
+)
+
+// verdict judges class c of a holdout comparison: beyond noise needs the bootstrap interval over
+// test images to exclude zero and, with two or more repeats, the difference of mean
+// sensitivities to exceed the larger standard deviation over repeats (training-seed noise).
+func (r *EvalReport) verdict(cmp *Comparison, c int) string {
+	d := cmp.Differences[c]
+	if !d.Lo.Defined() {
+		return verdictTooFew
+	}
+	if !d.Beyond {
+		return verdictWithin
+	}
+	ra, rb := r.regime(cmp.A), r.regime(cmp.B)
+	if ra != nil && rb != nil && r.Repeats >= 2 {
+		sa, sb := ra.Holdout.PerClass[c].Sensitivity, rb.Holdout.PerClass[c].Sensitivity
+		if sa.Mean.Defined() && sb.Mean.Defined() && sa.SD.Defined() && sb.SD.Defined() {
+			if math.Abs(float64(sb.Mean-sa.Mean)) <= math.Max(float64(sa.SD), float64(sb.SD)) {
+				return verdictSeedNoise
+			}
+		}
+	}
+	if d.Diff > 0 {
+		return verdictHigher
+	}
+	return verdictLower
+}
+
 func (r *EvalReport) comparison(a, b, test string) *Comparison {
 	for i := range r.Comparisons {
 		c := &r.Comparisons[i]
@@ -402,34 +438,36 @@ func findings(r *EvalReport, cfg EvalConfig) (find, notes []string) {
 	if ba == nil {
 		find = append(find, "Regimes (a) real only and (b) real + synthetic were not both run, so this report cannot say whether synthetic data helps.")
 	} else {
-		var earns, notBeyondCheap, within, worse, small []string
+		var earns, notBeyondCheap, untested, within, seedNoise, worse, small []string
 		for c, d := range ba.Differences {
 			name := d.Class
-			switch {
-			case !d.Lo.Defined():
+			v := r.verdict(ba, c)
+			switch v {
+			case verdictTooFew:
 				small = append(small, name)
-			case d.Beyond && d.Diff > 0:
-				beatsD := bd != nil && bd.Differences[c].Beyond && bd.Differences[c].Diff > 0
-				beatsE := be != nil && be.Differences[c].Beyond && be.Differences[c].Diff > 0
-				if beatsD && beatsE {
+			case verdictSeedNoise:
+				seedNoise = append(seedNoise, name)
+			case verdictWithin:
+				within = append(within, name)
+			case verdictLower:
+				worse = append(worse, name)
+			case verdictHigher:
+				if bd == nil || be == nil {
+					untested = append(untested, name)
+					continue
+				}
+				var cheap []string
+				if r.verdict(bd, c) != verdictHigher {
+					cheap = append(cheap, "(d) class weighting")
+				}
+				if r.verdict(be, c) != verdictHigher {
+					cheap = append(cheap, "(e) oversampling")
+				}
+				if len(cheap) == 0 {
 					earns = append(earns, name)
 				} else {
-					var cheap []string
-					if !beatsD && bd != nil {
-						cheap = append(cheap, "(d) class weighting")
-					}
-					if !beatsE && be != nil {
-						cheap = append(cheap, "(e) oversampling")
-					}
-					if len(cheap) == 0 {
-						cheap = append(cheap, "(d) and (e), which were not run")
-					}
 					notBeyondCheap = append(notBeyondCheap, fmt.Sprintf("%s (not beyond noise against %s)", name, strings.Join(cheap, " or ")))
 				}
-			case d.Beyond && d.Diff < 0:
-				worse = append(worse, name)
-			default:
-				within = append(within, name)
 			}
 		}
 		for _, d := range ba.Differences {
@@ -439,10 +477,16 @@ func findings(r *EvalReport, cfg EvalConfig) (find, notes []string) {
 			find = append(find, fmt.Sprintf("Synthetic data earns its place for %s: real + synthetic beats real only, class weighting and oversampling beyond noise.", strings.Join(earns, ", ")))
 		}
 		if len(notBeyondCheap) > 0 {
-			find = append(find, fmt.Sprintf("Real + synthetic beats real only for %s; the cheaper fixes do about as well there, so synthetic data does not earn its place on this evidence.", strings.Join(notBeyondCheap, "; ")))
+			find = append(find, fmt.Sprintf("Real + synthetic beats real only for %s; a cheaper fix does about as well there, so synthetic data does not earn its place on this evidence.", strings.Join(notBeyondCheap, "; ")))
+		}
+		if len(untested) > 0 {
+			find = append(find, fmt.Sprintf("Real + synthetic beats real only beyond noise for %s; regimes (d) and (e) were not both run, so whether the cheaper fixes do as well is untested.", strings.Join(untested, ", ")))
 		}
 		if len(within) > 0 {
 			find = append(find, fmt.Sprintf("For %s the difference between real + synthetic and real only is within noise.", strings.Join(within, ", ")))
+		}
+		if len(seedNoise) > 0 {
+			find = append(find, fmt.Sprintf("For %s the bootstrap over holdout images excludes zero, but the difference of mean sensitivities is no larger than their standard deviation over repeats: within the noise between training seeds.", strings.Join(seedNoise, ", ")))
 		}
 		if len(worse) > 0 {
 			find = append(find, fmt.Sprintf("Adding synthetic images lowered sensitivity beyond noise for %s.", strings.Join(worse, ", ")))
@@ -450,8 +494,12 @@ func findings(r *EvalReport, cfg EvalConfig) (find, notes []string) {
 		if len(small) > 0 {
 			find = append(find, fmt.Sprintf("Too few holdout images to compare %s (fewer than %d).", strings.Join(small, ", "), r.MinSupport))
 		}
-		if len(earns) == 0 {
-			find = append(find, "Overall: on this data, synthetic augmentation did not beat real only together with class weighting (d) and oversampling (e) for any class; the published gains are not reproduced here.")
+		switch {
+		case len(earns) > 0:
+		case bd == nil || be == nil:
+			find = append(find, "Overall: the comparison with class weighting (d) and oversampling (e) was not run, so this report does not show that synthetic data beats the cheaper fixes.")
+		default:
+			find = append(find, "Overall: on this data, synthetic augmentation did not beat real only, class weighting (d) and oversampling (e) beyond noise for any class; the published gains are not reproduced here.")
 		}
 	}
 	if a, c := r.regime(RegimeReal), r.regime(RegimeSynthetic); a != nil && c != nil {
@@ -462,7 +510,7 @@ func findings(r *EvalReport, cfg EvalConfig) (find, notes []string) {
 		notes = append(notes, "Only one repeat: no standard deviation over training seeds; run --repeats 3 or more before drawing conclusions.")
 	}
 	notes = append(notes, "± is the standard deviation over repeats (different seeds for initialisation, validation split, augmentation and synthetic subsets). "+
-		"Confidence intervals of differences come from a paired bootstrap over holdout images, with every repeat's prediction of an image kept together; they reflect test-set noise, and the ± column reflects training noise. Both matter.")
+		"Confidence intervals of differences come from a paired bootstrap over holdout images, with every repeat's prediction of an image kept together; they reflect test-set noise, and the ± column reflects training noise. A difference is called beyond noise only when the interval excludes zero and, with two or more repeats, the difference of means exceeds the larger standard deviation.")
 	for _, reg := range r.Regimes {
 		for _, cs := range reg.Holdout.PerClass {
 			if cs.Undefined != "" && reg.Key == r.Regimes[0].Key {
@@ -551,7 +599,7 @@ func (r *EvalReport) Markdown() string {
 		p("\n")
 	}
 	if len(r.Comparisons) > 0 {
-		p("## Differences in sensitivity (B − A, paired bootstrap over holdout images)\n\n| B − A | class | difference | 95%% CI | beyond noise? |\n|---|---|---|---|---|\n")
+		p("## Differences in sensitivity (B − A, paired bootstrap over holdout images)\n\n| B − A | class | difference | 95%% CI | beyond noise (test images and seeds)? |\n|---|---|---|---|---|\n")
 		for _, c := range r.Comparisons {
 			if c.Test != "holdout" {
 				continue
@@ -562,10 +610,12 @@ func (r *EvalReport) Markdown() string {
 					ci = fmt.Sprintf("%+.3f to %+.3f", float64(d.Lo), float64(d.Hi))
 				}
 				verdict := "no (within noise)"
-				switch {
-				case !d.Lo.Defined():
+				switch v := r.verdict(&c, ci0(r, d.Class)); v {
+				case verdictTooFew:
 					verdict = "too few images"
-				case d.Beyond:
+				case verdictSeedNoise:
+					verdict = "no (within the spread between seeds)"
+				case verdictHigher, verdictLower:
 					verdict = "yes"
 				}
 				diff := "n/a"
@@ -625,6 +675,9 @@ func (r *EvalReport) Markdown() string {
 		r.Seed, r.Batch, r.LR, r.ValFraction, r.Patience, r.Augment, r.Seed, r.Seconds, r.RunsReused)
 	return sb.String()
 }
+
+// ci0 is the index of a class.
+func ci0(r *EvalReport, class string) int { return slices.Index(r.Classes, class) }
 
 func orNone(s string) string {
 	if s == "" {

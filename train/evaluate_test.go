@@ -182,3 +182,35 @@ func TestSummariesMatchHandComputedMetrics(t *testing.T) {
 		t.Fatalf("accuracy %v, sensitivity p %v, confusion %v", ts.Accuracy, ts.PerClass[1].Sensitivity, ts.Confusion)
 	}
 }
+
+func TestVerdictNeedsTestAndSeedEvidence(t *testing.T) {
+	sum := func(mean, sd float64) metrics.Summary {
+		return metrics.Summary{Mean: metrics.Metric(mean), SD: metrics.Metric(sd), N: 3, Of: 3}
+	}
+	reg := func(key string, mean, sd float64) RegimeReport {
+		return RegimeReport{Key: key, Holdout: TestSummary{PerClass: []ClassSummary{{Class: "virus", Sensitivity: sum(mean, sd)}}}}
+	}
+	diff := func(d, lo, hi float64, beyond bool) metrics.Difference {
+		return metrics.Difference{Class: "virus", Diff: metrics.Metric(d), Lo: metrics.Metric(lo), Hi: metrics.Metric(hi), Beyond: beyond}
+	}
+	for _, tc := range []struct {
+		name       string
+		meanA, sdA float64
+		meanB, sdB float64
+		d          metrics.Difference
+		want       string
+	}{
+		{"bootstrap and seeds agree", 0.05, 0.03, 0.40, 0.10, diff(0.35, 0.2, 0.5, true), verdictHigher},
+		{"bootstrap beyond, seeds not", 0.05, 0.16, 0.15, 0.02, diff(0.10, 0.02, 0.2, true), verdictSeedNoise},
+		{"bootstrap within", 0.05, 0.01, 0.30, 0.01, diff(0.25, -0.01, 0.5, false), verdictWithin},
+		{"lower", 0.60, 0.02, 0.20, 0.05, diff(-0.40, -0.5, -0.3, true), verdictLower},
+		{"too few", 0.5, 0.1, 0.5, 0.1, metrics.Difference{Class: "virus", Diff: metrics.NaN, Lo: metrics.NaN, Hi: metrics.NaN}, verdictTooFew},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := &EvalReport{Repeats: 3, Classes: []string{"virus"}, Regimes: []RegimeReport{reg("a", tc.meanA, tc.sdA), reg("b", tc.meanB, tc.sdB)}}
+			if got := r.verdict(&Comparison{A: "a", B: "b", Differences: []metrics.Difference{tc.d}}, 0); got != tc.want {
+				t.Fatalf("verdict %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
