@@ -1,0 +1,255 @@
+package main
+
+import (
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/raysynth/raysynth/internal/workspace"
+	"github.com/raysynth/raysynth/manifest"
+	"github.com/spf13/cobra"
+)
+
+type bundleOptions struct {
+	name         string
+	version      string
+	key          string
+	out          string
+	license      string
+	description  string
+	organization string
+	override     string
+	json         bool
+}
+
+func (o *bundleOptions) addFlags(c *cobra.Command) {
+	f := c.Flags()
+	f.StringVar(&o.name, "name", "", "release name: lowercase letters, digits, '.', '_', '-' (required)")
+	f.StringVar(&o.version, "version", "", "release version, a semantic version such as 1.0.0 (required)")
+	f.StringVar(&o.key, "key", "", "signing key: PREFIX.key from raysynth keygen or cosign, or a KMS URI such as hashivault://KEY\n(password from RAYSYNTH_PASSWORD or COSIGN_PASSWORD, else asked) (required)")
+	f.StringVar(&o.out, "out", "", "bundle folder to create; must not exist (required)")
+	f.StringVar(&o.license, "license", "CC-BY-4.0", "SPDX license identifier of the released images")
+	f.StringVar(&o.description, "description", "", "one-line description for the dataset card and croissant.json")
+	f.StringVar(&o.organization, "organization", "", "Source-Organization: who releases the data (e.g. the hospital's name)")
+	f.StringVar(&o.override, "override-privacy-gate", "", "release although the privacy gate failed, for this REASON;\nthe reason and the failing checks are recorded in provenance.json and shown by every verify")
+	f.BoolVar(&o.json, "json", false, "print a JSON summary of the bundle on stdout")
+}
+
+func newBundleCmd(g *globals) *cobra.Command {
+	var o bundleOptions
+	c := &cobra.Command{
+		Use:   "bundle --name NAME --version SEMVER --key KEY --out DIR",
+		Short: "Make a signed, self-describing release bundle from the approved images",
+		Long: `bundle builds a BagIt bag (RFC 8493) from the workspace's approved synthetic images:
+data/images/<class>/<id>.png (and .dcm), data/index.csv, bagit.txt, bag-info.txt,
+manifest-sha256.txt, tagmanifest-sha256.txt, croissant.json (Croissant 1.1 with Responsible-AI
+fields), README.md (dataset card), privacy-report.json (the public privacy summary), provenance.json
+(in-toto SLSA provenance: every training and generation parameter and seed, checkpoint hashes,
+the privacy policy and result) and two Sigstore signature bundles that cosign verifies offline.
+
+It reads only approved/, privacy/summary.json, gan/*/summary.json and workspace.json, and refuses
+if any file would contain the workspace secret, a pseudonym, a source path or identifier, or a
+real image. It refuses when the privacy gate did not pass (exit code 3) unless
+--override-privacy-gate "REASON" is given. The bundle is written to a temporary folder and renamed
+to --out only when complete and signed.`,
+		Example: `  raysynth bundle --name chest --version 1.0.0 --key hospital.key --out chest-1.0.0 \
+      --organization "St Example Hospital" --license CC-BY-4.0
+  raysynth bundle --name chest --version 1.0.1 --key hashivault://raysynth --out chest-1.0.1 \
+      --override-privacy-gate "ethics board decision 2026-17: internal benchmark only"`,
+		GroupID: groupRelease,
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runBundle(cmd.Context(), g, &o)
+		},
+	}
+	o.addFlags(c)
+	return c
+}
+
+func runBundle(ctx context.Context, g *globals, o *bundleOptions) error {
+	var missing []string
+	for _, f := range [][2]string{{"--name", o.name}, {"--version", o.version}, {"--key", o.key}, {"--out", o.out}} {
+		if f[1] == "" {
+			missing = append(missing, f[0])
+		}
+	}
+	if len(missing) > 0 {
+		return usageErrorf("%s required", strings.Join(missing, ", "))
+	}
+	ws, err := workspace.Open(g.workspace)
+	if err != nil {
+		return withHint(err, "give the workspace with --workspace or RAYSYNTH_WORKSPACE")
+	}
+	cfg, err := bundleConfig(ws, o)
+	if err != nil {
+		return err
+	}
+	signer, err := manifest.LoadSigner(ctx, o.key, func() ([]byte, error) { return g.password(false) })
+	if err != nil {
+		if errors.Is(err, manifest.ErrPassword) {
+			return withHint(err, "check RAYSYNTH_PASSWORD / COSIGN_PASSWORD")
+		}
+		return withHint(err, "give the private key from raysynth keygen or cosign generate-key-pair, or a KMS URI")
+	}
+	cfg.Signer = signer
+	rep, wait := g.newReporter()
+	task := rep.Start("bundle", int64(len(cfg.Images)), "images")
+	cfg.Progress = func(done, total int) { task.Add(1) }
+	res, err := manifest.Build(ctx, cfg)
+	task.Done()
+	wait()
+	var ge *manifest.GateError
+	switch {
+	case errors.As(err, &ge):
+		return gateFailed(withHint(err, "nothing was released. See privacy/report.html for why; fix and re-run raysynth privacy,\n"+
+			"or release anyway with --override-privacy-gate \"REASON\" (recorded in provenance.json and shown by every verify)"))
+	case errors.Is(err, manifest.ErrLeak):
+		return withHint(err, "nothing was released; the approved set or a summary carries private data. Re-run synth and privacy")
+	case err != nil:
+		return err
+	}
+	if o.json {
+		enc := json.NewEncoder(g.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(res)
+	}
+	fmt.Fprintln(g.stdout, res.Dir)
+	var classes []string
+	for c, n := range res.ImagesPerClass {
+		classes = append(classes, fmt.Sprintf("%s %d", c, n))
+	}
+	slices.Sort(classes)
+	fmt.Fprintf(g.stderr, "bundle %s %s: %d images (%s), %d files, signed by key %s\n",
+		res.Name, res.Version, res.Images, strings.Join(classes, ", "), res.Files, res.KeyHint)
+	if len(res.Overrides) > 0 {
+		fmt.Fprintf(g.stderr, "PRIVACY GATE OVERRIDDEN (failed: %s): %q — recorded in provenance.json\n",
+			strings.Join(res.Overrides[0].FailedChecks, ", "), res.Overrides[0].Reason)
+	}
+	fmt.Fprintf(g.stderr, "next: raysynth verify %s --key PUBLIC.pub, then raysynth publish %s …\n", res.Dir, res.Dir)
+	return nil
+}
+
+// bundleConfig reads what a release may carry from the workspace, and what it must never carry.
+func bundleConfig(ws *workspace.Workspace, o *bundleOptions) (manifest.BuildConfig, error) {
+	cfg := manifest.BuildConfig{Name: o.name, Version: o.version, License: o.license, Description: o.description,
+		Organization: o.organization, Out: o.out, OverridePrivacyGate: o.override,
+		Tool: "raysynth", ToolVersion: version, Now: time.Now()}
+	meta, err := ws.LoadMeta()
+	if err != nil {
+		return cfg, err
+	}
+	cfg.ImageSize = meta.ImageSize
+	if cfg.Workspace, err = os.ReadFile(ws.Path("workspace.json")); err != nil {
+		return cfg, err
+	}
+	imgs, err := workspace.ReadSynthIndex(ws.ApprovedIndexPath())
+	if err != nil {
+		return cfg, withHint(err, "run raysynth privacy first: it writes the approved set")
+	}
+	approved := ws.Path("approved")
+	for _, im := range imgs {
+		in := manifest.Image{ID: im.ID, Class: im.Class, PNG: filepath.Join(approved, filepath.FromSlash(im.File)),
+			SHA256: im.SHA256, Generator: im.Generator, Seed: im.Seed, Sample: im.Sample}
+		if im.DICOM != "" {
+			in.DICOM = filepath.Join(approved, filepath.FromSlash(im.DICOM))
+		}
+		if !strings.HasPrefix(filepath.Clean(in.PNG), filepath.Clean(approved)+string(filepath.Separator)) ||
+			(in.DICOM != "" && !strings.HasPrefix(filepath.Clean(in.DICOM), filepath.Clean(approved)+string(filepath.Separator))) {
+			return cfg, fmt.Errorf("%s: image %s points outside approved/", ws.ApprovedIndexPath(), im.ID)
+		}
+		cfg.Images = append(cfg.Images, in)
+	}
+	if cfg.PrivacySummary, err = os.ReadFile(ws.PrivacySummaryPath()); err != nil {
+		return cfg, withHint(fmt.Errorf("read privacy summary: %w", err), "run raysynth privacy first")
+	}
+	gans, _ := filepath.Glob(ws.Path("gan", "*", "summary.json"))
+	slices.Sort(gans)
+	for _, p := range gans {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return cfg, err
+		}
+		if !json.Valid(b) {
+			return cfg, fmt.Errorf("%s is not valid JSON; re-run raysynth train for that class", p)
+		}
+		cfg.Generators = append(cfg.Generators, b)
+	}
+	cfg.Forbidden, cfg.RealImageSHA256, err = privateStrings(ws)
+	return cfg, err
+}
+
+// minForbidden is the shortest private string checked: shorter ones (a two-digit patient number)
+// would match innocent bytes such as counts and hashes.
+const minForbidden = 6
+
+// privateStrings collects what no bundle file may contain: the workspace secret, every image and
+// patient pseudonym, every source path, file name and source patient id, and the hashes of the
+// real images.
+func privateStrings(ws *workspace.Workspace) (strs, hashes []string, err error) {
+	add := func(s string) {
+		if s = strings.TrimSpace(s); len(s) >= minForbidden {
+			strs = append(strs, s)
+		}
+	}
+	if b, err := os.ReadFile(ws.SecretPath()); err == nil {
+		add(string(b))
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return nil, nil, fmt.Errorf("read workspace secret: %w", err)
+	}
+	if real, err := ws.ReadRealIndex(); err == nil {
+		for _, r := range real {
+			add(r.ID)
+			add(r.Patient)
+			hashes = append(hashes, r.SHA256)
+		}
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return nil, nil, err
+	}
+	// private/source-map.csv: id, patient, …, sha256, pixel_sha256, indexed, source_path, source_patient.
+	f, err := os.Open(ws.SourceMapPath())
+	if errors.Is(err, os.ErrNotExist) {
+		return strs, hashes, nil
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("read source map: %w", err)
+	}
+	defer f.Close()
+	r := csv.NewReader(f)
+	r.FieldsPerRecord = -1
+	header, err := r.Read()
+	if err != nil {
+		return nil, nil, fmt.Errorf("read source map %s: %w", ws.SourceMapPath(), err)
+	}
+	for {
+		rec, err := r.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, nil, fmt.Errorf("read source map %s: %w", ws.SourceMapPath(), err)
+		}
+		for i, v := range rec {
+			if i >= len(header) {
+				break
+			}
+			switch header[i] {
+			case "id", "patient", "source_patient":
+				add(v)
+			case "source_path":
+				add(v)
+				add(filepath.Base(v))
+			case "sha256":
+				hashes = append(hashes, v)
+			}
+		}
+	}
+	return strs, hashes, nil
+}

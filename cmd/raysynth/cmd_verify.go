@@ -1,0 +1,175 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/raysynth/raysynth/manifest"
+	"github.com/spf13/cobra"
+)
+
+type verifyOptions struct {
+	keys []string
+	json bool
+}
+
+func (o *verifyOptions) addFlags(c *cobra.Command) {
+	f := c.Flags()
+	f.StringArrayVar(&o.keys, "key", nil, "trusted public key: PEM file (PREFIX.pub from raysynth keygen or cosign) or KMS URI;\nrepeat to accept any of several keys (required)")
+	f.BoolVar(&o.json, "json", false, "print the result (facts, every problem, equivalent commands) as JSON on stdout")
+}
+
+func newVerifyCmd(g *globals) *cobra.Command {
+	var o verifyOptions
+	c := &cobra.Command{
+		Use:   "verify SOURCE --key PUB",
+		Short: "Check that a bundle is complete, untampered and signed by the key",
+		Long: `verify checks a release bundle (a folder, or an s3://BUCKET/PREFIX/NAME[/VERSION] release):
+the Sigstore signatures against the key, every hash in manifest-sha256.txt and
+tagmanifest-sha256.txt, that no file is missing or extra and Payload-Oxum matches, and that
+croissant.json and provenance.json are well formed and agree with the manifests. It never follows
+a path outside the bundle, a symbolic link or a device file, and never reads more of a file than
+the manifests say it holds.
+
+It prints the release's name, version, signer's key hint, images per class, privacy result, any
+override of the privacy gate and the DP epsilon, or every problem found (exit code 4), and the
+standard-tool commands (cosign, sha256sum) that check the same without raysynth.`,
+		Example: `  raysynth verify chest-1.0.0 --key hospital.pub
+  raysynth verify s3://releases/chest/1.0.0 --key hospital.pub --json`,
+		GroupID: groupVerify,
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runVerify(cmd.Context(), g, args[0], &o)
+		},
+	}
+	o.addFlags(c)
+	return c
+}
+
+// verifyOutput is what verify prints with --json.
+type verifyOutput struct {
+	*manifest.VerifyResult
+	OK                 bool     `json:"ok"`
+	EquivalentCommands []string `json:"equivalent_commands"`
+}
+
+func runVerify(ctx context.Context, g *globals, ref string, o *verifyOptions) error {
+	if len(o.keys) == 0 {
+		return usageErrorf("--key PUB is required: the public key the bundle must be signed with")
+	}
+	keys, err := loadKeys(ctx, o.keys)
+	if err != nil {
+		return err
+	}
+	// openSource (s3source.go) hands s3:// releases to publish's source and folders to
+	// manifest.DirSource.
+	src, done, err := openSource(ctx, g, ref)
+	if err != nil {
+		return err
+	}
+	defer done()
+	res, err := manifest.Verify(ctx, src, manifest.VerifyOptions{Keys: keys})
+	if err != nil && !errors.Is(err, manifest.ErrVerification) {
+		return withHint(err, "give the bundle folder made by raysynth bundle, or an s3:// release")
+	}
+	out := verifyOutput{VerifyResult: res, OK: res.OK(), EquivalentCommands: equivalentCommands(ref, o.keys[0])}
+	if out.Problems == nil {
+		out.Problems = []manifest.Problem{}
+	}
+	if o.json {
+		enc := json.NewEncoder(g.stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(out); err != nil {
+			return err
+		}
+	} else {
+		printVerify(g.stdout, out)
+	}
+	if !res.OK() {
+		return verifyFailed(withHint(fmt.Errorf("%s: %d problem(s): the bundle is incomplete, tampered or not signed by the key", ref, len(res.Problems)),
+			"do not use this bundle; ask the publisher for the release again, or check that --key is the publisher's key"))
+	}
+	return nil
+}
+
+func printVerify(w io.Writer, out verifyOutput) {
+	r := out.VerifyResult
+	if !out.OK {
+		fmt.Fprintf(w, "FAILED: %s\n", r.Source)
+		for _, p := range r.Problems {
+			fmt.Fprintf(w, "  %-40s %-14s %s\n", p.File, p.Kind, p.Detail)
+		}
+	} else {
+		fmt.Fprintf(w, "OK: %s\n", r.Source)
+	}
+	fmt.Fprintf(w, "name:       %s\n", orUnknown(r.Name))
+	fmt.Fprintf(w, "version:    %s\n", orUnknown(r.Version))
+	fmt.Fprintf(w, "signed by:  key %s\n", orUnknown(r.KeyHint))
+	fmt.Fprintf(w, "bagged:     %s\n", orUnknown(r.Bagged))
+	var classes []string
+	for c, n := range r.ImagesPerClass {
+		classes = append(classes, fmt.Sprintf("%s %d", c, n))
+	}
+	slices.Sort(classes)
+	fmt.Fprintf(w, "images:     %d (%s)\n", r.Images, strings.Join(classes, ", "))
+	privacy := "passed"
+	if !r.PrivacyPassed {
+		privacy = "FAILED (" + strings.Join(r.FailedChecks, ", ") + ")"
+	}
+	fmt.Fprintf(w, "privacy:    %s\n", privacy)
+	for _, ov := range r.Overrides {
+		fmt.Fprintf(w, "OVERRIDE:   %s gate overridden, failed checks %s, reason: %q\n", ov.Gate, strings.Join(ov.FailedChecks, ", "), ov.Reason)
+	}
+	if r.DP != nil {
+		fmt.Fprintf(w, "DP:         epsilon %g, delta %g (largest over classes)\n", r.DP.Epsilon, r.DP.Delta)
+	} else {
+		fmt.Fprintf(w, "DP:         none\n")
+	}
+	fmt.Fprintf(w, "\nthe same checks with standard tools (in the bundle folder):\n")
+	for _, c := range out.EquivalentCommands {
+		fmt.Fprintf(w, "  %s\n", c)
+	}
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "(unknown)"
+	}
+	return s
+}
+
+// equivalentCommands are the cosign and sha256sum commands a researcher runs without raysynth,
+// from inside the bundle folder (so a key file is given by its absolute path).
+func equivalentCommands(ref, key string) []string {
+	var cmds []string
+	if strings.HasPrefix(ref, "s3://") {
+		cmds = append(cmds, "raysynth fetch "+ref+" --key "+shellQuote(key)+" --out BUNDLE", "cd BUNDLE")
+	} else {
+		cmds = append(cmds, "cd "+shellQuote(ref))
+	}
+	if !strings.Contains(key, "://") {
+		if abs, err := filepath.Abs(key); err == nil {
+			key = abs
+		}
+	}
+	key = shellQuote(key)
+	return append(cmds,
+		"cosign verify-blob --key "+key+" --bundle "+manifest.FileTagManifestSig+" --insecure-ignore-tlog=true "+manifest.FileTagManifest,
+		"cosign verify-blob-attestation --key "+key+" --bundle "+manifest.FileProvenanceSig+" --type slsaprovenance1 --insecure-ignore-tlog=true "+manifest.FileTagManifest,
+		"sha256sum -c "+manifest.FileTagManifest,
+		"sha256sum -c "+manifest.FileManifest)
+}
+
+// shellQuote quotes s for a POSIX shell when it needs it.
+func shellQuote(s string) string {
+	if s != "" && !strings.ContainsAny(s, " \t\n'\"\\$`*?[]#~=%&;|<>(){}!") {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
