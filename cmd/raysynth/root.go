@@ -46,6 +46,9 @@ var commands = []func(*globals) *cobra.Command{
 	newFetchCmd,
 	newAuditCmd,
 	newPrivacyCmd,
+	newKeygenCmd,
+	newBundleCmd,
+	newVerifyCmd,
 	newEvaluateCmd,
 }
 
