@@ -41,21 +41,26 @@ func (op *maxPoolOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) {
 			bi, oy := r/ho, r%ho
 			for ox := 0; ox < wo; ox++ {
 				o := ((bi*ho+oy)*wo + ox) * c
-				first := ((bi*h+oy*k)*w + ox*k) * c
-				for ch := 0; ch < c; ch++ {
-					best := first + ch
-					bv := x[best]
-					for ky := 0; ky < k; ky++ {
-						row := ((bi*h+oy*k+ky)*w + ox*k) * c
-						for kx := 0; kx < k; kx++ {
-							i := row + kx*c + ch
-							if x[i] > bv {
-								bv, best = x[i], i
+				yo, ao := y[o:o+c], op.arg[o:o+c]
+				// Window positions in row-major order; channels are contiguous, so each
+				// position is one pass over c values. The first maximum wins ties.
+				for ky := 0; ky < k; ky++ {
+					for kx := 0; kx < k; kx++ {
+						base := ((bi*h+oy*k+ky)*w + ox*k + kx) * c
+						xs := x[base : base+c]
+						if ky == 0 && kx == 0 {
+							copy(yo, xs)
+							for ch := range ao {
+								ao[ch] = int32(base + ch)
+							}
+							continue
+						}
+						for ch, v := range xs {
+							if v > yo[ch] {
+								yo[ch], ao[ch] = v, int32(base+ch)
 							}
 						}
 					}
-					y[o+ch] = bv
-					op.arg[o+ch] = int32(best)
 				}
 			}
 		}
