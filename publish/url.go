@@ -107,21 +107,6 @@ func checkBucket(b string) error {
 
 func isAlnum(c byte) bool { return c >= 'a' && c <= 'z' || c >= '0' && c <= '9' }
 
-// releaseRef splits "NAME[/VERSION]" (the part of a location after the store root).
-func splitRelease(ref string) (name, version string, err error) {
-	ref = strings.Trim(ref, "/")
-	name, version, _ = strings.Cut(ref, "/")
-	if err := checkSegment("release name", name); err != nil {
-		return "", "", err
-	}
-	if version != "" {
-		if err := checkSegment("version", version); err != nil {
-			return "", "", err
-		}
-	}
-	return name, version, nil
-}
-
 // checkSegment validates one path segment used as a release name or version.
 func checkSegment(what, s string) error {
 	switch {
