@@ -243,26 +243,23 @@ func render(ds dicom.Dataset, in *Info) (imageio.Plane, error) {
 	if pdi.ParseErr != nil || len(pdi.Frames) == 0 {
 		return imageio.Plane{}, fmt.Errorf("%w: pixel data truncated or of the wrong length", ErrMalformed)
 	}
-	var stored []int32
-	w, h := in.Columns, in.Rows
-	if pdi.IsEncapsulated {
-		if !in.jpeg() {
-			return imageio.Plane{}, &UnsupportedTransferSyntaxError{UID: in.TransferSyntaxUID, Name: TransferSyntaxName(in.TransferSyntaxUID)}
-		}
-		var buf bytes.Buffer
-		for _, f := range pdi.Frames { // fragments of the one frame
-			buf.Write(f.EncapsulatedData.Data)
-		}
-		img, err := jpeg.Decode(&buf)
-		if err != nil {
-			return imageio.Plane{}, fmt.Errorf("%w: transfer syntax %s: JPEG data does not decode (%v); raysynth decodes 8-bit baseline JPEG only", ErrUnsupported, in.TransferSyntaxLabel(), err)
-		}
-		stored, w, h = jpegSamples(img)
-		if w != in.Columns || h != in.Rows {
-			return imageio.Plane{}, fmt.Errorf("%w: JPEG is %dx%d but Rows/Columns say %dx%d", ErrMalformed, w, h, in.Columns, in.Rows)
-		}
-	} else {
+	if !pdi.IsEncapsulated {
 		return imageio.Plane{}, fmt.Errorf("%w: unreadable native pixel data", ErrMalformed)
+	}
+	if !in.jpeg() {
+		return imageio.Plane{}, &UnsupportedTransferSyntaxError{UID: in.TransferSyntaxUID, Name: TransferSyntaxName(in.TransferSyntaxUID)}
+	}
+	var buf bytes.Buffer
+	for _, f := range pdi.Frames { // fragments of the one frame
+		buf.Write(f.EncapsulatedData.Data)
+	}
+	img, err := jpeg.Decode(&buf)
+	if err != nil {
+		return imageio.Plane{}, fmt.Errorf("%w: transfer syntax %s: JPEG data does not decode (%v); raysynth decodes 8-bit baseline JPEG only", ErrUnsupported, in.TransferSyntaxLabel(), err)
+	}
+	stored, w, h := jpegSamples(img)
+	if w != in.Columns || h != in.Rows {
+		return imageio.Plane{}, fmt.Errorf("%w: JPEG is %dx%d but Rows/Columns say %dx%d", ErrMalformed, w, h, in.Columns, in.Rows)
 	}
 	return Render(stored, w, h, in), nil
 }
