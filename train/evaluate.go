@@ -137,6 +137,7 @@ type runRecord struct {
 	Repeat       int         `json:"repeat"`
 	Seed         uint64      `json:"seed"`
 	Key          string      `json:"key"` // settings, training, validation and test images
+	CodeVersion  string      `json:"code_version"`
 	TrainReal    []int       `json:"train_real"`
 	TrainSynth   []int       `json:"train_synthetic"`
 	Shortfall    []int       `json:"synthetic_shortfall,omitempty"` // synthetic images missing to balance a class
@@ -300,7 +301,7 @@ func Evaluate(ctx context.Context, cfg EvalConfig) (*EvalReport, error) {
 			fc := fitConfig{arch: arch, classes: d.classes, epochs: cfg.Epochs, batch: cfg.Batch, lr: cfg.LR, seed: seed,
 				weighted: reg == RegimeWeighted, oversample: reg == RegimeOversampled, augment: !cfg.NoAugment,
 				patience: cfg.Patience, restart: true, codeVersion: cfg.CodeVersion, log: log}
-			key := sha256.Sum256([]byte(fingerprint(fc.settings(len(tr), len(val)), map[string][]example{"train": tr, "val": val}) + testFP + cfg.CodeVersion))
+			key := sha256.Sum256([]byte(fingerprint(fc.settings(len(tr), len(val)), map[string][]example{"train": tr, "val": val}) + testFP))
 			name := fmt.Sprintf("%s-r%d", reg, r)
 			recPath := filepath.Join(runsDir, name+".json")
 			modelPath := filepath.Join(runsDir, name+".model")
@@ -337,7 +338,7 @@ func Evaluate(ctx context.Context, cfg EvalConfig) (*EvalReport, error) {
 				c.Close()
 				return nil, err
 			}
-			rec = &runRecord{Regime: reg, Repeat: r, Seed: seed, Key: hex.EncodeToString(key[:]),
+			rec = &runRecord{Regime: reg, Repeat: r, Seed: seed, Key: hex.EncodeToString(key[:]), CodeVersion: cfg.CodeVersion,
 				TrainReal:  classCounts(slices.DeleteFunc(slices.Clone(tr), func(e example) bool { return e.synthetic }), k),
 				TrainSynth: classCounts(slices.DeleteFunc(slices.Clone(tr), func(e example) bool { return !e.synthetic }), k),
 				Shortfall:  shortfall, Validation: classCounts(val, k), EpochsRun: res.meta.Epoch, BestEpoch: res.meta.BestEpoch,

@@ -74,6 +74,7 @@ type RunInfo struct {
 	Validation         map[string]int `json:"validation"`
 	SyntheticShortfall map[string]int `json:"synthetic_shortfall,omitempty"`
 	Seconds            float64        `json:"seconds"`
+	CodeVersion        string         `json:"code_version"` // of the raysynth that trained it
 }
 
 // TestSummary is a regime's results on one test set: mean ± sd over repeats.
@@ -249,7 +250,7 @@ func buildReport(ctx context.Context, cfg EvalConfig, d *evalData, regs []string
 		for _, rec := range records[reg] {
 			ri := RunInfo{Repeat: rec.Repeat + 1, Seed: rec.Seed, EpochsRun: rec.EpochsRun, BestEpoch: rec.BestEpoch, StoppedEarly: rec.StoppedEarly,
 				TrainReal: named(d.classes, rec.TrainReal), TrainSynthetic: named(d.classes, rec.TrainSynth), Validation: named(d.classes, rec.Validation),
-				Seconds: rec.Seconds}
+				Seconds: rec.Seconds, CodeVersion: rec.CodeVersion}
 			if rec.Shortfall != nil {
 				ri.SyntheticShortfall = named(d.classes, rec.Shortfall)
 			}
@@ -524,6 +525,15 @@ func findings(r *EvalReport, cfg EvalConfig) (find, notes []string) {
 				}
 			}
 		}
+	}
+	versions := map[string]bool{}
+	for _, reg := range r.Regimes {
+		for _, run := range reg.Runs {
+			versions[run.CodeVersion] = true
+		}
+	}
+	if len(versions) > 1 {
+		notes = append(notes, fmt.Sprintf("The models were trained by %d different raysynth versions (finished runs are reused across versions; see runs[].code_version in report.json); delete eval/runs to retrain them all with this one.", len(versions)))
 	}
 	if r.Synthetic == SyntheticCandidates {
 		notes = append(notes, "The synthetic set is the candidates (before the privacy gate): results may include images that would not be released.")
