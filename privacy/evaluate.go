@@ -164,12 +164,26 @@ func Evaluate(ctx context.Context, sets Sets, cfg EvalConfig) (*Evaluation, erro
 	}
 	rep := progress.OrNop(cfg.Progress)
 
-	// equal-size subsets T' and H': one image of each of n patients, n the smaller patient count,
-	// so that neither subset is more diverse than the other
+	// equal-size subsets T' and H', per class: one image of the class from each of n_c patients,
+	// n_c the smaller patient count of the class, so that neither subset is more diverse
 	rng := rand.New(rand.NewPCG(cfg.Seed, 0x70726976))
-	n := min(countPatients(sets.Train), countPatients(sets.Holdout))
-	tSub := onePerPatient(rng, sets.Train, n)
-	hSub := onePerPatient(rng, sets.Holdout, n)
+	var tSub, hSub []int
+	for _, c := range realClasses(sets) {
+		tRows, hRows := rowsOf(sets.Train, c), rowsOf(sets.Holdout, c)
+		nc := min(countPatients(pick(sets.Train, tRows)), countPatients(pick(sets.Holdout, hRows)))
+		for _, k := range onePerPatient(rng, pick(sets.Train, tRows), nc) {
+			tSub = append(tSub, tRows[k])
+		}
+		for _, k := range onePerPatient(rng, pick(sets.Holdout, hRows), nc) {
+			hSub = append(hSub, hRows[k])
+		}
+	}
+	slices.Sort(tSub)
+	slices.Sort(hSub)
+	n := len(tSub)
+	if n < 2 {
+		return nil, fmt.Errorf("train and holdout share fewer than 2 patients' worth of classes: %w", ErrNoImages)
+	}
 
 	ev := &Evaluation{TrainSubset: n, HoldoutSubset: n, Distances: map[string]DistancePair{}}
 	spaces := []space{pixelSpace(sets, cfg.Policy.Memorization.ShiftPixels)}
@@ -206,6 +220,39 @@ func Evaluate(ctx context.Context, sets Sets, cfg EvalConfig) (*Evaluation, erro
 		ev.Passed = ev.Passed && c.Passed
 	}
 	return ev, nil
+}
+
+func realClasses(sets Sets) []string {
+	seen := map[string]bool{}
+	for _, g := range [][]Sample{sets.Train, sets.Holdout} {
+		for _, s := range g {
+			seen[s.Class] = true
+		}
+	}
+	out := make([]string, 0, len(seen))
+	for c := range seen {
+		out = append(out, c)
+	}
+	slices.Sort(out)
+	return out
+}
+
+func rowsOf(ss []Sample, class string) []int {
+	var out []int
+	for i, s := range ss {
+		if s.Class == class {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+func pick(ss []Sample, rows []int) []Sample {
+	out := make([]Sample, len(rows))
+	for i, r := range rows {
+		out[i] = ss[r]
+	}
+	return out
 }
 
 func countPatients(ss []Sample) int {
@@ -685,12 +732,12 @@ func nnDist(nb []Neighbor) float64 {
 	return nb[0].Dist
 }
 
+// classList returns the classes of the synthetic images: a class with no synthetic image has
+// nothing to release and nothing to check.
 func classList(sets Sets) []string {
 	seen := map[string]bool{}
-	for _, g := range [][]Sample{sets.Synthetic, sets.Train, sets.Holdout} {
-		for _, s := range g {
-			seen[s.Class] = true
-		}
+	for _, s := range sets.Synthetic {
+		seen[s.Class] = true
 	}
 	var out []string
 	for c := range seen {

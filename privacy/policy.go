@@ -120,7 +120,10 @@ func ParsePolicy(data []byte) (Policy, error) {
 		dec := yaml.NewDecoder(bytes.NewReader(data))
 		dec.KnownFields(true)
 		if err := dec.Decode(&p); err != nil && !errors.Is(err, io.EOF) {
-			return Policy{}, fmt.Errorf("%w: %v", ErrPolicy, strings.TrimPrefix(err.Error(), "yaml: "))
+			msg := strings.TrimPrefix(err.Error(), "yaml: ")
+			msg = strings.Join(strings.Fields(strings.ReplaceAll(msg, "\n", "; ")), " ")
+			msg = strings.ReplaceAll(msg, "errors:;", "errors:")
+			return Policy{}, fmt.Errorf("%w: %s", ErrPolicy, msg)
 		}
 	}
 	if err := p.Validate(); err != nil {

@@ -64,14 +64,14 @@ func newSummary(ev *Evaluation, pol Policy, emb []string, candidates, approved i
 	s := &Summary{Passed: ev.Passed, FailedChecks: ev.FailedChecks(), Policy: pol, Checks: ev.Checks, Embedding: emb,
 		Counts: Counts{Candidates: candidates, Approved: approved, PerClass: map[string]ClassCounts{}},
 		Method: map[string]any{
-			"search":          "exact k-nearest-neighbour search (blocked SGEMM, ‖a‖²+‖b‖²−2a·b), nearest candidates re-ranked in float64",
-			"pixel_distance":  fmt.Sprintf("Euclidean distance of zero-mean unit-norm centre crops, minimised over shifts of up to %d pixels", pol.Memorization.ShiftPixels),
-			"subsets":         "equal-size train and holdout subsets, one image per patient",
-			"membership":      "GAN-Leaks black box: mean distance of a real image to its nearest synthetic images, averaged per patient",
-			"decision":        fmt.Sprintf("statistical checks fail when the one-sided %.0f%% bootstrap bound is beyond the threshold (confidence 0: point estimate)", 100*pol.Statistics.Confidence),
-			"train_subset":    ev.TrainSubset,
-			"holdout_subset":  ev.HoldoutSubset,
-			"flagged_removed": len(ev.Flagged),
+			"search":         "exact k-nearest-neighbour search (blocked SGEMM, ‖a‖²+‖b‖²−2a·b), nearest candidates re-ranked in float64",
+			"pixel_distance": fmt.Sprintf("Euclidean distance of zero-mean unit-norm centre crops, minimised over shifts of up to %d pixels", pol.Memorization.ShiftPixels),
+			"subsets":        "equal-size train and holdout subsets, one image per patient",
+			"membership":     "GAN-Leaks black box: mean distance of a real image to its nearest synthetic images, averaged per patient",
+			"decision":       fmt.Sprintf("statistical checks fail when the one-sided %.0f%% bootstrap bound is beyond the threshold (confidence 0: point estimate)", 100*pol.Statistics.Confidence),
+			"train_subset":   ev.TrainSubset,
+			"holdout_subset": ev.HoldoutSubset,
+			"flagged":        len(ev.Flagged),
 		}}
 	if s.FailedChecks == nil {
 		s.FailedChecks = []string{}

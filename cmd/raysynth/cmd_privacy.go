@@ -88,6 +88,11 @@ func runPrivacy(ctx context.Context, g *globals, o privacyOptions) error {
 	if o.filter && o.candidates != "" {
 		return usageErrorf("--filter regenerates with the workspace's generators and cannot be used with --candidates")
 	}
+	for _, e := range o.embedding {
+		if e := strings.TrimSpace(e); e != "pixel" && e != "classifier" {
+			return usageErrorf("--embedding %q: want pixel or classifier", e)
+		}
+	}
 	ws, err := workspace.Open(g.workspace)
 	if err != nil {
 		return err
@@ -103,8 +108,6 @@ func runPrivacy(ctx context.Context, g *globals, o privacyOptions) error {
 				return withHint(fmt.Errorf("--embedding classifier: %w", err), "train it with raysynth train classifier, or check in pixel space only (--embedding pixel)")
 			}
 			embedders = append(embedders, c)
-		default:
-			return usageErrorf("--embedding %q: want pixel or classifier", e)
 		}
 	}
 	var gen privacy.Generator
