@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"slices"
+	"syscall"
 	"time"
 
 	"github.com/raysynth/raysynth/internal/blas"
@@ -40,6 +41,7 @@ type BenchResult struct {
 	BLASCore        string    `json:"blas_core,omitempty"`
 	GOMAXPROCS      int       `json:"gomaxprocs"`
 	SecondsPerStep  float64   `json:"seconds_per_step"`
+	CPUPerStep      float64   `json:"cpu_seconds_per_step"` // user+system CPU time: less noisy than wall time on a shared machine
 	StepSeconds     []float64 `json:"step_seconds"`
 	RealImagesPerS  float64   `json:"real_images_per_second"`
 	GenImagesPerS   float64   `json:"generated_images_per_second"`
@@ -87,11 +89,15 @@ func BenchGAN(ctx context.Context, cfg BenchConfig) (*BenchResult, error) {
 	for _, p := range append(m.gParams(), m.dParams()...) {
 		res.Params += len(p.Data)
 	}
+	var cpu0 time.Duration
 	for i := 0; i <= cfg.Steps; i++ {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
 		fill()
+		if i == 1 {
+			cpu0 = cpuTime()
+		}
 		t0 := time.Now()
 		if _, _, err := st.step(real, z); err != nil {
 			return nil, err
@@ -100,6 +106,7 @@ func BenchGAN(ctx context.Context, cfg BenchConfig) (*BenchResult, error) {
 			res.StepSeconds = append(res.StepSeconds, time.Since(t0).Seconds())
 		}
 	}
+	res.CPUPerStep = (cpuTime() - cpu0).Seconds() / float64(cfg.Steps)
 	res.SecondsPerStep = median(res.StepSeconds)
 	res.RealImagesPerS = float64(cfg.Batch) / res.SecondsPerStep
 	res.GFLOPPerStep = float64(st.flops()) / 1e9
@@ -128,4 +135,13 @@ func BenchGAN(ctx context.Context, cfg BenchConfig) (*BenchResult, error) {
 	res.GenImagesPerS = float64(cfg.Batch) / res.GenBatchSeconds
 	res.PeakRSSBytes = sysinfo.PeakRSS()
 	return res, nil
+}
+
+// cpuTime is the process's user plus system CPU time so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -17,7 +17,7 @@ func TestBenchGANTiny(t *testing.T) {
 
 func BenchmarkGANStep64(b *testing.B) {
 	for b.Loop() {
-		if _, err := BenchGAN(context.Background(), BenchConfig{Size: 64, Batch: 64, Steps: 12, GenBatches: 12, Seed: 1}); err != nil {
+		if _, err := BenchGAN(context.Background(), BenchConfig{Size: 64, Batch: 64, Steps: 6, GenBatches: 6, Seed: 1}); err != nil {
 			b.Fatal(err)
 		}
 	}

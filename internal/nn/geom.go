@@ -1,6 +1,13 @@
 package nn
 
-import "fmt"
+import (
+	"fmt"
+	"runtime"
+	"sync"
+	"sync/atomic"
+
+	"github.com/raysynth/raysynth/internal/blas"
+)
 
 // geom describes a strided convolution between a "big" NHWC map (B, H, W, C) and a "small" one
 // (B, Ho, Wo, Cs), with a K×K kernel, stride S and padding P. A convolution maps big to small, a
@@ -79,78 +86,133 @@ func (g geom) im2col(big, cols []float32, r0, r1 int) {
 }
 
 // col2im writes sample b of big (overwriting it) as the sum of the im2col rows of that sample;
-// cols holds rows starting at row r0 of the batch.
+// cols holds rows starting at row r0 of the batch. It gathers: each output pixel sums the few
+// (kernel tap, output position) pairs that cover it and is written once, which costs much less
+// memory traffic than scattering every row into a cleared output.
 func (g geom) col2im(cols, big []float32, b, r0 int) {
 	out := big[b*g.bigLen() : (b+1)*g.bigLen()]
-	clear(out)
 	rowLen := g.kkc()
 	kc := g.K * g.C
-	for oy := 0; oy < g.Ho; oy++ {
-		for ox := 0; ox < g.Wo; ox++ {
-			r := (b*g.Ho+oy)*g.Wo + ox
-			src := cols[(r-r0)*rowLen : (r-r0+1)*rowLen]
-			for ky := 0; ky < g.K; ky++ {
-				iy := oy*g.S - g.P + ky
-				if iy < 0 || iy >= g.H {
-					continue
-				}
-				s := src[ky*kc : (ky+1)*kc]
-				rowBase := iy * g.W
-				if g.C == 1 {
-					for kx := 0; kx < g.K; kx++ {
-						ix := ox*g.S - g.P + kx
-						if ix >= 0 && ix < g.W {
-							out[rowBase+ix] += s[kx]
+	c := g.C
+	span := func(i, n int) (int, int) { // output positions o with 0 ≤ i+P-o·S < K
+		num := i + g.P - g.K + 1
+		lo := 0
+		if num > 0 {
+			lo = (num + g.S - 1) / g.S
+		}
+		return lo, min(n-1, (i+g.P)/g.S)
+	}
+	for iy := 0; iy < g.H; iy++ {
+		oy0, oy1 := span(iy, g.Ho)
+		for ix := 0; ix < g.W; ix++ {
+			ox0, ox1 := span(ix, g.Wo)
+			dst := out[(iy*g.W+ix)*c : (iy*g.W+ix+1)*c]
+			first := true
+			for oy := oy0; oy <= oy1; oy++ {
+				ky := iy + g.P - oy*g.S
+				rowBase := ((b*g.Ho+oy)*g.Wo - r0) * rowLen
+				for ox := ox0; ox <= ox1; ox++ {
+					kx := ix + g.P - ox*g.S
+					off := rowBase + ox*rowLen + ky*kc + kx*c
+					if c == 1 {
+						if first {
+							dst[0] = cols[off]
+						} else {
+							dst[0] += cols[off]
 						}
+					} else if first {
+						copy(dst, cols[off:off+c])
+					} else {
+						addTo(dst, cols[off:off+c])
 					}
-					continue
+					first = false
 				}
-				for kx := 0; kx < g.K; kx++ {
-					ix := ox*g.S - g.P + kx
-					if ix < 0 || ix >= g.W {
-						continue
-					}
-					dst := out[(rowBase+ix)*g.C : (rowBase+ix+1)*g.C]
-					ss := s[kx*g.C : (kx+1)*g.C]
-					for c := range dst {
-						dst[c] += ss[c]
-					}
-				}
+			}
+			if first {
+				clear(dst)
 			}
 		}
 	}
+}
+
+// addTo adds src to dst element-wise (unrolled: Go does not vectorise this loop).
+func addTo(dst, src []float32) {
+	src = src[:len(dst)]
+	i := 0
+	for ; i+8 <= len(dst); i += 8 {
+		d := dst[i : i+8 : i+8]
+		s := src[i : i+8 : i+8]
+		d[0] += s[0]
+		d[1] += s[1]
+		d[2] += s[2]
+		d[3] += s[3]
+		d[4] += s[4]
+		d[5] += s[5]
+		d[6] += s[6]
+		d[7] += s[7]
+	}
+	for ; i < len(dst); i++ {
+		dst[i] += src[i]
+	}
+}
+
+// smallTileFloats bounds the per-worker im2col buffer of conv and convT (1 MB): a tile of samples
+// is expanded, multiplied and folded back while it is still in the core's cache.
+var smallTileFloats = 256 << 10
+
+// forTiles runs f(worker, b0, b1) over tiles of samples, handing tiles to GOMAXPROCS workers as
+// they become free; every tile writes its own part of the output, so results do not depend on
+// which worker ran it.
+func (g geom) forTiles(f func(worker, b0, b1 int)) {
+	per := max(1, min(g.B, smallTileFloats/(g.smallRows()*g.kkc())))
+	tiles := (g.B + per - 1) / per
+	var next atomic.Int64
+	workers := min(runtime.GOMAXPROCS(0), tiles)
+	var wg sync.WaitGroup
+	for wk := 0; wk < workers; wk++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				t := int(next.Add(1)) - 1
+				if t >= tiles {
+					return
+				}
+				f(wk, t*per, min(g.B, (t+1)*per))
+			}
+		}()
+	}
+	wg.Wait()
 }
 
 // conv computes small = conv(big, w) with w of shape (K·K·C, Cs).
 func (g geom) conv(big, w, small []float32) {
 	rowLen := g.kkc()
 	per := g.smallRows()
-	for b0 := 0; b0 < g.B; b0 += g.tileSamples {
-		b1 := min(g.B, b0+g.tileSamples)
+	bufs := workerScratch(min(g.B, max(1, smallTileFloats/(per*rowLen))) * per * rowLen)
+	defer putScratch()
+	g.forTiles(func(wk, b0, b1 int) {
 		r0, r1 := b0*per, b1*per
-		cols := getScratch((r1 - r0) * rowLen)
-		parallel(r1-r0, func(lo, hi int) { g.im2col(big, cols[lo*rowLen:], r0+lo, r0+hi) })
-		gemm(false, false, r1-r0, g.Cs, rowLen, cols, rowLen, w, g.Cs, 0, small[r0*g.Cs:], g.Cs)
-		putScratch()
-	}
+		cols := bufs[wk][:(r1-r0)*rowLen]
+		g.im2col(big, cols, r0, r1)
+		blas.Sgemm(false, false, r1-r0, g.Cs, rowLen, 1, cols, rowLen, w, g.Cs, 0, small[r0*g.Cs:], g.Cs)
+	})
 }
 
 // convT computes big = convᵀ(small, w): the adjoint of conv with the same weights.
 func (g geom) convT(small, w, big []float32) {
 	rowLen := g.kkc()
 	per := g.smallRows()
-	for b0 := 0; b0 < g.B; b0 += g.tileSamples {
-		b1 := min(g.B, b0+g.tileSamples)
+	bufs := workerScratch(min(g.B, max(1, smallTileFloats/(per*rowLen))) * per * rowLen)
+	defer putScratch()
+	g.forTiles(func(wk, b0, b1 int) {
 		r0, r1 := b0*per, b1*per
-		cols := getScratch((r1 - r0) * rowLen)
-		gemm(false, true, r1-r0, rowLen, g.Cs, small[r0*g.Cs:], g.Cs, w, g.Cs, 0, cols, rowLen)
-		parallel(b1-b0, func(lo, hi int) {
-			for b := b0 + lo; b < b0+hi; b++ {
-				g.col2im(cols, big, b, r0)
-			}
-		})
-		putScratch()
-	}
+		cols := bufs[wk][:(r1-r0)*rowLen]
+		blas.Sgemm(false, true, r1-r0, rowLen, g.Cs, 1, small[r0*g.Cs:], g.Cs, w, g.Cs, 0, cols, rowLen)
+		for b := b0; b < b1; b++ {
+			g.col2im(cols, big, b, r0)
+		}
+	})
 }
 
 // filterGrad computes dw (K·K·C, Cs) = im2col(big)ᵀ · small, summed over the batch in tile order.

@@ -145,9 +145,9 @@ func TestGradients(t *testing.T) {
 	for _, tile := range []int{4 << 20, 40} { // 40 floats: several tiles per batch
 		for i, tc := range cases {
 			t.Run(tc.name+tileName(tile), func(t *testing.T) {
-				saved := maxTileFloats
-				maxTileFloats = tile
-				defer func() { maxTileFloats = saved }()
+				saved, savedSmall := maxTileFloats, smallTileFloats
+				maxTileFloats, smallTileFloats = tile, tile
+				defer func() { maxTileFloats, smallTileFloats = saved, savedSmall }()
 				checkGradients(t, tc, rand.New(rand.NewPCG(uint64(i), 7)))
 			})
 		}

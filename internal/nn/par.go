@@ -82,3 +82,15 @@ func getScratch(n int) []float32 {
 }
 
 func putScratch() { scratch.mu.Unlock() }
+
+// workerScratch returns GOMAXPROCS buffers of n floats each, carved from the shared scratch
+// (release with putScratch).
+func workerScratch(n int) [][]float32 {
+	w := runtime.GOMAXPROCS(0)
+	all := getScratch(w * n)
+	bufs := make([][]float32, w)
+	for i := range bufs {
+		bufs[i] = all[i*n : (i+1)*n : (i+1)*n]
+	}
+	return bufs
+}
