@@ -535,6 +535,9 @@ func findings(r *EvalReport, cfg EvalConfig) (find, notes []string) {
 	if len(versions) > 1 {
 		notes = append(notes, fmt.Sprintf("The models were trained by %d different raysynth versions (finished runs are reused across versions; see runs[].code_version in report.json); delete eval/runs to retrain them all with this one.", len(versions)))
 	}
+	if r.Fidelity == nil && r.Synthetic != "" {
+		notes = append(notes, "Fidelity and diversity are measured in the embedding of the first real-only model: run regime (a) to get them.")
+	}
 	if r.Synthetic == SyntheticCandidates {
 		notes = append(notes, "The synthetic set is the candidates (before the privacy gate): results may include images that would not be released.")
 	}
