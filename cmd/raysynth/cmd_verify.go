@@ -57,7 +57,13 @@ type verifyOutput struct {
 	*manifest.VerifyResult
 	OK                 bool     `json:"ok"`
 	EquivalentCommands []string `json:"equivalent_commands"`
+	CosignOffline      string   `json:"cosign_offline_note"`
 }
+
+// cosignOfflineNote: cosign v2 wants a trusted root for v0.3 bundles even with --key; offline it
+// cannot fetch one, and an empty one makes it rely on the key alone (checked with cosign v2.6.5).
+const cosignOfflineNote = `offline, cosign v2 also needs --trusted-root ROOT.json, where ROOT.json holds ` +
+	`{"mediaType":"application/vnd.dev.sigstore.trustedroot+json;version=0.1"} (an empty trusted root: the key alone is trusted)`
 
 func runVerify(ctx context.Context, g *globals, ref string, o *verifyOptions) error {
 	if len(o.keys) == 0 {
@@ -78,7 +84,7 @@ func runVerify(ctx context.Context, g *globals, ref string, o *verifyOptions) er
 	if err != nil && !errors.Is(err, manifest.ErrVerification) {
 		return withHint(err, "give the bundle folder made by raysynth bundle, or an s3:// release")
 	}
-	out := verifyOutput{VerifyResult: res, OK: res.OK(), EquivalentCommands: equivalentCommands(ref, o.keys[0])}
+	out := verifyOutput{VerifyResult: res, OK: res.OK(), EquivalentCommands: equivalentCommands(ref, o.keys[0]), CosignOffline: cosignOfflineNote}
 	if out.Problems == nil {
 		out.Problems = []manifest.Problem{}
 	}
@@ -135,6 +141,7 @@ func printVerify(w io.Writer, out verifyOutput) {
 	for _, c := range out.EquivalentCommands {
 		fmt.Fprintf(w, "  %s\n", c)
 	}
+	fmt.Fprintf(w, "  (%s)\n", out.CosignOffline)
 }
 
 func orUnknown(s string) string {
