@@ -198,6 +198,9 @@ func copyDir(t testing.TB, src string) string {
 func TestPublishCancelThenResume(t *testing.T) {
 	bucket := newBucket(t, false)
 	st := openS3(t, srv, bucket, "p")
+	if _, err := Publish(context.Background(), Config{Bundle: makeBundle(t, bundleOpts{n: 2, version: "0.9.0"}), Store: st, Keys: keys(t)}); err != nil {
+		t.Fatal(err)
+	}
 	bundle := makeBundle(t, bundleOpts{n: 30})
 	files, _ := manifest.DirSource(bundle).List(context.Background())
 
@@ -208,11 +211,11 @@ func TestPublishCancelThenResume(t *testing.T) {
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("want context.Canceled, got %v", err)
 	}
-	// Interrupted: LATEST absent, neither tag manifest nor signatures uploaded.
-	if _, err := ReadPointer(context.Background(), st, "chest/LATEST"); !errors.Is(err, ErrNotFound) {
-		t.Fatalf("LATEST after an interrupted publish: %v", err)
+	// Interrupted: LATEST still names the old version; neither tag manifest nor signatures uploaded.
+	if p, err := ReadPointer(context.Background(), st, "chest/LATEST"); err != nil || p.Version != "0.9.0" {
+		t.Fatalf("LATEST after an interrupted publish: %+v %v", p, err)
 	}
-	n := countObjects(t, st, "")
+	n := countObjects(t, st, "chest/1.0.0/")
 	if n == 0 || n >= len(files) {
 		t.Fatalf("%d of %d objects after the interruption; want some", n, len(files))
 	}
