@@ -72,7 +72,7 @@ func (c *Config) Validate() error {
 		if n == "" || strings.ContainsAny(n, "/\\.,") {
 			errs = append(errs, fmt.Errorf("class name %q: want letters, digits and underscores", cl))
 		}
-		if slices.Contains(c.Classes[:i], cl) {
+		if slices.ContainsFunc(c.Classes[:i], func(s string) bool { return NormalizeClass(s) == n }) {
 			errs = append(errs, fmt.Errorf("class %q listed twice", cl))
 		}
 	}
@@ -80,7 +80,7 @@ func (c *Config) Validate() error {
 		if !(f >= 0 && f <= 1) {
 			errs = append(errs, fmt.Errorf("--keep %s=%v: fraction must be between 0 and 1", cl, f))
 		}
-		if len(c.Classes) > 0 && !slices.Contains(c.Classes, NormalizeClass(cl)) {
+		if len(c.Classes) > 0 && !slices.ContainsFunc(c.Classes, func(s string) bool { return NormalizeClass(s) == NormalizeClass(cl) }) {
 			errs = append(errs, fmt.Errorf("--keep %s: not one of the selected classes %v", cl, c.Classes))
 		}
 	}
