@@ -192,11 +192,17 @@ func (v *verifier) run(files []FileInfo) {
 
 	// 2. Tag files listed in the tag manifest.
 	tags := map[string][]byte{}
+	var cr *croissant
 	if tmOK {
 		entries, err := ParseManifest(tm)
 		if err != nil {
 			v.add(FileTagManifest, KindMalformed, err.Error())
 		}
+		// croissant.json first: once its hash matches, its FileObjects give the sizes of the
+		// other tag files, and no more than that is read of them.
+		slices.SortStableFunc(entries, func(a, b ManifestEntry) int {
+			return boolInt(b.Path == FileCroissant) - boolInt(a.Path == FileCroissant)
+		})
 		for _, e := range entries {
 			if strings.HasPrefix(e.Path, "data/") || e.Path == FileTagManifest || strings.HasSuffix(e.Path, ".sigstore.json") {
 				v.add(FileTagManifest, KindMalformed, "lists "+e.Path+", which is not a tag file")
@@ -212,6 +218,9 @@ func (v *verifier) run(files []FileInfo) {
 				v.add(e.Path, KindHashMismatch, fmt.Sprintf("sha256 %s, %s says %s", got, FileTagManifest, e.SHA256))
 			}
 			tags[e.Path] = data
+			if e.Path == FileCroissant {
+				cr = v.parseCroissant(data, got == e.SHA256)
+			}
 		}
 		for _, name := range tagFilesInTagManifest {
 			if _, ok := v.listed[name]; !ok {
@@ -222,9 +231,6 @@ func (v *verifier) run(files []FileInfo) {
 	if data := tags[FileBagIt]; data != nil && !bytes.HasPrefix(data, []byte("BagIt-Version: ")) {
 		v.add(FileBagIt, KindMalformed, "no BagIt-Version line")
 	}
-
-	// croissant.json gives trusted sizes of the tag files and index.csv.
-	cr := v.parseCroissant(tags[FileCroissant])
 
 	// 3. The payload.
 	var payload []ManifestEntry
@@ -531,10 +537,9 @@ func (v *verifier) checkDSSE(data, prov []byte) {
 	}
 }
 
-func (v *verifier) parseCroissant(data []byte) *croissant {
-	if data == nil {
-		return nil
-	}
+// parseCroissant parses croissant.json; when trusted (its hash matched the signed tag manifest)
+// its FileObjects' sizes bound how much of those files is read.
+func (v *verifier) parseCroissant(data []byte, trusted bool) *croissant {
 	var c croissant
 	if err := strictObject(data, &c); err != nil {
 		v.add(FileCroissant, KindMalformed, "not valid JSON: "+err.Error())
@@ -544,7 +549,7 @@ func (v *verifier) parseCroissant(data []byte) *croissant {
 		if d.Type != "cr:FileObject" || d.ContentURL == "" {
 			continue
 		}
-		if n, err := strconv.ParseInt(strings.TrimSuffix(d.ContentSize, " B"), 10, 64); err == nil && n >= 0 {
+		if n, err := strconv.ParseInt(strings.TrimSuffix(d.ContentSize, " B"), 10, 64); trusted && err == nil && n >= 0 {
 			if d.ContentURL != FileTagManifest && d.ContentURL != FileCroissant {
 				v.expect[d.ContentURL] = n
 			}
@@ -709,4 +714,11 @@ func (v *verifier) checkProvenance(data, privacyReport []byte, index []indexRow)
 			}
 		}
 	}
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

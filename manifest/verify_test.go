@@ -168,8 +168,15 @@ func TestTamper(t *testing.T) {
 		{"bag-info oxum", func(t *testing.T, d string) {
 			p := filepath.Join(d, FileBagInfo)
 			b, _ := os.ReadFile(p)
-			os.WriteFile(p, bytes.Replace(b, []byte("Payload-Oxum: "), []byte("Payload-Oxum: 1"), 1), 0o644)
+			i := bytes.Index(b, []byte("Payload-Oxum: ")) + len("Payload-Oxum: ")
+			b[i] = '1' + (b[i]-'0')%8 // another digit, same length
+			os.WriteFile(p, b, 0o644)
 		}, nil, FileBagInfo, KindHashMismatch},
+		{"grown tag file", func(t *testing.T, d string) {
+			f, _ := os.OpenFile(filepath.Join(d, FileReadme), os.O_APPEND|os.O_WRONLY, 0)
+			f.WriteString("more\n")
+			f.Close()
+		}, nil, FileReadme, KindTooLarge},
 	}
 	seen := map[string]string{}
 	for _, c := range cases {
