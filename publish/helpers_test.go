@@ -31,6 +31,9 @@ import (
 var srv *miniotest.Server
 
 func TestMain(m *testing.M) {
+	if os.Getenv(envChild) != "" {
+		os.Exit(childPublish())
+	}
 	s, err := miniotest.StartDir("")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "publish tests:", err)
@@ -246,3 +249,27 @@ func countObjects(t testing.TB, st Store, prefix string) int {
 
 // miniotestStart starts a server of its own for a test that stops or restarts it.
 func miniotestStart(t *testing.T) *miniotest.Server { return miniotest.Start(t) }
+
+// envChild makes the test binary a publisher process that a test can kill (see childPublish).
+const envChild = "RAYSYNTH_TEST_PUBLISH_CHILD"
+
+// childPublish publishes the bundle named by the environment, one object at a time, and exits.
+func childPublish() int {
+	ctx := context.Background()
+	e := func(k string) string { return os.Getenv(envChild + "_" + k) }
+	key, err := manifest.LoadPublicKey(ctx, e("KEY"))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	st, err := OpenS3(ctx, S3Config{Endpoint: e("ENDPOINT"), AccessKey: e("USER"), SecretKey: e("PASSWORD"), Bucket: e("BUCKET")})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	if _, err := Publish(ctx, Config{Bundle: e("BUNDLE"), Store: st, Keys: []*manifest.PublicKey{key}, Parallel: 1}); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	return 0
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -472,4 +473,51 @@ func problemStrings(vr *manifest.VerifyResult) []string {
 		s = append(s, p.String())
 	}
 	return s
+}
+
+func TestPublishProcessKilledThenResume(t *testing.T) {
+	ctx := context.Background()
+	bucket := newBucket(t, false)
+	st := openS3(t, srv, bucket, "")
+	bundle := makeBundle(t, bundleOpts{n: 150})
+	files, _ := manifest.DirSource(bundle).List(ctx)
+	pem, err := signer(t).Public().PEM()
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyFile := filepath.Join(t.TempDir(), "k.pub")
+	os.WriteFile(keyFile, pem, 0o644)
+
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), envChild+"=1", envChild+"_KEY="+keyFile, envChild+"_ENDPOINT="+srv.Endpoint,
+		envChild+"_USER="+srv.User, envChild+"_PASSWORD="+srv.Password, envChild+"_BUCKET="+bucket, envChild+"_BUNDLE="+bundle)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for countObjects(t, st, "") < 20 {
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatalf("the child did not upload 20 objects in 60s: %s", stderr.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	cmd.Process.Kill() // SIGKILL: no cleanup, no deferred code
+	cmd.Wait()
+	n := countObjects(t, st, "")
+	if n >= len(files) {
+		t.Fatalf("the child finished (%d objects) before it was killed", n)
+	}
+	if _, err := ReadPointer(ctx, st, "chest/LATEST"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("LATEST after the publisher was killed: %v", err)
+	}
+	res, err := Publish(ctx, Config{Bundle: bundle, Store: st, Keys: keys(t), VerifyRemote: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Skipped < n || res.Uploaded+res.Skipped != len(files) || !res.LatestUpdated || !res.VerifiedInPlace {
+		t.Fatalf("resume after kill: %+v (had %d)", res, n)
+	}
 }
