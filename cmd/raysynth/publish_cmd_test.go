@@ -142,6 +142,13 @@ func TestPublishFetchAuditCLI(t *testing.T) {
 		t.Fatalf("verify in place: %v %+v", err, vr)
 	}
 
+	// raysynth verify in place, through LATEST and by version.
+	for _, ref := range []string{"s3://releases/chest/chest", "s3://releases/chest/chest/1.0.0"} {
+		if code, out, errOut := runCLI(t, "verify", ref, "--key", pub); code != 0 || !strings.Contains(out, "OK: s3://releases/chest/chest/1.0.0") {
+			t.Fatalf("verify %s exit %d: %s %s", ref, code, out, errOut)
+		}
+	}
+
 	dest := filepath.Join(t.TempDir(), "got")
 	code, out, errOut = runCLI(t, "fetch", "s3://releases/chest/chest", "--key", pub, "--out", dest)
 	if code != 0 || strings.TrimSpace(out) != dest {
@@ -175,6 +182,9 @@ func TestPublishFetchAuditCLI(t *testing.T) {
 	c, _ := srv.Client()
 	if _, err := c.PutObject(ctx, "releases", "chest/chest/1.1.0/README.md", strings.NewReader("edited"), 6, minio.PutObjectOptions{}); err != nil {
 		t.Fatal(err)
+	}
+	if code, out, _ := runCLI(t, "verify", "s3://releases/chest/chest", "--key", pub); code != exitVerifyFail || !strings.Contains(out, "hash-mismatch") {
+		t.Fatalf("verify of a tampered release exit %d: %s", code, out)
 	}
 	dest2 := filepath.Join(t.TempDir(), "got2")
 	code, _, errOut = runCLI(t, "fetch", "s3://releases/chest/chest", "--key", pub, "--out", dest2)
