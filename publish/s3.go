@@ -166,7 +166,7 @@ func (s *s3Store) classify(err error, key string) error {
 	case minio.NoSuchBucket:
 		return permanentError{fmt.Errorf("%s at %s: %w (check the bucket name in the s3:// URL and the endpoint)", s.bucket, s.endpoint, ErrNoSuchBucket)}
 	case "AccessDenied", "AllAccessDisabled", "AccountProblem":
-		return permanentError{fmt.Errorf("%s: %w (check that the credentials' policy allows listing, reading and writing this bucket and prefix)", where, ErrAccessDenied)}
+		return permanentError{fmt.Errorf("%s: %w (check the credentials, and that their policy allows listing, reading and writing this bucket and prefix)", where, ErrAccessDenied)}
 	case "InvalidAccessKeyId":
 		return permanentError{fmt.Errorf("%s: %w: the access key id is not known to %s (check AWS_ACCESS_KEY_ID and the endpoint)", where, ErrBadCredentials, s.endpoint)}
 	case "SignatureDoesNotMatch":
