@@ -146,11 +146,11 @@ func (f *facts) croissant(hashes map[string]string, sizes map[string]int64) map[
 		fileObj(FileManifest, "text/plain", "sha256 of every payload file (sha256sum -c format)."),
 		fileObj(FileReadme, "text/markdown", "Dataset card."),
 		fileObj(FilePrivacyReport, "application/json", "Public aggregate summary of the privacy checks."),
-		map[string]any{"@type": "cr:FileSet", "@id": "images", "name": "images", "encodingFormat": "image/png",
+		map[string]any{"@type": "cr:FileSet", "@id": "image-files", "name": "image-files", "encodingFormat": "image/png",
 			"includes": "data/images/*/*.png", "description": "The synthetic images, one folder per class."},
 	}
 	if f.dicom > 0 {
-		dist = append(dist, map[string]any{"@type": "cr:FileSet", "@id": "dicom", "name": "dicom", "encodingFormat": "application/dicom",
+		dist = append(dist, map[string]any{"@type": "cr:FileSet", "@id": "dicom-files", "name": "dicom-files", "encodingFormat": "application/dicom",
 			"includes": "data/images/*/*.dcm", "description": "DICOM Secondary Capture copies of the images (SyntheticData YES)."})
 	}
 	col := func(name, typ, desc string) map[string]any {
@@ -166,7 +166,7 @@ func (f *facts) croissant(hashes map[string]string, sizes map[string]int64) map[
 		col("seed", "sc:Integer", "Random seed of the sampling stream."),
 		col("sample", "sc:Integer", "Sample number within the seed's stream."),
 		map[string]any{"@type": "cr:Field", "@id": "images/image", "name": "image", "description": "The image.", "dataType": "sc:ImageObject",
-			"source": map[string]any{"fileSet": map[string]any{"@id": "images"}, "extract": map[string]any{"fileProperty": "content"}}},
+			"source": map[string]any{"fileSet": map[string]any{"@id": "image-files"}, "extract": map[string]any{"fileProperty": "content"}}},
 	}
 	doc := map[string]any{
 		"@context": ctx, "@type": "sc:Dataset", "conformsTo": croissantConf,

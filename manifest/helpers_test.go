@@ -170,3 +170,8 @@ func hasProblem(res *VerifyResult, file, kind string) bool {
 }
 
 func zeroTime() time.Time { return time.Time{} }
+
+func sha256hex(b []byte) string {
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:])
+}

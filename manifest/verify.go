@@ -604,6 +604,43 @@ func (v *verifier) checkCroissant(c *croissant, payload map[string]string) {
 	if len(c.RecordSet) == 0 || len(c.RecordSet[0].Field) == 0 {
 		v.add(FileCroissant, KindMalformed, "no RecordSet with fields")
 	}
+	// @ids are unique and every field's source names a distribution entry.
+	ids := map[string]bool{}
+	for _, d := range c.Distribution {
+		if ids[d.ID] {
+			v.add(FileCroissant, KindMalformed, fmt.Sprintf("@id %q used twice", d.ID))
+		}
+		ids[d.ID] = true
+	}
+	for _, rs := range c.RecordSet {
+		for _, raw := range rs.Field {
+			var f struct {
+				Name   string `json:"name"`
+				Source struct {
+					FileObject *struct {
+						ID string `json:"@id"`
+					} `json:"fileObject"`
+					FileSet *struct {
+						ID string `json:"@id"`
+					} `json:"fileSet"`
+				} `json:"source"`
+			}
+			if err := json.Unmarshal(raw, &f); err != nil {
+				v.add(FileCroissant, KindMalformed, "field: "+err.Error())
+				continue
+			}
+			ref := ""
+			switch {
+			case f.Source.FileObject != nil:
+				ref = f.Source.FileObject.ID
+			case f.Source.FileSet != nil:
+				ref = f.Source.FileSet.ID
+			}
+			if !ids[ref] {
+				v.add(FileCroissant, KindMalformed, fmt.Sprintf("field %q has no source in the distribution", f.Name))
+			}
+		}
+	}
 }
 
 func (v *verifier) checkIndex(rows []indexRow, payload map[string]string) {

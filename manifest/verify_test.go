@@ -460,3 +460,45 @@ func TestPublishOrder(t *testing.T) {
 		t.Errorf("%d files in phases, %d listed", n, len(files))
 	}
 }
+
+// TestSignedButInconsistent re-signs a bundle whose croissant.json disagrees with the manifests:
+// the signature is valid, so only the agreement checks can catch it.
+func TestSignedButInconsistent(t *testing.T) {
+	orig, s := buildBundle(t, 4)
+	dir := copyTree(t, orig)
+	cp := filepath.Join(dir, FileCroissant)
+	data, _ := os.ReadFile(cp)
+	var doc map[string]any
+	json.Unmarshal(data, &doc)
+	for _, d := range doc["distribution"].([]any) {
+		m := d.(map[string]any)
+		if m["contentUrl"] == FileReadme {
+			m["sha256"] = strings.Repeat("0", 64)
+		}
+	}
+	data, _ = marshalCanonical(doc)
+	os.WriteFile(cp, data, 0o644)
+	var entries []ManifestEntry
+	for _, name := range tagFilesInTagManifest {
+		b, _ := os.ReadFile(filepath.Join(dir, name))
+		entries = append(entries, ManifestEntry{sha256hex(b), name})
+	}
+	tm := formatManifest(entries)
+	os.WriteFile(filepath.Join(dir, FileTagManifest), tm, 0o644)
+	sig, err := s.signMessageBundle(tm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, FileTagManifestSig), sig, 0o644)
+
+	res, err := Verify(context.Background(), DirSource(dir), VerifyOptions{Keys: []*PublicKey{s.Public()}})
+	if !errors.Is(err, ErrVerification) {
+		t.Fatalf("err %v", err)
+	}
+	if hasProblem(res, FileTagManifestSig, KindSignature) {
+		t.Fatalf("the re-signed tag manifest should verify: %v", res.Problems)
+	}
+	if !hasProblem(res, FileCroissant, KindMalformed) || !hasProblem(res, FileProvenance, KindMalformed) {
+		t.Fatalf("want croissant.json and provenance.json disagreements, got %v", res.Problems)
+	}
+}
