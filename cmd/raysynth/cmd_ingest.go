@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -78,14 +79,14 @@ again with more files adds them; existing patients keep their split.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			o.seedSet = cmd.Flags().Changed("seed")
-			return runIngest(cmd, g, o)
+			return runIngest(cmd.Context(), g, o)
 		},
 	}
 	o.addFlags(c)
 	return c
 }
 
-func runIngest(cmd *cobra.Command, g *globals, o *ingestOptions) error {
+func runIngest(ctx context.Context, g *globals, o *ingestOptions) error {
 	if o.from == "" {
 		return usageErrorf("--from is required: the folder of DICOM, PNG or JPEG files to ingest")
 	}
@@ -108,7 +109,7 @@ func runIngest(cmd *cobra.Command, g *globals, o *ingestOptions) error {
 		wait()
 		return usageError{err}
 	}
-	rep, err := ingest.Run(cmd.Context(), cfg)
+	rep, err := ingest.Run(ctx, cfg)
 	wait()
 	if rep != nil {
 		printIngestSummary(g, rep)
@@ -143,13 +144,13 @@ func printIngestSummary(g *globals, rep *ingest.Report) {
 	fmt.Fprintf(w, "ingest: %d files: %d accepted (%d new), %d rejected, %d ignored (not images)\n",
 		rep.Files.Seen, rep.Files.Accepted, rep.Files.New, rep.Files.Rejected, rep.Files.Ignored)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "class\ttrain\tholdout\ttrain patients\tholdout patients\t")
+	fmt.Fprintln(tw, "class\ttrain\tholdout\ttrain patients\tholdout patients\trejected\t")
 	for _, c := range classes {
 		s := rep.Classes[c]
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t\n", c, s.Train, s.Holdout, s.TrainPatients, s.HoldoutPatients)
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t\n", c, s.Train, s.Holdout, s.TrainPatients, s.HoldoutPatients, s.Rejected)
 	}
 	t := rep.Totals
-	fmt.Fprintf(tw, "total\t%d\t%d\t%d\t%d\t\n", t.Train, t.Holdout, t.TrainPatients, t.HoldoutPatients)
+	fmt.Fprintf(tw, "total\t%d\t%d\t%d\t%d\t%d\t\n", t.Train, t.Holdout, t.TrainPatients, t.HoldoutPatients, t.Rejected)
 	tw.Flush()
 	if len(rep.Rejections) > 0 {
 		reasons := make([]string, 0, len(rep.Rejections))

@@ -107,6 +107,11 @@ func TestBadFilesAreReportedNotFatal(t *testing.T) {
 			t.Errorf("%s: %d rejected, want %d (all: %v)", r, rep.Rejections[r], n, rep.Rejections)
 		}
 	}
+	// Rejections after the label was read count against the class (duplicate, unreadable,
+	// unsupported, two not-chest, too small, blank).
+	if rep.Classes["normal"].Rejected != 7 || rep.Totals.Rejected != 7 {
+		t.Errorf("normal rejected %d, total %d; want 7", rep.Classes["normal"].Rejected, rep.Totals.Rejected)
+	}
 	if rep.LabelRowsWithoutFile != 1 {
 		t.Errorf("label rows without file %d, want 1", rep.LabelRowsWithoutFile)
 	}

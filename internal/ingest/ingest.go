@@ -357,6 +357,16 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 			rep.Totals.Train++
 		}
 	}
+	for _, r := range rep.Rejected {
+		if r.Class == "" {
+			continue
+		}
+		if rep.Classes[r.Class] == nil {
+			rep.Classes[r.Class] = &SplitCounts{}
+		}
+		rep.Classes[r.Class].Rejected++
+		rep.Totals.Rejected++
+	}
 	for c, sc := range rep.Classes {
 		sc.TrainPatients = len(classPats[c][workspace.SplitTrain])
 		sc.HoldoutPatients = len(classPats[c][workspace.SplitHoldout])

@@ -64,6 +64,7 @@ type SplitCounts struct {
 	Holdout         int `json:"holdout"`
 	TrainPatients   int `json:"train_patients"`
 	HoldoutPatients int `json:"holdout_patients"`
+	Rejected        int `json:"rejected"` // this run's rejected files whose class was known (duplicate, unreadable, …)
 }
 
 // Rejection is one rejected file of the report.
