@@ -111,6 +111,7 @@ func printVerify(w io.Writer, out verifyOutput) {
 		for _, p := range r.Problems {
 			fmt.Fprintf(w, "  %-40s %-14s %s\n", p.File, p.Kind, p.Detail)
 		}
+		fmt.Fprintf(w, "what the bundle claims (NOT verified, do not rely on it):\n")
 	} else {
 		fmt.Fprintf(w, "OK: %s\n", r.Source)
 	}
