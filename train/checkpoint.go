@@ -88,15 +88,30 @@ func ReadCheckpoint(path string) (*Checkpoint, string, error) {
 		return nil, "", fmt.Errorf("read checkpoint %s: %w", path, err)
 	}
 	defer f.Close()
+	size := int64(-1)
+	if st, err := f.Stat(); err == nil {
+		size = st.Size()
+	}
+	c, sum, err := DecodeCheckpoint(f, size)
+	if err != nil {
+		return nil, "", fmt.Errorf("read checkpoint %s: %w", path, err)
+	}
+	return c, sum, nil
+}
+
+// DecodeCheckpoint parses a checkpoint of size bytes (-1: unknown) from r and returns it with the
+// hex sha256 of the bytes read. Damaged input gives an error wrapping [ErrBadCheckpoint]; sizes
+// are checked before anything is allocated.
+func DecodeCheckpoint(in io.Reader, size int64) (*Checkpoint, string, error) {
 	h := sha256.New()
-	r := bufio.NewReaderSize(io.TeeReader(f, h), 1<<20)
-	bad := func(what string) error { return fmt.Errorf("read checkpoint %s: %s: %w", path, what, ErrBadCheckpoint) }
+	r := bufio.NewReaderSize(io.TeeReader(in, h), 1<<20)
+	bad := func(what string) error { return fmt.Errorf("%s: %w", what, ErrBadCheckpoint) }
 	magic := make([]byte, len(checkpointMagic))
 	if _, err := io.ReadFull(r, magic); err != nil || string(magic) != checkpointMagic {
 		return nil, "", bad("wrong magic")
 	}
 	var n uint32
-	if err := binary.Read(r, binary.LittleEndian, &n); err != nil || n > maxHeader {
+	if err := binary.Read(r, binary.LittleEndian, &n); err != nil || n > maxHeader || (size >= 0 && int64(n) > size) {
 		return nil, "", bad("bad header length")
 	}
 	head := make([]byte, n)
@@ -107,23 +122,22 @@ func ReadCheckpoint(path string) (*Checkpoint, string, error) {
 	if err := json.Unmarshal(head, &c); err != nil {
 		return nil, "", bad("header: " + err.Error())
 	}
-	st, _ := f.Stat()
 	remaining := int64(-1)
-	if st != nil {
-		remaining = st.Size() - int64(len(checkpointMagic)) - 4 - int64(n)
+	if size >= 0 {
+		remaining = size - int64(len(checkpointMagic)) - 4 - int64(n)
 	}
 	var total int64
 	for i := range c.Tensors {
 		t := &c.Tensors[i]
 		cnt := int64(1)
 		for _, d := range t.Shape {
-			if d < 0 || d > 1<<30 {
+			if d < 0 || d > 1<<30 || cnt*int64(d) > 1<<31 {
 				return nil, "", bad("bad shape")
 			}
 			cnt *= int64(d)
 		}
 		total += cnt * 4
-		if remaining >= 0 && total > remaining {
+		if (remaining >= 0 && total > remaining) || total > 8<<30 {
 			return nil, "", bad("truncated tensors")
 		}
 		t.Data = make([]float32, cnt)
