@@ -200,3 +200,35 @@ func TestBuildCancelled(t *testing.T) {
 		t.Errorf("cancelled build left %v", ents)
 	}
 }
+
+func TestDICOMCopies(t *testing.T) {
+	s := testSigner(t)
+	f := newFixture(t, 2)
+	for i := range f.images {
+		p := strings.TrimSuffix(f.images[i].PNG, ".png") + ".dcm"
+		os.WriteFile(p, append(make([]byte, 128), []byte("DICM synthetic SYNTHETIC^NORMAL")...), 0o644)
+		f.images[i].DICOM = p
+	}
+	out := filepath.Join(t.TempDir(), "b")
+	if _, err := Build(context.Background(), f.config(s, out)); err != nil {
+		t.Fatal(err)
+	}
+	res, err := Verify(context.Background(), DirSource(out), VerifyOptions{Keys: []*PublicKey{s.Public()}})
+	if err != nil {
+		t.Fatalf("%v %v", err, res.Problems)
+	}
+	cr, _ := os.ReadFile(filepath.Join(out, FileCroissant))
+	if !bytes.Contains(cr, []byte(`"includes": "data/images/*/*.dcm"`)) {
+		t.Error("croissant.json has no DICOM FileSet")
+	}
+	if _, err := os.Stat(filepath.Join(out, "data/images/normal/s-00000.dcm")); err != nil {
+		t.Error(err)
+	}
+	// A DICOM copy that carries a source header string is refused.
+	os.WriteFile(f.images[0].DICOM, []byte("DICM DOE^JANE"), 0o644)
+	cfg := f.config(s, filepath.Join(t.TempDir(), "b"))
+	cfg.Forbidden = []string{"DOE^JANE"}
+	if _, err := Build(context.Background(), cfg); !errors.Is(err, ErrLeak) {
+		t.Fatalf("err %v, want ErrLeak", err)
+	}
+}
