@@ -65,6 +65,10 @@ func TestSharedFiles(t *testing.T) {
 			if err := info.CheckChest(); err != nil {
 				t.Fatal(err)
 			}
+			fi, err := ReadInfoFile(filepath.Join(sharedDICOM(t), tc.name))
+			if err != nil || *fi != *info {
+				t.Fatalf("ReadInfoFile: %+v, %v; want %+v", fi, err, info)
+			}
 		})
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"image"
 	"image/jpeg"
+	"io"
+	"os"
 	"strconv"
 	"strings"
 
@@ -52,6 +54,39 @@ func ReadInfo(data []byte) (*Info, error) {
 	ds, form, err := parse(data, true)
 	if err != nil {
 		return nil, err
+	}
+	return infoFrom(ds, form)
+}
+
+// ReadInfoFile reads the attributes of a DICOM file on disk without reading its pixel data into
+// memory (the parser skips over them), so a huge or unsupported file can be refused cheaply.
+func ReadInfoFile(path string) (info *Info, err error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	head := make([]byte, HeadSize)
+	n, _ := io.ReadFull(f, head)
+	form := Detect(head[:n])
+	if form == NotDICOM {
+		return nil, fmt.Errorf("%w: no DICM preamble and no recognisable data elements", ErrMalformed)
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return nil, err
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			info, err = nil, fmt.Errorf("%w: parser failed on corrupt data", ErrMalformed)
+		}
+	}()
+	ds, err := dicom.Parse(f, st.Size(), nil, dicom.AllowMissingMetaElementGroupLength(), dicom.AllowUnknownSpecificCharacterSet(), dicom.SkipPixelData())
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s", ErrMalformed, scrub(err.Error()))
 	}
 	return infoFrom(ds, form)
 }

@@ -199,3 +199,22 @@ func TestNoLabelsGroupsByDICOMPatient(t *testing.T) {
 		}
 	}
 }
+
+// A big multi-frame DICOM is refused from its header, without decoding its pixels.
+func TestBigDICOMCheckedByHeader(t *testing.T) {
+	old := bigDICOM
+	bigDICOM = 1000
+	defer func() { bigDICOM = old }()
+	px := make([]uint16, 3*64*64)
+	elems := dicomtest.ImageElems(64, 64, "MONOCHROME2", 12, px)
+	multi := dicomtest.Build("1.2.840.10008.1.2.1", false, false, append(elems, dicomtest.Str(0x0028, 0x0008, "IS", "3")), nil)
+	single := dicomFilm("DX", "1.2.840.10008.1.2.1", nil)
+	in := writeFolder(t, t.TempDir(), map[string][]byte{"multi.dcm": multi, "single.dcm": single})
+	rep := mustRun(t, baseConfig(in, t.TempDir()))
+	if rep.Files.Accepted != 1 || rep.Rejections[ReasonUnsupported] != 1 {
+		t.Fatalf("accepted %d, rejections %v; want the single-frame film only", rep.Files.Accepted, rep.Rejections)
+	}
+	if d := rep.Rejected[0].Detail; !strings.Contains(d, "3 frames") {
+		t.Fatalf("detail %q", d)
+	}
+}

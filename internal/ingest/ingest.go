@@ -34,6 +34,14 @@ var ErrWorkspaceMismatch = errors.New("options differ from the workspace's earli
 // not a recognised image.
 var imageExts = []string{".png", ".jpg", ".jpeg", ".dcm", ".dicom", ".dic", ".ima"}
 
+// DICOM files above bigDICOM bytes get a header check before they are read into memory; above
+// maxDICOM they are refused (a 4k × 4k 16-bit film is 32 MB).
+// (Variables so tests can lower them.)
+var (
+	bigDICOM int64 = 32 << 20
+	maxDICOM int64 = 512 << 20
+)
+
 // job is one input file.
 type job struct {
 	idx  int
@@ -567,6 +575,24 @@ func (p *processor) process(ctx context.Context, path string) outcome {
 // decode fills e with the image written to the workspace, or a rejection. Only disk errors on
 // the workspace are returned.
 func (p *processor) decode(path string, kind imageio.Kind, e *cacheEntry) error {
+	if kind == imageio.KindDICOM && e.Size > bigDICOM {
+		// Check the header of a big file before loading it: multi-frame or compressed
+		// series are refused without holding them in memory.
+		info, err := dicomio.ReadInfoFile(path)
+		if err == nil {
+			err = info.CheckRenderable()
+		}
+		if err == nil && e.Size > maxDICOM {
+			err = fmt.Errorf("%w: file of %d MB is larger than any radiograph (limit %d MB)", dicomio.ErrUnsupported, e.Size>>20, maxDICOM>>20)
+		}
+		if err != nil {
+			e.Reason, e.Detail = ReasonUnsupported, "DICOM: "+err.Error()
+			if errors.Is(err, dicomio.ErrMalformed) {
+				e.Reason = ReasonUnreadable
+			}
+			return nil
+		}
+	}
 	data, err := os.ReadFile(path)
 	if err != nil {
 		e.Reason, e.Detail = ReasonUnreadable, "cannot read the file"
