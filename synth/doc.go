@@ -11,4 +11,6 @@
 //   - The same checkpoint and seed give byte-identical images.
 //   - Every synthetic DICOM carries SyntheticData YES, ConversionType SYN, BurnedInAnnotation NO,
 //     fresh UIDs and obviously synthetic patient values.
+//   - A run builds the whole synth/ folder aside and swaps it in when complete.
+//   - [Generators] gives privacy (contract C6) the same images [Run] writes for a seed and sample.
 package synth

@@ -13,4 +13,14 @@
 //   - Every checkpoint is written atomically and records the hyperparameters, the seed, the code
 //     version and the fingerprint of the training index; a resumed run ends with the same weights
 //     as an uninterrupted one with the same seed on the same machine.
+//
+// # DCGAN
+//
+// [TrainGAN] writes gan/<class>/ (checkpoint, JSONL log, sample grids, loss plot, summary.json of
+// contract C3); [LoadGenerator] samples a checkpoint in eval mode, sample k of a seed from a latent
+// vector that depends only on (seed, k) ([LatentZ]). Checkpoint files ([WriteCheckpoint],
+// [ReadCheckpoint]: a JSON header and raw float32 tensors) are meant for every network here. Each
+// discriminator update runs its gradients through a [GradHook] before Adam: the place where
+// per-patient clipping and noise (DP-SGD) plug in; with BatchNorm in D, DP training will need
+// per-patient micro-batches or a BatchNorm-free discriminator.
 package train
