@@ -218,3 +218,16 @@ func TestBigDICOMCheckedByHeader(t *testing.T) {
 		t.Fatalf("detail %q", d)
 	}
 }
+
+// Losing the secret must not silently re-key a workspace.
+func TestMissingSecretRefused(t *testing.T) {
+	in := writeFolder(t, t.TempDir(), map[string][]byte{"a.png": film(t, 80, 80, 1), "b.png": film(t, 80, 80, 2)})
+	ws := t.TempDir()
+	mustRun(t, baseConfig(in, ws))
+	if err := os.Remove(filepath.Join(ws, "private", "secret.key")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Run(context.Background(), baseConfig(in, ws)); err == nil || !strings.Contains(err.Error(), "restore the key") {
+		t.Fatalf("err %v, want a refusal", err)
+	}
+}

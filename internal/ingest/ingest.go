@@ -120,6 +120,13 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 			return nil, err
 		}
 	}
+	master, err := readSourceMap(ws.SourceMapPath())
+	if err != nil {
+		return nil, err
+	}
+	if _, err := os.Stat(ws.SecretPath()); errors.Is(err, fs.ErrNotExist) && len(master) > 0 {
+		return nil, fmt.Errorf("workspace %s has ingested images but no private/secret.key: restore the key from backup (a new key would give every image and patient new pseudonyms)", ws.Dir)
+	}
 	ps, created, err := loadOrCreateSecret(ws.SecretPath())
 	if err != nil {
 		return nil, err
@@ -141,10 +148,6 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	master, err := readSourceMap(ws.SourceMapPath())
-	if err != nil {
-		return nil, err
-	}
 	cache, err := readCache(ws.IngestCachePath())
 	if err != nil {
 		return nil, err
@@ -155,7 +158,11 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	defer jr.close()
 
-	// Decode every file with a small worker pool; results come back in input order.
+	// Decode every file with a small worker pool; results come back in input order. A fatal
+	// error (the workspace's disk) stops the pool.
+	parent := ctx
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
 	p := &processor{ws: ws, ps: ps, labels: labels, selected: selected, policy: cfg.LabelPolicy,
 		size: size, aspect: cfg.Aspect, cache: cache}
 	task := prog.Start("ingest", int64(len(files)), "files")
@@ -189,14 +196,16 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	for j := range results {
 		o := &outcomes[j.idx]
 		if o.err != nil {
-			if fatal == nil {
+			if fatal == nil && parent.Err() == nil {
 				fatal = o.err
+				stop()
 			}
 			continue
 		}
 		if o.entry != nil && !o.resumed {
 			if err := jr.add(o.entry); err != nil && fatal == nil {
 				fatal = fmt.Errorf("write ingest journal: %w", err)
+				stop()
 			}
 		}
 		if o.ok() {
@@ -208,7 +217,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		task.Status(fmt.Sprintf("%d accepted, %d rejected", accepted, rejected))
 	}
 	task.Done()
-	if err := ctx.Err(); err != nil {
+	if err := parent.Err(); err != nil {
 		return nil, err
 	}
 	if fatal != nil {
