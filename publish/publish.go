@@ -150,8 +150,14 @@ func Publish(ctx context.Context, cfg Config) (*Result, error) {
 	// 1. The bundle must verify locally with one of the keys.
 	src := manifest.DirSource(cfg.Bundle)
 	vr, err := manifest.Verify(ctx, src, manifest.VerifyOptions{Keys: cfg.Keys})
-	if err != nil {
+	switch {
+	case err == nil:
+	case ctx.Err() != nil:
+		return nil, ctx.Err()
+	case errors.Is(err, manifest.ErrVerification):
 		return nil, fmt.Errorf("%w: %s does not verify, nothing was uploaded: %w", ErrBundleRefused, cfg.Bundle, describeProblems(vr, err))
+	default:
+		return nil, fmt.Errorf("read bundle %s: %w", cfg.Bundle, err)
 	}
 	if err := checkSegment("release name", vr.Name); err != nil {
 		return nil, fmt.Errorf("%w: %s: %v", ErrBundleRefused, cfg.Bundle, err)
