@@ -496,11 +496,30 @@ func contentType(name string) string {
 	return "application/octet-stream"
 }
 
-// compareVersions orders dotted versions numerically where both parts are numbers ("1.10" >
-// "1.9"), else as strings. A leading "v" is ignored.
+// compareVersions orders versions: semantic versions by their numeric core, a pre-release
+// ("1.0.0-rc1") before its release, build metadata ignored; other parts compare numerically where
+// both are numbers, else as strings. A leading "v" is ignored.
 func compareVersions(a, b string) int {
-	as := strings.Split(strings.TrimPrefix(a, "v"), ".")
-	bs := strings.Split(strings.TrimPrefix(b, "v"), ".")
+	a, _, _ = strings.Cut(strings.TrimPrefix(a, "v"), "+")
+	b, _, _ = strings.Cut(strings.TrimPrefix(b, "v"), "+")
+	ac, apre, _ := strings.Cut(a, "-")
+	bc, bpre, _ := strings.Cut(b, "-")
+	if c := compareDotted(ac, bc); c != 0 {
+		return c
+	}
+	switch {
+	case apre == bpre:
+		return 0
+	case apre == "":
+		return 1
+	case bpre == "":
+		return -1
+	}
+	return compareDotted(apre, bpre)
+}
+
+func compareDotted(a, b string) int {
+	as, bs := strings.Split(a, "."), strings.Split(b, ".")
 	for i := 0; i < len(as) || i < len(bs); i++ {
 		if i >= len(as) {
 			return -1
