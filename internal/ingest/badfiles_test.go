@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"image"
+	"image/jpeg"
 	"image/png"
 	"os"
 	"path/filepath"
@@ -24,6 +25,18 @@ func film(t testing.TB, w, h, seed int) []byte {
 	}
 	var b bytes.Buffer
 	if err := png.Encode(&b, g); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+func jpegFilm(t testing.TB, w, h int) []byte {
+	g := image.NewGray(image.Rect(0, 0, w, h))
+	for i := range g.Pix {
+		g.Pix[i] = uint8(i * 7 % 200)
+	}
+	var b bytes.Buffer
+	if err := jpeg.Encode(&b, g, nil); err != nil {
 		t.Fatal(err)
 	}
 	return b.Bytes()
@@ -67,6 +80,7 @@ func badFolder(t testing.TB) string {
 		"images/good1.png":     good,
 		"images/good2.png":     film(t, 100, 90, 3),
 		"images/sub/good3.dcm": dicomFilm("DX", "1.2.840.10008.1.2.1", nil),
+		"images/good4.jpeg":    jpegFilm(t, 90, 90),
 		"images/copy-of-1.png": good,                                                                      // duplicate (same file)
 		"images/truncated.png": trunc[:len(trunc)/2],                                                      // unreadable
 		"images/garbage.dcm":   []byte("this is not a DICOM file at all"),                                 // unrecognized
@@ -81,7 +95,7 @@ func badFolder(t testing.TB) string {
 		"images/notes.txt":     []byte("steward's notes"),                                                 // ignored
 		"images/.hidden.png":   []byte("hidden files are skipped"),
 		"labels.csv": []byte("file,label,patient\n" +
-			"images/good1.png,normal,P1\nimages/good2.png,effusion,P2\nimages/sub/good3.dcm,normal,P3\n" +
+			"images/good1.png,normal,P1\nimages/good2.png,effusion,P2\nimages/sub/good3.dcm,normal,P3\nimages/good4.jpeg,effusion,P3\n" +
 			"images/copy-of-1.png,normal,P1\nimages/truncated.png,normal,P4\nimages/garbage.dcm,normal,P5\n" +
 			"images/j2k.dcm,normal,P6\nimages/ct.dcm,normal,P7\nimages/tiny.png,normal,P8\nimages/blank.png,normal,P9\n" +
 			"images/banner.png,normal,P10\nimages/other.png,nodule,P11\nimages/two.png,normal|effusion,P12\n" +
@@ -97,8 +111,11 @@ func TestBadFilesAreReportedNotFatal(t *testing.T) {
 	cfg.Labels = filepath.Join(in, "labels.csv")
 	cfg.Classes = []string{"normal", "effusion"}
 	rep := mustRun(t, cfg)
-	if rep.Files.Accepted != 3 || rep.Files.Ignored != 1 || rep.Files.Seen != 15 {
-		t.Fatalf("files %+v, want 3 accepted, 1 ignored, 15 seen", rep.Files)
+	if rep.Files.Accepted != 4 || rep.Files.Ignored != 1 || rep.Files.Seen != 16 {
+		t.Fatalf("files %+v, want 4 accepted, 1 ignored, 16 seen", rep.Files)
+	}
+	if rep.SourceKinds["png"] != 2 || rep.SourceKinds["jpeg"] != 1 || rep.SourceKinds["dicom"] != 1 {
+		t.Fatalf("source kinds %v", rep.SourceKinds)
 	}
 	want := map[string]int{ReasonDuplicate: 1, ReasonUnreadable: 1, ReasonUnrecognized: 1, ReasonUnsupported: 1,
 		ReasonNotChest: 2, ReasonTooSmall: 1, ReasonBlank: 1, ReasonUnlabeled: 1, ReasonNotSelected: 1, ReasonMultiple: 1}
@@ -146,8 +163,8 @@ func TestBadFilesAreReportedNotFatal(t *testing.T) {
 			t.Errorf("public report contains %q", name)
 		}
 	}
-	if got := readIndex(t, ws); len(got) != 3 {
-		t.Fatalf("index has %d rows, want 3", len(got))
+	if got := readIndex(t, ws); len(got) != 4 {
+		t.Fatalf("index has %d rows, want 4", len(got))
 	}
 }
 
