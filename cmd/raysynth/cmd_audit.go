@@ -29,6 +29,7 @@ func (o *auditOptions) addFlags(c *cobra.Command) {
 }
 
 const auditPolicyHelp = `
+
 Policy file (YAML or JSON; unknown fields are errors):
   allowed_key_hints: [HINT, …]     # signer key hints allowed (default: any --key)
   require_privacy_passed: true     # the privacy gate passed (default true)

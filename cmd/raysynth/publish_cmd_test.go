@@ -233,3 +233,18 @@ func TestPublishCLIClearErrors(t *testing.T) {
 }
 
 func discardLog() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+// The policy shown in `raysynth audit --help` is a valid policy.
+func TestAuditHelpPolicyParses(t *testing.T) {
+	_, body, ok := strings.Cut(auditPolicyHelp, "unknown fields are errors):\n")
+	if !ok {
+		t.Fatal("policy example not found in the help")
+	}
+	p, err := publish.ParsePolicy([]byte(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.RequiredChecks) != 1 || len(p.RequiredRAIFields) != 2 || p.MaxEpsilon == nil {
+		t.Fatalf("parsed %+v", p)
+	}
+}
