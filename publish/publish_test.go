@@ -3,6 +3,8 @@ package publish
 import (
 	"context"
 	"errors"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -33,6 +35,17 @@ func TestPublishVerifyFetchRoundTrip(t *testing.T) {
 	}
 	if len(res.Links) != len(files) || !strings.Contains(res.Links[0].URL, "X-Amz-Signature=") {
 		t.Fatalf("links: %v", res.Links)
+	}
+	// A link downloads the file without credentials.
+	resp, err := http.Get(res.Links[0].URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	want, _ := os.ReadFile(filepath.Join(bundle, res.Links[0].File))
+	if resp.StatusCode != http.StatusOK || string(got) != string(want) {
+		t.Fatalf("presigned link: HTTP %d, %d bytes, want %d", resp.StatusCode, len(got), len(want))
 	}
 
 	// Every object: CRC-64/NVME checksum, sha256 metadata and the classification tag.
