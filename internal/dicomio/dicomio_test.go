@@ -5,6 +5,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -66,7 +67,7 @@ func TestSharedFiles(t *testing.T) {
 				t.Fatal(err)
 			}
 			fi, err := ReadInfoFile(filepath.Join(sharedDICOM(t), tc.name))
-			if err != nil || *fi != *info {
+			if err != nil || !reflect.DeepEqual(fi, info) {
 				t.Fatalf("ReadInfoFile: %+v, %v; want %+v", fi, err, info)
 			}
 		})
@@ -140,6 +141,12 @@ func TestRender(t *testing.T) {
 			[]int32{450, 475, 500, 525, 550}, []float32{0, 0, 127.5, 255, 255}},
 		{"window clamps", Info{Photometric: "MONOCHROME2", RescaleSlope: 1, HasWindow: true, WindowCenter: 40.5, WindowWidth: 41}, []int32{0, 20, 40, 60, 100}, []float32{0, 0, 127.5, 255, 255}},
 		{"constant image", Info{Photometric: "MONOCHROME2", RescaleSlope: 1}, []int32{7, 7}, []float32{0, 0}},
+		{"sigmoid window", Info{Photometric: "MONOCHROME2", RescaleSlope: 1, HasWindow: true, WindowCenter: 100, WindowWidth: 50, VOIFunction: "SIGMOID"},
+			[]int32{100, 1000, -1000}, []float32{127.5, 255, 0}},
+		{"linear exact window", Info{Photometric: "MONOCHROME2", RescaleSlope: 1, HasWindow: true, WindowCenter: 100, WindowWidth: 50, VOIFunction: "LINEAR_EXACT"},
+			[]int32{75, 100, 125, 126}, []float32{0, 127.5, 255, 255}},
+		{"VOI LUT clamps at both ends", Info{Photometric: "MONOCHROME2", RescaleSlope: 1, VOILUT: []float64{0, 0.5, 1}, VOILUTFirst: 10},
+			[]int32{0, 10, 11, 12, 99}, []float32{0, 0, 127.5, 255, 255}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := Render(tc.stored, len(tc.stored), 1, &tc.info)
@@ -287,4 +294,27 @@ func FuzzDecode(f *testing.F) {
 			t.Fatal("success without a plane")
 		}
 	})
+}
+
+// A VOI LUT Sequence (and no window) maps modality values through the LUT.
+func TestVOILUTSequence(t *testing.T) {
+	px := []uint16{0, 1, 2, 3, 4, 5, 6, 7}
+	lut := dicomtest.Seq(0x0028, 0x3010, []dicomtest.El{
+		dicomtest.USList(0x0028, 0x3002, "US", 4, 2, 8), // 4 entries, first maps value 2, 8 bits
+		dicomtest.USList(0x0028, 0x3006, "OW", 0, 255, 51, 102),
+	})
+	data := dicomtest.Build(ExplicitVRLittleEndian, false, false, append(dicomtest.ImageElems(8, 1, "MONOCHROME2", 12, px), lut), nil)
+	info, p, err := Decode(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.VOILUT == nil || info.VOILUTFirst != 2 {
+		t.Fatalf("VOI LUT not read: %+v", info)
+	}
+	want := []float32{0, 0, 0, 255, 51, 102, 102, 102}
+	for i := range want {
+		if math.Abs(float64(p.Pix[i]-want[i])) > 1e-3 {
+			t.Fatalf("got %v, want %v", p.Pix, want)
+		}
+	}
 }

@@ -6,9 +6,10 @@
 // # Pixel pipeline
 //
 // Stored values (BitsStored/HighBit masking, sign extension when PixelRepresentation is 1) →
-// Modality LUT (RescaleSlope/RescaleIntercept) → VOI (the first WindowCenter/WindowWidth pair,
-// linear function of PS3.3 C.11.2.1.2, when present; otherwise the image's own minimum to maximum)
-// → MONOCHROME1 inverted so that air is dark → [0, 255]. Native pixel data (8, 16 or 32 bits
+// Modality LUT (RescaleSlope/RescaleIntercept) → VOI (the first WindowCenter/WindowWidth pair with
+// the VOILUTFunction of PS3.3 C.11.2.1.2: LINEAR, LINEAR_EXACT or SIGMOID; else the first VOI LUT
+// of the VOI LUT Sequence; else the image's own minimum to maximum) → MONOCHROME1 inverted so that
+// air is dark → [0, 255]. (A Modality LUT Sequence is not applied; RescaleSlope/Intercept is.) Native pixel data (8, 16 or 32 bits
 // allocated) and baseline JPEG (1.2.840.10008.1.2.4.50, and 8-bit extended 1.2.840.10008.1.2.4.51)
 // are decoded; every other encapsulated transfer syntax (JPEG 2000, JPEG-LS, lossless JPEG, RLE,
 // video) is refused with an [UnsupportedTransferSyntaxError] naming the UID and its name.
@@ -19,5 +20,6 @@
 //     UIDs, free text); they name transfer syntaxes, photometric interpretations and sizes only.
 //   - A malformed file gives an error, never a panic (the parser is fuzzed).
 //   - [ReadInfo] never reads pixel data (SkipPixelData).
-//   - Imports internal/imageio and github.com/suyashkumar/dicom only.
+//   - Imports internal/imageio and github.com/suyashkumar/dicom only. The dicomtest subpackage
+//     builds tiny DICOM files and plants markers for tests.
 package dicomio

@@ -7,6 +7,7 @@ import (
 	"image"
 	"image/jpeg"
 	"io"
+	"math"
 	"os"
 	"strconv"
 	"strings"
@@ -47,6 +48,9 @@ type Info struct {
 	WindowCenter      float64
 	WindowWidth       float64
 	HasWindow         bool
+	VOIFunction       string    // LINEAR (default), LINEAR_EXACT or SIGMOID
+	VOILUT            []float64 // first VOI LUT of the VOI LUT Sequence, scaled to [0, 1]; nil if none
+	VOILUTFirst       int       // first input value the VOI LUT maps
 }
 
 // ReadInfo reads the attributes of a DICOM file without its pixel data.
@@ -175,7 +179,9 @@ func infoFrom(ds dicom.Dataset, form Form) (*Info, error) {
 	}
 	in.WindowCenter, ok1 = decimal(ds, tag.WindowCenter)
 	in.WindowWidth, ok2 = decimal(ds, tag.WindowWidth)
-	in.HasWindow = ok1 && ok2 && in.WindowWidth >= 1
+	in.HasWindow = ok1 && ok2 && in.WindowWidth > 0
+	in.VOIFunction = strings.ToUpper(str(ds, tag.VOILUTFunction))
+	in.VOILUT, in.VOILUTFirst = voiLUT(ds)
 	if _, err := ds.FindElementByTag(tag.PixelData); err != nil {
 		return nil, fmt.Errorf("%w: no pixel data", ErrMalformed)
 	}
@@ -362,26 +368,22 @@ func Render(stored []int32, w, h int, in *Info) imageio.Plane {
 	if slope == 0 {
 		slope = 1
 	}
-	if in.HasWindow {
-		// PS3.3 C.11.2.1.2.1, linear: y = ((x - (c - 0.5)) / (w - 1) + 0.5) * 255, clamped.
+	switch {
+	case in.HasWindow:
 		c, wd := in.WindowCenter, in.WindowWidth
-		lo, hi := c-0.5-(wd-1)/2, c-0.5+(wd-1)/2
 		for i, s := range stored {
-			x := float64(s)*slope + icpt
-			var y float64
-			switch {
-			case x <= lo:
-				y = 0
-			case x > hi:
-				y = 255
-			case wd <= 1:
-				y = 255
-			default:
-				y = ((x-(c-0.5))/(wd-1) + 0.5) * 255
-			}
-			p.Pix[i] = float32(y)
+			p.Pix[i] = float32(window(float64(s)*slope+icpt, c, wd, in.VOIFunction))
 		}
-	} else {
+	case in.VOILUT != nil:
+		// PS3.3 C.11.2.1.1: values below the first mapped input take the first entry, values
+		// above the last take the last.
+		last := len(in.VOILUT) - 1
+		for i, s := range stored {
+			k := int(math.Round(float64(s)*slope+icpt)) - in.VOILUTFirst
+			k = max(0, min(last, k))
+			p.Pix[i] = float32(in.VOILUT[k] * 255)
+		}
+	default:
 		lo, hi := float64(0), float64(0)
 		for i, s := range stored {
 			x := float64(s)*slope + icpt
@@ -404,6 +406,94 @@ func Render(stored []int32, w, h int, in *Info) imageio.Plane {
 		p.Invert()
 	}
 	return p
+}
+
+// window applies a VOI window (PS3.3 C.11.2.1.2) to a modality value x and returns [0, 255].
+func window(x, c, w float64, function string) float64 {
+	switch function {
+	case "SIGMOID":
+		return 255 / (1 + math.Exp(-4*(x-c)/w))
+	case "LINEAR_EXACT":
+		switch {
+		case x <= c-w/2:
+			return 0
+		case x > c+w/2:
+			return 255
+		}
+		return ((x-c)/w + 0.5) * 255
+	}
+	// LINEAR (the default): y = ((x - (c - 0.5)) / (w - 1) + 0.5) * 255, clamped.
+	if w < 1 {
+		w = 1
+	}
+	lo, hi := c-0.5-(w-1)/2, c-0.5+(w-1)/2
+	switch {
+	case x <= lo:
+		return 0
+	case x > hi || w == 1:
+		return 255
+	}
+	return ((x-(c-0.5))/(w-1) + 0.5) * 255
+}
+
+// voiLUT reads the first item of the VOI LUT Sequence: its descriptor (entries, first mapped
+// value, bits) and data, scaled to [0, 1]. A malformed LUT is ignored (nil).
+func voiLUT(ds dicom.Dataset) ([]float64, int) {
+	e, err := ds.FindElementByTag(tag.VOILUTSequence)
+	if err != nil || e.Value == nil {
+		return nil, 0
+	}
+	items, ok := e.Value.GetValue().([]*dicom.SequenceItemValue)
+	if !ok || len(items) == 0 {
+		return nil, 0
+	}
+	sub, ok := items[0].GetValue().([]*dicom.Element)
+	if !ok {
+		return nil, 0
+	}
+	item := dicom.Dataset{Elements: sub}
+	de, err := item.FindElementByTag(tag.LUTDescriptor)
+	if err != nil {
+		return nil, 0
+	}
+	desc, ok := de.Value.GetValue().([]int)
+	if !ok || len(desc) != 3 {
+		return nil, 0
+	}
+	n, first, bits := desc[0], desc[1], desc[2]
+	if n == 0 {
+		n = 65536
+	}
+	if first > 32767 && first < 65536 {
+		first -= 65536 // US-encoded negative first value
+	}
+	le, err := item.FindElementByTag(tag.LUTData)
+	if err != nil {
+		return nil, 0
+	}
+	var data []float64
+	switch v := le.Value.GetValue().(type) {
+	case []int:
+		for _, x := range v {
+			data = append(data, float64(x))
+		}
+	case []byte:
+		for i := 0; i+1 < len(v); i += 2 {
+			data = append(data, float64(uint16(v[i])|uint16(v[i+1])<<8))
+		}
+	}
+	if len(data) < n || n < 2 || bits < 1 || bits > 16 {
+		return nil, 0
+	}
+	data = data[:n]
+	top := float64(int(1)<<bits - 1)
+	for _, x := range data {
+		top = max(top, x)
+	}
+	for i := range data {
+		data[i] /= top
+	}
+	return data, first
 }
 
 func str(ds dicom.Dataset, t tag.Tag) string {

@@ -42,23 +42,6 @@ func US(g, e uint16, v uint16) El {
 func Build(ts string, raw, implicit bool, elems []El, encapsulated []byte) []byte {
 	var buf bytes.Buffer
 	le := binary.LittleEndian
-	writeEl := func(w *bytes.Buffer, e El, implicit bool) {
-		binary.Write(w, le, e.Group)
-		binary.Write(w, le, e.Elem)
-		if implicit {
-			binary.Write(w, le, uint32(len(e.Value)))
-		} else {
-			w.WriteString(e.VR)
-			switch e.VR {
-			case "OB", "OW", "SQ", "UN", "UT":
-				w.Write([]byte{0, 0})
-				binary.Write(w, le, uint32(len(e.Value)))
-			default:
-				binary.Write(w, le, uint16(len(e.Value)))
-			}
-		}
-		w.Write(e.Value)
-	}
 	if !raw {
 		buf.Write(make([]byte, 128))
 		buf.WriteString("DICM")
@@ -122,4 +105,49 @@ func ImageElems(w, h int, photometric string, bitsStored int, pixels []uint16) [
 		US(0x0028, 0x0103, 0),
 		{0x7FE0, 0x0010, "OW", pix},
 	}
+}
+
+func writeEl(w *bytes.Buffer, e El, implicit bool) {
+	le := binary.LittleEndian
+	binary.Write(w, le, e.Group)
+	binary.Write(w, le, e.Elem)
+	if implicit {
+		binary.Write(w, le, uint32(len(e.Value)))
+	} else {
+		w.WriteString(e.VR)
+		switch e.VR {
+		case "OB", "OW", "SQ", "UN", "UT":
+			w.Write([]byte{0, 0})
+			binary.Write(w, le, uint32(len(e.Value)))
+		default:
+			binary.Write(w, le, uint16(len(e.Value)))
+		}
+	}
+	w.Write(e.Value)
+}
+
+// Seq is a sequence element (explicit VR little endian) holding one item per element list.
+func Seq(g, e uint16, items ...[]El) El {
+	var buf bytes.Buffer
+	le := binary.LittleEndian
+	for _, it := range items {
+		var ib bytes.Buffer
+		for _, x := range it {
+			writeEl(&ib, x, false)
+		}
+		binary.Write(&buf, le, uint16(0xFFFE))
+		binary.Write(&buf, le, uint16(0xE000))
+		binary.Write(&buf, le, uint32(ib.Len()))
+		buf.Write(ib.Bytes())
+	}
+	return El{g, e, "SQ", buf.Bytes()}
+}
+
+// USList is an element of unsigned shorts.
+func USList(g, e uint16, vr string, vs ...uint16) El {
+	b := make([]byte, 2*len(vs))
+	for i, v := range vs {
+		binary.LittleEndian.PutUint16(b[2*i:], v)
+	}
+	return El{g, e, vr, b}
 }
