@@ -503,6 +503,25 @@ func findings(r *EvalReport, cfg EvalConfig) (find, notes []string) {
 			find = append(find, "Overall: on this data, synthetic augmentation did not beat real only, class weighting (d) and oversampling (e) beyond noise for any class; the published gains are not reproduced here.")
 		}
 	}
+	for _, fix := range []string{RegimeWeighted, RegimeOversampled} {
+		cmp := r.comparison(RegimeReal, fix, "holdout")
+		if cmp == nil {
+			continue
+		}
+		groups := map[string][]string{}
+		for c, d := range cmp.Differences {
+			v := r.verdict(cmp, c)
+			groups[v] = append(groups[v], d.Class)
+		}
+		var parts []string
+		for _, g := range []struct{ v, say string }{{verdictHigher, "higher beyond noise for "}, {verdictLower, "lower beyond noise for "},
+			{verdictWithin, "within noise for "}, {verdictSeedNoise, "within the spread between seeds for "}, {verdictTooFew, "not comparable (too few holdout images) for "}} {
+			if len(groups[g.v]) > 0 {
+				parts = append(parts, g.say+strings.Join(groups[g.v], ", "))
+			}
+		}
+		find = append(find, fmt.Sprintf("(%s) %s against (a) real only, sensitivity: %s.", fix, RegimeNames[fix], strings.Join(parts, "; ")))
+	}
 	if a, c := r.regime(RegimeReal), r.regime(RegimeSynthetic); a != nil && c != nil {
 		find = append(find, fmt.Sprintf("Trained on synthetic images only and tested on real holdout patients, balanced accuracy is %s (real only: %s).",
 			c.Holdout.BalancedAccuracy, a.Holdout.BalancedAccuracy))
