@@ -250,10 +250,14 @@ func (v *verifier) run(files []FileInfo) {
 		}
 		payloadSet[e.Path] = e.SHA256
 	}
+	indexTrusted := false
 	if want, ok := payloadSet[FileIndex]; ok {
 		if data, ok := v.readAll(FileIndex, -1); ok {
 			if got := v.hashes[FileIndex]; got != want {
 				v.add(FileIndex, KindHashMismatch, fmt.Sprintf("sha256 %s, %s says %s", got, FileManifest, want))
+			} else {
+				e, listed := v.listed[FileManifest]
+				indexTrusted = listed && e.SHA256 == v.hashes[FileManifest]
 			}
 			var err error
 			index, err = parseIndex(data)
@@ -265,6 +269,9 @@ func (v *verifier) run(files []FileInfo) {
 		v.add(FileManifest, KindMalformed, "does not list "+FileIndex)
 	}
 	for _, r := range index {
+		if !indexTrusted {
+			break // a tampered index does not get to say how much is read
+		}
 		v.expect["data/"+r.File] = r.Size
 		if r.DICOM != "" {
 			v.expect["data/"+r.DICOM] = r.DICOMSize
@@ -336,7 +343,7 @@ func (v *verifier) run(files []FileInfo) {
 // limitFor returns how many bytes of name may be read.
 func (v *verifier) limitFor(name string, cap int64) int64 {
 	if want, ok := v.expect[name]; ok && want >= 0 {
-		return want
+		return min(want, v.opts.MaxFileSize, maxInMemory)
 	}
 	if cap > 0 {
 		return cap
@@ -422,7 +429,7 @@ func (v *verifier) hashOne(e ManifestEntry, h resetHash, buf []byte) {
 	}
 	limit := v.opts.MaxFileSize
 	if want, ok := v.expect[e.Path]; ok && want >= 0 {
-		limit = want
+		limit = min(want, v.opts.MaxFileSize)
 	}
 	if fi.Size > limit {
 		v.add(e.Path, KindTooLarge, fmt.Sprintf("%d bytes, %s says %d; not read", fi.Size, FileIndex, limit))
