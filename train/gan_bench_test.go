@@ -2,6 +2,7 @@ package train
 
 import (
 	"context"
+	"math/rand/v2"
 	"testing"
 )
 
@@ -18,6 +19,22 @@ func TestBenchGANTiny(t *testing.T) {
 func BenchmarkGANStep64(b *testing.B) {
 	for b.Loop() {
 		if _, err := BenchGAN(context.Background(), BenchConfig{Size: 64, Batch: 64, Steps: 6, GenBatches: 6, Seed: 1}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkGenerate64(b *testing.B) {
+	m := newDCGAN(DefaultArch(64), rand.New(rand.NewPCG(1, 2)))
+	s, err := newSampler(m, 64)
+	if err != nil {
+		b.Fatal(err)
+	}
+	z := make([]float32, 64*ZDim)
+	LatentZ(z, 1, 0, 64)
+	b.SetBytes(64) // MB/s reads as millions of images per second
+	for b.Loop() {
+		if _, err := s.run(z); err != nil {
 			b.Fatal(err)
 		}
 	}

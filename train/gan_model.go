@@ -144,10 +144,7 @@ func (m *dcgan) gen(g *nn.Graph, z *nn.Node, mode nn.BNMode) (*nn.Node, error) {
 		return nil, err
 	}
 	for i := 0; ; i++ {
-		if h, err = nn.BatchNorm(h, g.Param(m.gBN[i][0]), g.Param(m.gBN[i][1]), m.gBNStats[i], mode, 1); err != nil {
-			return nil, err
-		}
-		if h, err = nn.ReLU(h); err != nil {
+		if h, err = nn.BatchNormAct(h, g.Param(m.gBN[i][0]), g.Param(m.gBN[i][1]), m.gBNStats[i], mode, 1, 0); err != nil {
 			return nil, err
 		}
 		if h, err = nn.ConvTranspose2D(h, g.Param(m.gConv[i]), 4, 2, 1, true); err != nil {
@@ -181,10 +178,7 @@ func (m *dcgan) disc(g *nn.Graph, x *nn.Node, mode nn.BNMode, groups int, inputG
 			return nil, err
 		}
 		bn := m.dBN[i-1]
-		if h, err = nn.BatchNorm(h, g.Param(bn[0]), g.Param(bn[1]), m.dBNStats[i-1], mode, groups); err != nil {
-			return nil, err
-		}
-		if h, err = nn.LeakyReLU(h, 0.2); err != nil {
+		if h, err = nn.BatchNormAct(h, g.Param(bn[0]), g.Param(bn[1]), m.dBNStats[i-1], mode, groups, 0.2); err != nil {
 			return nil, err
 		}
 	}

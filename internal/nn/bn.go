@@ -47,6 +47,8 @@ type bnOp struct {
 	c      int
 	rows   int // rows of c values in the whole input
 	groups int // the batch is split into groups normalised separately (e.g. real | fake)
+	act    bool    // fused activation after the affine step: LeakyReLU(alpha), ReLU when alpha is 0
+	alpha  float32
 
 	mean, invstd  []float32 // per group × channel, saved by the forward pass
 	a, b          []float32 // per group × channel: y = x·a + b
@@ -99,11 +101,21 @@ func (op *bnOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) {
 			a[j] = gamma[j] * invstd[j]
 			b[j] = beta[j] - mean[j]*a[j]
 		}
+		act, al := op.act, op.alpha
 		parallel(r1-r0, func(lo, hi int) {
 			for r := r0 + lo; r < r0+hi; r++ {
 				xs, ys := x[r*c:(r+1)*c], y[r*c:(r+1)*c]
+				ys = ys[:len(xs)]
+				if !act {
+					for j, v := range xs {
+						ys[j] = v*a[j] + b[j]
+					}
+					continue
+				}
 				for j, v := range xs {
-					ys[j] = v*a[j] + b[j]
+					u := v*a[j] + b[j]
+					neg := float32(math.Float32bits(u) >> 31) // branch-free, see actOp
+					ys[j] = u * (1 - (1-al)*neg)
 				}
 			}
 		})
@@ -133,8 +145,12 @@ func (op *bnOp) sqDevSums(x, mean, out []float32) {
 	}
 }
 
-func (op *bnOp) SymDiff(in gorgonia.Nodes, _, grad *gorgonia.Node) (gorgonia.Nodes, error) {
-	dx, err := apply(&bnGradOp{base: newBase("batchNormGradX", op.shape...), fwd: op}, in[0], in[1], grad)
+func (op *bnOp) SymDiff(in gorgonia.Nodes, out, grad *gorgonia.Node) (gorgonia.Nodes, error) {
+	args := gorgonia.Nodes{in[0], in[1], grad}
+	if op.act {
+		args = append(args, out) // the activation's slope is read off the output's sign
+	}
+	dx, err := apply(&bnGradOp{base: newBase("batchNormGradX", op.shape...), fwd: op}, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -149,18 +165,45 @@ func (op *bnOp) SymDiff(in gorgonia.Nodes, _, grad *gorgonia.Node) (gorgonia.Nod
 	return gorgonia.Nodes{dx, dg, db}, nil
 }
 
-// bnGradOp computes dx from (x, gamma, dy) and leaves dgamma and dbeta in the forward op.
+// bnGradOp computes dx from (x, gamma, dy[, y]) and leaves dgamma and dbeta in the forward op.
 type bnGradOp struct {
 	base
-	fwd *bnOp
+	fwd   *bnOp
+	dyAct []float32 // dy through the fused activation
 }
 
-func (op *bnGradOp) Arity() int    { return 3 }
-func (op *bnGradOp) Type() hm.Type { return hm.NewFnType(tt(4), tt(4), tt(4), tt(4)) }
+func (op *bnGradOp) Arity() int {
+	if op.fwd.act {
+		return 4
+	}
+	return 3
+}
+func (op *bnGradOp) Type() hm.Type {
+	if op.fwd.act {
+		return hm.NewFnType(tt(4), tt(4), tt(4), tt(4), tt(4))
+	}
+	return hm.NewFnType(tt(4), tt(4), tt(4), tt(4))
+}
 func (op *bnGradOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) {
 	f := op.fwd
 	x, gamma, dy, dx := f32s(in[0]), f32s(in[1]), f32s(in[2]), op.data()
 	c := f.c
+	if f.act {
+		y := f32s(in[3])
+		if op.dyAct == nil {
+			op.dyAct = make([]float32, len(dy))
+		}
+		d, al := op.dyAct, f.alpha
+		parallel(len(y), func(lo, hi int) {
+			ys, ds, out := y[lo:hi], dy[lo:hi], d[lo:hi]
+			ds, out = ds[:len(ys)], out[:len(ys)]
+			for i, v := range ys {
+				pos := 1 - float32(math.Float32bits(v)>>31)
+				out[i] = ds[i] * (al + (1-al)*pos)
+			}
+		})
+		dy = d
+	}
 	clear(f.dgamma)
 	clear(f.dbeta)
 	for gi := 0; gi < f.groups; gi++ {

@@ -136,6 +136,16 @@ func Dense(x, w *Node, out []int, inputGrad bool) (*Node, error) {
 // groups > 1 splits the batch into that many equal parts normalised separately, which equals
 // running the layer on each part (used to pass real and fake images through D at once).
 func BatchNorm(x, gamma, beta *Node, st *BNStats, mode BNMode, groups int) (*Node, error) {
+	return batchNorm(x, gamma, beta, st, mode, groups, false, 0)
+}
+
+// BatchNormAct is BatchNorm followed by LeakyReLU(alpha) (ReLU when alpha is 0) as one operation:
+// one pass over the activations instead of two, and one buffer less.
+func BatchNormAct(x, gamma, beta *Node, st *BNStats, mode BNMode, groups int, alpha float32) (*Node, error) {
+	return batchNorm(x, gamma, beta, st, mode, groups, true, alpha)
+}
+
+func batchNorm(x, gamma, beta *Node, st *BNStats, mode BNMode, groups int, act bool, alpha float32) (*Node, error) {
 	b, h, w, c, err := shape4(x)
 	if err != nil {
 		return nil, err
@@ -146,7 +156,11 @@ func BatchNorm(x, gamma, beta *Node, st *BNStats, mode BNMode, groups int) (*Nod
 	if len(st.Mean) != c || gamma.Shape().TotalSize() != c || beta.Shape().TotalSize() != c {
 		return nil, fmt.Errorf("nn: batchnorm over %d channels with %d statistics", c, len(st.Mean))
 	}
-	op := &bnOp{base: newBase("batchNorm", b, h, w, c), st: st, mode: mode, c: c, rows: b * h * w, groups: groups,
+	name := "batchNorm"
+	if act {
+		name = "batchNormAct"
+	}
+	op := &bnOp{base: newBase(name, b, h, w, c), st: st, mode: mode, c: c, rows: b * h * w, groups: groups, act: act, alpha: alpha,
 		mean: make([]float32, groups*c), invstd: make([]float32, groups*c), a: make([]float32, groups*c), b: make([]float32, groups*c),
 		part: make([]float32, reduceChunks*c), dgamma: make([]float32, c), dbeta: make([]float32, c),
 		gsum: make([]float32, groups*c), gxsum: make([]float32, groups*c)}
