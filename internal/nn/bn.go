@@ -45,9 +45,9 @@ type bnOp struct {
 	st     *BNStats
 	mode   BNMode
 	c      int
-	rows   int // rows of c values in the whole input
-	groups int // the batch is split into groups normalised separately (e.g. real | fake)
-	act    bool    // fused activation after the affine step: LeakyReLU(alpha), ReLU when alpha is 0
+	rows   int  // rows of c values in the whole input
+	groups int  // the batch is split into groups normalised separately (e.g. real | fake)
+	act    bool // fused activation after the affine step: LeakyReLU(alpha), ReLU when alpha is 0
 	alpha  float32
 
 	mean, invstd  []float32 // per group × channel, saved by the forward pass
