@@ -21,6 +21,10 @@ import (
 // corrupt, or missing the attributes an image needs).
 var ErrMalformed = errors.New("malformed DICOM")
 
+// ErrNoPixelData is returned for a DICOM object without an image (DICOMDIR, structured report,
+// presentation state): not an error in an export folder, just not a film.
+var ErrNoPixelData = errors.New("DICOM object without pixel data")
+
 // ErrNotChest is wrapped by [CheckChest]'s errors: the file is a readable image but not a chest
 // radiograph.
 var ErrNotChest = errors.New("not a chest radiograph")
@@ -182,10 +186,13 @@ func infoFrom(ds dicom.Dataset, form Form) (*Info, error) {
 	in.HasWindow = ok1 && ok2 && in.WindowWidth > 0
 	in.VOIFunction = strings.ToUpper(str(ds, tag.VOILUTFunction))
 	in.VOILUT, in.VOILUTFirst = voiLUT(ds)
-	if _, err := ds.FindElementByTag(tag.PixelData); err != nil {
-		return nil, fmt.Errorf("%w: no pixel data", ErrMalformed)
-	}
-	if in.Rows <= 0 || in.Columns <= 0 {
+	_, err := ds.FindElementByTag(tag.PixelData)
+	switch {
+	case err != nil && (in.Rows <= 0 || in.Columns <= 0):
+		return nil, ErrNoPixelData // not an image object at all
+	case err != nil:
+		return nil, fmt.Errorf("%w: image attributes but no pixel data (truncated file?)", ErrMalformed)
+	case in.Rows <= 0 || in.Columns <= 0:
 		return nil, fmt.Errorf("%w: missing Rows or Columns", ErrMalformed)
 	}
 	return in, nil

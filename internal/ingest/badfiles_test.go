@@ -81,18 +81,19 @@ func badFolder(t testing.TB) string {
 		"images/good2.png":     film(t, 100, 90, 3),
 		"images/sub/good3.dcm": dicomFilm("DX", "1.2.840.10008.1.2.1", nil),
 		"images/good4.jpeg":    jpegFilm(t, 90, 90),
-		"images/copy-of-1.png": good,                                                                      // duplicate (same file)
-		"images/truncated.png": trunc[:len(trunc)/2],                                                      // unreadable
-		"images/garbage.dcm":   []byte("this is not a DICOM file at all"),                                 // unrecognized
-		"images/j2k.dcm":       dicomFilm("DX", "1.2.840.10008.1.2.4.90", []byte{0xFF, 0x4F, 0xFF, 0x51}), // unsupported
-		"images/ct.dcm":        dicomFilm("CT", "1.2.840.10008.1.2.1", nil),                               // not a chest film
-		"images/tiny.png":      film(t, 20, 20, 4),                                                        // too small
-		"images/blank.png":     bb.Bytes(),                                                                // blank
-		"images/banner.png":    film(t, 300, 60, 5),                                                       // not a chest film (aspect)
-		"images/nolabel.png":   film(t, 80, 80, 6),                                                        // unlabeled
-		"images/other.png":     film(t, 80, 80, 7),                                                        // class not selected
-		"images/two.png":       film(t, 80, 80, 8),                                                        // multiple findings
-		"images/notes.txt":     []byte("steward's notes"),                                                 // ignored
+		"images/copy-of-1.png": good,                                                                                                                     // duplicate (same file)
+		"images/truncated.png": trunc[:len(trunc)/2],                                                                                                     // unreadable
+		"images/garbage.dcm":   []byte("this is not a DICOM file at all"),                                                                                // unrecognized
+		"images/j2k.dcm":       dicomFilm("DX", "1.2.840.10008.1.2.4.90", []byte{0xFF, 0x4F, 0xFF, 0x51}),                                                // unsupported
+		"images/ct.dcm":        dicomFilm("CT", "1.2.840.10008.1.2.1", nil),                                                                              // not a chest film
+		"images/tiny.png":      film(t, 20, 20, 4),                                                                                                       // too small
+		"images/blank.png":     bb.Bytes(),                                                                                                               // blank
+		"images/banner.png":    film(t, 300, 60, 5),                                                                                                      // not a chest film (aspect)
+		"images/nolabel.png":   film(t, 80, 80, 6),                                                                                                       // unlabeled
+		"images/other.png":     film(t, 80, 80, 7),                                                                                                       // class not selected
+		"images/two.png":       film(t, 80, 80, 8),                                                                                                       // multiple findings
+		"images/DICOMDIR":      dicomtest.Build("1.2.840.10008.1.2.1", false, false, []dicomtest.El{dicomtest.Str(0x0004, 0x1130, "CS", "EXPORT")}, nil), // ignored: no image
+		"images/notes.txt":     []byte("steward's notes"),                                                                                                // ignored
 		"images/.hidden.png":   []byte("hidden files are skipped"),
 		"labels.csv": []byte("file,label,patient\n" +
 			"images/good1.png,normal,P1\nimages/good2.png,effusion,P2\nimages/sub/good3.dcm,normal,P3\nimages/good4.jpeg,effusion,P3\n" +
@@ -111,8 +112,8 @@ func TestBadFilesAreReportedNotFatal(t *testing.T) {
 	cfg.Labels = filepath.Join(in, "labels.csv")
 	cfg.Classes = []string{"normal", "effusion"}
 	rep := mustRun(t, cfg)
-	if rep.Files.Accepted != 4 || rep.Files.Ignored != 1 || rep.Files.Seen != 16 {
-		t.Fatalf("files %+v, want 4 accepted, 1 ignored, 16 seen", rep.Files)
+	if rep.Files.Accepted != 4 || rep.Files.Ignored != 2 || rep.Files.Seen != 17 {
+		t.Fatalf("files %+v, want 4 accepted, 2 ignored, 17 seen", rep.Files)
 	}
 	if rep.SourceKinds["png"] != 2 || rep.SourceKinds["jpeg"] != 1 || rep.SourceKinds["dicom"] != 1 {
 		t.Fatalf("source kinds %v", rep.SourceKinds)

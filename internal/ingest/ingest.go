@@ -42,6 +42,10 @@ var (
 	maxDICOM int64 = 512 << 20
 )
 
+// reasonNotImage marks (in the journal) a DICOM object without pixel data: ignored, like a text
+// file, not rejected.
+const reasonNotImage = "not_an_image"
+
 // job is one input file.
 type job struct {
 	idx  int
@@ -552,6 +556,12 @@ func (p *processor) process(ctx context.Context, path string) outcome {
 	if p.labels != nil {
 		row := p.labels.Lookup(path)
 		if row < 0 {
+			if kind == imageio.KindDICOM {
+				if _, err := dicomio.ReadInfoFile(path); errors.Is(err, dicomio.ErrNoPixelData) {
+					o.ignored = true // DICOMDIR, report, presentation state: not a film
+					return o
+				}
+			}
 			o.reason, o.detail = ReasonUnlabeled, "no row in the labels file"
 			return o
 		}
@@ -570,6 +580,7 @@ func (p *processor) process(ctx context.Context, path string) outcome {
 		e.Out == p.size && e.Aspect == string(p.aspect) {
 		if e.Reason != "" || fileHasSHA(p.ws.RealImagePath(e.ID), e.SHA256) {
 			o.entry, o.resumed = e, true
+			o.ignored = e.Reason == reasonNotImage
 			return o
 		}
 	}
@@ -578,6 +589,7 @@ func (p *processor) process(ctx context.Context, path string) outcome {
 	if err := p.decode(path, kind, e); err != nil {
 		o.err = err
 	}
+	o.ignored = e.Reason == reasonNotImage
 	return o
 }
 
@@ -588,6 +600,10 @@ func (p *processor) decode(path string, kind imageio.Kind, e *cacheEntry) error 
 		// Check the header of a big file before loading it: multi-frame or compressed
 		// series are refused without holding them in memory.
 		info, err := dicomio.ReadInfoFile(path)
+		if errors.Is(err, dicomio.ErrNoPixelData) {
+			e.Kind, e.Reason = "", reasonNotImage
+			return nil
+		}
 		if err == nil {
 			err = info.CheckRenderable()
 		}
@@ -613,6 +629,11 @@ func (p *processor) decode(path string, kind imageio.Kind, e *cacheEntry) error 
 	if kind == imageio.KindDICOM {
 		info, pl, err := dicomio.Decode(data)
 		data = nil
+		if errors.Is(err, dicomio.ErrNoPixelData) {
+			e.ID, e.Kind = "", ""
+			e.Reason = reasonNotImage
+			return nil
+		}
 		if err != nil {
 			e.ID = ""
 			switch {
