@@ -8,8 +8,11 @@
 // it (formats: NIH Data_Entry_2017, the nih1000_64 and kermany_128 layouts, and plain
 // `file,label,patient`; see [ReadLabels]), decodes and normalises accepted files with a pool of
 // workers (default 2, one image in memory each), and writes real/images/<id>.png. At the end it
-// detects duplicates, splits patients (see [assignSplits]), applies --keep, and writes
-// private/source-map.csv, real/index.csv, ingest/report.json and workspace.json.
+// detects duplicates, splits patients (rarest class first, in a seeded order, each to the side
+// that keeps every class it has closest to the holdout fraction; patients already in the
+// workspace keep their side), applies --keep, and writes private/source-map.csv,
+// real/index.csv, ingest/report.json ([Report]) and workspace.json. DICOM objects without an
+// image (DICOMDIR, reports) and files that are not images by name or content are ignored.
 //
 // # De-identification
 //
