@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"sort"
@@ -26,6 +27,7 @@ type S3Config struct {
 	Bucket       string
 	Prefix       string
 	Retry        Retry
+	Log          *slog.Logger // transient errors being retried are logged at Warn (never secrets)
 }
 
 // String describes the configuration without its secrets.
@@ -116,6 +118,7 @@ func OpenS3(ctx context.Context, cfg S3Config) (Store, error) {
 		return nil, fmt.Errorf("S3 client for %s: %w", host, err)
 	}
 	s := &s3Store{c: c, bucket: cfg.Bucket, endpoint: cfg.Endpoint, retry: cfg.Retry}
+	s.retry.log = cfg.Log
 	if p := strings.Trim(cfg.Prefix, "/"); p != "" {
 		s.prefix = p + "/"
 	}

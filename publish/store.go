@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"log/slog"
 	"time"
 )
 
@@ -88,6 +89,7 @@ type Retry struct {
 	Attempts int           // total attempts per operation; 0 means 6
 	Base     time.Duration // first wait; 0 means 250ms; doubled each time
 	Max      time.Duration // longest wait; 0 means 5s
+	log      *slog.Logger  // retries are logged at Warn when set
 }
 
 func (r Retry) norm() Retry {
@@ -121,6 +123,9 @@ func (r Retry) do(ctx context.Context, op func() error) error {
 		}
 		if ctx.Err() != nil {
 			return errors.Join(ctx.Err(), err)
+		}
+		if r.log != nil {
+			r.log.Warn("transient storage error; retrying", "attempt", attempt, "of", r.Attempts, "wait_seconds", wait.Seconds(), "error", err.Error())
 		}
 		t := time.NewTimer(wait)
 		select {

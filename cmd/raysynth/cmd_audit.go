@@ -82,7 +82,7 @@ func runAudit(ctx context.Context, g *globals, where string, o *auditOptions) er
 	if err != nil {
 		return err
 	}
-	st, err := openStore(ctx, where, o.endpoint)
+	st, err := openStore(ctx, g, where, o.endpoint)
 	if err != nil {
 		return err
 	}

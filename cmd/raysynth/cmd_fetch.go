@@ -59,7 +59,7 @@ func runFetch(ctx context.Context, g *globals, ref string, o *fetchOptions) erro
 	if err != nil {
 		return err
 	}
-	rel, err := openRelease(ctx, ref, o.endpoint)
+	rel, err := openRelease(ctx, g, ref, o.endpoint)
 	if err != nil {
 		return err
 	}

@@ -85,7 +85,7 @@ func runPublish(ctx context.Context, g *globals, bundle string, o *publishOption
 	if err != nil {
 		return err
 	}
-	st, err := openStore(ctx, o.to, o.endpoint)
+	st, err := openStore(ctx, g, o.to, o.endpoint)
 	if err != nil {
 		return err
 	}

@@ -15,7 +15,7 @@ import (
 
 // s3Config resolves how to reach an S3 location: the --endpoint flag, then AWS_ENDPOINT_URL_S3,
 // then AWS_ENDPOINT_URL, then AWS itself; credentials only from the environment.
-func s3Config(loc publish.Location, endpointFlag string) publish.S3Config {
+func s3Config(g *globals, loc publish.Location, endpointFlag string) publish.S3Config {
 	region := os.Getenv(envRegion)
 	if region == "" {
 		region = "us-east-1"
@@ -37,11 +37,12 @@ func s3Config(loc publish.Location, endpointFlag string) publish.S3Config {
 		Region:       region,
 		Bucket:       loc.Bucket,
 		Prefix:       loc.Prefix,
+		Log:          g.log,
 	}
 }
 
 // openStore opens the release root named by where (s3://BUCKET/PREFIX or a folder).
-func openStore(ctx context.Context, where, endpointFlag string) (publish.Store, error) {
+func openStore(ctx context.Context, g *globals, where, endpointFlag string) (publish.Store, error) {
 	loc, err := publish.ParseLocation(where)
 	if err != nil {
 		return nil, usageError{err}
@@ -49,13 +50,13 @@ func openStore(ctx context.Context, where, endpointFlag string) (publish.Store, 
 	if !loc.IsS3() {
 		return publish.OpenDir(loc.Dir)
 	}
-	st, err := publish.OpenS3(ctx, s3Config(loc, endpointFlag))
+	st, err := publish.OpenS3(ctx, s3Config(g, loc, endpointFlag))
 	return st, s3Hint(err)
 }
 
 // openRelease finds the release at ref: s3://BUCKET/PREFIX/NAME[/VERSION] or a folder
 // …/NAME[/VERSION]. Without VERSION it follows NAME/LATEST.
-func openRelease(ctx context.Context, ref, endpointFlag string) (*publish.Release, error) {
+func openRelease(ctx context.Context, g *globals, ref, endpointFlag string) (*publish.Release, error) {
 	var st publish.Store
 	var key string
 	if publish.IsS3URL(ref) {
@@ -65,7 +66,7 @@ func openRelease(ctx context.Context, ref, endpointFlag string) (*publish.Releas
 		}
 		key = loc.Prefix
 		loc.Prefix = ""
-		st, err = publish.OpenS3(ctx, s3Config(loc, endpointFlag))
+		st, err = publish.OpenS3(ctx, s3Config(g, loc, endpointFlag))
 		if err != nil {
 			return nil, s3Hint(err)
 		}
@@ -99,7 +100,7 @@ func openSource(ctx context.Context, g *globals, ref string) (manifest.Source, f
 			return manifest.DirSource(ref), func() {}, nil
 		}
 	}
-	rel, err := openRelease(ctx, ref, "")
+	rel, err := openRelease(ctx, g, ref, "")
 	if err != nil {
 		return nil, func() {}, err
 	}
