@@ -43,7 +43,7 @@ func (o *ingestOptions) addFlags(c *cobra.Command) {
 	f.IntVar(&o.size, "size", 0, "image side in pixels (default 64, or the workspace's)")
 	f.StringVar(&o.aspect, "aspect", string(imageio.AspectCrop), "non-square images: crop (central square) or pad (black bars)")
 	f.Float64Var(&o.holdout, "holdout", 0.3, "fraction of each class's images held out, split by patient")
-	f.Uint64Var(&o.seed, "seed", 1, "seed of the train/holdout split and of --keep (default 1, or the workspace's)")
+	f.Uint64Var(&o.seed, "seed", 1, "seed of the train/holdout split and of --keep (a workspace keeps the seed of its first ingest)")
 	f.StringArrayVar(&o.keep, "keep", nil, "CLASS=FRACTION: keep only that fraction of the class's train patients (holdout untouched); repeatable")
 	f.BoolVar(&o.strict, "strict", false, "fail (exit 1, nothing indexed) when any file is rejected")
 	f.BoolVar(&o.json, "json", false, "print the ingest report as JSON on stdout")
