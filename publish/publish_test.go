@@ -1,14 +1,17 @@
 package publish
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -289,6 +292,8 @@ func TestPublishServerRestartThenResume(t *testing.T) {
 	// A restart the retries ride through: the same run finishes.
 	b2 := makeBundle(t, bundleOpts{n: 30, version: "1.0.1"})
 	cfg.Retry = Retry{Attempts: 30, Base: 100 * time.Millisecond, Max: 500 * time.Millisecond}
+	var logs syncBuffer
+	cfg.Log = slog.New(slog.NewTextHandler(&logs, nil))
 	st2, _ := OpenS3(ctx, cfg)
 	restarted := make(chan error, 1)
 	res, err = Publish(ctx, Config{Bundle: b2, Store: st2, Keys: keys(t), Parallel: 2,
@@ -301,6 +306,9 @@ func TestPublishServerRestartThenResume(t *testing.T) {
 	}
 	if err != nil || res.Latest != "1.0.1" {
 		t.Fatalf("publish through a restart: %+v %v", res, err)
+	}
+	if l := logs.String(); !strings.Contains(l, "retrying") || strings.Contains(l, s.Password) {
+		t.Fatalf("retry log (want retries, never the secret):\n%s", l)
 	}
 }
 
@@ -533,4 +541,22 @@ func TestPublishProcessKilledThenResume(t *testing.T) {
 	if res.Skipped < n || res.Uploaded+res.Skipped != len(files) || !res.LatestUpdated || !res.VerifiedInPlace {
 		t.Fatalf("resume after kill: %+v (had %d)", res, n)
 	}
+}
+
+// syncBuffer is a bytes.Buffer safe for concurrent writers.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (w *syncBuffer) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.Write(p)
+}
+
+func (w *syncBuffer) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.String()
 }
