@@ -266,3 +266,26 @@ func equalF(a, b []float32, tol float32) bool {
 	}
 	return true
 }
+
+func TestFitSize(t *testing.T) {
+	img := image.NewGray(image.Rect(0, 0, 4, 4))
+	for i := range img.Pix {
+		img.Pix[i] = uint8(i * 10)
+	}
+	got, err := fitSize(img, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// top-left block: 0, 10, 40, 50 → 25
+	if want := []uint8{25, 45, 105, 125}; !bytes.Equal(got.Pix, want) {
+		t.Errorf("2×2 averages %v, want %v", got.Pix, want)
+	}
+	if same, _ := fitSize(img, 4); same != img {
+		t.Error("same size is not passed through")
+	}
+	for _, size := range []int{3, 8} {
+		if _, err := fitSize(img, size); err == nil {
+			t.Errorf("4×4 to %d×%d: no error", size, size)
+		}
+	}
+}
