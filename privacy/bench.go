@@ -19,7 +19,10 @@ type BenchConfig struct {
 	K                  int // neighbours kept per query (default 10)
 	// Suite also times the whole check suite (Evaluate, pixel embedding, default policy) on
 	// Queries random smooth 64×64 "synthetic" images against Refs training and Refs holdout ones.
-	Suite    bool
+	Suite bool
+	// OneGEMM times one two-threaded OpenBLAS call per block instead of two single-threaded
+	// halves in goroutines (see SearchConfig.OneGEMM).
+	OneGEMM  bool
 	Seed     uint64
 	Progress progress.Reporter
 }
@@ -40,6 +43,7 @@ type BenchResult struct {
 	Queries, Refs, Dim int
 	BLAS, BLASCore     string
 	GOMAXPROCS         int
+	OneGEMM            bool
 	// SearchSeconds is the wall time of the exact search (GEMM blocks, top-k, float64
 	// re-rank); GFLOPS counts 2·queries·refs·dim floating-point operations in that time.
 	SearchSeconds float64
@@ -68,10 +72,10 @@ func BenchNN(ctx context.Context, c BenchConfig) (*BenchResult, error) {
 		return v
 	}
 	q, r := randVec(c.Queries), randVec(c.Refs)
-	res := &BenchResult{Queries: c.Queries, Refs: c.Refs, Dim: c.Dim, BLAS: blas.Backend(), BLASCore: blas.CoreType(), GOMAXPROCS: runtime.GOMAXPROCS(0)}
+	res := &BenchResult{Queries: c.Queries, Refs: c.Refs, Dim: c.Dim, BLAS: blas.Backend(), BLASCore: blas.CoreType(), GOMAXPROCS: runtime.GOMAXPROCS(0), OneGEMM: c.OneGEMM}
 	task := rep.Start("exact search", int64(c.Queries)*int64(c.Refs), "pairs")
 	t0 := time.Now()
-	_, _, err := Search(ctx, SearchConfig{Queries: q, Refs: r, K: c.K, Rerank: 16, Task: task})
+	_, _, err := Search(ctx, SearchConfig{Queries: q, Refs: r, K: c.K, Rerank: 16, OneGEMM: c.OneGEMM, Task: task})
 	task.Done()
 	if err != nil {
 		return nil, err

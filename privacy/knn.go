@@ -53,7 +53,12 @@ type SearchConfig struct {
 	// BlockRefs is how many references one GEMM handles (default 2048); BlockQueries how many
 	// queries (default 4096). Together they bound the distance block held in memory.
 	BlockRefs, BlockQueries int
-	Task                    progress.Task
+	// OneGEMM makes each block one two-threaded OpenBLAS call. By default each block is two
+	// single-threaded GEMMs on half the queries each, in two goroutines: on this 2-core machine
+	// under load that took 2.6 s user + 0.6 s system CPU against 3.8 s + 2.5 s for one
+	// two-threaded call (OpenBLAS's threads spin and yield when other processes compete).
+	OneGEMM bool
+	Task    progress.Task
 }
 
 // Search returns, for every query, its K nearest references (ascending distance) and, when RevK
@@ -89,7 +94,12 @@ func Search(ctx context.Context, c SearchConfig) (fwd, rev [][]Neighbor, err err
 			rh[i] = topK{k: keepR}
 		}
 	}
-	blas.SetThreads(2) // one big GEMM per block: OpenBLAS's own two threads
+	goSplit := !c.OneGEMM
+	if goSplit {
+		blas.SetThreads(1)
+	} else {
+		blas.SetThreads(2)
+	}
 	buf := make([]float32, min(c.BlockQueries, max(nq, 1))*min(c.BlockRefs, max(nr, 1)))
 	for q0 := 0; q0 < nq; q0 += c.BlockQueries {
 		q1 := min(q0+c.BlockQueries, nq)
@@ -100,7 +110,19 @@ func Search(ctx context.Context, c SearchConfig) (fwd, rev [][]Neighbor, err err
 			r1 := min(r0+c.BlockRefs, nr)
 			m, n := q1-q0, r1-r0
 			blk := buf[:m*n]
-			blas.Sgemm(false, true, m, n, q.Dim, -2, q.Data[q0*q.Dim:q1*q.Dim], q.Dim, r.Data[r0*r.Dim:r1*r.Dim], r.Dim, 0, blk, n)
+			if goSplit && m > 1 {
+				h := m / 2
+				var wg sync.WaitGroup
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					blas.Sgemm(false, true, h, n, q.Dim, -2, q.Data[q0*q.Dim:(q0+h)*q.Dim], q.Dim, r.Data[r0*r.Dim:r1*r.Dim], r.Dim, 0, blk[:h*n], n)
+				}()
+				blas.Sgemm(false, true, m-h, n, q.Dim, -2, q.Data[(q0+h)*q.Dim:q1*q.Dim], q.Dim, r.Data[r0*r.Dim:r1*r.Dim], r.Dim, 0, blk[h*n:], n)
+				wg.Wait()
+			} else {
+				blas.Sgemm(false, true, m, n, q.Dim, -2, q.Data[q0*q.Dim:q1*q.Dim], q.Dim, r.Data[r0*r.Dim:r1*r.Dim], r.Dim, 0, blk, n)
+			}
 			scanBlock(blk, q0, q1, r0, r1, qn, rn, fh, rh, c.QGroup, c.RGroup)
 			if c.Task != nil {
 				c.Task.Add(int64(m) * int64(n))

@@ -500,6 +500,9 @@ func writeApproved(ctx context.Context, ws *workspace.Workspace, cs []candidate)
 		return err
 	}
 	defer os.RemoveAll(tmp)
+	if err := os.Chmod(tmp, 0o755); err != nil {
+		return err
+	}
 	rows := make([]workspace.SynthImage, len(cs))
 	err = parallel(ctx, len(cs), func(i int) error {
 		c := cs[i]

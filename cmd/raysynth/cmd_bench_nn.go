@@ -11,7 +11,7 @@ import (
 
 type benchNNOptions struct {
 	queries, refs, dim int
-	suite              bool
+	suite, oneGEMM     bool
 	json               bool
 }
 
@@ -21,6 +21,7 @@ func (o *benchNNOptions) addFlags(c *cobra.Command) {
 	f.IntVar(&o.refs, "refs", 20000, "reference vectors (real images)")
 	f.IntVar(&o.dim, "dim", 4096, "dimension (4096 = 64×64 pixels)")
 	f.BoolVar(&o.suite, "suite", false, "also time the full privacy check suite: --queries synthetic against --refs train and --refs holdout random 64×64 images")
+	f.BoolVar(&o.oneGEMM, "one-gemm", false, "one two-threaded OpenBLAS call per block instead of two single-threaded halves in goroutines (to compare)")
 	f.BoolVar(&o.json, "json", false, "print the figures as JSON on stdout")
 }
 
@@ -44,7 +45,7 @@ privacy check on random images. Other load on the machine makes the figures nois
 }
 
 func runBenchNN(ctx context.Context, g *globals, o benchNNOptions) error {
-	cfg := privacy.BenchConfig{Queries: o.queries, Refs: o.refs, Dim: o.dim, Suite: o.suite, Seed: 1}
+	cfg := privacy.BenchConfig{Queries: o.queries, Refs: o.refs, Dim: o.dim, Suite: o.suite, OneGEMM: o.oneGEMM, Seed: 1}
 	if err := cfg.Validate(); err != nil {
 		return usageErrorf("%v", err)
 	}
@@ -65,7 +66,11 @@ func runBenchNN(ctx context.Context, g *globals, o benchNNOptions) error {
 	if r.BLASCore != "" {
 		blasName += " (" + r.BLASCore + ")"
 	}
-	fmt.Fprintf(g.stdout, "exact search %d × %d × %d, %s, GOMAXPROCS %d\n", r.Queries, r.Refs, r.Dim, blasName, r.GOMAXPROCS)
+	mode := "two 1-thread GEMMs per block"
+	if r.OneGEMM {
+		mode = "one 2-thread GEMM per block"
+	}
+	fmt.Fprintf(g.stdout, "exact search %d × %d × %d, %s, %s, GOMAXPROCS %d\n", r.Queries, r.Refs, r.Dim, blasName, mode, r.GOMAXPROCS)
 	fmt.Fprintf(g.stdout, "seconds:   %.2f\nGFLOP/s:   %.0f\n", r.SearchSeconds, r.GFLOPS)
 	if o.suite {
 		fmt.Fprintf(g.stdout, "check suite (%d S vs %d T and %d H, 64×64): %.1f s\n", r.Queries, r.Refs, r.Refs, r.SuiteSeconds)
