@@ -190,3 +190,25 @@ func TestFetchInterruptedResumes(t *testing.T) {
 		t.Fatalf("staging left: %v", ents)
 	}
 }
+
+func TestFetchRefusesPayloadBeyondOxum(t *testing.T) {
+	ctx := context.Background()
+	bucket := newBucket(t, false)
+	st := openS3(t, srv, bucket, "")
+	if _, err := Publish(ctx, Config{Bundle: makeBundle(t, bundleOpts{n: 2}), Store: st, Keys: keys(t)}); err != nil {
+		t.Fatal(err)
+	}
+	// An extra large payload object appears in the release.
+	big := strings.Repeat("x", 1<<20)
+	if _, err := rawClient(t, srv).PutObject(ctx, bucket, "chest/1.0.0/data/images/normal/huge.png", strings.NewReader(big), int64(len(big)), minio.PutObjectOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	parent := t.TempDir()
+	_, err := Fetch(ctx, FetchConfig{Store: st, Ref: "chest", Out: filepath.Join(parent, "out"), Keys: keys(t)})
+	if !errors.Is(err, manifest.ErrVerification) || !strings.Contains(err.Error(), "Payload-Oxum") && !strings.Contains(err.Error(), "declares") {
+		t.Fatalf("want a refusal before the payload download, got %v", err)
+	}
+	if ents, _ := os.ReadDir(parent); len(ents) != 0 {
+		t.Fatalf("left behind: %v", ents)
+	}
+}

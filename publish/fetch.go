@@ -61,6 +61,9 @@ type FetchResult struct {
 	PartialKept string                 `json:"-"`
 }
 
+// maxTagFile bounds the size of a file outside data/ that fetch downloads.
+const maxTagFile = 64 << 20
+
 // partSuffix marks a file being downloaded inside the staging folder.
 const partSuffix = ".rsdl-part"
 
@@ -121,10 +124,15 @@ func Fetch(ctx context.Context, cfg FetchConfig) (*FetchResult, error) {
 	// files from an earlier run can be kept.
 	want := map[string]string{}
 	var tagObjs, payload []ObjectInfo
+	var payloadBytes int64
 	for _, o := range objs {
 		if strings.HasPrefix(strings.TrimPrefix(o.Key, rel.Dir+"/"), "data/") {
 			payload = append(payload, o)
+			payloadBytes += o.Size
 		} else {
+			if o.Size > maxTagFile {
+				return nil, fmt.Errorf("release %s: %s is %d bytes, more than a tag file may be: %w", rel, o.Key, o.Size, manifest.ErrVerification)
+			}
 			tagObjs = append(tagObjs, o)
 		}
 	}
@@ -160,6 +168,18 @@ func Fetch(ctx context.Context, cfg FetchConfig) (*FetchResult, error) {
 		if entries, err := manifest.ParseManifest(data); err == nil {
 			for _, e := range entries {
 				want[e.Path] = e.SHA256
+			}
+		}
+	}
+	// The listing must agree with the bag's Payload-Oxum before any payload is downloaded, so a
+	// hostile store cannot make fetch download more than the bag declares.
+	if data, err := os.ReadFile(filepath.Join(stage, manifest.FileBagInfo)); err == nil {
+		if bi, err := manifest.ParseBagInfo(data); err == nil {
+			if ob, of, err := bi.Oxum(); err == nil && (ob != payloadBytes || of != int64(len(payload))) {
+				os.RemoveAll(stage)
+				res.PartialKept = ""
+				return res, fmt.Errorf("release %s: the store lists %d payload files of %d bytes but %s declares %d files of %d bytes; nothing was written to %s: %w",
+					rel, len(payload), payloadBytes, manifest.FileBagInfo, of, ob, cfg.Out, manifest.ErrVerification)
 			}
 		}
 	}
