@@ -5,13 +5,35 @@
 //
 // # Imports
 //
-// Only internal/... of this module.
+// Only internal/... of this module (blas, imageio, dicomio, workspace, fsutil, progress, sysinfo).
+// Generators and learned embeddings come in through the [Generator] and [Embedder] interfaces
+// (contract C6), which cmd backs with synth and train.
+//
+// # Entry points
+//
+//   - [Run] checks a workspace's candidates (or a folder of images), optionally filters, writes the
+//     private report (privacy/report.json, privacy/report.html), the public summary
+//     (privacy/summary.json, contract C4) and, when the gate passes, the approved set.
+//   - [Evaluate] runs every check on in-memory [Sets]; [Search] is the exact k-NN engine;
+//     [ParsePolicy] reads a policy file; [BenchNN] times the search.
+//
+// # Distances
+//
+// The pixel embedding searches zero-mean unit-norm centre crops, then re-scores the nearest
+// candidates with a shift-tolerant distance (best Pearson correlation over shifts of up to
+// Policy.Memorization.ShiftPixels), so copies that were shifted or had their contrast changed are
+// caught. Learned embeddings use plain Euclidean distance.
 //
 // # Invariants
 //
-//   - Search is exact, never approximate: a missed neighbour would be a false pass. Candidates
-//     near any threshold are re-ranked in float64.
+//   - Search is exact, never approximate: a missed neighbour would be a false pass. The nearest
+//     Policy.Rerank candidates of every list are re-scored in float64 before any threshold decides.
 //   - A threshold is never loosened by the code; only the policy file sets thresholds.
-//   - The full report names real images and is private; the public summary holds aggregate numbers
-//     only.
+//   - Memorization is decided per image; statistical checks compare a seeded bootstrap bound with
+//     the threshold (Policy.Statistics), and the same inputs and seed give the same decisions.
+//   - The full report names real images and is private (0600); the public summary holds aggregate
+//     numbers only: no image id, patient pseudonym, path or pixel.
+//   - The approved set is written only when the gate passes, images first into a temporary folder
+//     renamed into place, then approved/index.csv.
+//   - Libraries never write to stdout; progress goes through internal/progress.
 package privacy
