@@ -126,6 +126,8 @@ func runIngest(ctx context.Context, g *globals, o *ingestOptions) error {
 		return withHint(err, "the files and reasons are in "+(&workspace.Workspace{Dir: g.workspace}).RejectedListPath()+" (private: it names source files)")
 	case errors.Is(err, ingest.ErrLabels):
 		return withHint(err, "choose the layout with --labels-format and the label column with --label-column; see raysynth ingest --help")
+	case errors.Is(err, ingest.ErrBusy):
+		return withHint(err, "wait for it to finish (or stop it), then run this command again")
 	case errors.Is(err, ingest.ErrWorkspaceMismatch):
 		return withHint(err, "pass --workspace NEW_FOLDER, or repeat the options of the first ingest")
 	}

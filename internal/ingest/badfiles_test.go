@@ -249,3 +249,19 @@ func TestMissingSecretRefused(t *testing.T) {
 		t.Fatalf("err %v, want a refusal", err)
 	}
 }
+
+// A second ingest into a workspace that another ingest holds is refused, not interleaved.
+func TestConcurrentIngestRefused(t *testing.T) {
+	in := writeFolder(t, t.TempDir(), map[string][]byte{"a.png": film(t, 80, 80, 1)})
+	ws := t.TempDir()
+	mustRun(t, baseConfig(in, ws))
+	j, err := openJournal(filepath.Join(ws, "private", "ingest-cache.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Run(context.Background(), baseConfig(in, ws)); !errors.Is(err, ErrBusy) {
+		t.Fatalf("err %v, want ErrBusy", err)
+	}
+	j.close()
+	mustRun(t, baseConfig(in, ws))
+}

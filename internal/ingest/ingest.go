@@ -119,6 +119,12 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if size == 0 {
 		size = DefaultSize
 	}
+	// The journal's lock keeps a second ingest out of this workspace until this one ends.
+	jr, err := openJournal(ws.IngestCachePath())
+	if err != nil {
+		return nil, err
+	}
+	defer jr.close()
 	for _, d := range []string{ws.Dir, ws.PrivateDir(), ws.RealImagesDir(), filepath.Dir(ws.IngestReportPath())} {
 		if _, err := fsutil.CleanTemp(d); err != nil {
 			return nil, err
@@ -156,11 +162,6 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	jr, err := openJournal(ws.IngestCachePath())
-	if err != nil {
-		return nil, err
-	}
-	defer jr.close()
 
 	// Decode every file with a small worker pool; results come back in input order. A fatal
 	// error (the workspace's disk) stops the pool.

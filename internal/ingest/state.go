@@ -124,6 +124,10 @@ func openJournal(path string) (*journal, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open ingest journal: %w", err)
 	}
+	if err := lockWorkspace(f); err != nil {
+		f.Close()
+		return nil, err
+	}
 	// A torn last line from a kill: start on a fresh line.
 	if st, err := f.Stat(); err == nil && st.Size() > 0 {
 		last := make([]byte, 1)
