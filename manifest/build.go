@@ -212,7 +212,8 @@ func Build(ctx context.Context, cfg BuildConfig) (*BuildResult, error) {
 		}
 	}()
 	b := &builder{cfg: &cfg, dir: tmp, now: now, privacy: ps, overrides: overrides,
-		forbiddenHash: map[string]bool{}, hashes: map[string]string{}, sizes: map[string]int64{}}
+		forbiddenHash: map[string]bool{}, hashes: map[string]string{}, sizes: map[string]int64{},
+		leaks: newLeakScanner(cfg.Forbidden)}
 	for _, h := range cfg.RealImageSHA256 {
 		b.forbiddenHash[strings.ToLower(h)] = true
 	}
@@ -255,6 +256,7 @@ type builder struct {
 	privacy       *privacySummary
 	overrides     []Override
 	forbiddenHash map[string]bool
+	leaks         *leakScanner
 	hashes        map[string]string
 	sizes         map[string]int64
 	files         int
@@ -280,11 +282,9 @@ func (b *builder) write(name string, data []byte) error {
 }
 
 func (b *builder) checkLeak(name string, data []byte) error {
-	for _, s := range b.cfg.Forbidden {
-		if s != "" && bytes.Contains(data, []byte(s)) {
-			// Never print the forbidden string itself.
-			return fmt.Errorf("bundle: %w: %s would contain a private identifier, secret or source string", ErrLeak, name)
-		}
+	if b.leaks.found(data) {
+		// Never print the forbidden string itself.
+		return fmt.Errorf("bundle: %w: %s would contain a private identifier, secret or source string", ErrLeak, name)
 	}
 	sum := sha256.Sum256(data)
 	if b.forbiddenHash[hex.EncodeToString(sum[:])] {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -230,5 +231,45 @@ func TestDICOMCopies(t *testing.T) {
 	cfg.Forbidden = []string{"DOE^JANE"}
 	if _, err := Build(context.Background(), cfg); !errors.Is(err, ErrLeak) {
 		t.Fatalf("err %v, want ErrLeak", err)
+	}
+}
+
+func TestLeakScanner(t *testing.T) {
+	s := newLeakScanner([]string{"p-0123456789abcdef", "MRN-00443321", "DOE^JANE", "", "/pacs/export/x.dcm"})
+	for _, c := range []struct {
+		data string
+		want bool
+	}{
+		{"nothing here", false},
+		{"row,p-0123456789abcdef,", true},
+		{"p-0123456789abcde", false}, // one short
+		{"...MRN-00443321", true},
+		{"MRN-0044332", false},
+		{"x DOE^JANE y", true},
+		{"DOE^JAN", false},
+		{"path /pacs/export/x.dcm", true},
+		{"", false},
+	} {
+		if got := s.found([]byte(c.data)); got != c.want {
+			t.Errorf("found(%q) = %v, want %v", c.data, got, c.want)
+		}
+	}
+	if newLeakScanner(nil).found([]byte("anything")) {
+		t.Error("empty scanner found something")
+	}
+}
+
+func BenchmarkLeakScanner(b *testing.B) {
+	var forbidden []string
+	for i := range 50000 {
+		forbidden = append(forbidden, fmt.Sprintf("p-%016x", i*7919))
+	}
+	s := newLeakScanner(forbidden)
+	data := bytes.Repeat([]byte("s-00001,normal,images/normal/s-00001.png,0123456789abcdef0123456789abcdef,4123,\n"), 12000)
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		if s.found(data) {
+			b.Fatal("false positive")
+		}
 	}
 }
