@@ -9,8 +9,10 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"unicode/utf8"
 )
@@ -95,13 +97,28 @@ func printable(name string) string {
 // DirSource returns a [Source] over a bundle in a local folder. List reports every entry without
 // following symbolic links; Open refuses names that leave the folder, symbolic links and anything
 // that is not a regular file.
-func DirSource(dir string) Source { return dirSource{dir: dir} }
+func DirSource(dir string) Source { return &dirSource{dir: dir} }
 
-type dirSource struct{ dir string }
+type dirSource struct {
+	dir  string
+	once sync.Once
+	root *os.Root // opened on first Open, closed when the source is garbage collected
+	err  error
+}
 
-func (d dirSource) String() string { return d.dir }
+func (d *dirSource) String() string { return d.dir }
 
-func (d dirSource) List(ctx context.Context) ([]FileInfo, error) {
+func (d *dirSource) openRoot() (*os.Root, error) {
+	d.once.Do(func() {
+		d.root, d.err = os.OpenRoot(d.dir)
+		if d.err == nil {
+			runtime.AddCleanup(d, func(r *os.Root) { r.Close() }, d.root)
+		}
+	})
+	return d.root, d.err
+}
+
+func (d *dirSource) List(ctx context.Context) ([]FileInfo, error) {
 	st, err := os.Stat(d.dir)
 	if err != nil {
 		return nil, fmt.Errorf("open bundle %s: %w", d.dir, err)
@@ -159,15 +176,14 @@ func (d dirSource) List(ctx context.Context) ([]FileInfo, error) {
 	return out, nil
 }
 
-func (d dirSource) Open(ctx context.Context, name string) (io.ReadCloser, error) {
+func (d *dirSource) Open(ctx context.Context, name string) (io.ReadCloser, error) {
 	if why := checkName(name); why != "" {
 		return nil, fmt.Errorf("open %s: %s", printable(name), why)
 	}
-	root, err := os.OpenRoot(d.dir)
+	root, err := d.openRoot()
 	if err != nil {
 		return nil, fmt.Errorf("open bundle %s: %w", d.dir, err)
 	}
-	defer root.Close()
 	st, err := root.Lstat(name)
 	if err != nil {
 		return nil, err
