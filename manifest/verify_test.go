@@ -333,6 +333,18 @@ func TestHostile(t *testing.T) {
 			t.Error("DirSource opened a symlink")
 		}
 	})
+	t.Run("non-UTF-8 file and folder names on disk", func(t *testing.T) {
+		dir := copyTree(t, orig)
+		if err := os.WriteFile(filepath.Join(dir, "data", "\xff\xfe.png"), []byte("x"), 0o644); err != nil {
+			t.Skipf("file system refuses non-UTF-8 names: %v", err)
+		}
+		os.MkdirAll(filepath.Join(dir, "data", "\xfe"), 0o755)
+		os.WriteFile(filepath.Join(dir, "data", "\xfe", "inner.png"), []byte("x"), 0o644)
+		res, _ := Verify(context.Background(), DirSource(dir), VerifyOptions{Keys: keys})
+		if !hasProblem(res, printable("data/\xff\xfe.png"), KindUnsafePath) || !hasProblem(res, printable("data/\xfe"), KindUnsafePath) {
+			t.Fatalf("%v", res.Problems)
+		}
+	})
 	t.Run("symlinked folder", func(t *testing.T) {
 		dir := copyTree(t, orig)
 		os.Symlink(t.TempDir(), filepath.Join(dir, "data", "outside"))
