@@ -44,7 +44,7 @@ func newPhantomCmd(g *globals) *cobra.Command {
 		Short: "Write a labelled data set of synthetic chest phantoms (for demos and tests)",
 		Long: `phantom writes synthetic chest radiograph phantoms for a machine with no real data: PNG films
 under DIR/images/, DIR/labels.csv (file,label,patient; read by "raysynth ingest" with no further
-options), DIR/phantom.json (settings and counts) and DIR/contact-sheet.png (two films per class).
+options), DIR/phantom.json (settings and counts) and DIR/.preview/contact-sheet.png (two films per class; ingest skips dot-folders).
 
 Each phantom patient has several films with small changes of pose and exposure. The classes show
 cardiomegaly (cardiothoracic ratio above 0.5), effusion (blunted costophrenic angle with a fluid

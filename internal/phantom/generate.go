@@ -26,6 +26,10 @@ import (
 // Version identifies the renderer; it changes whenever the same seed would give different pixels.
 const Version = "1"
 
+// ContactSheetPath is where the contact sheet is written, relative to the output folder. It lives
+// in a dot-folder, which ingest skips, so that ingesting the folder does not take it for a film.
+const ContactSheetPath = ".preview/contact-sheet.png"
+
 // ErrExists is returned when the output folder exists and Config.Replace is false.
 var ErrExists = errors.New("output folder already exists")
 
@@ -262,9 +266,12 @@ func Generate(ctx context.Context, cfg Config) (*Summary, error) {
 		return nil, fmt.Errorf("create %s: %w", imgDir, err)
 	}
 
+	if err := os.MkdirAll(filepath.Join(tmp, filepath.Dir(filepath.FromSlash(ContactSheetPath))), 0o755); err != nil {
+		return nil, fmt.Errorf("create preview folder: %w", err)
+	}
 	ps := plan(&cfg, mix)
 	sum := &Summary{
-		Out: cfg.Out, Labels: filepath.Join(cfg.Out, "labels.csv"), ContactSheet: filepath.Join(cfg.Out, "contact-sheet.png"),
+		Out: cfg.Out, Labels: filepath.Join(cfg.Out, "labels.csv"), ContactSheet: filepath.Join(cfg.Out, filepath.FromSlash(ContactSheetPath)),
 		Generator: "raysynth-phantom/" + Version, Seed: cfg.Seed, Size: cfg.Size,
 		FilmsPerPatient: [2]int{cfg.MinFilms, cfg.MaxFilms}, Mix: normalise(mix),
 		PerClass: map[string]int{}, PatientsPerClass: map[string]int{},
@@ -316,14 +323,14 @@ func Generate(ctx context.Context, cfg Config) (*Summary, error) {
 			cols++
 		}
 	}
-	if _, err := imageio.WriteGray(filepath.Join(tmp, "contact-sheet.png"), ContactSheet(tiles, cols)); err != nil {
+	if _, err := imageio.WriteGray(filepath.Join(tmp, filepath.FromSlash(ContactSheetPath)), ContactSheet(tiles, cols)); err != nil {
 		return nil, fmt.Errorf("write contact sheet: %w", err)
 	}
 
 	// phantom.json records the settings, not where the set was written, so that it stays
 	// byte-identical wherever it is written
 	rec := *sum
-	rec.Out, rec.Labels, rec.ContactSheet = ".", "labels.csv", "contact-sheet.png"
+	rec.Out, rec.Labels, rec.ContactSheet = ".", "labels.csv", ContactSheetPath
 	meta, err := json.MarshalIndent(rec, "", "  ")
 	if err != nil {
 		return nil, err

@@ -64,7 +64,7 @@ func TestGenerateIsDeterministic(t *testing.T) {
 			same++
 		}
 	}
-	if same > 0 || bytes.Equal(a["labels.csv"], c["labels.csv"]) && bytes.Equal(a["contact-sheet.png"], c["contact-sheet.png"]) {
+	if same > 0 || bytes.Equal(a["labels.csv"], c["labels.csv"]) && bytes.Equal(a[".preview/contact-sheet.png"], c[".preview/contact-sheet.png"]) {
 		t.Errorf("different seeds gave %d identical images (labels identical: %v)", same, bytes.Equal(a["labels.csv"], c["labels.csv"]))
 	}
 }
@@ -146,7 +146,7 @@ func TestLabelsLayout(t *testing.T) {
 	if err := json.Unmarshal(b, &meta); err != nil || meta.Seed != 3 || meta.Films != 40 {
 		t.Errorf("phantom.json: %+v (%v)", meta, err)
 	}
-	if _, err := os.Stat(filepath.Join(out, "contact-sheet.png")); err != nil {
+	if _, err := os.Stat(filepath.Join(out, ".preview", "contact-sheet.png")); err != nil {
 		t.Error(err)
 	}
 }
