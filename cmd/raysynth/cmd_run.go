@@ -1,0 +1,873 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/raysynth/raysynth/internal/workspace"
+	"github.com/raysynth/raysynth/manifest"
+	"github.com/raysynth/raysynth/privacy"
+	"github.com/raysynth/raysynth/publish"
+	"github.com/raysynth/raysynth/train"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+	"go.yaml.in/yaml/v3"
+)
+
+// runOptions holds run's own flags and one options struct per stage, filled by the same flags
+// the single commands have (prefixed with the stage: --gan-epochs is train gan's --epochs).
+type runOptions struct {
+	config    string
+	pub       string
+	bundleOut string
+	json      bool
+
+	ingest     ingestOptions
+	gan        trainGANOptions
+	synth      synthOptions
+	classifier trainClassifierOptions
+	privacy    privacyOptions
+	evaluate   evaluateOptions
+	bundle     bundleOptions
+	publish    publishOptions
+}
+
+// runFlagGroup describes how one stage's flags appear on run: with a prefix, except the ones
+// promoted to run's top level, and without the ones run decides itself.
+type runFlagGroup struct {
+	section string               // config section and flag prefix
+	add     func(*cobra.Command) // the stage's own addFlags
+	top     []string             // flags shown without prefix (--from, --name, …)
+	omit    []string             // flags run sets itself
+}
+
+func (o *runOptions) groups() []runFlagGroup {
+	return []runFlagGroup{
+		{"ingest", o.ingest.addFlags, []string{"from", "labels"}, []string{"json"}},
+		{"gan", o.gan.addFlags, nil, []string{"json", "restart"}},
+		{"synth", o.synth.addFlags, nil, []string{"json"}},
+		{"classifier", o.classifier.addFlags, nil, []string{"json", "restart"}},
+		{"privacy", o.privacy.addFlags, nil, []string{"json", "candidates", "print-policy"}},
+		{"evaluate", o.evaluate.addFlags, nil, []string{"json"}},
+		{"bundle", o.bundle.addFlags, []string{"name", "version", "key"}, []string{"json", "out", "override-privacy-gate"}},
+		{"publish", o.publish.addFlags, []string{"to"}, []string{"json", "key"}},
+	}
+}
+
+// pathKeys are the config keys holding paths, resolved against the config file's folder.
+var runPathKeys = map[string]bool{"from": true, "labels": true, "key": true, "pub": true, "to": true,
+	"bundle-out": true, "workspace": true, "privacy-policy": true, "evaluate-test-workspace": true}
+
+func newRunCmd(g *globals) *cobra.Command {
+	o := &runOptions{}
+	c := &cobra.Command{
+		Use:     "run --from PATH [--labels FILE] --name NAME --version SEMVER --key KEY --to s3://BUCKET/PREFIX|DIR",
+		Short:   "One command from an export folder to a verified release: every stage in order, resumable",
+		GroupID: groupRelease,
+		Long: `run chains every stage of a release with the flags of the single commands:
+
+  1 ingest             raysynth ingest --from PATH --labels FILE   (--ingest-*)
+  2 train gan          raysynth train gan                           (--gan-*)
+  3 synth              raysynth synth                               (--synth-*)
+  4 train classifier   raysynth train classifier                    (--classifier-*)
+  5 privacy            raysynth privacy --filter                    (--privacy-*)
+  6 evaluate           raysynth evaluate                            (--evaluate-*)
+  7 bundle             raysynth bundle --name --version --key       (--bundle-*)
+  8 publish            raysynth publish --to                        (--publish-*)
+  9 verify             raysynth verify LOCATION --key PUB
+
+A stage's flags carry its prefix: --gan-epochs 5 is "raysynth train gan --epochs 5". Synth makes
+--synth-per-class N images per trained class, or balances the classes (the default); classes
+whose generator was skipped for too few images are left out. The privacy stage filters (replaces
+flagged candidates) unless --privacy-filter=false.
+
+A config file (--config, YAML or JSON) can hold every option: run's own flags at the top
+(from, labels, name, version, key, to, pub, bundle-out, workspace) and each stage's flags in a
+section named after the stage, keys named like the single command's flags. Relative paths in it
+are relative to the file. Flags given on the command line override the file; unknown keys are
+an error.
+
+Resumable: WORKSPACE/run/state.json records each finished stage and a hash of its inputs (its
+options and the files it reads). Run the same command again after an interruption or a failure
+and finished stages are skipped; a stage whose inputs changed runs again, and so does every stage
+after it whose inputs it changes.
+
+The privacy gate stops the run when it fails: nothing is bundled or published, the exit code is
+3, and the failing checks and the report to look at are printed. The signing key is loaded (and
+its password asked) before any stage runs; the password comes from RAYSYNTH_PASSWORD or
+COSIGN_PASSWORD, else it is asked on the terminal. The public key used to verify the release is
+--pub, else KEY with .pub for .key when that file exists, else it is written to
+WORKSPACE/run/signer.pub.
+
+Stages print their own progress and tables on stderr; stdout carries only run's summary (the
+stages, the privacy result, the evaluation table, where the release is and how to verify it),
+or JSON with --json.`,
+		Example: `  # a signed release of an export folder, published to a bucket
+  export RAYSYNTH_PASSWORD=…  AWS_ENDPOINT_URL_S3=https://minio.hospital.local:9000 AWS_ACCESS_KEY_ID=… AWS_SECRET_ACCESS_KEY=…
+  raysynth run --from export/ --labels export/labels.csv --name chest --version 1.0.0 \
+      --key hospital.key --to s3://releases/chest
+  # the same with every option in a file, fewer GAN epochs from the command line
+  raysynth run --config pipeline.yaml --gan-epochs 10
+  # pipeline.yaml:
+  #   from: export/
+  #   labels: export/labels.csv
+  #   name: chest
+  #   version: 1.0.0
+  #   key: hospital.key
+  #   to: /srv/releases
+  #   ingest: {classes: [normal, effusion, cardiomegaly], size: 64}
+  #   gan: {epochs: 25, batch: 64}
+  #   synth: {balance: true}
+  #   privacy: {embedding: [pixel, classifier], max-rounds: 3}
+  #   evaluate: {repeats: 3}
+  #   bundle: {organization: "St Example Hospital", license: CC-BY-4.0}
+  # stopped (Ctrl-C, a failed stage)? the same command again continues where it stopped
+  raysynth run --config pipeline.yaml --json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if o.config != "" {
+				if err := applyRunConfig(cmd, o); err != nil {
+					return err
+				}
+			}
+			o.ingest.seedSet = cmd.Flags().Changed("ingest-seed")
+			return runRun(cmd.Context(), g, o)
+		},
+	}
+	f := c.Flags()
+	f.StringVar(&o.config, "config", "", "YAML or JSON file with run's options (see above); flags override it")
+	f.StringVar(&o.pub, "pub", "", "public key to verify the release with (default: KEY with .pub for .key, or WORKSPACE/run/signer.pub)")
+	f.StringVar(&o.bundleOut, "bundle-out", "", "folder for the bundle before publishing (default WORKSPACE/run/bundle/NAME-VERSION)")
+	f.BoolVar(&o.json, "json", false, "print run's summary as JSON on stdout (stages' own output goes to stderr)")
+	for _, gr := range o.groups() {
+		tmp := &cobra.Command{}
+		gr.add(tmp)
+		tmp.Flags().VisitAll(func(fl *pflag.Flag) {
+			if slices.Contains(gr.omit, fl.Name) {
+				return
+			}
+			nf := *fl
+			nf.Annotations, nf.Shorthand = nil, ""
+			if !slices.Contains(gr.top, fl.Name) {
+				nf.Name = gr.section + "-" + fl.Name
+				nf.Usage = gr.section + ": " + fl.Usage
+			}
+			f.AddFlag(&nf)
+		})
+	}
+	// run filters by default: the gate would otherwise stop on the first flagged candidate.
+	if fl := f.Lookup("privacy-filter"); fl != nil {
+		fl.Value.Set("true")
+		fl.DefValue = "true"
+	}
+	return c
+}
+
+// applyRunConfig reads --config and sets every flag the command line did not set.
+func applyRunConfig(cmd *cobra.Command, o *runOptions) error {
+	path := o.config
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return usageErrorf("read config %s: %v", path, err)
+	}
+	var doc map[string]any
+	if err := yaml.Unmarshal(b, &doc); err != nil {
+		return usageErrorf("config %s: %v", path, err)
+	}
+	fs := cmd.Flags()
+	dir := filepath.Dir(path)
+	sections := map[string]runFlagGroup{}
+	for _, gr := range o.groups() {
+		sections[gr.section] = gr
+	}
+	var keys []string
+	for k := range doc {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	set := func(key, flagName string, v any) error {
+		fl := fs.Lookup(flagName)
+		if fl == nil || flagName == "config" || flagName == "json" || flagName == "help" {
+			return nil
+		}
+		if fs.Changed(flagName) {
+			return nil // the command line wins
+		}
+		vals, err := configValues(v)
+		if err != nil {
+			return usageErrorf("config %s: %s: %v", path, key, err)
+		}
+		if runPathKeys[flagName] {
+			for i, s := range vals {
+				if s != "" && !filepath.IsAbs(s) && !strings.Contains(s, "://") {
+					vals[i] = filepath.Join(dir, s)
+				}
+			}
+		}
+		if sv, ok := fl.Value.(pflag.SliceValue); ok {
+			err = sv.Replace(vals)
+		} else if len(vals) != 1 {
+			err = fmt.Errorf("want one value, not a list")
+		} else {
+			err = fl.Value.Set(vals[0])
+		}
+		if err != nil {
+			return usageErrorf("config %s: %s: %v", path, key, err)
+		}
+		fl.Changed = true
+		return nil
+	}
+	for _, k := range keys {
+		v := doc[k]
+		if gr, ok := sections[k]; ok {
+			m, ok := v.(map[string]any)
+			if !ok {
+				return usageErrorf("config %s: %s must be a mapping of %s's flags (e.g. %s: {epochs: 5})", path, k, k, k)
+			}
+			var sub []string
+			for sk := range m {
+				sub = append(sub, sk)
+			}
+			slices.Sort(sub)
+			for _, sk := range sub {
+				name := gr.section + "-" + sk
+				if slices.Contains(gr.top, sk) {
+					name = sk
+				}
+				if slices.Contains(gr.omit, sk) || fs.Lookup(name) == nil {
+					return usageErrorf("config %s: unknown key %s.%s (the %s keys: %s)", path, k, sk, k, strings.Join(sectionKeys(fs, gr), ", "))
+				}
+				if err := set(k+"."+sk, name, m[sk]); err != nil {
+					return err
+				}
+			}
+			continue
+		}
+		if k == "workspace" {
+			if !cmd.Flags().Changed("workspace") && !cmd.InheritedFlags().Changed("workspace") {
+				s, err := configValues(v)
+				if err != nil || len(s) != 1 {
+					return usageErrorf("config %s: workspace must be one folder", path)
+				}
+				w := s[0]
+				if !filepath.IsAbs(w) {
+					w = filepath.Join(dir, w)
+				}
+				if err := cmd.Root().PersistentFlags().Set("workspace", w); err != nil {
+					return err
+				}
+			}
+			continue
+		}
+		if strings.Contains(k, "-") || fs.Lookup(k) == nil || k == "config" || k == "json" || k == "help" {
+			var sec []string
+			for s := range sections {
+				sec = append(sec, s)
+			}
+			slices.Sort(sec)
+			return usageErrorf("config %s: unknown key %q (top-level keys: from, labels, name, version, key, to, pub, bundle-out, workspace; sections: %s)",
+				path, k, strings.Join(sec, ", "))
+		}
+		if err := set(k, k, v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func sectionKeys(fs *pflag.FlagSet, gr runFlagGroup) []string {
+	var ks []string
+	fs.VisitAll(func(fl *pflag.Flag) {
+		if s, ok := strings.CutPrefix(fl.Name, gr.section+"-"); ok {
+			ks = append(ks, s)
+		}
+	})
+	return append(ks, gr.top...)
+}
+
+// configValues turns a YAML scalar or list into flag values.
+func configValues(v any) ([]string, error) {
+	switch x := v.(type) {
+	case nil:
+		return nil, fmt.Errorf("no value")
+	case []any:
+		out := make([]string, 0, len(x))
+		for _, e := range x {
+			s, err := configValues(e)
+			if err != nil {
+				return nil, err
+			}
+			if len(s) != 1 {
+				return nil, fmt.Errorf("a list inside a list")
+			}
+			out = append(out, s[0])
+		}
+		return out, nil
+	case map[string]any:
+		return nil, fmt.Errorf("want a value or a list, not a mapping")
+	case float64:
+		return []string{fmt.Sprint(x)}, nil
+	}
+	return []string{fmt.Sprint(v)}, nil
+}
+
+// runStage is one step of the chain.
+type runStage struct {
+	name    string
+	inputs  func() (string, error)
+	run     func(ctx context.Context, rec *stageRecord, restart bool) error
+	outputs func(rec *stageRecord) (string, error)
+}
+
+// runStageResult is how one stage went in this run.
+type runStageResult struct {
+	Stage   string  `json:"stage"`
+	Status  string  `json:"status"` // done, skipped (done), failed, interrupted, not run
+	Seconds float64 `json:"seconds,omitempty"`
+}
+
+// runSummary is run's output: what happened and where to look.
+type runSummary struct {
+	OK            bool              `json:"ok"`
+	Name          string            `json:"name"`
+	Version       string            `json:"version"`
+	Workspace     string            `json:"workspace"`
+	Stages        []runStageResult  `json:"stages"`
+	Privacy       *runPrivacyResult `json:"privacy,omitempty"`
+	EvalReport    string            `json:"evaluation_report,omitempty"`
+	EvalTable     string            `json:"evaluation_table,omitempty"`
+	Bundle        string            `json:"bundle,omitempty"`
+	Location      string            `json:"location,omitempty"`
+	PublicKey     string            `json:"public_key,omitempty"`
+	KeyHint       string            `json:"key_hint,omitempty"`
+	VerifyCommand string            `json:"verify_command,omitempty"`
+	Error         string            `json:"error,omitempty"`
+	Seconds       float64           `json:"seconds"`
+}
+
+type runPrivacyResult struct {
+	Passed        bool           `json:"passed"`
+	FailedChecks  []string       `json:"failed_checks"`
+	Candidates    int            `json:"candidates"`
+	Approved      int            `json:"approved"`
+	Removed       int            `json:"removed"`
+	PerClass      map[string]int `json:"approved_per_class"`
+	PublicSummary string         `json:"public_summary"`
+	PrivateReport string         `json:"private_report"`
+}
+
+func runRun(ctx context.Context, g *globals, o *runOptions) error {
+	start := time.Now()
+	var missing []string
+	for _, f := range [][2]string{{"--from", o.ingest.from}, {"--name", o.bundle.name}, {"--version", o.bundle.version}, {"--key", o.bundle.key}, {"--to", o.publish.to}} {
+		if f[1] == "" {
+			missing = append(missing, f[0])
+		}
+	}
+	if len(missing) > 0 {
+		return usageErrorf("%s required (as flags or in --config)", strings.Join(missing, ", "))
+	}
+	if o.synth.perClass > 0 && o.synth.balance {
+		return usageErrorf("give at most one of --synth-per-class and --synth-balance")
+	}
+	if o.synth.perClass == 0 {
+		o.synth.balance = true
+	}
+	if _, err := os.Stat(o.ingest.from); err != nil {
+		return usageErrorf("--from %s: %v", o.ingest.from, errors.Unwrap(err))
+	}
+	if err := os.MkdirAll(g.workspace, 0o755); err != nil {
+		return fmt.Errorf("create workspace: %w", err)
+	}
+	ws := &workspace.Workspace{Dir: g.workspace}
+	runDir := ws.Path("run")
+	statePath := filepath.Join(runDir, "state.json")
+	st, err := loadRunState(statePath)
+	if err != nil {
+		return err
+	}
+
+	// The key first: a wrong password must not surface after an hour of training.
+	signer, err := manifest.LoadSigner(ctx, o.bundle.key, func() ([]byte, error) { return g.password(false) })
+	if err != nil {
+		if errors.Is(err, manifest.ErrPassword) {
+			return withHint(err, "check RAYSYNTH_PASSWORD / COSIGN_PASSWORD")
+		}
+		return withHint(err, "give the private key from raysynth keygen or cosign generate-key-pair, or a KMS URI")
+	}
+	pubRef, err := runPublicKey(ctx, o, signer, runDir)
+	if err != nil {
+		return err
+	}
+	if o.bundleOut == "" {
+		o.bundleOut = filepath.Join(runDir, "bundle", o.bundle.name+"-"+o.bundle.version)
+	}
+	o.bundle.out = o.bundleOut
+	o.publish.keys = []string{pubRef}
+
+	// Stages print their tables on stderr: stdout is run's summary only.
+	sg := *g
+	sg.stdout = g.stderr
+
+	sum := &runSummary{Name: o.bundle.name, Version: o.bundle.version, Workspace: g.workspace, PublicKey: pubRef, KeyHint: signer.Public().Hint()}
+	ganClasses := func() []string {
+		var cs []string
+		ms, _ := filepath.Glob(ws.Path("gan", "*", train.SummaryFile))
+		for _, m := range ms {
+			cs = append(cs, filepath.Base(filepath.Dir(m)))
+		}
+		slices.Sort(cs)
+		return cs
+	}
+	realIdx, metaFile := ws.RealIndexPath(), ws.Path("workspace.json")
+	ganSummaries := ws.Path("gan", "*", train.SummaryFile)
+	classifierModel := filepath.Join(ws.ClassifierDir(), train.ClassifierModelFile)
+	tagManifest := filepath.Join(o.bundleOut, manifest.FileTagManifest)
+
+	stages := []runStage{
+		{name: "ingest",
+			inputs: func() (string, error) {
+				h := &hasher{}
+				h.add("options", o.ingest)
+				h.tree("from", o.ingest.from)
+				if o.ingest.labels != "" {
+					h.file("labels", o.ingest.labels)
+				}
+				return h.sum()
+			},
+			run: func(ctx context.Context, _ *stageRecord, _ bool) error { return runIngest(ctx, &sg, &o.ingest) },
+			outputs: func(*stageRecord) (string, error) {
+				h := &hasher{}
+				h.file("index", realIdx)
+				h.file("meta", metaFile)
+				return h.sum()
+			}},
+		{name: "train gan",
+			inputs: func() (string, error) {
+				h := &hasher{}
+				h.add("options", o.gan)
+				h.file("index", realIdx)
+				h.file("meta", metaFile)
+				return h.sum()
+			},
+			run: func(ctx context.Context, _ *stageRecord, restart bool) error {
+				opt := o.gan
+				opt.restart = restart
+				return runTrainGAN(ctx, &sg, opt)
+			},
+			outputs: func(*stageRecord) (string, error) { h := &hasher{}; h.glob("gan", ganSummaries); return h.sum() }},
+		{name: "synth",
+			inputs: func() (string, error) {
+				h := &hasher{}
+				h.add("options", o.synth)
+				h.add("classes", ganClasses())
+				h.glob("gan", ganSummaries)
+				h.file("index", realIdx)
+				return h.sum()
+			},
+			run: func(ctx context.Context, _ *stageRecord, _ bool) error {
+				opt := o.synth
+				if opt.classes == "" || opt.classes == "all" {
+					// classes train gan skipped (too few images) have no generator
+					opt.classes = strings.Join(ganClasses(), ",")
+				}
+				return runSynth(ctx, &sg, opt)
+			},
+			outputs: func(*stageRecord) (string, error) {
+				h := &hasher{}
+				h.file("candidates", ws.CandidatesIndexPath())
+				return h.sum()
+			}},
+		{name: "train classifier",
+			inputs: func() (string, error) {
+				h := &hasher{}
+				h.add("options", o.classifier)
+				h.file("index", realIdx)
+				h.file("meta", metaFile)
+				switch o.classifier.withSynthetic {
+				case "approved":
+					h.file("synthetic", ws.ApprovedIndexPath())
+				case "candidates":
+					h.file("synthetic", ws.CandidatesIndexPath())
+				}
+				return h.sum()
+			},
+			run: func(ctx context.Context, _ *stageRecord, restart bool) error {
+				opt := o.classifier
+				opt.restart = restart
+				return runTrainClassifier(ctx, &sg, opt)
+			},
+			outputs: func(*stageRecord) (string, error) {
+				h := &hasher{}
+				h.file("model", classifierModel)
+				return h.sum()
+			}},
+		{name: "privacy",
+			inputs: func() (string, error) {
+				h := &hasher{}
+				h.add("options", o.privacy)
+				if o.privacy.policy != "" {
+					h.file("policy", o.privacy.policy)
+				}
+				h.file("candidates", ws.CandidatesIndexPath())
+				h.file("index", realIdx)
+				h.glob("gan", ganSummaries)
+				if slices.Contains(o.privacy.embedding, "classifier") {
+					h.file("classifier", classifierModel)
+				}
+				return h.sum()
+			},
+			run: func(ctx context.Context, _ *stageRecord, _ bool) error { return runPrivacy(ctx, &sg, o.privacy) },
+			outputs: func(*stageRecord) (string, error) {
+				h := &hasher{}
+				h.file("summary", ws.PrivacySummaryPath())
+				h.file("approved", ws.ApprovedIndexPath())
+				return h.sum()
+			}},
+		{name: "evaluate",
+			inputs: func() (string, error) {
+				h := &hasher{}
+				h.add("options", o.evaluate)
+				h.file("index", realIdx)
+				h.file("meta", metaFile)
+				if o.evaluate.synthetic == train.SyntheticCandidates {
+					h.file("synthetic", ws.CandidatesIndexPath())
+				} else {
+					h.file("synthetic", ws.ApprovedIndexPath())
+				}
+				if o.evaluate.testWorkspace != "" {
+					h.file("test", filepath.Join(o.evaluate.testWorkspace, "real", "index.csv"))
+				}
+				return h.sum()
+			},
+			run: func(ctx context.Context, _ *stageRecord, _ bool) error { return runEvaluate(ctx, &sg, o.evaluate) },
+			outputs: func(*stageRecord) (string, error) {
+				h := &hasher{}
+				h.file("report", filepath.Join(ws.EvalDir(), train.EvalReportJSON))
+				return h.sum()
+			}},
+		{name: "bundle",
+			inputs: func() (string, error) {
+				h := &hasher{}
+				h.add("options", o.bundle)
+				h.add("signer", signer.Public().Hint())
+				h.file("approved", ws.ApprovedIndexPath())
+				h.file("privacy", ws.PrivacySummaryPath())
+				h.glob("gan", ganSummaries)
+				h.file("meta", metaFile)
+				return h.sum()
+			},
+			run: func(ctx context.Context, rec *stageRecord, _ bool) error {
+				return runRunBundle(ctx, g, ws, o, signer, rec)
+			},
+			outputs: func(*stageRecord) (string, error) {
+				h := &hasher{}
+				h.file("tagmanifest", tagManifest)
+				return h.sum()
+			}},
+		{name: "publish",
+			inputs: func() (string, error) {
+				h := &hasher{}
+				h.add("options", o.publish)
+				h.file("tagmanifest", tagManifest)
+				return h.sum()
+			},
+			run: func(ctx context.Context, rec *stageRecord, _ bool) error {
+				var buf bytes.Buffer
+				pg := sg
+				pg.stdout = &buf
+				opt := *o
+				opt.publish.json = true
+				if err := runPublish(ctx, &pg, o.bundleOut, &opt.publish); err != nil {
+					return err
+				}
+				var res publish.Result
+				if err := json.Unmarshal(buf.Bytes(), &res); err != nil {
+					return fmt.Errorf("read publish result: %w", err)
+				}
+				state := "published"
+				if res.AlreadyPublished {
+					state = "already published with the same content"
+				}
+				fmt.Fprintf(g.stderr, "%s %s %s to %s: %d files (uploaded %d, already there %d)\n", state, res.Name, res.Version, res.Location, res.Files, res.Uploaded, res.Skipped)
+				rec.Facts = map[string]string{"location": res.Location}
+				return nil
+			},
+			outputs: func(rec *stageRecord) (string, error) {
+				h := &hasher{}
+				h.add("location", rec.Facts["location"])
+				return h.sum()
+			}},
+		{name: "verify",
+			inputs: func() (string, error) {
+				h := &hasher{}
+				h.add("location", st.location())
+				h.add("key", pubRef)
+				h.file("tagmanifest", tagManifest)
+				return h.sum()
+			},
+			run: func(ctx context.Context, _ *stageRecord, _ bool) error {
+				return runVerify(ctx, &sg, st.location(), &verifyOptions{keys: []string{pubRef}})
+			},
+			outputs: func(*stageRecord) (string, error) { return "verified", nil }},
+	}
+
+	runErr := func() error {
+		for i, s := range stages {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			res := runStageResult{Stage: s.name, Status: "not run"}
+			fmt.Fprintf(g.stderr, "raysynth run: stage %d of %d: %s\n", i+1, len(stages), s.name)
+			in, err := s.inputs()
+			if err != nil {
+				return fmt.Errorf("%s: %w", s.name, err)
+			}
+			rec := st.Stages[s.name]
+			if rec != nil && rec.Status == stageDone && rec.Inputs == in {
+				if out, err := s.outputs(rec); err == nil && out == rec.Outputs {
+					res.Status = "skipped (done)"
+					sum.Stages = append(sum.Stages, res)
+					fmt.Fprintf(g.stderr, "raysynth run: %s: skipped (done, inputs unchanged)\n", s.name)
+					continue
+				}
+				fmt.Fprintf(g.stderr, "raysynth run: %s: its outputs changed since it finished; running it again\n", s.name)
+			}
+			restart := rec != nil && rec.Inputs != in
+			if restart {
+				fmt.Fprintf(g.stderr, "raysynth run: %s: inputs changed since it last ran; running it again\n", s.name)
+			}
+			nrec := &stageRecord{Status: stageRunning, Inputs: in, Started: time.Now().UTC()}
+			if rec != nil {
+				nrec.Facts = rec.Facts
+			}
+			st.Stages[s.name] = nrec
+			if err := st.save(statePath); err != nil {
+				return err
+			}
+			t0 := time.Now()
+			err = s.run(ctx, nrec, restart)
+			nrec.Seconds = time.Since(t0).Seconds()
+			res.Seconds = nrec.Seconds
+			nrec.Finished = time.Now().UTC()
+			switch {
+			case err == nil:
+				nrec.Status = stageDone
+				if nrec.Outputs, err = s.outputs(nrec); err != nil {
+					return fmt.Errorf("%s: %w", s.name, err)
+				}
+				res.Status = "done"
+			case errors.Is(err, context.Canceled) || ctx.Err() != nil:
+				nrec.Status, res.Status = stageRunning, "interrupted"
+			default:
+				nrec.Status, res.Status = stageFailed, "failed"
+			}
+			sum.Stages = append(sum.Stages, res)
+			if serr := st.save(statePath); serr != nil && err == nil {
+				err = serr
+			}
+			if err != nil {
+				for _, rest := range stages[i+1:] {
+					sum.Stages = append(sum.Stages, runStageResult{Stage: rest.name, Status: "not run"})
+				}
+				return err
+			}
+			fmt.Fprintf(g.stderr, "raysynth run: %s: done in %.1f s\n", s.name, nrec.Seconds)
+		}
+		return nil
+	}()
+
+	// The summary, whatever happened.
+	sum.Seconds = time.Since(start).Seconds()
+	fillRunSummary(sum, ws, st, o, pubRef)
+	sum.OK = runErr == nil
+	if runErr != nil {
+		sum.Error = runErr.Error()
+	}
+	if o.json {
+		enc := json.NewEncoder(g.stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(sum); err != nil {
+			return err
+		}
+	} else {
+		printRunSummary(g.stdout, sum)
+	}
+	return runErr
+}
+
+// location is where the publish stage put the release ("" before it ran).
+func (st *runState) location() string {
+	if r := st.Stages["publish"]; r != nil && r.Status == stageDone {
+		return r.Facts["location"]
+	}
+	return ""
+}
+
+// runPublicKey finds (or writes) the public half of the signing key for publish and verify.
+func runPublicKey(ctx context.Context, o *runOptions, signer *manifest.Signer, runDir string) (string, error) {
+	ref := o.pub
+	if ref == "" {
+		switch {
+		case strings.Contains(o.bundle.key, "://"):
+			ref = o.bundle.key // a KMS key is its own public reference
+		case strings.HasSuffix(o.bundle.key, ".key"):
+			if p := strings.TrimSuffix(o.bundle.key, ".key") + ".pub"; fileExists(p) {
+				ref = p
+			}
+		}
+	}
+	if ref == "" {
+		pem, err := signer.Public().PEM()
+		if err != nil {
+			return "", err
+		}
+		if err := os.MkdirAll(runDir, 0o755); err != nil {
+			return "", err
+		}
+		ref = filepath.Join(runDir, "signer.pub")
+		if err := os.WriteFile(ref, pem, 0o644); err != nil {
+			return "", err
+		}
+		return ref, nil
+	}
+	pk, err := manifest.LoadPublicKey(ctx, ref)
+	if err != nil {
+		return "", withHint(fmt.Errorf("public key %s: %w", ref, err), "give the public half of --key with --pub")
+	}
+	if pk.Hint() != signer.Public().Hint() {
+		return "", usageErrorf("public key %s (hint %s) is not the public half of --key %s (hint %s)", ref, pk.Hint(), o.bundle.key, signer.Public().Hint())
+	}
+	return ref, nil
+}
+
+func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
+
+// runRunBundle is `raysynth bundle` with the key run loaded at the start (one password prompt),
+// into run's bundle folder. A bundle this run made earlier from other inputs is replaced.
+func runRunBundle(ctx context.Context, g *globals, ws *workspace.Workspace, o *runOptions, signer *manifest.Signer, rec *stageRecord) error {
+	out := o.bundleOut
+	if fileExists(out) {
+		if rec.Facts["bundle"] != out {
+			return withHint(fmt.Errorf("bundle folder %s exists and was not made by this run", out),
+				"move it away, or give another folder with --bundle-out")
+		}
+		if err := os.RemoveAll(out); err != nil {
+			return err
+		}
+	}
+	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
+		return err
+	}
+	cfg, err := bundleConfig(ws, &o.bundle)
+	if err != nil {
+		return err
+	}
+	cfg.Signer = signer
+	rep, wait := g.newReporter()
+	task := rep.Start("bundle", int64(len(cfg.Images)), "images")
+	cfg.Progress = func(done, total int) { task.Add(1) }
+	res, err := manifest.Build(ctx, cfg)
+	task.Done()
+	wait()
+	var ge *manifest.GateError
+	switch {
+	case errors.As(err, &ge):
+		return gateFailed(withHint(err, "nothing was released; see privacy/report.html for why"))
+	case errors.Is(err, manifest.ErrLeak):
+		return withHint(err, "nothing was released; the approved set or a summary carries private data. Re-run synth and privacy")
+	case err != nil:
+		return err
+	}
+	rec.Facts = map[string]string{"bundle": out}
+	fmt.Fprintf(g.stderr, "bundle %s %s: %d images, %d files, signed by key %s, in %s\n", res.Name, res.Version, res.Images, res.Files, res.KeyHint, res.Dir)
+	return nil
+}
+
+// fillRunSummary reads the stages' public outputs for the summary.
+func fillRunSummary(sum *runSummary, ws *workspace.Workspace, st *runState, o *runOptions, pubRef string) {
+	if b, err := os.ReadFile(ws.PrivacySummaryPath()); err == nil && st.Stages["privacy"] != nil {
+		var ps privacy.Summary
+		if json.Unmarshal(b, &ps) == nil {
+			p := &runPrivacyResult{Passed: ps.Passed, FailedChecks: ps.FailedChecks, Candidates: ps.Counts.Candidates,
+				Approved: ps.Counts.Approved, Removed: ps.Counts.Removed, PerClass: map[string]int{},
+				PublicSummary: ws.PrivacySummaryPath(), PrivateReport: ws.PrivacyHTMLPath()}
+			if p.FailedChecks == nil {
+				p.FailedChecks = []string{}
+			}
+			for c, n := range ps.Counts.PerClass {
+				p.PerClass[c] = n.Approved
+			}
+			sum.Privacy = p
+		}
+	}
+	if r := st.Stages["evaluate"]; r != nil && r.Status == stageDone {
+		p := filepath.Join(ws.EvalDir(), train.EvalReportJSON)
+		if b, err := os.ReadFile(p); err == nil {
+			var rep train.EvalReport
+			if json.Unmarshal(b, &rep) == nil {
+				sum.EvalTable = rep.Table()
+			}
+			sum.EvalReport = filepath.Join(ws.EvalDir(), train.EvalReportMD)
+		}
+	}
+	if r := st.Stages["bundle"]; r != nil && r.Status == stageDone {
+		sum.Bundle = r.Facts["bundle"]
+	}
+	if loc := st.location(); loc != "" {
+		sum.Location = loc
+		sum.VerifyCommand = "raysynth verify " + shellQuote(loc) + " --key " + shellQuote(pubRef)
+	}
+}
+
+func printRunSummary(w io.Writer, s *runSummary) {
+	state := "complete"
+	if !s.OK {
+		state = "stopped"
+	}
+	fmt.Fprintf(w, "raysynth run %s %s: %s in %.0f s (workspace %s)\n\n", s.Name, s.Version, state, s.Seconds, s.Workspace)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	for i, r := range s.Stages {
+		secs := ""
+		if r.Seconds > 0 {
+			secs = fmt.Sprintf("%.1f s", r.Seconds)
+		}
+		fmt.Fprintf(tw, "  %d/%d\t%s\t%s\t%s\n", i+1, len(s.Stages), r.Stage, r.Status, secs)
+	}
+	tw.Flush()
+	if p := s.Privacy; p != nil {
+		if p.Passed {
+			var cs []string
+			for c, n := range p.PerClass {
+				cs = append(cs, fmt.Sprintf("%s %d", c, n))
+			}
+			slices.Sort(cs)
+			fmt.Fprintf(w, "\nprivacy gate: passed; %d of %d candidates approved (%s), %d removed by the filter\n", p.Approved, p.Candidates, strings.Join(cs, ", "), p.Removed)
+		} else {
+			fmt.Fprintf(w, "\nprivacy gate: FAILED (%s): nothing was bundled or published\n", strings.Join(p.FailedChecks, ", "))
+		}
+		fmt.Fprintf(w, "  public summary: %s\n  private report (never publish): %s\n", p.PublicSummary, p.PrivateReport)
+	}
+	if s.EvalTable != "" {
+		fmt.Fprintf(w, "\nevaluation on the holdout patients (%s):\n%s", s.EvalReport, s.EvalTable)
+	}
+	if s.Bundle != "" {
+		fmt.Fprintf(w, "\nbundle: %s (signed by key %s)\n", s.Bundle, s.KeyHint)
+	}
+	if s.Location != "" {
+		fmt.Fprintf(w, "published: %s\nresearchers verify it with:\n  %s\n", s.Location, s.VerifyCommand)
+	}
+	if !s.OK {
+		fmt.Fprintf(w, "\nrun the same command again to continue: finished stages are skipped\n")
+	}
+}
