@@ -50,6 +50,7 @@ var commands = []func(*globals) *cobra.Command{
 	newBundleCmd,
 	newVerifyCmd,
 	newEvaluateCmd,
+	newRunCmd,
 }
 
 func newRootCmd(g *globals) *cobra.Command {
