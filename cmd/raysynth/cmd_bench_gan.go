@@ -63,7 +63,7 @@ func runBenchGAN(ctx context.Context, g *globals, o benchGANOptions) error {
 	fmt.Fprintf(g.stdout, "D+G step (median of %d):  %.3f s   %.0f real img/s   %.1f GFLOP/step   %.1f GFLOP/s\n",
 		r.Steps, r.SecondsPerStep, r.RealImagesPerS, r.GFLOPPerStep, r.GFLOPS)
 	fmt.Fprintf(g.stdout, "CPU time per step:        %.3f s (user+system; the wall time above depends on other load)\n", r.CPUPerStep)
-	fmt.Fprintf(g.stdout, "generation (eval mode):   %.4f s per %d   %.0f img/s\n", r.GenBatchSeconds, r.Batch, r.GenImagesPerS)
+	fmt.Fprintf(g.stdout, "generation (eval mode):   %.4f s per %d   %.0f img/s   (CPU %.4f s per %d)\n", r.GenBatchSeconds, r.Batch, r.GenImagesPerS, r.GenCPUPerBatch, r.Batch)
 	fmt.Fprintf(g.stdout, "peak RSS:                 %.0f MB\n", float64(r.PeakRSSBytes)/1e6)
 	return nil
 }

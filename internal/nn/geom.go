@@ -17,6 +17,8 @@ type geom struct {
 	Ho, Wo, Cs  int
 	K, S, P     int
 	tileSamples int
+	ySpan       []int // per big row: first and last small row covering it (col2im)
+	xSpan       []int
 }
 
 // maxTileFloats bounds the im2col buffer (16 MB), so memory does not grow with the batch.
@@ -33,6 +35,8 @@ func newGeom(b, h, w, c, cs, k, s, p int) (geom, error) {
 	}
 	g := geom{B: b, H: h, W: w, C: c, Ho: ho, Wo: wo, Cs: cs, K: k, S: s, P: p}
 	g.tileSamples = max(1, min(b, maxTileFloats/(ho*wo*g.kkc())))
+	g.ySpan = spans(h, ho, k, s, p)
+	g.xSpan = spans(w, wo, k, s, p)
 	return g, nil
 }
 
@@ -94,38 +98,33 @@ func (g geom) col2im(cols, big []float32, b, r0 int) {
 	rowLen := g.kkc()
 	kc := g.K * g.C
 	c := g.C
-	span := func(i, n int) (int, int) { // output positions o with 0 ≤ i+P-o·S < K
-		num := i + g.P - g.K + 1
-		lo := 0
-		if num > 0 {
-			lo = (num + g.S - 1) / g.S
-		}
-		return lo, min(n-1, (i+g.P)/g.S)
-	}
 	for iy := 0; iy < g.H; iy++ {
-		oy0, oy1 := span(iy, g.Ho)
+		oy0, oy1 := g.ySpan[2*iy], g.ySpan[2*iy+1]
 		for ix := 0; ix < g.W; ix++ {
-			ox0, ox1 := span(ix, g.Wo)
+			ox0, ox1 := g.xSpan[2*ix], g.xSpan[2*ix+1]
+			if c == 1 {
+				var s float32
+				for oy := oy0; oy <= oy1; oy++ {
+					base := ((b*g.Ho+oy)*g.Wo-r0)*rowLen + (iy+g.P-oy*g.S)*kc + ix + g.P
+					for ox := ox0; ox <= ox1; ox++ {
+						s += cols[base+ox*(rowLen-g.S)]
+					}
+				}
+				out[iy*g.W+ix] = s
+				continue
+			}
 			dst := out[(iy*g.W+ix)*c : (iy*g.W+ix+1)*c]
 			first := true
 			for oy := oy0; oy <= oy1; oy++ {
-				ky := iy + g.P - oy*g.S
-				rowBase := ((b*g.Ho+oy)*g.Wo - r0) * rowLen
+				base := ((b*g.Ho+oy)*g.Wo-r0)*rowLen + (iy+g.P-oy*g.S)*kc + (ix+g.P)*c
 				for ox := ox0; ox <= ox1; ox++ {
-					kx := ix + g.P - ox*g.S
-					off := rowBase + ox*rowLen + ky*kc + kx*c
-					if c == 1 {
-						if first {
-							dst[0] = cols[off]
-						} else {
-							dst[0] += cols[off]
-						}
-					} else if first {
+					off := base + ox*(rowLen-g.S*c) // row ox, tap kx = ix+P-ox·S
+					if first {
 						copy(dst, cols[off:off+c])
+						first = false
 					} else {
 						addTo(dst, cols[off:off+c])
 					}
-					first = false
 				}
 			}
 			if first {
@@ -133,6 +132,21 @@ func (g geom) col2im(cols, big []float32, b, r0 int) {
 			}
 		}
 	}
+}
+
+// spans returns, for each of n big-side positions i, the first and last small-side positions o
+// with 0 ≤ i+P-o·S < K (clipped to [0, m)).
+func spans(n, m, k, s, p int) []int {
+	out := make([]int, 2*n)
+	for i := 0; i < n; i++ {
+		num := i + p - k + 1
+		lo := 0
+		if num > 0 {
+			lo = (num + s - 1) / s
+		}
+		out[2*i], out[2*i+1] = lo, min(m-1, (i+p)/s)
+	}
+	return out
 }
 
 // addTo adds src to dst element-wise (unrolled: Go does not vectorise this loop).
