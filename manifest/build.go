@@ -9,12 +9,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -565,6 +563,3 @@ func sizeCategory(n int) string {
 	return "1M<n<10M"
 }
 
-func itoa(n int) string { return strconv.Itoa(n) }
-
-var _ = io.EOF
