@@ -562,4 +562,3 @@ func sizeCategory(n int) string {
 	}
 	return "1M<n<10M"
 }
-
