@@ -129,6 +129,9 @@ func runBundle(ctx context.Context, g *globals, o *bundleOptions) error {
 	slices.Sort(classes)
 	fmt.Fprintf(g.stderr, "bundle %s %s: %d images (%s), %d files, signed by key %s\n",
 		res.Name, res.Version, res.Images, strings.Join(classes, ", "), res.Files, res.KeyHint)
+	if res.PrivacyPassed && o.override != "" {
+		fmt.Fprintln(g.stderr, "note: the privacy gate passed; --override-privacy-gate was not needed and no override is recorded")
+	}
 	if len(res.Overrides) > 0 {
 		fmt.Fprintf(g.stderr, "PRIVACY GATE OVERRIDDEN (failed: %s): %q — recorded in provenance.json\n",
 			strings.Join(res.Overrides[0].FailedChecks, ", "), res.Overrides[0].Reason)
