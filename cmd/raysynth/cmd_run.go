@@ -64,7 +64,10 @@ func (o *runOptions) groups() []runFlagGroup {
 	}
 }
 
-// pathKeys are the config keys holding paths, resolved against the config file's folder.
+// runTopKeys are the config keys outside any stage section (besides workspace).
+var runTopKeys = []string{"from", "labels", "name", "version", "key", "to", "pub", "bundle-out"}
+
+// runPathKeys are the config keys holding paths, resolved against the config file's folder.
 var runPathKeys = map[string]bool{"from": true, "labels": true, "key": true, "pub": true, "to": true,
 	"bundle-out": true, "workspace": true, "privacy-policy": true, "evaluate-test-workspace": true}
 
@@ -269,14 +272,14 @@ func applyRunConfig(cmd *cobra.Command, o *runOptions) error {
 			}
 			continue
 		}
-		if strings.Contains(k, "-") || fs.Lookup(k) == nil || k == "config" || k == "json" || k == "help" {
+		if !slices.Contains(runTopKeys, k) {
 			var sec []string
 			for s := range sections {
 				sec = append(sec, s)
 			}
 			slices.Sort(sec)
-			return usageErrorf("config %s: unknown key %q (top-level keys: from, labels, name, version, key, to, pub, bundle-out, workspace; sections: %s)",
-				path, k, strings.Join(sec, ", "))
+			return usageErrorf("config %s: unknown key %q (top-level keys: %s, workspace; sections: %s)",
+				path, k, strings.Join(runTopKeys, ", "), strings.Join(sec, ", "))
 		}
 		if err := set(k, k, v); err != nil {
 			return err
@@ -324,6 +327,7 @@ func configValues(v any) ([]string, error) {
 // runStage is one step of the chain.
 type runStage struct {
 	name    string
+	always  bool // run even when done with the same inputs (verify: the storage may have changed)
 	inputs  func() (string, error)
 	run     func(ctx context.Context, rec *stageRecord, restart bool) error
 	outputs func(rec *stageRecord) (string, error)
@@ -608,7 +612,7 @@ func runRun(ctx context.Context, g *globals, o *runOptions) error {
 				h.add("location", rec.Facts["location"])
 				return h.sum()
 			}},
-		{name: "verify",
+		{name: "verify", always: true,
 			inputs: func() (string, error) {
 				h := &hasher{}
 				h.add("location", st.location())
@@ -634,7 +638,7 @@ func runRun(ctx context.Context, g *globals, o *runOptions) error {
 				return fmt.Errorf("%s: %w", s.name, err)
 			}
 			rec := st.Stages[s.name]
-			if rec != nil && rec.Status == stageDone && rec.Inputs == in {
+			if rec != nil && rec.Status == stageDone && rec.Inputs == in && !s.always {
 				if out, err := s.outputs(rec); err == nil && out == rec.Outputs {
 					res.Status = "skipped (done)"
 					sum.Stages = append(sum.Stages, res)
@@ -757,8 +761,9 @@ func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
 // into run's bundle folder. A bundle this run made earlier from other inputs is replaced.
 func runRunBundle(ctx context.Context, g *globals, ws *workspace.Workspace, o *runOptions, signer *manifest.Signer, rec *stageRecord) error {
 	out := o.bundleOut
+	own := filepath.Join(ws.Path("run"), "bundle") // run's own folder of bundles
 	if fileExists(out) {
-		if rec.Facts["bundle"] != out {
+		if rec.Facts["bundle"] != out && !strings.HasPrefix(filepath.Clean(out), filepath.Clean(own)+string(filepath.Separator)) {
 			return withHint(fmt.Errorf("bundle folder %s exists and was not made by this run", out),
 				"move it away, or give another folder with --bundle-out")
 		}
