@@ -19,8 +19,9 @@ type Arch struct {
 	NDF  int `json:"ndf"`
 }
 
-// DefaultArch is the architecture of the field notes and the issue: at 64×64 the generator runs
-// 4×4×256 → 8×8×128 → 16×16×64 → 32×32×32 → 64×64×1.
+// DefaultArch is the architecture of the field notes and the issue: the generator starts at
+// 4×4×(8·ngf) = 4×4×256 and halves the channels at every doubling (64×64: 4×4×256 → 8×8×128 →
+// 16×16×64 → 32×32×32 → 64×64×1; 128×128 adds 64×64×16); the discriminator mirrors it.
 func DefaultArch(size int) Arch { return Arch{Size: size, NGF: 32, NDF: 32} }
 
 // Validate checks the architecture.
@@ -60,7 +61,7 @@ type dcgan struct {
 func newDCGAN(a Arch, rng *rand.Rand) *dcgan {
 	L := a.upLayers()
 	m := &dcgan{arch: a}
-	top := a.NGF << (L - 1)
+	top := 8 * a.NGF // 4×4×(8·ngf) at every size; each layer halves the channels
 	normal := func(p *nn.Param, mean, std float64) *nn.Param {
 		for i := range p.Data {
 			p.Data[i] = float32(mean + std*rng.NormFloat64())
@@ -89,7 +90,8 @@ func newDCGAN(a Arch, rng *rand.Rand) *dcgan {
 	m.gOutBias = nn.NewParam("g.out.bias", 1, 1, 1, 1)
 
 	in := 1
-	c = a.NDF
+	c = max(1, 8*a.NDF>>(L-1)) // mirrored: 8·ndf channels at 4×4
+	m.dInBias = nn.NewParam("d.conv1.bias", 1, 1, 1, c)
 	for i := 1; i <= L; i++ {
 		m.dConv = append(m.dConv, normal(nn.NewParam(fmt.Sprintf("d.conv%d", i), 16*in, c), 0, 0.02))
 		if i > 1 {
@@ -99,7 +101,6 @@ func newDCGAN(a Arch, rng *rand.Rand) *dcgan {
 		in = c
 		c *= 2
 	}
-	m.dInBias = nn.NewParam("d.conv1.bias", 1, 1, 1, a.NDF)
 	m.dOut = normal(nn.NewParam("d.out", 16*in, 1), 0, 0.02)
 	m.dOutBias = nn.NewParam("d.out.bias", 1, 1, 1, 1)
 	return m
