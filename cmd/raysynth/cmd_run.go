@@ -30,6 +30,7 @@ type runOptions struct {
 	config    string
 	pub       string
 	bundleOut string
+	until     string
 	json      bool
 
 	ingest     ingestOptions
@@ -151,6 +152,7 @@ or JSON with --json.`,
 	f.StringVar(&o.config, "config", "", "YAML or JSON file with run's options (see above); flags override it")
 	f.StringVar(&o.pub, "pub", "", "public key to verify the release with (default: KEY with .pub for .key, or WORKSPACE/run/signer.pub)")
 	f.StringVar(&o.bundleOut, "bundle-out", "", "folder for the bundle before publishing (default WORKSPACE/run/bundle/NAME-VERSION)")
+	f.StringVar(&o.until, "until", "", "stop after this stage: ingest, gan, synth, classifier, privacy, evaluate, bundle or publish (run again without it to go on)")
 	f.BoolVar(&o.json, "json", false, "print run's summary as JSON on stdout (stages' own output goes to stderr)")
 	for _, gr := range o.groups() {
 		tmp := &cobra.Command{}
@@ -326,6 +328,7 @@ func configValues(v any) ([]string, error) {
 
 // runStage is one step of the chain.
 type runStage struct {
+	key     string // for --until
 	name    string
 	always  bool // run even when done with the same inputs (verify: the storage may have changed)
 	inputs  func() (string, error)
@@ -356,6 +359,7 @@ type runSummary struct {
 	KeyHint       string            `json:"key_hint,omitempty"`
 	VerifyCommand string            `json:"verify_command,omitempty"`
 	Error         string            `json:"error,omitempty"`
+	Until         string            `json:"until,omitempty"` // stopped after this stage as asked
 	Seconds       float64           `json:"seconds"`
 }
 
@@ -423,7 +427,7 @@ func runRun(ctx context.Context, g *globals, o *runOptions) error {
 	sg := *g
 	sg.stdout = g.stderr
 
-	sum := &runSummary{Name: o.bundle.name, Version: o.bundle.version, Workspace: g.workspace, PublicKey: pubRef, KeyHint: signer.Public().Hint()}
+	sum := &runSummary{Until: o.until, Name: o.bundle.name, Version: o.bundle.version, Workspace: g.workspace, PublicKey: pubRef, KeyHint: signer.Public().Hint()}
 	ganClasses := func() []string {
 		var cs []string
 		ms, _ := filepath.Glob(ws.Path("gan", "*", train.SummaryFile))
@@ -439,7 +443,7 @@ func runRun(ctx context.Context, g *globals, o *runOptions) error {
 	tagManifest := filepath.Join(o.bundleOut, manifest.FileTagManifest)
 
 	stages := []runStage{
-		{name: "ingest",
+		{key: "ingest", name: "ingest",
 			inputs: func() (string, error) {
 				h := &hasher{}
 				h.add("options", o.ingest)
@@ -456,7 +460,7 @@ func runRun(ctx context.Context, g *globals, o *runOptions) error {
 				h.file("meta", metaFile)
 				return h.sum()
 			}},
-		{name: "train gan",
+		{key: "gan", name: "train gan",
 			inputs: func() (string, error) {
 				h := &hasher{}
 				h.add("options", o.gan)
@@ -470,7 +474,7 @@ func runRun(ctx context.Context, g *globals, o *runOptions) error {
 				return runTrainGAN(ctx, &sg, opt)
 			},
 			outputs: func(*stageRecord) (string, error) { h := &hasher{}; h.glob("gan", ganSummaries); return h.sum() }},
-		{name: "synth",
+		{key: "synth", name: "synth",
 			inputs: func() (string, error) {
 				h := &hasher{}
 				h.add("options", o.synth)
@@ -492,7 +496,7 @@ func runRun(ctx context.Context, g *globals, o *runOptions) error {
 				h.file("candidates", ws.CandidatesIndexPath())
 				return h.sum()
 			}},
-		{name: "train classifier",
+		{key: "classifier", name: "train classifier",
 			inputs: func() (string, error) {
 				h := &hasher{}
 				h.add("options", o.classifier)
@@ -516,7 +520,7 @@ func runRun(ctx context.Context, g *globals, o *runOptions) error {
 				h.file("model", classifierModel)
 				return h.sum()
 			}},
-		{name: "privacy",
+		{key: "privacy", name: "privacy",
 			inputs: func() (string, error) {
 				h := &hasher{}
 				h.add("options", o.privacy)
@@ -538,7 +542,7 @@ func runRun(ctx context.Context, g *globals, o *runOptions) error {
 				h.file("approved", ws.ApprovedIndexPath())
 				return h.sum()
 			}},
-		{name: "evaluate",
+		{key: "evaluate", name: "evaluate",
 			inputs: func() (string, error) {
 				h := &hasher{}
 				h.add("options", o.evaluate)
@@ -560,7 +564,7 @@ func runRun(ctx context.Context, g *globals, o *runOptions) error {
 				h.file("report", filepath.Join(ws.EvalDir(), train.EvalReportJSON))
 				return h.sum()
 			}},
-		{name: "bundle",
+		{key: "bundle", name: "bundle",
 			inputs: func() (string, error) {
 				h := &hasher{}
 				h.add("options", o.bundle)
@@ -579,7 +583,7 @@ func runRun(ctx context.Context, g *globals, o *runOptions) error {
 				h.file("tagmanifest", tagManifest)
 				return h.sum()
 			}},
-		{name: "publish",
+		{key: "publish", name: "publish",
 			inputs: func() (string, error) {
 				h := &hasher{}
 				h.add("options", o.publish)
@@ -612,7 +616,7 @@ func runRun(ctx context.Context, g *globals, o *runOptions) error {
 				h.add("location", rec.Facts["location"])
 				return h.sum()
 			}},
-		{name: "verify", always: true,
+		{key: "verify", name: "verify", always: true,
 			inputs: func() (string, error) {
 				h := &hasher{}
 				h.add("location", st.location())
@@ -626,8 +630,17 @@ func runRun(ctx context.Context, g *globals, o *runOptions) error {
 			outputs: func(*stageRecord) (string, error) { return "verified", nil }},
 	}
 
+	if o.until != "" && !slices.ContainsFunc(stages, func(s runStage) bool { return s.key == o.until }) {
+		return usageErrorf("--until %q: want one of ingest, gan, synth, classifier, privacy, evaluate, bundle, publish", o.until)
+	}
 	runErr := func() error {
 		for i, s := range stages {
+			if i > 0 && stages[i-1].key == o.until {
+				for _, rest := range stages[i:] {
+					sum.Stages = append(sum.Stages, runStageResult{Stage: rest.name, Status: "not run (--until " + o.until + ")"})
+				}
+				return nil
+			}
 			if err := ctx.Err(); err != nil {
 				return err
 			}
@@ -837,6 +850,9 @@ func fillRunSummary(sum *runSummary, ws *workspace.Workspace, st *runState, o *r
 
 func printRunSummary(w io.Writer, s *runSummary) {
 	state := "complete"
+	if s.Until != "" {
+		state = "stopped after --until " + s.Until + " as asked"
+	}
 	if !s.OK {
 		state = "stopped"
 	}
