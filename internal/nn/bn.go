@@ -53,6 +53,7 @@ type bnOp struct {
 	mean, invstd  []float32 // per group × channel, saved by the forward pass
 	a, b          []float32 // per group × channel: y = x·a + b
 	part          []float32 // reduceChunks × c partial sums
+	part2         []float32 // reduceChunks × 2c partial sums (backward)
 	dgamma, dbeta []float32 // totals over groups, left by the backward pass
 	gsum, gxsum   []float32 // per group × channel
 }
@@ -188,50 +189,64 @@ func (op *bnGradOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) {
 	f := op.fwd
 	x, gamma, dy, dx := f32s(in[0]), f32s(in[1]), f32s(in[2]), op.data()
 	c := f.c
+	var y, dyAct []float32 // with a fused activation, dy is first taken through its slope
 	if f.act {
-		y := f32s(in[3])
+		y = f32s(in[3])
 		if op.dyAct == nil {
 			op.dyAct = make([]float32, len(dy))
 		}
-		d, al := op.dyAct, f.alpha
-		parallel(len(y), func(lo, hi int) {
-			ys, ds, out := y[lo:hi], dy[lo:hi], d[lo:hi]
-			ds, out = ds[:len(ys)], out[:len(ys)]
-			for i, v := range ys {
-				pos := 1 - float32(math.Float32bits(v)>>31)
-				out[i] = ds[i] * (al + (1-al)*pos)
-			}
-		})
-		dy = d
+		dyAct = op.dyAct
 	}
+	al := f.alpha
 	clear(f.dgamma)
 	clear(f.dbeta)
 	for gi := 0; gi < f.groups; gi++ {
 		r0, r1 := f.groupRows(gi)
 		mean, invstd := f.mean[gi*c:(gi+1)*c], f.invstd[gi*c:(gi+1)*c]
 		gs, gxs := f.gsum[gi*c:(gi+1)*c], f.gxsum[gi*c:(gi+1)*c]
-		channelSums(dy[r0*c:r1*c], c, f.part, gs)
-		// Σ dy·x̂ per channel
+		// Σ dy and Σ dy·x̂ per channel in one pass (two partial-sum halves per chunk)
+		part := f.part2
 		chunked(r1-r0, func(p, lo, hi int) {
-			acc := f.part[p*c : (p+1)*c]
+			acc, accx := part[2*p*c:(2*p+1)*c], part[(2*p+1)*c:(2*p+2)*c]
 			clear(acc)
+			clear(accx)
 			for r := r0 + lo; r < r0+hi; r++ {
 				xs, ds := x[r*c:(r+1)*c], dy[r*c:(r+1)*c]
+				ds = ds[:len(xs)]
+				if y != nil {
+					ys, out := y[r*c:(r+1)*c], dyAct[r*c:(r+1)*c]
+					ys, out = ys[:len(xs)], out[:len(xs)]
+					for j, v := range xs {
+						pos := 1 - float32(math.Float32bits(ys[j])>>31)
+						d := ds[j] * (al + (1-al)*pos)
+						out[j] = d
+						acc[j] += d
+						accx[j] += d * (v - mean[j]) * invstd[j]
+					}
+					continue
+				}
 				for j, v := range xs {
-					acc[j] += ds[j] * (v - mean[j]) * invstd[j]
+					d := ds[j]
+					acc[j] += d
+					accx[j] += d * (v - mean[j]) * invstd[j]
 				}
 			}
 		})
 		for j := 0; j < c; j++ {
-			var s float64
+			var s, sx float64
 			for p := 0; p < reduceChunks; p++ {
-				s += float64(f.part[p*c+j])
+				s += float64(part[2*p*c+j])
+				sx += float64(part[(2*p+1)*c+j])
 			}
-			gxs[j] = float32(s)
+			gs[j], gxs[j] = float32(s), float32(sx)
 			f.dgamma[j] += gxs[j]
 			f.dbeta[j] += gs[j]
 		}
-		n := float32(r1 - r0)
+		dyg := dy
+		if y != nil {
+			dyg = dyAct
+		}
+		invN := 1 / float32(r1-r0)
 		k := make([]float32, c)
 		for j := range k {
 			k[j] = gamma[j] * invstd[j]
@@ -239,16 +254,17 @@ func (op *bnGradOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) {
 		train := f.mode != BNEval
 		parallel(r1-r0, func(lo, hi int) {
 			for r := r0 + lo; r < r0+hi; r++ {
-				xs, ds, out := x[r*c:(r+1)*c], dy[r*c:(r+1)*c], dx[r*c:(r+1)*c]
+				xs, ds, out := x[r*c:(r+1)*c], dyg[r*c:(r+1)*c], dx[r*c:(r+1)*c]
 				if !train {
 					for j, d := range ds {
 						out[j] = d * k[j]
 					}
 					continue
 				}
+				ds, out = ds[:len(xs)], out[:len(xs)]
 				for j, d := range ds {
 					xh := (xs[j] - mean[j]) * invstd[j]
-					out[j] = k[j] * (d - gs[j]/n - xh*gxs[j]/n)
+					out[j] = k[j] * (d - gs[j]*invN - xh*gxs[j]*invN)
 				}
 			}
 		})

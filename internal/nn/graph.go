@@ -162,7 +162,7 @@ func batchNorm(x, gamma, beta *Node, st *BNStats, mode BNMode, groups int, act b
 	}
 	op := &bnOp{base: newBase(name, b, h, w, c), st: st, mode: mode, c: c, rows: b * h * w, groups: groups, act: act, alpha: alpha,
 		mean: make([]float32, groups*c), invstd: make([]float32, groups*c), a: make([]float32, groups*c), b: make([]float32, groups*c),
-		part: make([]float32, reduceChunks*c), dgamma: make([]float32, c), dbeta: make([]float32, c),
+		part: make([]float32, reduceChunks*c), part2: make([]float32, 2*reduceChunks*c), dgamma: make([]float32, c), dbeta: make([]float32, c),
 		gsum: make([]float32, groups*c), gxsum: make([]float32, groups*c)}
 	return apply(op, x, gamma, beta)
 }
