@@ -5,9 +5,12 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
+	"time"
 
+	"github.com/raysynth/raysynth/publish/miniotest"
 	"github.com/rogpeppe/go-internal/testscript"
 )
 
@@ -37,7 +40,8 @@ func sharedData(t testing.TB) string {
 
 // TestScripts runs the CLI end-to-end scripts in testdata/script, one per behaviour, named after
 // their command (ingest_reports_bad_files.txtar). Scripts see $SHARED (the shared real data folder,
-// which must exist) and a fresh $WORK; run one with -run TestScripts/NAME.
+// which must exist) and a fresh $WORK; run one with -run TestScripts/NAME. Scripts named *_s3*
+// get a real MinIO server (see startScriptMinIO).
 func TestScripts(t *testing.T) {
 	shared := sharedData(t)
 	if _, err := os.Stat(filepath.Join(shared, "README.md")); err != nil {
@@ -54,7 +58,29 @@ func TestScripts(t *testing.T) {
 					env.Setenv(k, v)
 				}
 			}
+			if strings.Contains(filepath.Base(env.WorkDir), "_s3") {
+				return startScriptMinIO(env)
+			}
 			return nil
 		},
 	})
+}
+
+// startScriptMinIO starts a MinIO server for a script named *_s3*, on a loopback port with random
+// root credentials and its data in $WORK/.minio, with an empty bucket named "releases". The
+// script sees the AWS_* variables that reach it as root (AWS_ENDPOINT_URL_S3, AWS_ACCESS_KEY_ID,
+// AWS_SECRET_ACCESS_KEY, AWS_REGION); the server stops when the script ends.
+func startScriptMinIO(env *testscript.Env) error {
+	s, err := miniotest.StartDir(filepath.Join(env.WorkDir, ".minio"))
+	if err != nil {
+		return err
+	}
+	env.Defer(s.Stop)
+	for _, kv := range s.Env() {
+		k, v, _ := strings.Cut(kv, "=")
+		env.Setenv(k, v)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	return s.MakeBucket(ctx, "releases", false)
 }
