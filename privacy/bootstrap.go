@@ -53,6 +53,17 @@ func empty(groups [][]float64) bool {
 	return slices.ContainsFunc(groups, func(g []float64) bool { return len(g) == 0 })
 }
 
+// noteBeyond is the note on a passing statistical check whose point estimate is beyond the
+// threshold: the steward sees it, and a policy with confidence 0 would fail it.
+const noteBeyond = "point estimate beyond the threshold, not significantly: passes at this confidence, fails with statistics.confidence 0"
+
+func warnBeyond(c Check) Check {
+	if c.Passed && ((c.Rule == "<=" && c.Value > c.Threshold) || (c.Rule == ">=" && c.Value < c.Threshold)) {
+		c.Note = noteBeyond
+	}
+	return c
+}
+
 // atMost fills in a "value ≤ threshold" check: it fails when the lower confidence bound of the
 // value exceeds the threshold.
 func (bs bootstrap) atMost(c Check, groups [][]float64, stat func([][]float64) float64) Check {
@@ -67,7 +78,7 @@ func (bs bootstrap) atMost(c Check, groups [][]float64, stat func([][]float64) f
 		c.Bound = min(c.Bound, c.Value)
 	}
 	c.Passed = c.Bound <= c.Threshold
-	return c
+	return warnBeyond(c)
 }
 
 // atLeast fills in a "value(s) ≥ factor · value(h)" check (synthetic against holdout): it fails
@@ -85,7 +96,7 @@ func (bs bootstrap) atLeast(c Check, factor float64, s, h []float64, stat func([
 		c.Bound = max(c.Value, c.Threshold+finite(percentile(diff, 100*bs.conf)))
 	}
 	c.Passed = c.Bound >= c.Threshold
-	return c
+	return warnBeyond(c)
 }
 
 // decide fills in a "value ≤ threshold" check from a value and bootstrap replicates that also
@@ -104,5 +115,5 @@ func (bs bootstrap) decide(c Check, value float64, reps []float64) Check {
 		c.Bound = c.Value - max(0, finite(spread))
 	}
 	c.Passed = c.Bound <= c.Threshold
-	return c
+	return warnBeyond(c)
 }

@@ -152,6 +152,9 @@ func runPrivacy(ctx context.Context, g *globals, o privacyOptions) error {
 			if c.Note != "" {
 				r += " (" + c.Note + ")"
 			}
+			if c.Passed && c.Note != "" {
+				r = "pass (point estimate beyond threshold, not significant)"
+			}
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%.4g\t%.4g\t%s\t%.4g\t%s\n", c.Embedding, c.Name, cls, c.Value, c.Bound, c.Rule, c.Threshold, r)
 		}
 		if err := tw.Flush(); err != nil {
