@@ -346,17 +346,19 @@ func fidelity(ctx context.Context, c *Classifier, d *evalData) (*Fidelity, error
 			FD: metrics.NaN, FDReference: metrics.NaN, Precision: metrics.NaN, Recall: metrics.NaN}
 		var notes []string
 		if len(syn[ci]) >= 2 && len(hold[ci]) >= 2 {
-			if v, err := metrics.FrechetDistance(syn[ci], hold[ci]); err == nil {
-				fc.FD = metrics.Metric(v)
-			} else {
-				notes = append(notes, "Fréchet distance: "+err.Error())
+			v, note := frechet(hold[ci], syn[ci])
+			fc.FD = v
+			if note != "" {
+				notes = append(notes, note)
 			}
 		} else {
 			notes = append(notes, "too few images for a Fréchet distance (need 2 synthetic and 2 holdout)")
 		}
 		if len(trn[ci]) >= 2 && len(hold[ci]) >= 2 {
-			if v, err := metrics.FrechetDistance(trn[ci], hold[ci]); err == nil {
-				fc.FDReference = metrics.Metric(v)
+			v, note := frechet(hold[ci], trn[ci])
+			fc.FDReference = v
+			if note != "" {
+				notes = append(notes, "reference: "+note)
 			}
 		}
 		if len(syn[ci]) > f.K && len(hold[ci]) > f.K {
@@ -375,6 +377,22 @@ func fidelity(ctx context.Context, c *Classifier, d *evalData) (*Fidelity, error
 		f.PerClass = append(f.PerClass, fc)
 	}
 	return f, nil
+}
+
+// frechet returns the Fréchet distance between the real set and another, computed in both
+// argument orders (the distance is symmetric): a near-singular covariance, such as that of a
+// mode-collapsed synthetic set, can make one order's eigendecomposition return nonsense. The real
+// set's order is reported; when the two disagree the value is marked with a note.
+func frechet(real, other [][]float32) (metrics.Metric, string) {
+	v1, err := metrics.FrechetDistance(real, other)
+	if err != nil {
+		return metrics.NaN, "Fréchet distance: " + err.Error()
+	}
+	v2, err := metrics.FrechetDistance(other, real)
+	if err != nil || math.Abs(v1-v2) > 1e-3*math.Max(1, math.Abs(v1)) {
+		return metrics.Metric(v1), fmt.Sprintf("Fréchet distance unstable: %.4g with the real set first, %.4g the other way round (a covariance is near-singular, e.g. a mode-collapsed synthetic set); treat it with care", v1, v2)
+	}
+	return metrics.Metric(v1), ""
 }
 
 func (r *EvalReport) regime(key string) *RegimeReport {
@@ -472,7 +490,7 @@ func findings(r *EvalReport, cfg EvalConfig) (find, notes []string) {
 			}
 		}
 		for _, d := range ba.Differences {
-			find = append(find, d.Statement+".")
+			find = append(find, "Paired bootstrap over holdout images: "+d.Statement+".")
 		}
 		if len(earns) > 0 {
 			find = append(find, fmt.Sprintf("Synthetic data earns its place for %s: real + synthetic beats real only, class weighting and oversampling beyond noise.", strings.Join(earns, ", ")))

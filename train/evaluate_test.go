@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
@@ -212,5 +214,26 @@ func TestVerdictNeedsTestAndSeedEvidence(t *testing.T) {
 				t.Fatalf("verdict %q, want %q", got, tc.want)
 			}
 		})
+	}
+}
+
+func TestFrechetBothOrdersKnownShift(t *testing.T) {
+	// Shifting a set by a constant vector c changes only the mean: the distance is ‖c‖².
+	rng := rand.New(rand.NewPCG(3, 4))
+	var a, b [][]float32
+	for i := 0; i < 200; i++ {
+		v := make([]float32, 6)
+		w := make([]float32, 6)
+		for j := range v {
+			v[j] = float32(rng.NormFloat64())
+			w[j] = v[j]
+		}
+		w[0] += 3
+		w[5] -= 4
+		a, b = append(a, v), append(b, w)
+	}
+	fd, note := frechet(a, b)
+	if note != "" || math.Abs(float64(fd)-25) > 1e-6 {
+		t.Fatalf("FD %v (note %q), want 25", fd, note)
 	}
 }
