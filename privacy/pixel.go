@@ -112,11 +112,13 @@ func tolerantExact(q, r *pixelSet) ExactFunc {
 	size, c, sh := q.size, q.crop, q.shift
 	no := q.offsets()
 	canvases := sync.Pool{New: func() any { return make([]float32, no*size*size) }}
+	gathers := sync.Pool{New: func() any { b := make([]float32, 0, 16*size*size); return &b }}
 	return func(qi int, rjs []int, out []float64) {
 		n := len(rjs)
+		// every canvas of this pool has zeros outside the crop windows, which each query
+		// overwrites completely: no clearing needed
 		canvas := canvases.Get().([]float32)
 		defer canvases.Put(canvas)
-		clear(canvas)
 		qc := q.vec.Row(qi)
 		o := 0
 		for oy := -sh; oy <= sh; oy++ {
@@ -128,12 +130,14 @@ func tolerantExact(q, r *pixelSet) ExactFunc {
 				o++
 			}
 		}
-		g := make([]float32, n*size*size)
-		for p, j := range rjs {
-			copy(g[p*size*size:(p+1)*size*size], r.raw.Row(j))
+		g := gathers.Get().(*[]float32)
+		defer gathers.Put(g)
+		*g = (*g)[:0]
+		for _, j := range rjs {
+			*g = append(*g, r.raw.Row(j)...)
 		}
 		dots := make([]float32, no*n)
-		blas.Sgemm(false, true, no, n, size*size, 1, canvas, size*size, g, size*size, 0, dots, n)
+		blas.Sgemm(false, true, no, n, size*size, 1, canvas, size*size, *g, size*size, 0, dots, n)
 		for p, j := range rjs {
 			best, bo := -2.0, 0
 			for o := range no {
