@@ -384,15 +384,31 @@ func fidelity(ctx context.Context, c *Classifier, d *evalData) (*Fidelity, error
 // mode-collapsed synthetic set, can make one order's eigendecomposition return nonsense. The real
 // set's order is reported; when the two disagree the value is marked with a note.
 func frechet(real, other [][]float32) (metrics.Metric, string) {
-	v1, err := metrics.FrechetDistance(real, other)
-	if err != nil {
-		return metrics.NaN, "Fréchet distance: " + err.Error()
-	}
-	v2, err := metrics.FrechetDistance(other, real)
-	if err != nil || math.Abs(v1-v2) > 1e-3*math.Max(1, math.Abs(v1)) {
+	v1, err1 := frechetGuarded(real, other)
+	v2, err2 := frechetGuarded(other, real)
+	switch {
+	case err1 != nil && err2 != nil:
+		return metrics.NaN, "Fréchet distance: " + err1.Error()
+	case err1 != nil:
+		return metrics.Metric(v2), fmt.Sprintf("Fréchet distance computed only with the real set second (the other order failed: %v); treat it with care", err1)
+	case err2 != nil:
+		return metrics.Metric(v1), fmt.Sprintf("Fréchet distance computed only with the real set first (the other order failed: %v); treat it with care", err2)
+	case math.Abs(v1-v2) > 1e-3*math.Max(1, math.Abs(v1)):
 		return metrics.Metric(v1), fmt.Sprintf("Fréchet distance unstable: %.4g with the real set first, %.4g the other way round (a covariance is near-singular, e.g. a mode-collapsed synthetic set); treat it with care", v1, v2)
 	}
 	return metrics.Metric(v1), ""
+}
+
+// frechetGuarded turns a panic of gonum's LAPACK on a degenerate covariance (seen with
+// "lapack: insufficient length of a" on a collapsed synthetic set) into an error, so a report
+// after hours of training is not lost to it.
+func frechetGuarded(a, b [][]float32) (v float64, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("eigendecomposition failed on a degenerate covariance (%v)", r)
+		}
+	}()
+	return metrics.FrechetDistance(a, b)
 }
 
 func (r *EvalReport) regime(key string) *RegimeReport {
