@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"math"
 	"math/rand/v2"
@@ -203,8 +204,8 @@ func splitValidation(ex []example, frac float64, seed uint64) (train, val []exam
 	return train, val
 }
 
-// fingerprintExamples is the hex sha256 of examples' ids, classes and pixels, in order.
-func fingerprintExamples(h interface{ Write([]byte) (int, error) }, tag string, ex []example) {
+// fingerprintExamples writes examples' ids, classes and pixels, in order, to a hash.
+func fingerprintExamples(h io.Writer, tag string, ex []example) {
 	fmt.Fprintf(h, "%s %d\n", tag, len(ex))
 	buf := make([]byte, 0, 4*4096)
 	for _, e := range ex {

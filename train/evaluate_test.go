@@ -237,3 +237,37 @@ func TestFrechetBothOrdersKnownShift(t *testing.T) {
 		t.Fatalf("FD %v (note %q), want 25", fd, note)
 	}
 }
+
+func TestEvaluateInterruptedResumesToSameResults(t *testing.T) {
+	specs := []classSpec{{"normal", 4, 2, 3}, {"effusion", 3, 2, 3}}
+	mk := func() EvalConfig {
+		w := newTestWorkspace(t, 32, specs, toyRender, 6)
+		return EvalConfig{Workspace: w, Repeats: 1, Epochs: 3, Batch: 8, LR: 2e-3, Seed: 2, Synthetic: SyntheticApproved,
+			Regimes: []string{RegimeReal, RegimeWeighted}, ValFraction: 0.25, Resamples: 100}
+	}
+	ctx := context.Background()
+	full, err := Evaluate(ctx, mk())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := mk()
+	cctx, cancel := context.WithCancel(ctx)
+	cfg.Progress = &cancelAfter{n: 5, cancel: cancel} // cancelAfter: gan_train_test.go; counts steps of every task
+	if _, err := Evaluate(cctx, cfg); !errors.Is(err, context.Canceled) {
+		t.Fatalf("interrupted evaluate: %v, want context.Canceled", err)
+	}
+	if _, err := os.Stat(filepath.Join(cfg.Workspace.EvalDir(), EvalReportJSON)); !errors.Is(err, os.ErrNotExist) {
+		t.Fatal("an interrupted evaluate wrote a report")
+	}
+	cfg.Progress = nil
+	res, err := Evaluate(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range full.Regimes {
+		a, b := full.Regimes[i].Holdout.Repeats[0], res.Regimes[i].Holdout.Repeats[0]
+		if !slices.EqualFunc(a.Confusion, b.Confusion, slices.Equal[[]int]) || a.PerClass[0].AUC != b.PerClass[0].AUC {
+			t.Fatalf("regime %s: resumed run differs from the uninterrupted one", full.Regimes[i].Key)
+		}
+	}
+}
