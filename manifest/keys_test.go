@@ -174,9 +174,22 @@ func TestKMSPlugin(t *testing.T) {
 		t.Fatalf("%v %v", err, res.Problems)
 	}
 	t.Run("no plugin for the scheme", func(t *testing.T) {
-		_, err := LoadPublicKey(ctx, "hashivault://release")
+		_, err := LoadPublicKey(ctx, "nosuchkms://release")
 		if err == nil || !strings.Contains(err.Error(), "no kms provider") {
 			t.Fatalf("err %v", err)
+		}
+	})
+	t.Run("hashivault is linked in", func(t *testing.T) {
+		// No Vault server runs here: the provider must be found and then fail to reach the
+		// address, rather than report an unknown scheme.
+		t.Setenv("VAULT_ADDR", "http://127.0.0.1:1")
+		t.Setenv("VAULT_TOKEN", "test-token-not-secret")
+		_, err := LoadPublicKey(ctx, "hashivault://release")
+		if err == nil || strings.Contains(err.Error(), "no kms provider") {
+			t.Fatalf("hashivault:// not served by the linked provider: %v", err)
+		}
+		if strings.Contains(err.Error(), "test-token-not-secret") {
+			t.Fatalf("error repeats the Vault token: %v", err)
 		}
 	})
 }
