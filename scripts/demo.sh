@@ -42,23 +42,25 @@ if [ -n "${DATA:-}" ]; then
   LABELS=${LABELS:-}
   WS=$DEMO/workspace-$(printf '%s' "$(cd "$DATA" 2>/dev/null && pwd || echo "$DATA")" | sha256sum | cut -c1-8)
   say "data: $FROM ${LABELS:+(labels $LABELS)}"
-  # real data sets have enough images per class for the default --gan-min-images
-  DEFAULTS=(--gan-epochs 5 --gan-batch 32 --synth-balance)
+  # the same small settings as the phantoms; classes with fewer than --gan-min-images (100) train
+  # images get no generator (lower it with RUN_ARGS="--gan-min-images 20")
+  DEFAULTS=(--ingest-size 32 --gan-size 32 --gan-epochs 30 --gan-batch 16 --synth-per-class 40)
 else
   FROM=$DEMO/phantoms
   LABELS=$FROM/labels.csv
   WS=$DEMO/workspace
-  say "data: 1000 phantom films at 64×64, 200 per class (for demos and tests only, not for research) in $FROM"
+  say "data: 600 phantom films at 32×32, 200 per class (for demos and tests only, not for research) in $FROM"
   if [ ! -e "$FROM/labels.csv" ]; then
-    # many phantom patients with one film each, every class equally common: each class's holdout
-    # of unseen patients is then large enough for the privacy checks to say something
-    "$RAYSYNTH" phantom --out "$FROM" --count 1000 --size 64 --films-per-patient 1 --seed 1 \
-      --mix normal=1,cardiomegaly=1,effusion=1,edema=1,pneumothorax=1
+    # many phantom patients with one film each, three classes equally common: each class's holdout
+    # of unseen patients is then large enough for the privacy checks to say something. 32×32 keeps
+    # the GANs within the demo's minutes: at 64×64 a few minutes of training make only noise.
+    "$RAYSYNTH" phantom --out "$FROM" --count 600 --size 32 --films-per-patient 1 --seed 1 \
+      --mix normal=1,cardiomegaly=1,effusion=1
   else
     echo "already there" >&2
   fi
-  # about 140 train films per class; a few epochs make recognisable phantoms without copying them
-  DEFAULTS=(--gan-epochs 4 --gan-batch 16 --synth-per-class 40)
+  # about 140 train films per class: 30 epochs (about 270 steps of 16) make recognisable phantoms
+  DEFAULTS=(--ingest-size 32 --gan-size 32 --gan-epochs 30 --gan-batch 16 --synth-per-class 40)
 fi
 
 # 3. Where the release goes.
@@ -138,7 +140,7 @@ say "researcher: raysynth verify $REL --key $PUB"
 say "auditor: raysynth audit $TO --key $PUB"
 "$RAYSYNTH" audit "$TO" --key "$PUB" || true
 
-grid() { ls "$1"/samples/epoch-*.png 2>/dev/null | tail -1; }
+grid() { ls "${1%/}"/samples/epoch-*.png 2>/dev/null | tail -1; }
 say "where to look (demo took ${elapsed} s)"
 cat <<EOF
   sample grids (last epoch):  $(for d in "$WS"/gan/*/; do g=$(grid "$d"); [ -n "$g" ] && printf '%s ' "$g"; done)
