@@ -619,13 +619,13 @@ func runRun(ctx context.Context, g *globals, o *runOptions) error {
 		{key: "verify", name: "verify", always: true,
 			inputs: func() (string, error) {
 				h := &hasher{}
-				h.add("location", st.location())
+				h.add("location", st.location(o.bundle.name, o.bundle.version))
 				h.add("key", pubRef)
 				h.file("tagmanifest", tagManifest)
 				return h.sum()
 			},
 			run: func(ctx context.Context, _ *stageRecord, _ bool) error {
-				return runVerify(ctx, &sg, st.location(), &verifyOptions{keys: []string{pubRef}})
+				return runVerify(ctx, &sg, st.location(o.bundle.name, o.bundle.version), &verifyOptions{keys: []string{pubRef}})
 			},
 			outputs: func(*stageRecord) (string, error) { return "verified", nil }},
 	}
@@ -650,7 +650,8 @@ func runRun(ctx context.Context, g *globals, o *runOptions) error {
 			if err != nil {
 				return fmt.Errorf("%s: %w", s.name, err)
 			}
-			rec := st.Stages[s.name]
+			key := stateKey(s.name, o.bundle.name, o.bundle.version)
+			rec := st.Stages[key]
 			if rec != nil && rec.Status == stageDone && rec.Inputs == in && !s.always {
 				if out, err := s.outputs(rec); err == nil && out == rec.Outputs {
 					res.Status = "skipped (done)"
@@ -668,7 +669,7 @@ func runRun(ctx context.Context, g *globals, o *runOptions) error {
 			if rec != nil {
 				nrec.Facts = rec.Facts
 			}
-			st.Stages[s.name] = nrec
+			st.Stages[key] = nrec
 			if err := st.save(statePath); err != nil {
 				return err
 			}
@@ -723,9 +724,22 @@ func runRun(ctx context.Context, g *globals, o *runOptions) error {
 	return runErr
 }
 
+// releaseStages are recorded per release (name and version), so that going back to a version
+// finds its bundle and publication done instead of rebuilding a bundle that could no longer be
+// published (versions are immutable, and signatures differ each time).
+var releaseStages = []string{"bundle", "publish", "verify"}
+
+// stateKey is the name of a stage's record in run/state.json.
+func stateKey(stage, name, version string) string {
+	if slices.Contains(releaseStages, stage) {
+		return stage + " " + name + " " + version
+	}
+	return stage
+}
+
 // location is where the publish stage put the release ("" before it ran).
-func (st *runState) location() string {
-	if r := st.Stages["publish"]; r != nil && r.Status == stageDone {
+func (st *runState) location(name, version string) string {
+	if r := st.Stages[stateKey("publish", name, version)]; r != nil && r.Status == stageDone {
 		return r.Facts["location"]
 	}
 	return ""
@@ -839,10 +853,10 @@ func fillRunSummary(sum *runSummary, ws *workspace.Workspace, st *runState, o *r
 			sum.EvalReport = filepath.Join(ws.EvalDir(), train.EvalReportMD)
 		}
 	}
-	if r := st.Stages["bundle"]; r != nil && r.Status == stageDone {
+	if r := st.Stages[stateKey("bundle", o.bundle.name, o.bundle.version)]; r != nil && r.Status == stageDone {
 		sum.Bundle = r.Facts["bundle"]
 	}
-	if loc := st.location(); loc != "" {
+	if loc := st.location(o.bundle.name, o.bundle.version); loc != "" {
 		sum.Location = loc
 		sum.VerifyCommand = "raysynth verify " + shellQuote(loc) + " --key " + shellQuote(pubRef)
 	}
