@@ -13,21 +13,22 @@ const ganKind = "dcgan"
 
 // ganMeta is a DCGAN checkpoint's metadata: everything a resumed run needs besides tensors.
 type ganMeta struct {
-	Arch             Arch    `json:"arch"`
-	Class            string  `json:"class"`
-	Epoch            int     `json:"epoch"` // completed epochs
-	Batch            int     `json:"batch"`
-	LR               float64 `json:"lr"`
-	Beta1            float64 `json:"beta1"`
-	Seed             uint64  `json:"seed"`
-	TrainFingerprint string  `json:"train_fingerprint"`
-	TrainImages      int     `json:"train_images"`
-	TrainPatients    int     `json:"train_patients"`
-	CodeVersion      string  `json:"code_version"`
-	RNG              []byte  `json:"rng"` // PCG state
-	AdamDStep        int64   `json:"adam_d_step"`
-	AdamGStep        int64   `json:"adam_g_step"`
-	Steps            int64   `json:"steps"`
+	Arch             Arch     `json:"arch"`
+	Class            string   `json:"class"`
+	Epoch            int      `json:"epoch"` // completed epochs
+	Batch            int      `json:"batch"`
+	LR               float64  `json:"lr"`
+	Beta1            float64  `json:"beta1"`
+	Seed             uint64   `json:"seed"`
+	TrainFingerprint string   `json:"train_fingerprint"`
+	TrainImages      int      `json:"train_images"`
+	TrainPatients    int      `json:"train_patients"`
+	CodeVersion      string   `json:"code_version"`
+	RNG              []byte   `json:"rng"` // PCG state
+	AdamDStep        int64    `json:"adam_d_step"`
+	AdamGStep        int64    `json:"adam_g_step"`
+	Steps            int64    `json:"steps"`
+	DP               *dpState `json:"dp,omitempty"` // differentially private training (dp.go)
 }
 
 func paramTensors(prefix string, ps []*nn.Param) []Tensor {

@@ -54,6 +54,10 @@ type dcgan struct {
 	dBNStats []*nn.BNStats
 	dOut     *nn.Param // 4×4×C → logit
 	dOutBias *nn.Param
+
+	// perSample makes the discriminator normalise every image on its own with frozen running
+	// statistics (differentially private training: no image's output depends on another's).
+	perSample bool
 }
 
 // newDCGAN initialises a DCGAN as in the DCGAN paper: weights N(0, 0.02), BatchNorm scales
@@ -164,6 +168,9 @@ func (m *dcgan) gen(g *nn.Graph, z *nn.Node, mode nn.BNMode) (*nn.Node, error) {
 // disc adds the discriminator: images (N, Size, Size, 1) → logits (N, 1, 1, 1). groups splits the
 // batch for BatchNorm (real | fake); inputGrad lets gradients reach the images (generator step).
 func (m *dcgan) disc(g *nn.Graph, x *nn.Node, mode nn.BNMode, groups int, inputGrad bool) (*nn.Node, error) {
+	if m.perSample {
+		groups, mode = x.Shape()[0], nn.BNTrainFrozen
+	}
 	h, err := nn.Conv2D(x, g.Param(m.dConv[0]), 4, 2, 1, inputGrad)
 	if err != nil {
 		return nil, err

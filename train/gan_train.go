@@ -70,6 +70,7 @@ type GANConfig struct {
 	CodeVersion     string
 	Log             *slog.Logger
 	Progress        progress.Reporter
+	DP              *DPConfig // nil: non-private training; see dp.go
 
 	dHook GradHook // differentially private D updates plug in here (issue 8)
 }
@@ -97,6 +98,9 @@ func (c GANConfig) Validate() error {
 	}
 	if c.CheckpointEvery < 1 {
 		errs = append(errs, fmt.Errorf("checkpoint-every %d: want at least 1", c.CheckpointEvery))
+	}
+	if c.DP != nil {
+		errs = append(errs, c.DP.Validate())
 	}
 	return errors.Join(errs...)
 }
@@ -134,6 +138,7 @@ type GANClassResult struct {
 	GLoss         float64     `json:"g_loss,omitempty"`
 	Warnings      []string    `json:"warnings,omitempty"`
 	Grid          string      `json:"sample_grid,omitempty"`
+	DP            *DPSummary  `json:"dp,omitempty"`
 	LossPlot      string      `json:"loss_plot,omitempty"`
 	Summary       *GANSummary `json:"summary,omitempty"`
 }
@@ -199,6 +204,7 @@ func TrainGAN(ctx context.Context, cfg GANConfig) (*GANResult, error) {
 // trainSet is a class's train images, loaded and scaled to [-1, 1].
 type trainSet struct {
 	ids         []string
+	patientOf   []string // pseudonymous patient of each image
 	pix         []float32
 	patients    int
 	fingerprint string
@@ -219,6 +225,7 @@ func loadTrainSet(w *workspace.Workspace, rows []workspace.RealImage, class stri
 		fmt.Fprintf(h, "%s,%s,%s,%s,%s,%s\n", r.ID, r.Patient, r.Class, r.Split, r.SHA256, r.SourceKind)
 		pats[r.Patient] = true
 		ts.ids = append(ts.ids, r.ID)
+		ts.patientOf = append(ts.patientOf, r.Patient)
 	}
 	ts.fingerprint = hex.EncodeToString(h.Sum(nil))
 	ts.patients = len(pats)
@@ -287,6 +294,11 @@ func trainClass(ctx context.Context, cfg GANConfig, log *slog.Logger, rep progre
 
 	want := ganMeta{Arch: DefaultArch(cfg.Size), Class: class, Batch: cfg.Batch, LR: cfg.LR, Beta1: cfg.Beta1, Seed: cfg.Seed,
 		TrainFingerprint: ts.fingerprint, TrainImages: len(ts.ids), TrainPatients: ts.patients, CodeVersion: cfg.CodeVersion}
+	if cfg.DP != nil {
+		if want.DP, err = newDPState(*cfg.DP, ts.patients, cfg.Batch, cfg.Epochs); err != nil {
+			return nil, err
+		}
+	}
 	s1, s2 := classSeed(cfg.Seed, class)
 	src := rand.NewPCG(s1, s2)
 	rng := rand.New(src)
@@ -310,6 +322,9 @@ func trainClass(ctx context.Context, cfg GANConfig, log *slog.Logger, rep progre
 		}
 		m, ck, startEpoch = model, c, got.Epoch
 		want.Steps, want.AdamDStep, want.AdamGStep = got.Steps, got.AdamDStep, got.AdamGStep
+		if want.DP != nil { // keep counting: the recorded σ and phases
+			want.DP.Noise, want.DP.Phases, want.DP.Exhausted = got.DP.Noise, got.DP.Phases, got.DP.Exhausted
+		}
 	} else if !errors.Is(err, os.ErrNotExist) {
 		return nil, err
 	}
@@ -320,11 +335,20 @@ func trainClass(ctx context.Context, cfg GANConfig, log *slog.Logger, rep progre
 		return nil, err
 	}
 
-	st, err := newStepper(m, cfg.Batch, cfg.LR, cfg.Beta1)
-	if err != nil {
-		return nil, err
+	var st *stepper
+	var dps *dpStepper
+	if want.DP != nil {
+		if dps, err = newDPStepper(m, cfg.Batch, cfg.LR, cfg.Beta1, want.DP.Clip, cfg.DP.Workers); err != nil {
+			return nil, err
+		}
+		defer dps.close()
+		st = dps.stepper
+	} else {
+		if st, err = newStepper(m, cfg.Batch, cfg.LR, cfg.Beta1); err != nil {
+			return nil, err
+		}
+		defer st.close()
 	}
-	defer st.close()
 	st.dHook = cfg.dHook
 	if ck != nil {
 		if err := restoreOptimisers(ck, want, m, st); err != nil {
@@ -350,9 +374,13 @@ func trainClass(ctx context.Context, cfg GANConfig, log *slog.Logger, rep progre
 		return nil, err
 	}
 
+	exhausted := want.DP != nil && want.DP.Exhausted
 	switch {
-	case startEpoch >= cfg.Epochs:
+	case startEpoch >= cfg.Epochs || exhausted:
 		res.Status = "up-to-date"
+		if exhausted {
+			res.Reason = "privacy budget spent"
+		}
 	case startEpoch > 0:
 		res.Status = "resumed"
 	default:
@@ -363,13 +391,20 @@ func trainClass(ctx context.Context, cfg GANConfig, log *slog.Logger, rep progre
 		sampleEvery = max(1, cfg.Epochs/5)
 	}
 
-	if startEpoch < cfg.Epochs {
+	if startEpoch < cfg.Epochs && !exhausted {
 		data, err := loadTrainSet(w, rows, class, cfg.Size, true)
 		if err != nil {
 			return nil, err
 		}
 		ts = data
 		stepsPerEpoch := len(ts.ids) / cfg.Batch
+		var dr *dpRun
+		if dps != nil {
+			if dr, err = newDPRun(dps, want.DP, ts, cfg.Size, cfg.DP.seed); err != nil {
+				return nil, err
+			}
+			stepsPerEpoch = dpStepsPerEpoch(want.DP.SamplingRate)
+		}
 		task := rep.Start("gan "+class, int64((cfg.Epochs-startEpoch)*stepsPerEpoch), "steps")
 		defer task.Done()
 		logFile, err := os.OpenFile(logPath, os.O_WRONLY|os.O_APPEND, 0o644)
@@ -388,20 +423,27 @@ func trainClass(ctx context.Context, cfg GANConfig, log *slog.Logger, rep progre
 			}
 			rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
 			var dSum, gSum float64
-			for s := 0; s < stepsPerEpoch; s++ {
+			ran := 0
+			for s := 0; s < stepsPerEpoch && !want.DP.exhausted(); s++ {
 				if err := ctx.Err(); err != nil {
 					return res, err
-				}
-				for k := 0; k < cfg.Batch; k++ {
-					copy(real[k*pix:(k+1)*pix], ts.pix[order[s*cfg.Batch+k]*pix:])
 				}
 				for i := range z {
 					z[i] = float32(rng.NormFloat64())
 				}
-				dl, gl, err := st.step(real, z)
+				var dl, gl float32
+				if dr != nil {
+					dl, gl, err = dr.step(z)
+				} else {
+					for k := 0; k < cfg.Batch; k++ {
+						copy(real[k*pix:(k+1)*pix], ts.pix[order[s*cfg.Batch+k]*pix:])
+					}
+					dl, gl, err = st.step(real, z)
+				}
 				if err != nil {
 					return res, err
 				}
+				ran++
 				want.Steps++
 				dSum += float64(dl)
 				gSum += float64(gl)
@@ -412,10 +454,10 @@ func trainClass(ctx context.Context, cfg GANConfig, log *slog.Logger, rep progre
 				task.Add(1)
 				task.Status(fmt.Sprintf("epoch %d/%d  D %.3f  G %.3f", epoch, cfg.Epochs, dl, gl))
 			}
-			ep := logEntry{Type: "epoch", Epoch: epoch, DLoss: dSum / float64(stepsPerEpoch), GLoss: gSum / float64(stepsPerEpoch), Seconds: time.Since(t0).Seconds()}
+			ep := logEntry{Type: "epoch", Epoch: epoch, DLoss: dSum / float64(ran), GLoss: gSum / float64(ran), Seconds: time.Since(t0).Seconds()}
 			res.DLoss, res.GLoss = ep.DLoss, ep.GLoss
 			res.EpochsRun++
-			last := epoch == cfg.Epochs
+			last := epoch == cfg.Epochs || want.DP.exhausted()
 			if epoch%sampleEvery == 0 || last {
 				imgs, err := sm.run(gridZ)
 				if err != nil {
@@ -452,6 +494,13 @@ func trainClass(ctx context.Context, cfg GANConfig, log *slog.Logger, rep progre
 					return res, err
 				}
 			}
+			if want.DP.exhausted() {
+				if epoch < cfg.Epochs {
+					res.Reason = fmt.Sprintf("privacy budget reached after %d DP steps (epoch %d of %d)", want.DP.steps(), epoch, cfg.Epochs)
+				}
+				log.Info("privacy budget reached: training stopped", "class", class, "epoch", epoch, "dp_steps", want.DP.steps())
+				break
+			}
 		}
 	}
 
@@ -469,7 +518,10 @@ func trainClass(ctx context.Context, cfg GANConfig, log *slog.Logger, rep progre
 	}
 	sum := &GANSummary{Class: class, Size: cfg.Size, Epochs: cfg.Epochs, Batch: cfg.Batch, LR: cfg.LR, Beta1: cfg.Beta1,
 		Seed: cfg.Seed, CodeVersion: cfg.CodeVersion, TrainFingerprint: ts.fingerprint, TrainImages: len(ts.ids),
-		TrainPatients: ts.patients, Checkpoint: CheckpointFile, CheckpointSHA256: sha, DP: json.RawMessage("null")}
+		TrainPatients: ts.patients, Checkpoint: CheckpointFile, CheckpointSHA256: sha}
+	if sum.DP, res.DP, err = want.DP.summaryJSON(); err != nil {
+		return res, err
+	}
 	sumPath := filepath.Join(dir, SummaryFile)
 	if old, err := ReadGANSummary(sumPath); err == nil && old.CheckpointSHA256 == sha {
 		sum.Finished = old.Finished // unchanged model: keep the file as it is
@@ -527,6 +579,9 @@ func metaDiff(got, want ganMeta) string {
 	}
 	if got.TrainFingerprint != want.TrainFingerprint {
 		d = append(d, "the train split changed since it was made")
+	}
+	if s := dpDiff(got.DP, want.DP); s != "" {
+		d = append(d, s)
 	}
 	if len(d) == 0 {
 		return ""

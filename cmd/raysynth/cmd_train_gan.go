@@ -25,6 +25,10 @@ type trainGANOptions struct {
 	minImages       int
 	restart         bool
 	json            bool
+
+	dpEpsilon, dpNoise, dpDelta, dpClip, dpSamplingRate float64
+	dpMaxFilms                                          int
+	dp                                                  *train.DPConfig
 }
 
 func (o *trainGANOptions) addFlags(c *cobra.Command) {
@@ -41,6 +45,22 @@ func (o *trainGANOptions) addFlags(c *cobra.Command) {
 	f.IntVar(&o.minImages, "min-images", 100, "classes with fewer train images are skipped and reported (a GAN on fewer memorises or makes noise)")
 	f.BoolVar(&o.restart, "restart", false, "discard existing checkpoints of these classes and start over")
 	f.BoolVar(&o.json, "json", false, "print the result as JSON on stdout")
+	f.Float64Var(&o.dpEpsilon, "dp-epsilon", 0, "differentially private training with this privacy budget ε per class (patient level); the noise is calibrated for the planned steps unless --dp-noise is given, and training stops before ε is exceeded")
+	f.Float64Var(&o.dpNoise, "dp-noise", 0, "DP noise multiplier σ (instead of, or with, --dp-epsilon)")
+	f.Float64Var(&o.dpDelta, "dp-delta", 0, "DP δ (default 1/(10 × train patients of the class); above 1/patients is refused)")
+	f.Float64Var(&o.dpClip, "dp-clip", 1, "DP bound C on each patient's discriminator gradient norm")
+	f.Float64Var(&o.dpSamplingRate, "dp-sampling-rate", 0, "DP Poisson sampling rate q of patients per step (default --batch / train patients)")
+	f.IntVar(&o.dpMaxFilms, "dp-max-films", 8, "DP: at most this many films of a sampled patient per step (0: all)")
+}
+
+// dpConfig is the DP configuration the flags ask for, or nil.
+func (o *trainGANOptions) dpConfig(c *cobra.Command) *train.DPConfig {
+	f := c.Flags()
+	if !f.Changed("dp-epsilon") && !f.Changed("dp-noise") {
+		return nil
+	}
+	return &train.DPConfig{Epsilon: o.dpEpsilon, Noise: o.dpNoise, Delta: o.dpDelta, Clip: o.dpClip,
+		SamplingRate: o.dpSamplingRate, MaxFilms: o.dpMaxFilms}
 }
 
 func newTrainGANCmd(g *globals) *cobra.Command {
@@ -57,12 +77,28 @@ summary.json (hyperparameters, seed, code version, fingerprint of the training i
 Checkpoints are written atomically every --checkpoint-every epochs. Interrupted (Ctrl-C, or the
 process killed)? Run the same command again: each class resumes from its last checkpoint and
 ends with the same weights as an uninterrupted run. Classes with fewer than --min-images train
-images are skipped and reported.`,
+images are skipped and reported.
+
+Differential privacy (--dp-epsilon and/or --dp-noise): DP-SGD on the discriminator, the only
+network that sees real images, with the patient as the unit of privacy. Each step draws a Poisson
+sample of the class's train patients (rate --dp-sampling-rate), clips each sampled patient's summed
+gradient to --dp-clip, adds Gaussian noise of standard deviation σ·C and divides by the expected
+number of sampled patients; an epoch is 1/q steps. The discriminator normalises each image on its
+own in DP mode. An RDP accountant (raysynth dp-budget plans the same numbers) stops training before
+ε is exceeded; ε spent, δ, σ, q, C and the steps are recorded in the checkpoint and in summary.json
+"dp", which bundle copies into the provenance and verify prints. A resumed run keeps counting. DP
+noise and sampling come from the system's cryptographic generator, so DP runs are not
+bit-reproducible.`,
 		Example: `  raysynth train gan
   raysynth train gan --classes normal,effusion --epochs 50 --size 128
-  raysynth train gan --epochs 1 --size 32 --json`,
+  raysynth train gan --epochs 1 --size 32 --json
+  raysynth train gan --dp-epsilon 8 --epochs 50
+  raysynth train gan --dp-noise 1.1 --dp-epsilon 4 --dp-sampling-rate 0.02 --dp-clip 0.5`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return runTrainGAN(cmd.Context(), g, o) },
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			o.dp = o.dpConfig(cmd)
+			return runTrainGAN(cmd.Context(), g, o)
+		},
 	}
 	o.addFlags(c)
 	return c
@@ -84,12 +120,18 @@ func runTrainGAN(ctx context.Context, g *globals, o trainGANOptions) error {
 	reporter, wait := g.newReporter()
 	cfg := train.GANConfig{Workspace: w, Classes: classes, Epochs: o.epochs, Batch: o.batch, Size: o.size, LR: o.lr,
 		Beta1: o.beta1, Seed: o.seed, CheckpointEvery: o.checkpointEvery, SampleEvery: o.sampleEvery, MinImages: o.minImages,
-		Restart: o.restart, CodeVersion: versionString(), Log: g.log, Progress: reporter}
+		Restart: o.restart, CodeVersion: versionString(), Log: g.log, Progress: reporter, DP: o.dp}
 	if err := cfg.Validate(); err != nil {
 		return usageErrorf("%v", err)
 	}
 	res, err := train.TrainGAN(ctx, cfg)
 	wait()
+	if errors.Is(err, train.ErrDPDelta) {
+		return withHint(err, "lower --dp-delta, or leave it out for the default 1/(10 × patients)")
+	}
+	if errors.Is(err, train.ErrDPBudgetTooSmall) {
+		return withHint(err, "raise --dp-epsilon, or raise --dp-noise / lower --dp-sampling-rate (raysynth dp-budget plans them)")
+	}
 	if errors.Is(err, train.ErrCheckpointMismatch) {
 		return withHint(err, "use the settings of the existing run, or add --restart to train these classes from scratch")
 	}
@@ -103,6 +145,13 @@ func runTrainGAN(ctx context.Context, g *globals, o trainGANOptions) error {
 			continue
 		}
 		trained++
+		if c.DP != nil {
+			fmt.Fprintf(g.stderr, "raysynth: class %s: differential privacy (per patient): epsilon %.4g at delta %.3g after %d steps (noise %.4g, sampling rate %.4g, clip %g, accountant %s)\n",
+				c.Class, c.DP.Epsilon, c.DP.Delta, c.DP.Steps, c.DP.NoiseMultiplier, c.DP.SamplingRate, c.DP.Clip, c.DP.Accountant)
+			if c.Reason != "" {
+				fmt.Fprintf(g.stderr, "raysynth: class %s: %s (--dp-epsilon %g)\n", c.Class, c.Reason, c.DP.TargetEpsilon)
+			}
+		}
 		for _, wm := range c.Warnings {
 			fmt.Fprintf(g.stderr, "raysynth: warning: class %s: %s; look at %s\n", c.Class, wm, c.Grid)
 		}
