@@ -88,8 +88,8 @@ func FrechetDistance(a, b [][]float32) (float64, error) {
 }
 
 // FrechetGaussians returns ‖μa−μb‖² + Tr(Sa + Sb − 2(Sa^{1/2} Sb Sa^{1/2})^{1/2}), the squared
-// 2-Wasserstein distance between N(μa, Sa) and N(μb, Sb). Both square roots come from symmetric
-// eigendecompositions, with eigenvalues that rounding made slightly negative taken as 0.
+// 2-Wasserstein distance between N(μa, Sa) and N(μb, Sb). Both square roots come from
+// eigendecompositions of PSD matrices computed by SVD (see psdEigen), checked against the trace.
 func FrechetGaussians(a, b Gaussian) (float64, error) {
 	d := len(a.Mean)
 	if d == 0 || len(b.Mean) != d || len(a.Cov) != d*d || len(b.Cov) != d*d {
@@ -144,23 +144,51 @@ func symmetrize(m *mat.Dense) *mat.SymDense {
 	return s
 }
 
-func eigenvalues(s *mat.SymDense) ([]float64, error) {
-	var e mat.EigenSym
-	if !e.Factorize(s, false) {
-		return nil, errors.New("symmetric eigendecomposition did not converge")
+// psdEigen returns the eigenvalues and eigenvectors (as columns) of a symmetric positive
+// semi-definite matrix. It uses the SVD, which equals the eigendecomposition for such matrices:
+// gonum's symmetric eigensolver (EigenSym, LAPACK Dsyev) returned eigenvalues around 1e120, or
+// panicked in Dsterf, on covariance matrices with many all-zero rows (dead ReLU dimensions of a
+// mode-collapsed synthetic set). Eigenvalues that rounding made slightly negative come out as
+// small positive singular values, whose square roots are negligible.
+func psdEigen(s *mat.SymDense, vectors bool) ([]float64, *mat.Dense, error) {
+	kind := mat.SVDNone
+	if vectors {
+		kind = mat.SVDThinU
 	}
-	return e.Values(nil), nil
+	var svd mat.SVD
+	if !svd.Factorize(s, kind) {
+		return nil, nil, errors.New("eigendecomposition (SVD) did not converge")
+	}
+	vals := svd.Values(nil)
+	var tr, sum float64
+	for i := range vals {
+		tr += s.At(i, i)
+		sum += vals[i]
+	}
+	// For a PSD matrix the eigenvalues sum to the trace; a large gap means the matrix was not
+	// PSD or the factorization failed, and any distance computed from it would be wrong.
+	if math.IsNaN(sum) || math.IsInf(sum, 0) || math.Abs(sum-tr) > 1e-6*math.Max(1, math.Abs(tr))+1e-9*sum {
+		return nil, nil, fmt.Errorf("eigendecomposition is inconsistent (eigenvalues sum %g, trace %g)", sum, tr)
+	}
+	if !vectors {
+		return vals, nil, nil
+	}
+	var u mat.Dense
+	svd.UTo(&u)
+	return vals, &u, nil
 }
 
-// sqrtSym returns the symmetric positive semi-definite square root V·diag(√λ)·Vᵀ of s.
+func eigenvalues(s *mat.SymDense) ([]float64, error) {
+	vals, _, err := psdEigen(s, false)
+	return vals, err
+}
+
+// sqrtSym returns the symmetric square root of a PSD matrix.
 func sqrtSym(s *mat.SymDense) (*mat.Dense, error) {
-	var e mat.EigenSym
-	if !e.Factorize(s, true) {
-		return nil, errors.New("symmetric eigendecomposition did not converge")
+	vals, v, err := psdEigen(s, true)
+	if err != nil {
+		return nil, err
 	}
-	vals := e.Values(nil)
-	var v mat.Dense
-	e.VectorsTo(&v)
 	d := len(vals)
 	scaled := mat.NewDense(d, d, nil)
 	for i := 0; i < d; i++ {
