@@ -163,6 +163,16 @@ func newDPState(c DPConfig, patients, batch, epochs int) (*dpState, error) {
 		}
 		s.Noise = sigma
 	}
+	if s.TargetEpsilon > 0 { // refused here, before a --restart removes anything
+		one, err := rdp.Spend([]rdp.Phase{{SamplingRate: s.SamplingRate, Noise: s.Noise, Steps: 1}}, s.Delta, nil)
+		if err != nil {
+			return nil, err
+		}
+		if one.Epsilon > s.TargetEpsilon {
+			return nil, fmt.Errorf("one step at noise %g, sampling rate %g spends epsilon %.4g > %g: %w",
+				s.Noise, s.SamplingRate, one.Epsilon, s.TargetEpsilon, ErrDPBudgetTooSmall)
+		}
+	}
 	return s, nil
 }
 

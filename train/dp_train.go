@@ -47,14 +47,6 @@ func newDPRun(st *dpStepper, state *dpState, ts *trainSet, size int, seed *[32]b
 	for _, p := range names {
 		r.patients = append(r.patients, byPatient[p])
 	}
-	if state.steps() == 0 {
-		if over, eps, err := r.overBudget(); err != nil {
-			return nil, err
-		} else if over {
-			return nil, fmt.Errorf("one step at noise %g, sampling rate %g spends epsilon %.4g > %g: %w",
-				state.Noise, state.SamplingRate, eps, state.TargetEpsilon, ErrDPBudgetTooSmall)
-		}
-	}
 	return r, nil
 }
 
