@@ -122,8 +122,9 @@ if [ "$rc" = 3 ]; then
 Nothing was published. Look at why, with pictures:
   $WS/privacy/report.html   (PRIVATE: real images beside the synthetic ones nearest to them)
   $WS/gan/*/samples/         (what the generators learnt)
-The thresholds are never loosened to make a run pass. Train longer or on more patients, or
-filter harder (--privacy-max-rounds), then run make demo again: finished stages are skipped.
+The thresholds are never loosened to make a run pass. A steward would now change what the
+generators learn, e.g. fewer epochs or more patients, and run again; stages whose inputs did
+not change are skipped:  make demo RUN_ARGS="--gan-epochs 15"
 EOF
   exit 3
 elif [ "$rc" != 0 ]; then
