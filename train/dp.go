@@ -112,6 +112,7 @@ type dpState struct {
 	Normalisation string      `json:"normalisation"`
 	Accountant    string      `json:"accountant"`
 	Phases        []rdp.Phase `json:"phases"`
+	EpsilonSpent  float64     `json:"epsilon_spent"` // at Delta, after Phases
 	Exhausted     bool        `json:"budget_exhausted"`
 }
 

@@ -267,7 +267,7 @@ func TestDPStopsAtBudget(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if meta.DP == nil || meta.DP.steps() != d.Steps || !meta.DP.Exhausted {
+	if meta.DP == nil || meta.DP.steps() != d.Steps || !meta.DP.Exhausted || meta.DP.EpsilonSpent != d.Epsilon || meta.DP.Noise != 1 || meta.DP.Clip != 1 {
 		t.Errorf("checkpoint DP state %+v", meta.DP)
 	}
 

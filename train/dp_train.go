@@ -104,6 +104,11 @@ func (r *dpRun) step(z []float32) (dLoss, gLoss float32, err error) {
 		return 0, 0, err
 	}
 	r.state.Phases = r.acc.Phases()
+	spent, err := r.acc.Spent(r.state.Delta)
+	if err != nil {
+		return 0, 0, err
+	}
+	r.state.EpsilonSpent = spent.Epsilon
 	over, _, err := r.overBudget()
 	if err != nil {
 		return 0, 0, err
