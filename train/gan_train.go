@@ -72,7 +72,7 @@ type GANConfig struct {
 	Progress        progress.Reporter
 	DP              *DPConfig // nil: non-private training; see dp.go
 
-	dHook GradHook // differentially private D updates plug in here (issue 8)
+	dHook GradHook // transforms D gradients before Adam (non-DP path; DP training has its own per-patient step, dp_step.go)
 }
 
 // Validate checks the configuration.
