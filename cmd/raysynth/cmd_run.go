@@ -471,7 +471,7 @@ func runRun(ctx context.Context, g *globals, o *runOptions) error {
 			run: func(ctx context.Context, _ *stageRecord, restart bool) error {
 				opt := o.gan
 				opt.restart = restart
-				return runTrainGAN(ctx, &sg, opt)
+				return checkpointHint(runTrainGAN(ctx, &sg, opt), ws.Path("gan"))
 			},
 			outputs: func(*stageRecord) (string, error) { h := &hasher{}; h.glob("gan", ganSummaries); return h.sum() }},
 		{key: "synth", name: "synth",
@@ -513,7 +513,7 @@ func runRun(ctx context.Context, g *globals, o *runOptions) error {
 			run: func(ctx context.Context, _ *stageRecord, restart bool) error {
 				opt := o.classifier
 				opt.restart = restart
-				return runTrainClassifier(ctx, &sg, opt)
+				return checkpointHint(runTrainClassifier(ctx, &sg, opt), ws.ClassifierDir())
 			},
 			outputs: func(*stageRecord) (string, error) {
 				h := &hasher{}
@@ -780,6 +780,16 @@ func runPublicKey(ctx context.Context, o *runOptions, signer *manifest.Signer, r
 		return "", usageErrorf("public key %s (hint %s) is not the public half of --key %s (hint %s)", ref, pk.Hint(), o.bundle.key, signer.Public().Hint())
 	}
 	return ref, nil
+}
+
+// checkpointHint explains a checkpoint left by a training run outside raysynth run with other
+// settings: run resumes only what it started itself, and never discards training it did not do.
+func checkpointHint(err error, dir string) error {
+	if errors.Is(err, train.ErrCheckpointMismatch) {
+		return withHint(err, "the workspace holds training started outside raysynth run with other settings;\n"+
+			"move "+dir+" away to train from scratch, or give run the settings of that training")
+	}
+	return err
 }
 
 func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
