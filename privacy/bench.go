@@ -40,17 +40,20 @@ func (c BenchConfig) Validate() error {
 
 // BenchResult holds the figures of one benchmark run.
 type BenchResult struct {
-	Queries, Refs, Dim int
-	BLAS, BLASCore     string
-	GOMAXPROCS         int
-	OneGEMM            bool
+	Queries    int    `json:"queries"`
+	Refs       int    `json:"refs"`
+	Dim        int    `json:"dim"`
+	BLAS       string `json:"blas"`
+	BLASCore   string `json:"blas_core"`
+	GOMAXPROCS int    `json:"gomaxprocs"`
+	OneGEMM    bool   `json:"one_gemm"`
 	// SearchSeconds is the wall time of the exact search (GEMM blocks, top-k, float64
 	// re-rank); GFLOPS counts 2·queries·refs·dim floating-point operations in that time.
-	SearchSeconds float64
-	GFLOPS        float64
+	SearchSeconds float64 `json:"search_seconds"`
+	GFLOPS        float64 `json:"gflops"`
 	// SuiteSeconds is the wall time of the full check suite (0 unless Suite).
-	SuiteSeconds float64 `json:",omitempty"`
-	PeakRSSBytes int64
+	SuiteSeconds float64 `json:"suite_seconds,omitempty"`
+	PeakRSSBytes int64   `json:"peak_rss_bytes"`
 }
 
 // BenchNN times the exact nearest-neighbour search on random vectors and, with Suite, the whole
