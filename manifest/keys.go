@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/sigstore/sigstore/pkg/cryptoutils"
@@ -215,6 +216,12 @@ func WriteKeyPair(prefix string, password []byte) (keyPath, pubPath string, err 
 	priv, pub, err := GenerateKeyPair(password)
 	if err != nil {
 		return "", "", err
+	}
+	if dir := filepath.Dir(keyPath); dir != "." {
+		// the folder holds a private key: readable by its owner only when we create it
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return "", "", fmt.Errorf("write key pair: create folder %s: %w", dir, err)
+		}
 	}
 	if err := writeFileAtomic(keyPath, priv, 0o600); err != nil {
 		return "", "", fmt.Errorf("write private key: %w", err)

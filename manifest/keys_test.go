@@ -193,3 +193,18 @@ func TestKMSPlugin(t *testing.T) {
 		}
 	})
 }
+
+func TestKeyPairInNewFolder(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "keys", "2026")
+	keyPath, _, err := WriteKeyPair(filepath.Join(dir, "hospital"), []byte("pw"))
+	if err != nil {
+		t.Fatalf("keygen into a folder that does not exist yet: %v", err)
+	}
+	st, err := os.Stat(dir)
+	if err != nil || st.Mode().Perm() != 0o700 {
+		t.Fatalf("created key folder: %v, mode %v; want 0700", err, st.Mode().Perm())
+	}
+	if _, err := os.Stat(keyPath); err != nil {
+		t.Fatal(err)
+	}
+}

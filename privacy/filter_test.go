@@ -73,7 +73,7 @@ func TestGeneratorReturningTrainingImages(t *testing.T) {
 		t.Fatalf("passed %v, flagged %d of %d generated copies", res.Passed, len(res.Flagged), len(cands))
 	}
 	_, err = Run(context.Background(), Config{Workspace: ws, Policy: DefaultPolicy(), Filter: true, Generator: gen, MaxRounds: 2})
-	if err == nil || !strings.Contains(err.Error(), "every candidate was flagged") {
+	if !errors.Is(err, ErrAllFlagged) || !strings.Contains(err.Error(), "every candidate was flagged") {
 		t.Fatalf("filtering a copying generator: err = %v, want every candidate flagged", err)
 	}
 }

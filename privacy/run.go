@@ -85,6 +85,10 @@ type Result struct {
 // ErrCandidates is wrapped when the candidate images cannot be used.
 var ErrCandidates = errors.New("bad synthetic candidates")
 
+// ErrAllFlagged is wrapped when filtering removed every candidate: the gate cannot pass and
+// nothing is approved.
+var ErrAllFlagged = errors.New("every candidate was flagged")
+
 // Run checks the workspace's synthetic candidates (or the images in CandidatesDir) against its
 // real train and holdout images, optionally filters and regenerates, writes the private report
 // (report.json, report.html) and the public summary (summary.json) under privacy/, and, when the
@@ -428,7 +432,7 @@ func filterLoop(ctx context.Context, cfg Config, cands []candidate, ev *Evaluati
 			rec.Rounds = append(rec.Rounds, fr)
 			log.Warn("privacy filter round limit reached", "rounds", cfg.MaxRounds, "removed", len(fr.RemovedIDs))
 			if len(kept) == 0 {
-				return nil, nil, fmt.Errorf("privacy filter: every candidate was flagged after %d rounds", cfg.MaxRounds)
+				return nil, nil, fmt.Errorf("privacy filter: %w after %d rounds", ErrAllFlagged, cfg.MaxRounds)
 			}
 			ev2, err := evaluate(kept)
 			if err != nil {

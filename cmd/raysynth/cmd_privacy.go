@@ -125,6 +125,10 @@ func runPrivacy(ctx context.Context, g *globals, o privacyOptions) error {
 		if errors.Is(err, privacy.ErrCandidates) && o.candidates == "" {
 			return withHint(err, "make candidates with raysynth synth, or check a folder of images with --candidates DIR")
 		}
+		if errors.Is(err, privacy.ErrAllFlagged) {
+			// the gate failed: nothing can be released from this generator as it is
+			return gateFailed(withHint(err, "the generators copy their training images: train with fewer epochs, more images, or DP (--dp-epsilon); see privacy/report.json"))
+		}
 		return err
 	}
 	if o.json {
