@@ -144,19 +144,6 @@ func splitPatients(imgs []realImage, trainFrac float64, seed uint64) (train, hol
 	return train, holdout
 }
 
-func toSamples(imgs []realImage, synthetic bool) []Sample {
-	out := make([]Sample, len(imgs))
-	for i, m := range imgs {
-		id := strings.TrimSuffix(m.file, filepath.Ext(m.file))
-		s := Sample{ID: id, Class: m.class, Patient: m.patient, Pixels: imageio.ToFloat(nil, m.img)}
-		if synthetic {
-			s.ID, s.Patient = "s-"+id, ""
-		}
-		out[i] = s
-	}
-	return out
-}
-
 // testWorkspace writes a workspace from shared images: train and holdout as real images, synth
 // as candidates (synth/index.csv + synth/candidates/<class>/<id>.png).
 func testWorkspace(t testing.TB, size int, train, holdout, synth []realImage) *workspace.Workspace {

@@ -111,14 +111,15 @@ func (p *pixelSet) subset(idx []int) *pixelSet {
 func tolerantExact(q, r *pixelSet) ExactFunc {
 	size, c, sh := q.size, q.crop, q.shift
 	no := q.offsets()
-	canvases := sync.Pool{New: func() any { return make([]float32, no*size*size) }}
+	canvases := sync.Pool{New: func() any { b := make([]float32, no*size*size); return &b }}
 	gathers := sync.Pool{New: func() any { b := make([]float32, 0, 16*size*size); return &b }}
 	return func(qi int, rjs []int, out []float64) {
 		n := len(rjs)
 		// every canvas of this pool has zeros outside the crop windows, which each query
 		// overwrites completely: no clearing needed
-		canvas := canvases.Get().([]float32)
-		defer canvases.Put(canvas)
+		cp := canvases.Get().(*[]float32)
+		defer canvases.Put(cp)
+		canvas := *cp
 		qc := q.vec.Row(qi)
 		o := 0
 		for oy := -sh; oy <= sh; oy++ {

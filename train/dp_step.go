@@ -53,18 +53,12 @@ func newDPStepper(m *dcgan, batch int, lr, beta1, clip float64, workers int) (*d
 		}
 	}()
 
-	g := nn.NewGraph()
-	var z *nn.Node
-	z, s.fakeZ = g.Input("z", batch, ZDim)
-	if s.fakeOut, err = m.gen(g, z, nn.BNTrain); err != nil {
-		return nil, err
-	}
-	if s.fakeM, err = g.Compile(s.fakeOut); err != nil {
+	if err = s.buildFake(); err != nil {
 		return nil, err
 	}
 
 	// D on generated images only: mean softplus(logit).
-	g = nn.NewGraph()
+	g := nn.NewGraph()
 	var x *nn.Node
 	x, s.dX = g.Input("x", batch, size, size, 1)
 	logits, err := m.disc(g, x, nn.BNTrainFrozen, 1, false)
@@ -74,45 +68,10 @@ func newDPStepper(m *dcgan, batch int, lr, beta1, clip float64, workers int) (*d
 	if s.dLoss, err = nn.GANLoss(logits, 0); err != nil {
 		return nil, err
 	}
+	if err = s.finish(g, lr, beta1); err != nil {
+		return nil, err
+	}
 	dp := m.dParams()
-	var wrt []*nn.Node
-	for _, p := range dp {
-		wrt = append(wrt, g.Param(p))
-	}
-	if s.dGrads, err = nn.Grad(s.dLoss, wrt...); err != nil {
-		return nil, err
-	}
-	if s.dM, err = g.Compile(append([]*nn.Node{s.dLoss}, s.dGrads...)...); err != nil {
-		return nil, err
-	}
-
-	g = nn.NewGraph()
-	z, s.gZ = g.Input("z", batch, ZDim)
-	fake, err := m.gen(g, z, nn.BNTrainFrozen)
-	if err != nil {
-		return nil, err
-	}
-	if logits, err = m.disc(g, fake, nn.BNTrainFrozen, 1, true); err != nil {
-		return nil, err
-	}
-	if s.gLoss, err = nn.GANLoss(logits, batch); err != nil {
-		return nil, err
-	}
-	gp := m.gParams()
-	wrt = wrt[:0]
-	for _, p := range gp {
-		wrt = append(wrt, g.Param(p))
-	}
-	if s.gGrads, err = nn.Grad(s.gLoss, wrt...); err != nil {
-		return nil, err
-	}
-	if s.gM, err = g.Compile(append([]*nn.Node{s.gLoss}, s.gGrads...)...); err != nil {
-		return nil, err
-	}
-	s.optD = nn.NewAdam(lr, beta1, sizes(dp))
-	s.optG = nn.NewAdam(lr, beta1, sizes(gp))
-	s.gradBufD = make([][]float32, len(dp))
-	s.gradBufG = make([][]float32, len(gp))
 
 	d := &dpStepper{stepper: s, clip: clip, total: zeros(dp)}
 	if workers <= 0 {

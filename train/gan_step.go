@@ -41,17 +41,10 @@ func newStepper(m *dcgan, batch int, lr, beta1 float64) (*stepper, error) {
 	size := m.arch.Size
 	var err error
 
+	if err = s.buildFake(); err != nil {
+		return nil, err
+	}
 	g := nn.NewGraph()
-	var z *nn.Node
-	z, s.fakeZ = g.Input("z", batch, ZDim)
-	if s.fakeOut, err = m.gen(g, z, nn.BNTrain); err != nil {
-		return nil, err
-	}
-	if s.fakeM, err = g.Compile(s.fakeOut); err != nil {
-		return nil, err
-	}
-
-	g = nn.NewGraph()
 	var x *nn.Node
 	x, s.dX = g.Input("x", 2*batch, size, size, 1)
 	logits, err := m.disc(g, x, nn.BNTrain, 2, false)
@@ -61,29 +54,56 @@ func newStepper(m *dcgan, batch int, lr, beta1 float64) (*stepper, error) {
 	if s.dLoss, err = nn.GANLoss(logits, batch); err != nil {
 		return nil, err
 	}
+	if err = s.finish(g, lr, beta1); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// buildFake compiles the generator graph that makes the batch of fake images (train-mode BN).
+func (s *stepper) buildFake() error {
+	g := nn.NewGraph()
+	var z *nn.Node
+	z, s.fakeZ = g.Input("z", s.batch, ZDim)
+	var err error
+	if s.fakeOut, err = s.m.gen(g, z, nn.BNTrain); err != nil {
+		return err
+	}
+	s.fakeM, err = g.Compile(s.fakeOut)
+	return err
+}
+
+// finish completes a stepper whose D loss (s.dLoss) is built in graph dg: it compiles D's loss
+// and weight gradients, builds and compiles the G step (D frozen), and makes both optimizers.
+// The plain and the DP stepper share it; they differ only in how the D loss is built.
+func (s *stepper) finish(dg *nn.Graph, lr, beta1 float64) error {
+	m := s.m
 	dp := m.dParams()
 	var wrt []*nn.Node
 	for _, p := range dp {
-		wrt = append(wrt, g.Param(p))
+		wrt = append(wrt, dg.Param(p))
 	}
+	var err error
 	if s.dGrads, err = nn.Grad(s.dLoss, wrt...); err != nil {
-		return nil, err
+		return err
 	}
-	if s.dM, err = g.Compile(append([]*nn.Node{s.dLoss}, s.dGrads...)...); err != nil {
-		return nil, err
+	if s.dM, err = dg.Compile(append([]*nn.Node{s.dLoss}, s.dGrads...)...); err != nil {
+		return err
 	}
 
-	g = nn.NewGraph()
-	z, s.gZ = g.Input("z", batch, ZDim)
+	g := nn.NewGraph()
+	var z *nn.Node
+	z, s.gZ = g.Input("z", s.batch, ZDim)
 	fake, err := m.gen(g, z, nn.BNTrainFrozen)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	if logits, err = m.disc(g, fake, nn.BNTrainFrozen, 1, true); err != nil {
-		return nil, err
+	logits, err := m.disc(g, fake, nn.BNTrainFrozen, 1, true)
+	if err != nil {
+		return err
 	}
-	if s.gLoss, err = nn.GANLoss(logits, batch); err != nil {
-		return nil, err
+	if s.gLoss, err = nn.GANLoss(logits, s.batch); err != nil {
+		return err
 	}
 	gp := m.gParams()
 	wrt = wrt[:0]
@@ -91,16 +111,16 @@ func newStepper(m *dcgan, batch int, lr, beta1 float64) (*stepper, error) {
 		wrt = append(wrt, g.Param(p))
 	}
 	if s.gGrads, err = nn.Grad(s.gLoss, wrt...); err != nil {
-		return nil, err
+		return err
 	}
 	if s.gM, err = g.Compile(append([]*nn.Node{s.gLoss}, s.gGrads...)...); err != nil {
-		return nil, err
+		return err
 	}
 	s.optD = nn.NewAdam(lr, beta1, sizes(dp))
 	s.optG = nn.NewAdam(lr, beta1, sizes(gp))
 	s.gradBufD = make([][]float32, len(dp))
 	s.gradBufG = make([][]float32, len(gp))
-	return s, nil
+	return nil
 }
 
 // flops is the matrix work of one D+G step.

@@ -93,7 +93,7 @@ func FrechetDistance(a, b [][]float32) (float64, error) {
 func FrechetGaussians(a, b Gaussian) (float64, error) {
 	d := len(a.Mean)
 	if d == 0 || len(b.Mean) != d || len(a.Cov) != d*d || len(b.Cov) != d*d {
-		return 0, fmt.Errorf("Gaussians of mismatched dimensions: mean %d and %d, covariance %d and %d values",
+		return 0, fmt.Errorf("gaussians of mismatched dimensions: mean %d and %d, covariance %d and %d values",
 			len(a.Mean), len(b.Mean), len(a.Cov), len(b.Cov))
 	}
 	var dist float64
