@@ -100,20 +100,9 @@ func runBundle(ctx context.Context, g *globals, o *bundleOptions) error {
 		return withHint(err, "give the private key from raysynth keygen or cosign generate-key-pair, or a KMS URI")
 	}
 	cfg.Signer = signer
-	rep, wait := g.newReporter()
-	task := rep.Start("bundle", int64(len(cfg.Images)), "images")
-	cfg.Progress = func(done, total int) { task.Add(1) }
-	res, err := manifest.Build(ctx, cfg)
-	task.Done()
-	wait()
-	var ge *manifest.GateError
-	switch {
-	case errors.As(err, &ge):
-		return gateFailed(withHint(err, "nothing was released. See privacy/report.html for why; fix and re-run raysynth privacy,\n"+
-			"or release anyway with --override-privacy-gate \"REASON\" (recorded in provenance.json and shown by every verify)"))
-	case errors.Is(err, manifest.ErrLeak):
-		return withHint(err, "nothing was released; the approved set or a summary carries private data. Re-run synth and privacy")
-	case err != nil:
+	res, err := buildBundle(ctx, g, cfg, "nothing was released. See privacy/report.html for why; fix and re-run raysynth privacy,\n"+
+		"or release anyway with --override-privacy-gate \"REASON\" (recorded in provenance.json and shown by every verify)")
+	if err != nil {
 		return err
 	}
 	if o.json {
@@ -141,6 +130,27 @@ func runBundle(ctx context.Context, g *globals, o *bundleOptions) error {
 }
 
 // bundleConfig reads what a release may carry from the workspace, and what it must never carry.
+// buildBundle builds and signs the bundle with a progress bar and maps its errors to exit codes
+// and hints: a failed gate is exit 3 with gateHint, a leak of private data says what to redo.
+func buildBundle(ctx context.Context, g *globals, cfg manifest.BuildConfig, gateHint string) (*manifest.BuildResult, error) {
+	rep, wait := g.newReporter()
+	task := rep.Start("bundle", int64(len(cfg.Images)), "images")
+	cfg.Progress = func(done, total int) { task.Add(1) }
+	res, err := manifest.Build(ctx, cfg)
+	task.Done()
+	wait()
+	var ge *manifest.GateError
+	switch {
+	case errors.As(err, &ge):
+		return nil, gateFailed(withHint(err, gateHint))
+	case errors.Is(err, manifest.ErrLeak):
+		return nil, withHint(err, "nothing was released; the approved set or a summary carries private data. Re-run synth and privacy")
+	case err != nil:
+		return nil, err
+	}
+	return res, nil
+}
+
 func bundleConfig(ws *workspace.Workspace, o *bundleOptions) (manifest.BuildConfig, error) {
 	cfg := manifest.BuildConfig{Name: o.name, Version: o.version, License: o.license, Description: o.description,
 		Organization: o.organization, Out: o.out, OverridePrivacyGate: o.override,

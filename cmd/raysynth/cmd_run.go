@@ -816,19 +816,8 @@ func runRunBundle(ctx context.Context, g *globals, ws *workspace.Workspace, o *r
 		return err
 	}
 	cfg.Signer = signer
-	rep, wait := g.newReporter()
-	task := rep.Start("bundle", int64(len(cfg.Images)), "images")
-	cfg.Progress = func(done, total int) { task.Add(1) }
-	res, err := manifest.Build(ctx, cfg)
-	task.Done()
-	wait()
-	var ge *manifest.GateError
-	switch {
-	case errors.As(err, &ge):
-		return gateFailed(withHint(err, "nothing was released; see privacy/report.html for why"))
-	case errors.Is(err, manifest.ErrLeak):
-		return withHint(err, "nothing was released; the approved set or a summary carries private data. Re-run synth and privacy")
-	case err != nil:
+	res, err := buildBundle(ctx, g, cfg, "nothing was released; see privacy/report.html for why")
+	if err != nil {
 		return err
 	}
 	rec.Facts = map[string]string{"bundle": out}
