@@ -69,9 +69,12 @@ check: deps-openblas
 	go run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) -tags '$(TAGS)' ./...
 	$(MAKE) test
 
-bench: build
-	go test -tags '$(TAGS)' -run '^$$' -bench . -benchtime 3x ./internal/... ./privacy/... ./manifest/... ./publish/... 2>&1 | tee bench.txt
-	./raysynth version --verbose
+# Go benchmarks (MinIO for the upload benchmark), then the two heavy parts as users run them.
+bench: build minio
+	go test -tags '$(TAGS)' -run '^$$' -bench . -benchtime 3x ./internal/... ./train/... ./privacy/... ./manifest/... ./publish/... 2>&1 | tee bench.txt
+	./raysynth version --verbose | tee -a bench.txt
+	./raysynth bench gan | tee -a bench.txt
+	./raysynth bench nn | tee -a bench.txt
 
 demo: build
 	./scripts/demo.sh
