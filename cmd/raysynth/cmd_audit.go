@@ -93,7 +93,7 @@ func runAudit(ctx context.Context, g *globals, where string, o *auditOptions) er
 		return s3Hint(err)
 	}
 	if o.json {
-		if err := pubWriteJSON(g, report); err != nil {
+		if err := g.printJSON(report); err != nil {
 			return err
 		}
 	} else {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 
 	"github.com/raysynth/raysynth/train"
@@ -51,9 +50,7 @@ func runBenchGAN(ctx context.Context, g *globals, o benchGANOptions) error {
 		return err
 	}
 	if o.json {
-		enc := json.NewEncoder(g.stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(r)
+		return g.printJSON(r)
 	}
 	blasName := r.BLAS
 	if r.BLASCore != "" {

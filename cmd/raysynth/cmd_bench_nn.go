@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 
 	"github.com/raysynth/raysynth/privacy"
@@ -58,9 +57,7 @@ func runBenchNN(ctx context.Context, g *globals, o benchNNOptions) error {
 		return err
 	}
 	if o.json {
-		enc := json.NewEncoder(g.stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(r)
+		return g.printJSON(r)
 	}
 	blasName := r.BLAS
 	if r.BLASCore != "" {

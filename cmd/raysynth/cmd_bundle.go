@@ -106,9 +106,7 @@ func runBundle(ctx context.Context, g *globals, o *bundleOptions) error {
 		return err
 	}
 	if o.json {
-		enc := json.NewEncoder(g.stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(res)
+		return g.printJSON(res)
 	}
 	fmt.Fprintln(g.stdout, res.Dir)
 	var classes []string

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -117,9 +116,7 @@ func runDPBudget(_ context.Context, g *globals, o dpBudgetOptions) error {
 		return fmt.Errorf("plan DP budget: %w", err)
 	}
 	if o.json {
-		enc := json.NewEncoder(g.stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(res)
+		return g.printJSON(res)
 	}
 	if res.Calibrated {
 		fmt.Fprintf(g.stdout, "noise %.4f keeps epsilon within %g: it spends epsilon %.4f at delta %.3g (best RDP order %g)\n",

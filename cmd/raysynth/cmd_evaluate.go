@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -114,9 +113,7 @@ func runEvaluate(ctx context.Context, g *globals, o evaluateOptions) error {
 	fmt.Fprintf(g.stderr, "raysynth: wrote %s, %s and %s (%.0f s, %d finished runs reused)\n",
 		filepath.Join(dir, train.EvalReportMD), filepath.Join(dir, train.EvalReportJSON), filepath.Join(dir, train.EvalChart), rep.Seconds, rep.RunsReused)
 	if o.json {
-		enc := json.NewEncoder(g.stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(rep)
+		return g.printJSON(rep)
 	}
 	fmt.Fprintf(g.stdout, "Holdout patients, mean ± sd over %d repeat(s):\n\n%s\nFindings:\n", rep.Repeats, rep.Table())
 	for _, f := range rep.Findings {

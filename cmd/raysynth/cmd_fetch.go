@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -72,23 +71,17 @@ func runFetch(ctx context.Context, g *globals, ref string, o *fetchOptions) erro
 	if err != nil {
 		if errors.Is(err, manifest.ErrVerification) {
 			if o.json && res != nil {
-				pubWriteJSON(g, res)
+				g.printJSON(res)
 			}
 			return verifyFailed(withHint(err, "the release is incomplete, tampered or signed by another key; nothing was kept. Tell the publisher"))
 		}
 		return s3Hint(err)
 	}
 	if o.json {
-		return pubWriteJSON(g, res)
+		return g.printJSON(res)
 	}
 	fmt.Fprintf(g.stderr, "fetched and verified %s %s from %s: %d files, %s (downloaded %d, kept from an earlier run %d), signed by key %s\n",
 		res.Name, res.Version, res.Source, res.Files, pubHumanBytes(res.Bytes), res.Downloaded, res.Reused, res.Verify.KeyHint)
 	fmt.Fprintln(g.stdout, res.Out)
 	return nil
-}
-
-func pubWriteJSON(g *globals, v any) error {
-	enc := json.NewEncoder(g.stdout)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -114,9 +113,7 @@ func runIngest(ctx context.Context, g *globals, o *ingestOptions) error {
 	if rep != nil {
 		printIngestSummary(g, rep)
 		if o.json {
-			enc := json.NewEncoder(g.stdout)
-			enc.SetIndent("", "  ")
-			if err := enc.Encode(rep); err != nil {
+			if err := g.printJSON(rep); err != nil {
 				return err
 			}
 		}

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -66,9 +65,7 @@ func runKeygen(ctx context.Context, g *globals, o *keygenOptions) error {
 		return err
 	}
 	if o.json {
-		enc := json.NewEncoder(g.stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(map[string]string{"private_key": keyPath, "public_key": pubPath, "key_hint": pub.Hint()})
+		return g.printJSON(map[string]string{"private_key": keyPath, "public_key": pubPath, "key_hint": pub.Hint()})
 	}
 	fmt.Fprintf(g.stdout, "%s\n%s\n", keyPath, pubPath)
 	fmt.Fprintf(g.stderr, "wrote %s (private, keep it and its password apart) and %s (give it to researchers)\nkey hint: %s\n",

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
@@ -137,9 +136,7 @@ func runPhantom(ctx context.Context, g *globals, o *phantomOptions) error {
 		return err
 	}
 	if o.json {
-		enc := json.NewEncoder(g.stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(sum)
+		return g.printJSON(sum)
 	}
 	var parts []string
 	classes := make([]string, 0, len(sum.PerClass))

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -132,9 +131,7 @@ func runPrivacy(ctx context.Context, g *globals, o privacyOptions) error {
 		return err
 	}
 	if o.json {
-		enc := json.NewEncoder(g.stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(struct {
+		if err := g.printJSON(struct {
 			*privacy.Summary
 			Report   string `json:"report"`
 			HTML     string `json:"report_html"`

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -111,9 +110,7 @@ func runPublish(ctx context.Context, g *globals, bundle string, o *publishOption
 		return s3Hint(err)
 	}
 	if o.json {
-		enc := json.NewEncoder(g.stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(res)
+		return g.printJSON(res)
 	}
 	switch {
 	case res.AlreadyPublished:

@@ -713,9 +713,7 @@ func runRun(ctx context.Context, g *globals, o *runOptions) error {
 		sum.Error = runErr.Error()
 	}
 	if o.json {
-		enc := json.NewEncoder(g.stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(sum); err != nil {
+		if err := g.printJSON(sum); err != nil {
 			return err
 		}
 	} else {

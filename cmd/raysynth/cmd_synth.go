@@ -2,10 +2,8 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"text/tabwriter"
 
 	"github.com/raysynth/raysynth/internal/workspace"
@@ -62,14 +60,7 @@ func runSynth(ctx context.Context, g *globals, o synthOptions) error {
 	if err != nil {
 		return withHint(err, "create one with raysynth ingest, then raysynth train gan")
 	}
-	var classes []string
-	if o.classes != "" && o.classes != "all" {
-		for _, c := range strings.Split(o.classes, ",") {
-			if c = strings.TrimSpace(c); c != "" {
-				classes = append(classes, c)
-			}
-		}
-	}
+	classes := splitList(o.classes)
 	reporter, wait := g.newReporter()
 	cfg := synth.Config{Workspace: w, Classes: classes, PerClass: o.perClass, Balance: o.balance, Format: o.format,
 		Seed: o.seed, CodeVersion: versionString(), Log: g.log, Progress: reporter}
@@ -85,9 +76,7 @@ func runSynth(ctx context.Context, g *globals, o synthOptions) error {
 		return err
 	}
 	if o.json {
-		enc := json.NewEncoder(g.stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(res)
+		return g.printJSON(res)
 	}
 	tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "CLASS\tTRAIN IMAGES\tGENERATED\tTOTAL")

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -89,9 +88,7 @@ func runTrainClassifier(ctx context.Context, g *globals, o trainClassifierOption
 		return err
 	}
 	if o.json {
-		enc := json.NewEncoder(g.stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(sum)
+		return g.printJSON(sum)
 	}
 	tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "CLASS\tTRAIN REAL\tTRAIN SYNTHETIC\tVALIDATION")

@@ -2,10 +2,8 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"text/tabwriter"
 
 	"github.com/raysynth/raysynth/internal/workspace"
@@ -109,14 +107,7 @@ func runTrainGAN(ctx context.Context, g *globals, o trainGANOptions) error {
 	if err != nil {
 		return withHint(err, "create one with raysynth ingest --from FOLDER --labels FILE")
 	}
-	var classes []string
-	if o.classes != "" && o.classes != "all" {
-		for _, c := range strings.Split(o.classes, ",") {
-			if c = strings.TrimSpace(c); c != "" {
-				classes = append(classes, c)
-			}
-		}
-	}
+	classes := splitList(o.classes)
 	reporter, wait := g.newReporter()
 	cfg := train.GANConfig{Workspace: w, Classes: classes, Epochs: o.epochs, Batch: o.batch, Size: o.size, LR: o.lr,
 		Beta1: o.beta1, Seed: o.seed, CheckpointEvery: o.checkpointEvery, SampleEvery: o.sampleEvery, MinImages: o.minImages,
@@ -157,9 +148,7 @@ func runTrainGAN(ctx context.Context, g *globals, o trainGANOptions) error {
 		}
 	}
 	if o.json {
-		enc := json.NewEncoder(g.stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(res); err != nil {
+		if err := g.printJSON(res); err != nil {
 			return err
 		}
 	} else {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -89,9 +88,7 @@ func runVerify(ctx context.Context, g *globals, ref string, o *verifyOptions) er
 		out.Problems = []manifest.Problem{}
 	}
 	if o.json {
-		enc := json.NewEncoder(g.stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(out); err != nil {
+		if err := g.printJSON(out); err != nil {
 			return err
 		}
 	} else {

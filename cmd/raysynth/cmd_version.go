@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	"runtime"
@@ -64,9 +63,7 @@ func newVersionCmd(g *globals) *cobra.Command {
 				BLAS: blas.Backend(), BLASCore: blas.CoreType(), CoreEnv: os.Getenv(envBLASCore), GOMAXPROC: runtime.GOMAXPROCS(0),
 			}
 			if o.json {
-				enc := json.NewEncoder(g.stdout)
-				enc.SetIndent("", "  ")
-				return enc.Encode(info)
+				return g.printJSON(info)
 			}
 			fmt.Fprintf(g.stdout, "raysynth %s\n", versionString())
 			if o.verbose {

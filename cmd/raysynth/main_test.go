@@ -84,3 +84,11 @@ func TestEnvListsSecrets(t *testing.T) {
 		t.Fatal("env does not list the key password variable")
 	}
 }
+
+func TestSplitList(t *testing.T) {
+	for in, want := range map[string]string{"": "", "all": "", "normal": "normal", " a, b ,,c ": "a|b|c"} {
+		if got := strings.Join(splitList(in), "|"); got != want {
+			t.Errorf("splitList(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

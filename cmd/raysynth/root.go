@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -131,6 +132,28 @@ func (g *globals) setup() error {
 		return usageErrorf("--log-format must be text or json, not %q", g.logFormat)
 	}
 	return nil
+}
+
+// printJSON writes v to stdout as indented JSON: the --json output of every command.
+func (g *globals) printJSON(v any) error {
+	enc := json.NewEncoder(g.stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// splitList splits a comma-separated flag value into its trimmed, non-empty items; "" and "all"
+// give nil (no restriction).
+func splitList(s string) []string {
+	if s == "" || s == "all" {
+		return nil
+	}
+	var out []string
+	for _, c := range strings.Split(s, ",") {
+		if c = strings.TrimSpace(c); c != "" {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 // run executes the command line and returns the process exit code.
