@@ -63,7 +63,7 @@ else
   # about 700 train films per class: 8 epochs (about 350 steps of 16) make recognisable phantoms,
   # and with that many patients the generators do not sit closer to their training films than to
   # unseen ones (measured: with 600 films and 30 epochs the gate stopped 3 of 5 fresh runs; with
-  # 3,000 films and 8 epochs it passed 3 of 3 on merit, share nearer train about 0.42)
+  # 3,000 films and 8 epochs it passed 4 of 5 fresh runs on merit, share nearer train 0.36–0.42)
   DEFAULTS=(--ingest-size 32 --gan-size 32 --gan-epochs 8 --gan-batch 16 --synth-per-class 100)
 fi
 
