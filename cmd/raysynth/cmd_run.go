@@ -135,6 +135,8 @@ or JSON with --json.`,
   #   privacy: {embedding: [pixel, classifier], max-rounds: 3}
   #   evaluate: {repeats: 3}
   #   bundle: {organization: "St Example Hospital", license: CC-BY-4.0}
+  # generators trained with differential privacy, at most epsilon 4 per class and patient
+  raysynth run --config pipeline.yaml --gan-dp-epsilon 4
   # stopped (Ctrl-C, a failed stage)? the same command again continues where it stopped
   raysynth run --config pipeline.yaml --json`,
 		Args: cobra.NoArgs,
@@ -145,6 +147,7 @@ or JSON with --json.`,
 				}
 			}
 			o.ingest.seedSet = cmd.Flags().Changed("ingest-seed")
+			o.gan.dp = o.gan.dpConfig(cmd.Flags(), "gan-")
 			return runRun(cmd.Context(), g, o)
 		},
 	}
@@ -345,22 +348,23 @@ type runStageResult struct {
 
 // runSummary is run's output: what happened and where to look.
 type runSummary struct {
-	OK            bool              `json:"ok"`
-	Name          string            `json:"name"`
-	Version       string            `json:"version"`
-	Workspace     string            `json:"workspace"`
-	Stages        []runStageResult  `json:"stages"`
-	Privacy       *runPrivacyResult `json:"privacy,omitempty"`
-	EvalReport    string            `json:"evaluation_report,omitempty"`
-	EvalTable     string            `json:"evaluation_table,omitempty"`
-	Bundle        string            `json:"bundle,omitempty"`
-	Location      string            `json:"location,omitempty"`
-	PublicKey     string            `json:"public_key,omitempty"`
-	KeyHint       string            `json:"key_hint,omitempty"`
-	VerifyCommand string            `json:"verify_command,omitempty"`
-	Error         string            `json:"error,omitempty"`
-	Until         string            `json:"until,omitempty"` // stopped after this stage as asked
-	Seconds       float64           `json:"seconds"`
+	OK            bool                        `json:"ok"`
+	Name          string                      `json:"name"`
+	Version       string                      `json:"version"`
+	Workspace     string                      `json:"workspace"`
+	Stages        []runStageResult            `json:"stages"`
+	Privacy       *runPrivacyResult           `json:"privacy,omitempty"`
+	DP            map[string]*train.DPSummary `json:"dp,omitempty"` // per class, when the GANs were trained with DP
+	EvalReport    string                      `json:"evaluation_report,omitempty"`
+	EvalTable     string                      `json:"evaluation_table,omitempty"`
+	Bundle        string                      `json:"bundle,omitempty"`
+	Location      string                      `json:"location,omitempty"`
+	PublicKey     string                      `json:"public_key,omitempty"`
+	KeyHint       string                      `json:"key_hint,omitempty"`
+	VerifyCommand string                      `json:"verify_command,omitempty"`
+	Error         string                      `json:"error,omitempty"`
+	Until         string                      `json:"until,omitempty"` // stopped after this stage as asked
+	Seconds       float64                     `json:"seconds"`
 }
 
 type runPrivacyResult struct {
@@ -463,7 +467,12 @@ func runRun(ctx context.Context, g *globals, o *runOptions) error {
 		{key: "gan", name: "train gan",
 			inputs: func() (string, error) {
 				h := &hasher{}
-				h.add("options", o.gan)
+				opt := o.gan
+				opt.dp = nil // a pointer: hashed by value below
+				h.add("options", opt)
+				if o.gan.dp != nil {
+					h.add("dp", *o.gan.dp)
+				}
 				h.file("index", realIdx)
 				h.file("meta", metaFile)
 				return h.sum()
@@ -840,6 +849,20 @@ func fillRunSummary(sum *runSummary, ws *workspace.Workspace, st *runState, o *r
 			sum.Privacy = p
 		}
 	}
+	if r := st.Stages["train gan"]; r != nil && r.Status == stageDone {
+		ms, _ := filepath.Glob(ws.Path("gan", "*", train.SummaryFile))
+		for _, m := range ms {
+			var gs struct {
+				DP *train.DPSummary `json:"dp"`
+			}
+			if b, err := os.ReadFile(m); err == nil && json.Unmarshal(b, &gs) == nil && gs.DP != nil {
+				if sum.DP == nil {
+					sum.DP = map[string]*train.DPSummary{}
+				}
+				sum.DP[filepath.Base(filepath.Dir(m))] = gs.DP
+			}
+		}
+	}
 	if r := st.Stages["evaluate"]; r != nil && r.Status == stageDone {
 		p := filepath.Join(ws.EvalDir(), train.EvalReportJSON)
 		if b, err := os.ReadFile(p); err == nil {
@@ -889,6 +912,16 @@ func printRunSummary(w io.Writer, s *runSummary) {
 			fmt.Fprintf(w, "\nprivacy gate: FAILED (%s): nothing was bundled or published\n", strings.Join(p.FailedChecks, ", "))
 		}
 		fmt.Fprintf(w, "  public summary: %s\n  private report (never publish): %s\n", p.PublicSummary, p.PrivateReport)
+	}
+	if len(s.DP) > 0 {
+		var worst *train.DPSummary
+		for _, d := range s.DP {
+			if worst == nil || d.Epsilon > worst.Epsilon || (d.Epsilon == worst.Epsilon && d.Delta > worst.Delta) {
+				worst = d
+			}
+		}
+		fmt.Fprintf(w, "\ndifferential privacy (per patient, each class's generator): epsilon %.4g at delta %.3g, the largest over %d classes (accountant %s)\n",
+			worst.Epsilon, worst.Delta, len(s.DP), worst.Accountant)
 	}
 	if s.EvalTable != "" {
 		fmt.Fprintf(w, "\nevaluation on the holdout patients (%s):\n%s", s.EvalReport, s.EvalTable)

@@ -9,6 +9,7 @@ import (
 	"github.com/raysynth/raysynth/internal/workspace"
 	"github.com/raysynth/raysynth/train"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 type trainGANOptions struct {
@@ -51,10 +52,10 @@ func (o *trainGANOptions) addFlags(c *cobra.Command) {
 	f.IntVar(&o.dpMaxFilms, "dp-max-films", 8, "DP: at most this many films of a sampled patient per step (0: all)")
 }
 
-// dpConfig is the DP configuration the flags ask for, or nil.
-func (o *trainGANOptions) dpConfig(c *cobra.Command) *train.DPConfig {
-	f := c.Flags()
-	if !f.Changed("dp-epsilon") && !f.Changed("dp-noise") {
+// dpConfig is the DP configuration the flags ask for, or nil. prefix is the flags' prefix on the
+// command ("" on train gan, "gan-" on run).
+func (o *trainGANOptions) dpConfig(f *pflag.FlagSet, prefix string) *train.DPConfig {
+	if !f.Changed(prefix+"dp-epsilon") && !f.Changed(prefix+"dp-noise") {
 		return nil
 	}
 	return &train.DPConfig{Epsilon: o.dpEpsilon, Noise: o.dpNoise, Delta: o.dpDelta, Clip: o.dpClip,
@@ -94,7 +95,7 @@ bit-reproducible.`,
   raysynth train gan --dp-noise 1.1 --dp-epsilon 4 --dp-sampling-rate 0.02 --dp-clip 0.5`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			o.dp = o.dpConfig(cmd)
+			o.dp = o.dpConfig(cmd.Flags(), "")
 			return runTrainGAN(cmd.Context(), g, o)
 		},
 	}
