@@ -70,7 +70,79 @@ again and it continues where it stopped.`,
 		RunE:    func(cmd *cobra.Command, _ []string) error { return runEvaluate(cmd.Context(), g, o) },
 	}
 	o.addFlags(c)
+	c.AddCommand(newDPCurveCmd(g))
 	return c
+}
+
+func newDPCurveCmd(g *globals) *cobra.Command {
+	var out string
+	var asJSON bool
+	c := &cobra.Command{
+		Use:   "dp-curve WORKSPACE... [flags]",
+		Short: "Put evaluations of generators trained at several DP budgets on one utility curve",
+		Long: `Reads the evaluation (eval/report.json) and the generators (gan/*/summary.json) of the
+--workspace (usually the one trained without differential privacy) and of every WORKSPACE given
+(the same ingested workspace copied once per ε, its GANs trained with --dp-epsilon, then synth
+and evaluate with the same settings), and reports per class, against ε: sensitivity on the
+holdout patients with real + synthetic (b) and synthetic only (c), the difference (b) − (a) with
+its bootstrap interval and whether it is beyond noise, and the Fréchet distance of the synthetic
+images to the holdout (with real train images' distance as the floor).
+
+Refuses workspaces whose train or holdout images differ (a curve over different splits would
+mix the budget with the data); notes differing evaluation or GAN settings.
+
+Writes dp-curve.md, dp-curve.json, dp-curve-sensitivity.png and dp-curve-frechet.png to
+--out (default: the --workspace's eval folder) and prints the table.`,
+		Example: `  # one ingested workspace, copied once per budget (same patient split)
+  for e in 1 4 8; do cp -r kermany kermany-dp$e; done
+  for e in 1 4 8; do
+    raysynth --workspace kermany-dp$e train gan --dp-epsilon $e --epochs 20 --restart
+    raysynth --workspace kermany-dp$e synth --per-class 1800
+    raysynth --workspace kermany-dp$e evaluate --synthetic candidates
+  done
+  raysynth --workspace kermany evaluate dp-curve kermany-dp1 kermany-dp4 kermany-dp8
+  raysynth --workspace kermany evaluate dp-curve kermany-dp* --json`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runDPCurve(g, append([]string{g.workspace}, args...), out, asJSON)
+		},
+	}
+	c.Flags().StringVar(&out, "out", "", "folder for the curve's files (default WORKSPACE/eval)")
+	c.Flags().BoolVar(&asJSON, "json", false, "print the curve as JSON on stdout instead of the table")
+	return c
+}
+
+func runDPCurve(g *globals, dirs []string, out string, asJSON bool) error {
+	var points []*train.DPCurvePoint
+	var reports []*train.EvalReport
+	for _, d := range dirs {
+		w, err := workspace.Open(d)
+		if err != nil {
+			return withHint(err, "each WORKSPACE must be a folder made by raysynth ingest, with trained GANs and an evaluation")
+		}
+		p, rep, err := train.LoadDPCurvePoint(w)
+		if err != nil {
+			return withHint(err, "run raysynth train gan, synth and evaluate in "+d+" first")
+		}
+		points, reports = append(points, p), append(reports, rep)
+	}
+	curve, err := train.BuildDPCurve(points, reports)
+	if err != nil {
+		return err
+	}
+	if out == "" {
+		out = filepath.Join(g.workspace, "eval")
+	}
+	if err := train.WriteDPCurve(out, curve); err != nil {
+		return err
+	}
+	fmt.Fprintf(g.stderr, "raysynth: wrote %s, %s, %s and %s\n", filepath.Join(out, train.DPCurveMD), filepath.Join(out, train.DPCurveJSON),
+		filepath.Join(out, train.DPCurveChartSen), filepath.Join(out, train.DPCurveChartFD))
+	if asJSON {
+		return g.printJSON(curve)
+	}
+	fmt.Fprint(g.stdout, curve.Markdown())
+	return nil
 }
 
 func runEvaluate(ctx context.Context, g *globals, o evaluateOptions) error {
