@@ -20,7 +20,9 @@ func curveWorkspace(t *testing.T, holdoutNormal int, balAcc float64, eps map[str
 	t.Helper()
 	w := &workspace.Workspace{Dir: t.TempDir()}
 	classes := []string{"normal", "virus"}
-	sum := func(v float64) metrics.Summary { return metrics.Summary{Mean: metrics.Metric(v), SD: 0.01, N: 2, Of: 2} }
+	sum := func(v float64) metrics.Summary {
+		return metrics.Summary{Mean: metrics.Metric(v), SD: 0.01, N: 2, Of: 2}
+	}
 	reg := func(key string, v float64) RegimeReport {
 		return RegimeReport{Key: key, Name: RegimeNames[key], Holdout: TestSummary{BalancedAccuracy: sum(v), MacroF1: sum(v),
 			PerClass: []ClassSummary{{Class: "normal", Sensitivity: sum(v)}, {Class: "virus", Sensitivity: sum(v / 2)}}}}
