@@ -19,8 +19,25 @@
 // [TrainGAN] writes gan/<class>/ (checkpoint, JSONL log, sample grids, loss plot, summary.json of
 // contract C3); [LoadGenerator] samples a checkpoint in eval mode, sample k of a seed from a latent
 // vector that depends only on (seed, k) ([LatentZ]). Checkpoint files ([WriteCheckpoint],
-// [ReadCheckpoint]: a JSON header and raw float32 tensors) are meant for every network here. Each
-// discriminator update runs its gradients through a [GradHook] before Adam: the place where
-// per-patient clipping and noise (DP-SGD) plug in; with BatchNorm in D, DP training will need
-// per-patient micro-batches or a BatchNorm-free discriminator.
+// [ReadCheckpoint]: a JSON header and raw float32 tensors) are meant for every network here.
+//
+// # Differential privacy
+//
+// With [GANConfig].DP set, the discriminator is trained with DP-SGD at the patient level: each
+// step draws a Poisson sample of the class's train patients (rate q), runs one backward pass per
+// sampled patient (at most MaxFilms films, two patients in parallel), clips each patient's summed
+// gradient to norm C, adds Gaussian noise σ·C to the sum and divides by q·N. The discriminator
+// normalises each image on its own (batch statistics would mix patients). The generator learns
+// only through the discriminator, so its updates are post-processing. internal/rdp accounts the
+// privacy spent (RDP of the sampled Gaussian mechanism, accountant "rdp/1"); training stops
+// before the target ε is exceeded, the checkpoint keeps the accountant's phases (a resumed run
+// goes on counting), and summary.json's "dp" ([DPSummary]) is what bundle copies into the
+// provenance. Noise and sampling come from crypto/rand, never from the published seed.
+//
+// # Evaluation
+//
+// [Evaluate] trains the classifier under five regimes per repeat and tests on the holdout
+// patients (eval/report.json, report.md, sensitivity.png); [LoadDPCurvePoint] and
+// [BuildDPCurve] put evaluations of generators trained at several ε on one utility curve
+// (eval/dp-curve.*).
 package train
