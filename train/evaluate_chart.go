@@ -83,15 +83,7 @@ func sensitivityChart(path string, r *EvalReport) error {
 	// After Add, which widens the axes to the data: room above 1 for the legend.
 	p.Y.Min, p.Y.Max = 0, 1+0.09*float64(n)
 	p.X.Min, p.X.Max = -0.5, float64(len(r.Classes))-0.5
-	var ticks []plot.Tick
-	for v := 0; v <= 10; v++ {
-		t := plot.Tick{Value: float64(v) / 10}
-		if v%2 == 0 {
-			t.Label = fmt.Sprintf("%.1f", t.Value)
-		}
-		ticks = append(ticks, t)
-	}
-	p.Y.Tick.Marker = plot.ConstantTicks(ticks)
+	p.Y.Tick.Marker = unitTicks()
 	return savePlot(p, path)
 }
 
@@ -173,6 +165,7 @@ func curveSensitivityChart(path string, c *DPCurve) error {
 		}
 	}
 	p.Y.Min, p.Y.Max = 0, 1+0.08*float64(2*len(c.Classes))
+	p.Y.Tick.Marker = unitTicks()
 	p.X.Min, p.X.Max = -0.5, float64(len(c.Points))-0.5
 	return savePlot(p, path)
 }
@@ -219,4 +212,18 @@ func savePlot(p *plot.Plot, path string) error {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return f.Commit()
+}
+
+// unitTicks marks 0 to 1 in tenths, labelling every other one (nothing above 1: the room there
+// is for the legend).
+func unitTicks() plot.Ticker {
+	var ticks []plot.Tick
+	for v := 0; v <= 10; v++ {
+		t := plot.Tick{Value: float64(v) / 10}
+		if v%2 == 0 {
+			t.Label = fmt.Sprintf("%.1f", t.Value)
+		}
+		ticks = append(ticks, t)
+	}
+	return plot.ConstantTicks(ticks)
 }

@@ -346,6 +346,9 @@ func (c *DPCurve) Markdown() string {
 		hs = append(hs, fmt.Sprintf("%s %d", cl, c.Holdout[cl]))
 	}
 	p("%s images).\n\n", strings.Join(hs, ", "))
+	ref := c.Points[len(c.Points)-1]
+	p("Generators: %d epochs at batch %d (with DP an epoch is 1/q Poisson steps over patients). Evaluation: %d repeat(s) per regime, at most %d classifier epochs, %d×%d images, synthetic set %q.\n\n",
+		ref.GANEpochs, ref.GANBatch, ref.Settings.Repeats, ref.Settings.Epochs, ref.Settings.ImageSize, ref.Settings.ImageSize, ref.Settings.Synthetic)
 	p("| generator | ε (largest over classes) | δ | GAN steps per class | balanced accuracy (b) real + synthetic | (c) synthetic only | (a) real only |\n|---|---|---|---|---|---|---|\n")
 	for _, pt := range c.Points {
 		eps, delta, steps := "∞ (no DP)", "—", "—"
