@@ -45,6 +45,7 @@ type DPCurve struct {
 
 // DPCurvePoint is one workspace's generators and what their synthetic images did.
 type DPCurvePoint struct {
+	Name      string `json:"name"` // "ε 4", "non-private"; with the sampling rate when two points share ε
 	Workspace string `json:"workspace"`
 	// Private is true when every class's generator was trained with DP; Epsilon is then the
 	// largest ε over classes (a patient in one class is covered by its class's ε) and Delta the
@@ -272,12 +273,46 @@ func BuildDPCurve(points []*DPCurvePoint, reports []*EvalReport) (*DPCurve, erro
 		}
 		return 0
 	})
+	for i := range c.Points {
+		p := &c.Points[i]
+		p.Name = p.baseLabel()
+		for j := range c.Points {
+			if o := &c.Points[j]; j != i && o.Private == p.Private && o.baseLabel() == p.baseLabel() {
+				p.Name += " (" + p.rates() + ")"
+				break
+			}
+		}
+	}
 	c.Findings = c.findings()
 	return c, nil
 }
 
-// Label names a point: "ε 4" or "non-private".
+// Label names a point: "ε 4", "non-private", or "ε 4 (q 0.15)" when another point has ε 4 too.
 func (p *DPCurvePoint) Label() string {
+	if p.Name != "" {
+		return p.Name
+	}
+	return p.baseLabel()
+}
+
+// rates is the point's sampling rate (a range when classes differ) and GAN epochs.
+func (p *DPCurvePoint) rates() string {
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, d := range p.PerClassDP {
+		lo, hi = math.Min(lo, d.Rate), math.Max(hi, d.Rate)
+	}
+	q := ""
+	switch {
+	case math.IsInf(lo, 1):
+	case fmt.Sprintf("%.3g", lo) == fmt.Sprintf("%.3g", hi):
+		q = fmt.Sprintf("q %.3g, ", lo)
+	default:
+		q = fmt.Sprintf("q %.3g–%.3g, ", lo, hi)
+	}
+	return fmt.Sprintf("%s%d epochs", q, p.GANEpochs)
+}
+
+func (p *DPCurvePoint) baseLabel() string {
 	if !p.Private {
 		return "non-private"
 	}

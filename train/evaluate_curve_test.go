@@ -137,3 +137,29 @@ func TestDPCurveRefusesOtherSplitsAndMixedGenerators(t *testing.T) {
 		t.Fatal("one point made a curve")
 	}
 }
+
+// Two points with the same ε are told apart by their sampling rate and epochs.
+func TestDPCurveNamesPointsWithTheSameEpsilon(t *testing.T) {
+	np := curveWorkspace(t, 40, 0.8, nil)
+	a := curveWorkspace(t, 40, 0.72, map[string]float64{"normal": 8, "virus": 8})
+	b := curveWorkspace(t, 40, 0.75, map[string]float64{"normal": 8, "virus": 8})
+	ps, rs := loadPoints(t, np, a, b)
+	for c, d := range ps[2].PerClassDP {
+		d.Rate = 0.15
+		ps[2].PerClassDP[c] = d
+	}
+	d := ps[1].PerClassDP["virus"]
+	d.Rate = 0.4
+	ps[1].PerClassDP["virus"] = d
+	c, err := BuildDPCurve(ps, rs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, p := range c.Points {
+		got = append(got, p.Label())
+	}
+	if s := strings.Join(got, " | "); s != "ε 8 (q 0.05–0.4, 20 epochs) | ε 8 (q 0.15, 20 epochs) | non-private" {
+		t.Fatalf("labels %s", s)
+	}
+}
