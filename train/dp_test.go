@@ -2,7 +2,6 @@ package train
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"math"
 	"math/rand/v2"
@@ -252,12 +251,12 @@ func TestDPStopsAtBudget(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var got DPSummary
-	if err := json.Unmarshal(sum.DP, &got); err != nil {
-		t.Fatal(err)
+	got, err := sum.DecodeDP()
+	if err != nil || got == nil {
+		t.Fatalf("summary.json dp: %v, %v", got, err)
 	}
-	if got != *d {
-		t.Errorf("summary.json dp %+v, result %+v", got, *d)
+	if *got != *d {
+		t.Errorf("summary.json dp %+v, result %+v", *got, *d)
 	}
 	ck, _, err := ReadCheckpoint(filepath.Join(cfg.Workspace.GANDir("normal"), CheckpointFile))
 	if err != nil {

@@ -130,34 +130,29 @@ func LoadDPCurvePoint(w *workspace.Workspace) (*DPCurvePoint, *EvalReport, error
 	// The generators: every class with synthetic images needs one.
 	private, trained := 0, 0
 	for _, c := range rep.Classes {
-		sp := filepath.Join(w.Dir, "gan", c, SummaryFile)
-		sb, err := os.ReadFile(sp)
+		gs, err := ReadGANSummary(filepath.Join(w.GANDir(c), SummaryFile))
 		if errors.Is(err, fs.ErrNotExist) {
 			continue // no generator for this class (skipped for too few images)
 		}
 		if err != nil {
 			return nil, nil, err
 		}
-		var gs struct {
-			Epochs int        `json:"epochs"`
-			Batch  int        `json:"batch"`
-			DP     *DPSummary `json:"dp"`
-		}
-		if err := json.Unmarshal(sb, &gs); err != nil {
-			return nil, nil, fmt.Errorf("%s: %w", sp, err)
+		dp, err := gs.DecodeDP()
+		if err != nil {
+			return nil, nil, err
 		}
 		trained++
 		p.GANEpochs, p.GANBatch = max(p.GANEpochs, gs.Epochs), max(p.GANBatch, gs.Batch)
-		if gs.DP == nil {
+		if dp == nil {
 			continue
 		}
 		private++
 		if p.PerClassDP == nil {
 			p.PerClassDP = map[string]DPBrief{}
 		}
-		p.PerClassDP[c] = DPBrief{Epsilon: gs.DP.Epsilon, Delta: gs.DP.Delta, Noise: gs.DP.NoiseMultiplier, Rate: gs.DP.SamplingRate, Steps: gs.DP.Steps}
-		p.Epsilon = math.Max(p.Epsilon, gs.DP.Epsilon)
-		p.Delta = math.Max(p.Delta, gs.DP.Delta)
+		p.PerClassDP[c] = DPBrief{Epsilon: dp.Epsilon, Delta: dp.Delta, Noise: dp.NoiseMultiplier, Rate: dp.SamplingRate, Steps: dp.Steps}
+		p.Epsilon = math.Max(p.Epsilon, dp.Epsilon)
+		p.Delta = math.Max(p.Delta, dp.Delta)
 	}
 	if trained == 0 {
 		return nil, nil, fmt.Errorf("%s: no trained generator (gan/*/summary.json)", w.Dir)

@@ -550,6 +550,19 @@ func ReadGANSummary(path string) (*GANSummary, error) {
 	return &s, nil
 }
 
+// DecodeDP decodes the summary's "dp" object: nil for a generator trained without differential
+// privacy.
+func (s *GANSummary) DecodeDP() (*DPSummary, error) {
+	if len(s.DP) == 0 || string(s.DP) == "null" {
+		return nil, nil
+	}
+	var d DPSummary
+	if err := json.Unmarshal(s.DP, &d); err != nil {
+		return nil, fmt.Errorf("summary of class %s: dp: %w", s.Class, err)
+	}
+	return &d, nil
+}
+
 func latestGrid(dir string) string {
 	m, _ := filepath.Glob(filepath.Join(dir, "epoch-*.png"))
 	if len(m) == 0 {

@@ -852,14 +852,15 @@ func fillRunSummary(sum *runSummary, ws *workspace.Workspace, st *runState, o *r
 	if r := st.Stages["train gan"]; r != nil && r.Status == stageDone {
 		ms, _ := filepath.Glob(ws.Path("gan", "*", train.SummaryFile))
 		for _, m := range ms {
-			var gs struct {
-				DP *train.DPSummary `json:"dp"`
+			gs, err := train.ReadGANSummary(m)
+			if err != nil {
+				continue
 			}
-			if b, err := os.ReadFile(m); err == nil && json.Unmarshal(b, &gs) == nil && gs.DP != nil {
+			if dp, err := gs.DecodeDP(); err == nil && dp != nil {
 				if sum.DP == nil {
 					sum.DP = map[string]*train.DPSummary{}
 				}
-				sum.DP[filepath.Base(filepath.Dir(m))] = gs.DP
+				sum.DP[filepath.Base(filepath.Dir(m))] = dp
 			}
 		}
 	}
