@@ -203,17 +203,8 @@ func (d *dpStepper) step(patients [][]float32, z []float32, expected, sigma floa
 		dLoss += float32(l / float64(films))
 	}
 	s.optD.Update(s.m.dParams(), d.total)
-
-	copy(s.gZ, z)
-	if err := s.gM.Run(); err != nil {
-		return 0, 0, err
-	}
-	gLoss = nn.Scalar(s.gLoss)
-	for i, gn := range s.gGrads {
-		s.gradBufG[i] = nn.Value(gn)
-	}
-	s.optG.Update(s.m.gParams(), s.gradBufG)
-	return dLoss, gLoss, nil
+	gLoss, err = s.generatorStep(z)
+	return dLoss, gLoss, err
 }
 
 // privateSum returns Σ_patients clip_C(Σ_films ∇ softplus(−D(x))) + N(0, σ²C²) per parameter

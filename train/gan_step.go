@@ -159,17 +159,23 @@ func (s *stepper) step(real, z []float32) (dLoss, gLoss float32, err error) {
 		}
 	}
 	s.optD.Update(dp, s.gradBufD)
+	gLoss, err = s.generatorStep(z)
+	return dLoss, gLoss, err
+}
 
+// generatorStep runs one generator update from latents z (batch·ZDim values) and returns its
+// loss; plain and DP training share it (the generator never sees a real image).
+func (s *stepper) generatorStep(z []float32) (float32, error) {
 	copy(s.gZ, z)
 	if err := s.gM.Run(); err != nil {
-		return 0, 0, err
+		return 0, err
 	}
-	gLoss = nn.Scalar(s.gLoss)
+	loss := nn.Scalar(s.gLoss)
 	for i, gn := range s.gGrads {
 		s.gradBufG[i] = nn.Value(gn)
 	}
 	s.optG.Update(s.m.gParams(), s.gradBufG)
-	return dLoss, gLoss, nil
+	return loss, nil
 }
 
 // sampler generates images in eval mode (running BatchNorm statistics), batch at a time.
