@@ -63,6 +63,8 @@ type DPCurvePoint struct {
 	SynthOnly *CurveRegime   `json:"synthetic_only,omitempty"` // (c)
 	PerClass  []CurveClass   `json:"per_class"`
 	Settings  CurveEvalSetup `json:"evaluation"`
+
+	report *EvalReport // what the point was read from (classes and images, for the comparison)
 }
 
 // DPBrief is one class generator's privacy: what summary.json's "dp" says, in short.
@@ -109,23 +111,23 @@ type CurveEvalSetup struct {
 }
 
 // LoadDPCurvePoint reads a workspace's evaluation report and its generators' summaries.
-func LoadDPCurvePoint(w *workspace.Workspace) (*DPCurvePoint, *EvalReport, error) {
+func LoadDPCurvePoint(w *workspace.Workspace) (*DPCurvePoint, error) {
 	path := filepath.Join(w.EvalDir(), EvalReportJSON)
 	b, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil, fmt.Errorf("%s: no evaluation yet (run raysynth evaluate on this workspace first): %w", path, err)
+		return nil, fmt.Errorf("%s: no evaluation yet (run raysynth evaluate on this workspace first): %w", path, err)
 	}
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	var rep EvalReport
 	if err := json.Unmarshal(b, &rep); err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", path, err)
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	p := &DPCurvePoint{Workspace: w.Dir, Synthetic: rep.Data.SyntheticImages,
+	p := &DPCurvePoint{Workspace: w.Dir, Synthetic: rep.Data.SyntheticImages, report: &rep,
 		Settings: CurveEvalSetup{Repeats: rep.Repeats, Epochs: rep.Epochs, Seed: rep.Seed, Synthetic: rep.Synthetic, ImageSize: rep.ImageSize}}
 	if rep.regime(RegimeBalanced) == nil {
-		return nil, nil, fmt.Errorf("%s: regime (b) real + synthetic was not run; evaluate with --regimes including b", path)
+		return nil, fmt.Errorf("%s: regime (b) real + synthetic was not run; evaluate with --regimes including b", path)
 	}
 	// The generators: every class with synthetic images needs one.
 	private, trained := 0, 0
@@ -135,11 +137,11 @@ func LoadDPCurvePoint(w *workspace.Workspace) (*DPCurvePoint, *EvalReport, error
 			continue // no generator for this class (skipped for too few images)
 		}
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		dp, err := gs.DecodeDP()
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		trained++
 		p.GANEpochs, p.GANBatch = max(p.GANEpochs, gs.Epochs), max(p.GANBatch, gs.Batch)
@@ -155,10 +157,10 @@ func LoadDPCurvePoint(w *workspace.Workspace) (*DPCurvePoint, *EvalReport, error
 		p.Delta = math.Max(p.Delta, dp.Delta)
 	}
 	if trained == 0 {
-		return nil, nil, fmt.Errorf("%s: no trained generator (gan/*/summary.json)", w.Dir)
+		return nil, fmt.Errorf("%s: no trained generator (gan/*/summary.json)", w.Dir)
 	}
 	if private > 0 && private < trained {
-		return nil, nil, fmt.Errorf("%s: %d of %d class generators were trained with DP; a curve point needs all or none", w.Dir, private, trained)
+		return nil, fmt.Errorf("%s: %d of %d class generators were trained with DP; a curve point needs all or none", w.Dir, private, trained)
 	}
 	p.Private = private > 0
 	if !p.Private {
@@ -197,7 +199,7 @@ func LoadDPCurvePoint(w *workspace.Workspace) (*DPCurvePoint, *EvalReport, error
 		}
 		p.PerClass = append(p.PerClass, cc)
 	}
-	return p, &rep, nil
+	return p, nil
 }
 
 func undefinedSummary() metrics.Summary {
@@ -208,8 +210,8 @@ func undefinedSummary() metrics.Summary {
 // BuildDPCurve puts the points on one curve: it checks they were evaluated on the same classes
 // and holdout images with the same settings, orders them by ε (non-private last) and states
 // what the numbers show.
-func BuildDPCurve(points []*DPCurvePoint, reports []*EvalReport) (*DPCurve, error) {
-	if len(points) < 2 || len(points) != len(reports) {
+func BuildDPCurve(points []*DPCurvePoint) (*DPCurve, error) {
+	if len(points) < 2 {
 		return nil, fmt.Errorf("a curve needs two or more evaluated workspaces, got %d", len(points))
 	}
 	seen := map[string]bool{}
@@ -223,10 +225,10 @@ func BuildDPCurve(points []*DPCurvePoint, reports []*EvalReport) (*DPCurve, erro
 		}
 		seen[abs] = true
 	}
-	ref := reports[0]
+	ref := points[0].report
 	c := &DPCurve{Format: 1, Created: time.Now().UTC().Format(time.RFC3339), Classes: ref.Classes, Holdout: ref.Data.HoldoutImages}
-	for i, r := range reports[1:] {
-		ws := points[i+1].Workspace
+	for _, pt := range points[1:] {
+		r, ws := pt.report, pt.Workspace
 		if !slices.Equal(r.Classes, ref.Classes) {
 			return nil, fmt.Errorf("%w: %s has classes %s, %s has %s", ErrCurveMismatch, ws, strings.Join(r.Classes, ","), points[0].Workspace, strings.Join(ref.Classes, ","))
 		}
@@ -236,16 +238,16 @@ func BuildDPCurve(points []*DPCurvePoint, reports []*EvalReport) (*DPCurve, erro
 					ErrCurveMismatch, ws, points[0].Workspace, cl, r.Data.TrainImages[cl], r.Data.HoldoutImages[cl], ref.Data.TrainImages[cl], ref.Data.HoldoutImages[cl])
 			}
 		}
-		if points[i+1].Settings != points[0].Settings {
+		if pt.Settings != points[0].Settings {
 			c.Notes = append(c.Notes, fmt.Sprintf("%s was evaluated with other settings (%+v) than %s (%+v): its differences mix the generator with the evaluation.",
-				ws, points[i+1].Settings, points[0].Workspace, points[0].Settings))
+				ws, pt.Settings, points[0].Workspace, points[0].Settings))
 		}
-		if points[i+1].GANEpochs != points[0].GANEpochs || points[i+1].GANBatch != points[0].GANBatch {
+		if pt.GANEpochs != points[0].GANEpochs || pt.GANBatch != points[0].GANBatch {
 			c.Notes = append(c.Notes, fmt.Sprintf("%s's generators were trained for %d epochs at batch %d, %s's for %d at batch %d.",
-				ws, points[i+1].GANEpochs, points[i+1].GANBatch, points[0].Workspace, points[0].GANEpochs, points[0].GANBatch))
+				ws, pt.GANEpochs, pt.GANBatch, points[0].Workspace, points[0].GANEpochs, points[0].GANBatch))
 		}
 		for ci := range ref.Classes {
-			a, b := points[0].PerClass[ci].FDReference, points[i+1].PerClass[ci].FDReference
+			a, b := points[0].PerClass[ci].FDReference, pt.PerClass[ci].FDReference
 			if a.Defined() && b.Defined() && math.Abs(float64(a-b)) > 1e-6*math.Max(1, math.Abs(float64(a))) {
 				c.Notes = append(c.Notes, fmt.Sprintf("%s measured Fréchet distances in another embedding than %s (its real-only model differs): compare each distance with its own reference, not across points.", ws, points[0].Workspace))
 				break

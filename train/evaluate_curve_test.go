@@ -58,26 +58,25 @@ func curveWorkspace(t *testing.T, holdoutNormal int, balAcc float64, eps map[str
 	return w
 }
 
-func loadPoints(t *testing.T, ws ...*workspace.Workspace) ([]*DPCurvePoint, []*EvalReport) {
+func loadPoints(t *testing.T, ws ...*workspace.Workspace) []*DPCurvePoint {
 	t.Helper()
 	var ps []*DPCurvePoint
-	var rs []*EvalReport
 	for _, w := range ws {
-		p, r, err := LoadDPCurvePoint(w)
+		p, err := LoadDPCurvePoint(w)
 		if err != nil {
 			t.Fatal(err)
 		}
-		ps, rs = append(ps, p), append(rs, r)
+		ps = append(ps, p)
 	}
-	return ps, rs
+	return ps
 }
 
 func TestDPCurveOrdersByEpsilonAndStatesFindings(t *testing.T) {
 	np := curveWorkspace(t, 40, 0.8, nil)
 	e8 := curveWorkspace(t, 40, 0.72, map[string]float64{"normal": 7.9, "virus": 8})
 	e1 := curveWorkspace(t, 40, 0.5, map[string]float64{"normal": 1, "virus": 0.98})
-	ps, rs := loadPoints(t, np, e8, e1)
-	c, err := BuildDPCurve(ps, rs)
+	ps := loadPoints(t, np, e8, e1)
+	c, err := BuildDPCurve(ps)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,15 +124,15 @@ func TestDPCurveOrdersByEpsilonAndStatesFindings(t *testing.T) {
 func TestDPCurveRefusesOtherSplitsAndMixedGenerators(t *testing.T) {
 	np := curveWorkspace(t, 40, 0.8, nil)
 	other := curveWorkspace(t, 41, 0.7, map[string]float64{"normal": 4, "virus": 4})
-	ps, rs := loadPoints(t, np, other)
-	if _, err := BuildDPCurve(ps, rs); !errors.Is(err, ErrCurveMismatch) || !strings.Contains(err.Error(), "class normal") {
+	ps := loadPoints(t, np, other)
+	if _, err := BuildDPCurve(ps); !errors.Is(err, ErrCurveMismatch) || !strings.Contains(err.Error(), "class normal") {
 		t.Fatalf("other holdout: %v", err)
 	}
 	mixed := curveWorkspace(t, 40, 0.7, map[string]float64{"normal": 4})
-	if _, _, err := LoadDPCurvePoint(mixed); err == nil || !strings.Contains(err.Error(), "1 of 2 class generators were trained with DP") {
+	if _, err := LoadDPCurvePoint(mixed); err == nil || !strings.Contains(err.Error(), "1 of 2 class generators were trained with DP") {
 		t.Fatalf("mixed generators: %v", err)
 	}
-	if _, err := BuildDPCurve(ps[:1], rs[:1]); err == nil {
+	if _, err := BuildDPCurve(ps[:1]); err == nil {
 		t.Fatal("one point made a curve")
 	}
 }
@@ -143,7 +142,7 @@ func TestDPCurveNamesPointsWithTheSameEpsilon(t *testing.T) {
 	np := curveWorkspace(t, 40, 0.8, nil)
 	a := curveWorkspace(t, 40, 0.72, map[string]float64{"normal": 8, "virus": 8})
 	b := curveWorkspace(t, 40, 0.75, map[string]float64{"normal": 8, "virus": 8})
-	ps, rs := loadPoints(t, np, a, b)
+	ps := loadPoints(t, np, a, b)
 	for c, d := range ps[2].PerClassDP {
 		d.Rate = 0.15
 		ps[2].PerClassDP[c] = d
@@ -151,7 +150,7 @@ func TestDPCurveNamesPointsWithTheSameEpsilon(t *testing.T) {
 	d := ps[1].PerClassDP["virus"]
 	d.Rate = 0.4
 	ps[1].PerClassDP["virus"] = d
-	c, err := BuildDPCurve(ps, rs)
+	c, err := BuildDPCurve(ps)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"path/filepath"
 	"strings"
 
@@ -114,19 +115,21 @@ Writes dp-curve.md, dp-curve.json, dp-curve-sensitivity.png and dp-curve-frechet
 
 func runDPCurve(g *globals, dirs []string, out string, asJSON bool) error {
 	var points []*train.DPCurvePoint
-	var reports []*train.EvalReport
 	for _, d := range dirs {
 		w, err := workspace.Open(d)
 		if err != nil {
 			return withHint(err, "each WORKSPACE must be a folder made by raysynth ingest, with trained GANs and an evaluation")
 		}
-		p, rep, err := train.LoadDPCurvePoint(w)
-		if err != nil {
+		p, err := train.LoadDPCurvePoint(w)
+		if errors.Is(err, fs.ErrNotExist) {
 			return withHint(err, "run raysynth train gan, synth and evaluate in "+d+" first")
 		}
-		points, reports = append(points, p), append(reports, rep)
+		if err != nil {
+			return err
+		}
+		points = append(points, p)
 	}
-	curve, err := train.BuildDPCurve(points, reports)
+	curve, err := train.BuildDPCurve(points)
 	if err != nil {
 		return err
 	}
