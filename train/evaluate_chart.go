@@ -84,7 +84,7 @@ func sensitivityChart(path string, r *EvalReport) error {
 	p.Y.Min, p.Y.Max = 0, 1+0.09*float64(n)
 	p.X.Min, p.X.Max = -0.5, float64(len(r.Classes))-0.5
 	p.Y.Tick.Marker = unitTicks()
-	return savePlot(p, path)
+	return savePlot(p, path, 9*vg.Inch, 5*vg.Inch)
 }
 
 // curvePlot is a plot with the curve's points as nominal x positions, the non-private last.
@@ -167,7 +167,7 @@ func curveSensitivityChart(path string, c *DPCurve) error {
 	p.Y.Min, p.Y.Max = 0, 1+0.08*float64(2*len(c.Classes))
 	p.Y.Tick.Marker = unitTicks()
 	p.X.Min, p.X.Max = -0.5, float64(len(c.Points))-0.5
-	return savePlot(p, path)
+	return savePlot(p, path, 9*vg.Inch, 5*vg.Inch)
 }
 
 // curveFDChart draws each class's Fréchet distance of synthetic to holdout against ε, with the
@@ -194,12 +194,12 @@ func curveFDChart(path string, c *DPCurve) error {
 		p.Y.Max = top * (1.15 + 0.1*float64(2*len(c.Classes)))
 	}
 	p.X.Min, p.X.Max = -0.5, float64(len(c.Points))-0.5
-	return savePlot(p, path)
+	return savePlot(p, path, 9*vg.Inch, 5*vg.Inch)
 }
 
-// savePlot writes p as a PNG, atomically.
-func savePlot(p *plot.Plot, path string) error {
-	wt, err := p.WriterTo(9*vg.Inch, 5*vg.Inch, "png")
+// savePlot writes p as a width × height PNG, atomically.
+func savePlot(p *plot.Plot, path string, width, height vg.Length) error {
+	wt, err := p.WriterTo(width, height, "png")
 	if err != nil {
 		return err
 	}

@@ -135,17 +135,5 @@ func lossPlot(path, class string, entries []logEntry) error {
 	}
 	p.Legend.Top = true
 	p.Add(plotter.NewGrid())
-	wt, err := p.WriterTo(8*vg.Inch, 4*vg.Inch, "png")
-	if err != nil {
-		return err
-	}
-	f, err := fsutil.Create(path, 0o644)
-	if err != nil {
-		return err
-	}
-	defer f.Abort()
-	if _, err := wt.WriteTo(f); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return f.Commit()
+	return savePlot(p, path, 8*vg.Inch, 4*vg.Inch)
 }
