@@ -40,3 +40,12 @@ func cpuHasAVX512() bool {
 	}
 	return false
 }
+
+// blasLabel names the BLAS engine for a benchmark's heading: "openblas (Zen)", or the name alone
+// when the core type is unknown.
+func blasLabel(name, core string) string {
+	if core == "" {
+		return name
+	}
+	return name + " (" + core + ")"
+}

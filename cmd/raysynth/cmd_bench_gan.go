@@ -52,10 +52,7 @@ func runBenchGAN(ctx context.Context, g *globals, o benchGANOptions) error {
 	if o.json {
 		return g.printJSON(r)
 	}
-	blasName := r.BLAS
-	if r.BLASCore != "" {
-		blasName += " (" + r.BLASCore + ")"
-	}
+	blasName := blasLabel(r.BLAS, r.BLASCore)
 	fmt.Fprintf(g.stdout, "DCGAN %d×%d, batch %d, %d parameters, %s, GOMAXPROCS %d\n", r.Size, r.Size, r.Batch, r.Params, blasName, r.GOMAXPROCS)
 	fmt.Fprintf(g.stdout, "D+G step (median of %d):  %.3f s   %.0f real img/s   %.1f GFLOP/step   %.1f GFLOP/s\n",
 		r.Steps, r.SecondsPerStep, r.RealImagesPerS, r.GFLOPPerStep, r.GFLOPS)

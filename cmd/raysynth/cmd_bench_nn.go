@@ -59,10 +59,7 @@ func runBenchNN(ctx context.Context, g *globals, o benchNNOptions) error {
 	if o.json {
 		return g.printJSON(r)
 	}
-	blasName := r.BLAS
-	if r.BLASCore != "" {
-		blasName += " (" + r.BLASCore + ")"
-	}
+	blasName := blasLabel(r.BLAS, r.BLASCore)
 	mode := "two 1-thread GEMMs per block"
 	if r.OneGEMM {
 		mode = "one 2-thread GEMM per block"
