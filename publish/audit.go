@@ -74,7 +74,12 @@ type CheckNumbers struct {
 	Class     string   `json:"class,omitempty"`
 	Value     *float64 `json:"value"`
 	Threshold *float64 `json:"threshold"`
-	Passed    bool     `json:"passed"`
+	// Bound is the one-sided confidence bound the gate decided on (absent in reports made
+	// without one); Note says why a check passed or failed other than by its value, e.g. a point
+	// estimate beyond the threshold that is not significant.
+	Bound  *float64 `json:"bound,omitempty"`
+	Passed bool     `json:"passed"`
+	Note   string   `json:"note,omitempty"`
 }
 
 // PointerReport is one NAME/LATEST pointer.
@@ -272,7 +277,9 @@ type privacyReport struct {
 		Class     string   `json:"class"`
 		Value     *float64 `json:"value"`
 		Threshold *float64 `json:"threshold"`
+		Bound     *float64 `json:"bound"`
 		Passed    bool     `json:"passed"`
+		Note      string   `json:"note"`
 	} `json:"checks"`
 }
 
@@ -297,7 +304,7 @@ func checkPolicy(ctx context.Context, p Policy, src manifest.Source, rr *Release
 		v = append(v, fmt.Sprintf("%s unreadable: %v", manifest.FilePrivacyReport, err))
 	}
 	for _, c := range pr.Checks {
-		checks = append(checks, CheckNumbers{Name: c.Name, Class: c.Class, Value: c.Value, Threshold: c.Threshold, Passed: c.Passed})
+		checks = append(checks, CheckNumbers{Name: c.Name, Class: c.Class, Value: c.Value, Threshold: c.Threshold, Bound: c.Bound, Passed: c.Passed, Note: c.Note})
 	}
 	if len(p.AllowedKeyHints) > 0 && !slices.Contains(p.AllowedKeyHints, rr.KeyHint) {
 		v = append(v, fmt.Sprintf("signed by key %s, which the policy does not allow", rr.KeyHint))

@@ -74,6 +74,9 @@ func TestAuditFlagsTamperOverrideAndStrays(t *testing.T) {
 		good.DPEpsilon == nil || *good.DPEpsilon != 7.5 || good.Date == "" || len(good.Checks) != 1 {
 		t.Fatalf("good release: %+v", good)
 	}
+	if c := good.Checks[0]; c.Bound == nil || *c.Bound != 1.3 || c.Note != "test note" || c.Value == nil || *c.Value != 1.5 {
+		t.Fatalf("good release's check lost its bound or note: %+v", c)
+	}
 	over := get("chest/1.1.0")
 	if over.OK || !over.Verified || len(over.Overrides) != 1 || !containsAny(over.Violations, "overridden") {
 		t.Fatalf("override release: %+v", over)

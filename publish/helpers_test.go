@@ -151,7 +151,7 @@ func makeBundle(t testing.TB, o bundleOpts) string {
 	privacy, _ := json.Marshal(map[string]any{
 		"passed": passed, "failed_checks": failed,
 		"policy":    map[string]any{"nn_ratio_min": 1.2},
-		"checks":    []any{map[string]any{"name": "nn_ratio", "class": "", "value": 1.5, "threshold": 1.2, "passed": passed}},
+		"checks":    []any{map[string]any{"name": "nn_ratio", "class": "", "value": 1.5, "threshold": 1.2, "bound": 1.3, "passed": passed, "note": "test note"}},
 		"counts":    map[string]any{"candidates": o.n + 2, "approved": o.n, "removed": 2, "per_class": map[string]int{}},
 		"embedding": []string{"pixels"}, "filter": nil,
 	})

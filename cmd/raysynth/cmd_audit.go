@@ -159,7 +159,7 @@ func printAudit(g *globals, r *publish.AuditReport) {
 				if c.Class != "" {
 					label += "/" + c.Class
 				}
-				nums = append(nums, fmt.Sprintf("%s %s (threshold %s)", label, fnum(c.Value), fnum(c.Threshold)))
+				nums = append(nums, label+" "+checkNumbers(c))
 			}
 			fmt.Fprintf(g.stdout, "%s: checks: %s\n", rr.Dir, strings.Join(nums, "; "))
 		}
@@ -184,6 +184,24 @@ func orDash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+// checkNumbers is a check's value with its threshold, and the confidence bound the gate decided
+// on and the report's note when there are any: "0.63 (bound 0.3095, threshold 0.52; point
+// estimate beyond the threshold, not significantly: …)". Without the bound, a value beyond its
+// threshold in a passed release would read like a mistake.
+func checkNumbers(c publish.CheckNumbers) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s (", fnum(c.Value))
+	if c.Bound != nil && (c.Value == nil || *c.Bound != *c.Value) {
+		fmt.Fprintf(&b, "bound %s, ", fnum(c.Bound))
+	}
+	fmt.Fprintf(&b, "threshold %s", fnum(c.Threshold))
+	if c.Note != "" {
+		b.WriteString("; " + c.Note)
+	}
+	b.WriteString(")")
+	return b.String()
 }
 
 func fnum(p *float64) string {
