@@ -152,16 +152,17 @@ func printAudit(g *globals, r *publish.AuditReport) {
 	}
 	tw.Flush()
 	for _, rr := range r.Releases {
-		if len(rr.Checks) > 0 {
-			var nums []string
-			for _, c := range rr.Checks {
-				label := c.Name
-				if c.Class != "" {
-					label += "/" + c.Class
-				}
-				nums = append(nums, label+" "+checkNumbers(c))
+		// a line per check (a release has about 8 per class): one long line was unreadable
+		for _, c := range rr.Checks {
+			label := c.Name
+			if c.Class != "" {
+				label += "/" + c.Class
 			}
-			fmt.Fprintf(g.stdout, "%s: checks: %s\n", rr.Dir, strings.Join(nums, "; "))
+			result := "passed"
+			if !c.Passed {
+				result = "FAILED"
+			}
+			fmt.Fprintf(g.stdout, "%s: check %s %s: %s\n", rr.Dir, label, result, checkNumbers(c))
 		}
 		for _, o := range rr.Overrides {
 			fmt.Fprintf(g.stdout, "%s: override of %s: %q\n", rr.Dir, o.Gate, o.Reason)
