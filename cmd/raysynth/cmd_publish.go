@@ -127,8 +127,9 @@ func runPublish(ctx context.Context, g *globals, bundle string, o *publishOption
 	if !res.RetainUntil.IsZero() {
 		fmt.Fprintf(g.stderr, "retained (COMPLIANCE) until %s\n", res.RetainUntil.Format(time.RFC3339))
 	}
-	fmt.Fprintf(g.stderr, "researchers verify it with:\n  raysynth verify %s --key %s\n  raysynth fetch %s --key %s --out %s-%s\n",
-		res.Location, o.keys[0], res.Location, o.keys[0], res.Name, res.Version)
+	ep := endpointArg(res.Location, o.endpoint)
+	fmt.Fprintf(g.stderr, "researchers verify it with:\n  raysynth verify %s --key %s%s\n  raysynth fetch %s --key %s%s --out %s-%s\n",
+		res.Location, o.keys[0], ep, res.Location, o.keys[0], ep, res.Name, res.Version)
 	fmt.Fprintln(g.stdout, res.Location)
 	for _, l := range res.Links {
 		fmt.Fprintf(g.stdout, "%s\t%s\n", l.File, l.URL)

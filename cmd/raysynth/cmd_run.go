@@ -634,7 +634,7 @@ func runRun(ctx context.Context, g *globals, o *runOptions) error {
 				return h.sum()
 			},
 			run: func(ctx context.Context, _ *stageRecord, _ bool) error {
-				return runVerify(ctx, &sg, st.location(o.bundle.name, o.bundle.version), &verifyOptions{keys: []string{pubRef}})
+				return runVerify(ctx, &sg, st.location(o.bundle.name, o.bundle.version), &verifyOptions{keys: []string{pubRef}, endpoint: o.publish.endpoint})
 			},
 			outputs: func(*stageRecord) (string, error) { return "verified", nil }},
 	}
@@ -879,7 +879,7 @@ func fillRunSummary(sum *runSummary, ws *workspace.Workspace, st *runState, o *r
 	}
 	if loc := st.location(o.bundle.name, o.bundle.version); loc != "" {
 		sum.Location = loc
-		sum.VerifyCommand = "raysynth verify " + shellQuote(loc) + " --key " + shellQuote(pubRef)
+		sum.VerifyCommand = "raysynth verify " + shellQuote(loc) + " --key " + shellQuote(pubRef) + endpointArg(loc, o.publish.endpoint)
 	}
 }
 

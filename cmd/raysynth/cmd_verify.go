@@ -14,14 +14,16 @@ import (
 )
 
 type verifyOptions struct {
-	keys []string
-	json bool
+	keys     []string
+	json     bool
+	endpoint string
 }
 
 func (o *verifyOptions) addFlags(c *cobra.Command) {
 	f := c.Flags()
 	f.StringArrayVar(&o.keys, "key", nil, "trusted public key: PEM file (PREFIX.pub from raysynth keygen or cosign) or KMS URI;\nrepeat to accept any of several keys (required)")
 	f.BoolVar(&o.json, "json", false, "print the result (facts, every problem, equivalent commands) as JSON on stdout")
+	f.StringVar(&o.endpoint, "endpoint", "", "S3 endpoint URL for an s3:// release (env AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL; default AWS); credentials only from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN")
 }
 
 func newVerifyCmd(g *globals) *cobra.Command {
@@ -40,7 +42,9 @@ It prints the release's name, version, signer's key hint, images per class, priv
 override of the privacy gate and the DP epsilon, or every problem found (exit code 4), and the
 standard-tool commands (cosign, sha256sum) that check the same without raysynth.`,
 		Example: `  raysynth verify chest-1.0.0 --key hospital.pub
-  raysynth verify s3://releases/chest/1.0.0 --key hospital.pub --json`,
+  raysynth verify s3://releases/chest/1.0.0 --key hospital.pub --json
+  # a release on the hospital's own S3-compatible server (MinIO, Ceph, …)
+  raysynth verify s3://releases/chest/1.0.0 --key hospital.pub --endpoint https://s3.hospital.example`,
 		GroupID: groupVerify,
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -74,7 +78,7 @@ func runVerify(ctx context.Context, g *globals, ref string, o *verifyOptions) er
 	}
 	// openSource (s3source.go) hands s3:// releases to publish's source and folders to
 	// manifest.DirSource.
-	src, done, err := openSource(ctx, g, ref)
+	src, done, err := openSource(ctx, g, ref, o.endpoint)
 	if err != nil {
 		return err
 	}
@@ -83,7 +87,7 @@ func runVerify(ctx context.Context, g *globals, ref string, o *verifyOptions) er
 	if err != nil && !errors.Is(err, manifest.ErrVerification) {
 		return withHint(err, "give the bundle folder made by raysynth bundle, or an s3:// release")
 	}
-	out := verifyOutput{VerifyResult: res, OK: res.OK(), EquivalentCommands: equivalentCommands(ref, o.keys[0]), CosignOffline: cosignOfflineNote}
+	out := verifyOutput{VerifyResult: res, OK: res.OK(), EquivalentCommands: equivalentCommands(ref, o.keys[0], o.endpoint), CosignOffline: cosignOfflineNote}
 	if out.Problems == nil {
 		out.Problems = []manifest.Problem{}
 	}
@@ -151,10 +155,14 @@ func orUnknown(s string) string {
 
 // equivalentCommands are the cosign and sha256sum commands a researcher runs without raysynth,
 // from inside the bundle folder (so a key file is given by its absolute path).
-func equivalentCommands(ref, key string) []string {
+func equivalentCommands(ref, key, endpoint string) []string {
 	var cmds []string
 	if strings.HasPrefix(ref, "s3://") {
-		cmds = append(cmds, "raysynth fetch "+ref+" --key "+shellQuote(key)+" --out BUNDLE", "cd BUNDLE")
+		fetch := "raysynth fetch " + ref + " --key " + shellQuote(key)
+		if endpoint != "" {
+			fetch += " --endpoint " + shellQuote(endpoint)
+		}
+		cmds = append(cmds, fetch+" --out BUNDLE", "cd BUNDLE")
 	} else {
 		cmds = append(cmds, "cd "+shellQuote(ref))
 	}

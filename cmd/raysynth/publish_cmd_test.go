@@ -132,7 +132,7 @@ func TestPublishFetchAuditCLI(t *testing.T) {
 	}
 
 	// The openSource helper verify uses: in place through LATEST.
-	src, done, err := openSource(ctx, &globals{log: discardLog()}, "s3://releases/chest/chest")
+	src, done, err := openSource(ctx, &globals{log: discardLog()}, "s3://releases/chest/chest", "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,6 +148,19 @@ func TestPublishFetchAuditCLI(t *testing.T) {
 			t.Fatalf("verify %s exit %d: %s %s", ref, code, out, errOut)
 		}
 	}
+
+	// Only --endpoint names the server (the environment does not): verify finds the release
+	// there, and the raysynth fetch command it prints carries the flag.
+	t.Setenv(envEndpointS3, "")
+	code, out, errOut = runCLI(t, "verify", "s3://releases/chest/chest/1.0.0", "--key", pub, "--endpoint", srv.Endpoint, "--json")
+	if code != 0 || !strings.Contains(out, `"ok": true`) || !strings.Contains(out, "--endpoint "+srv.Endpoint+" --out BUNDLE") {
+		t.Fatalf("verify --endpoint exit %d: %s %s", code, out, errOut)
+	}
+	code, _, errOut = runCLI(t, "publish", b1, "--to", "s3://releases/chest", "--key", pub, "--endpoint", srv.Endpoint)
+	if code != 0 || !strings.Contains(errOut, "raysynth verify s3://releases/chest/chest/1.0.0 --key "+pub+" --endpoint "+srv.Endpoint) {
+		t.Fatalf("publish --endpoint exit %d: %s", code, errOut)
+	}
+	t.Setenv(envEndpointS3, srv.Endpoint)
 
 	dest := filepath.Join(t.TempDir(), "got")
 	code, out, errOut = runCLI(t, "fetch", "s3://releases/chest/chest", "--key", pub, "--out", dest)

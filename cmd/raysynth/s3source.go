@@ -92,7 +92,7 @@ func openRelease(ctx context.Context, g *globals, ref, endpointFlag string) (*pu
 // pointer's tag-manifest hash while verifying), a release name folder of a published folder
 // store (DIR/NAME with a LATEST pointer), or else the local bundle folder itself. Call the
 // returned function when done.
-func openSource(ctx context.Context, g *globals, ref string) (manifest.Source, func(), error) {
+func openSource(ctx context.Context, g *globals, ref, endpointFlag string) (manifest.Source, func(), error) {
 	if !publish.IsS3URL(ref) {
 		_, errBag := os.Stat(filepath.Join(ref, manifest.FileBagIt))
 		_, errLatest := os.Stat(filepath.Join(ref, publish.LatestName))
@@ -100,7 +100,7 @@ func openSource(ctx context.Context, g *globals, ref string) (manifest.Source, f
 			return manifest.DirSource(ref), func() {}, nil
 		}
 	}
-	rel, err := openRelease(ctx, g, ref, "")
+	rel, err := openRelease(ctx, g, ref, endpointFlag)
 	if err != nil {
 		return nil, func() {}, err
 	}
@@ -149,4 +149,14 @@ type publishProgress struct{ r progress.Reporter }
 
 func (p publishProgress) Start(name string, total int64, unit string) publish.Task {
 	return p.r.Start(name, total, unit)
+}
+
+// endpointArg is the " --endpoint URL" a printed verify or fetch command needs to reach an s3://
+// location on the endpoint given by flag (empty for folders, or when the endpoint came from the
+// environment, which the reader sets up the same way).
+func endpointArg(location, endpointFlag string) string {
+	if endpointFlag == "" || !publish.IsS3URL(location) {
+		return ""
+	}
+	return " --endpoint " + shellQuote(endpointFlag)
 }
