@@ -416,6 +416,7 @@ func trainClass(ctx context.Context, cfg GANConfig, log *slog.Logger, rep progre
 		real := make([]float32, cfg.Batch*pix)
 		z := make([]float32, cfg.Batch*ZDim)
 		order := make([]int, len(ts.ids))
+		var warned warnTally
 		for epoch := startEpoch + 1; epoch <= cfg.Epochs; epoch++ {
 			t0 := time.Now()
 			for i := range order {
@@ -476,10 +477,9 @@ func trainClass(ctx context.Context, cfg GANConfig, log *slog.Logger, rep progre
 			}
 			for _, wmsg := range ep.Warning {
 				log.Warn("training may have collapsed", "class", class, "epoch", epoch, "warning", wmsg)
-				if !slices.Contains(res.Warnings, wmsg) {
-					res.Warnings = append(res.Warnings, wmsg)
-				}
+				warned.add(wmsg, epoch)
 			}
+			res.Warnings = warned.summary(res.EpochsRun)
 			b, _ := json.Marshal(ep)
 			logFile.Write(append(b, '\n'))
 			entries = append(entries, ep)
@@ -600,6 +600,38 @@ func metaDiff(got, want ganMeta) string {
 		return ""
 	}
 	return "checkpoint has " + strings.Join(d, ", ")
+}
+
+// warnTally keeps one entry per kind of warning (the text before its figures in parentheses):
+// the latest message, in how many epochs it came up and the last of them, so that a run that
+// collapses for 30 epochs says so once.
+type warnTally struct {
+	kinds []string
+	last  map[string]string
+	count map[string]int
+	epoch map[string]int
+}
+
+func (w *warnTally) add(msg string, epoch int) {
+	kind, _, _ := strings.Cut(msg, " (")
+	if w.last == nil {
+		w.last, w.count, w.epoch = map[string]string{}, map[string]int{}, map[string]int{}
+	}
+	if _, seen := w.last[kind]; !seen {
+		w.kinds = append(w.kinds, kind)
+	}
+	w.last[kind], w.epoch[kind] = msg, epoch
+	w.count[kind]++
+}
+
+// summary lists each kind once: "samples nearly identical (…): mode collapse; in 2 of 3 epochs
+// run, last in epoch 3".
+func (w *warnTally) summary(epochsRun int) []string {
+	var out []string
+	for _, k := range w.kinds {
+		out = append(out, fmt.Sprintf("%s; in %d of %d epochs run, last in epoch %d", w.last[k], w.count[k], epochsRun, w.epoch[k]))
+	}
+	return out
 }
 
 // collapseWarnings flags the usual signs of a failed GAN run.

@@ -10,6 +10,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/raysynth/raysynth/internal/imageio"
@@ -287,5 +288,31 @@ func TestFitSize(t *testing.T) {
 		if _, err := fitSize(img, size); err == nil {
 			t.Errorf("4×4 to %d×%d: no error", size, size)
 		}
+	}
+}
+
+// A warning that comes up in several epochs is listed once, with the latest figures, how often
+// and when it came up last; kinds keep their first-seen order.
+func TestWarnTallyOncePerKind(t *testing.T) {
+	var w warnTally
+	for e := 1; e <= 3; e++ {
+		for _, m := range collapseWarnings(0.5, 1, 0.001*float64(e)) {
+			w.add(m, e)
+		}
+	}
+	for _, m := range collapseWarnings(0.001, 20, 1) {
+		w.add(m, 4)
+	}
+	got := w.summary(5)
+	want := []string{
+		"samples nearly identical (mean RMS difference 0.0030): mode collapse; in 3 of 5 epochs run, last in epoch 3",
+		"discriminator loss near 0 (0.0010): it wins outright and the generator learns nothing; in 1 of 5 epochs run, last in epoch 4",
+		"generator loss exploding (20.0); in 1 of 5 epochs run, last in epoch 4",
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("summary:\n%q\nwant\n%q", got, want)
+	}
+	if (&warnTally{}).summary(3) != nil {
+		t.Fatal("no warnings should give no summary")
 	}
 }
