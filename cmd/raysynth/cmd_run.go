@@ -14,6 +14,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/raysynth/raysynth/internal/fsutil"
 	"github.com/raysynth/raysynth/internal/workspace"
 	"github.com/raysynth/raysynth/manifest"
 	"github.com/raysynth/raysynth/privacy"
@@ -115,7 +116,8 @@ WORKSPACE/run/signer.pub.
 
 Stages print their own progress and tables on stderr; stdout carries only run's summary (the
 stages, the privacy result, the evaluation table, where the release is and how to verify it),
-or JSON with --json.`,
+or JSON with --json. With --publish-presign, the download links go to
+WORKSPACE/run/links/NAME-VERSION.tsv (file, url, expires; mode 0600), which the summary names.`,
 		Example: `  # a signed release of an export folder, published to a bucket
   export RAYSYNTH_PASSWORD=…  AWS_ENDPOINT_URL_S3=https://minio.hospital.local:9000 AWS_ACCESS_KEY_ID=… AWS_SECRET_ACCESS_KEY=…
   raysynth run --from export/ --labels export/labels.csv --name chest --version 1.0.0 \
@@ -362,6 +364,8 @@ type runSummary struct {
 	PublicKey     string                      `json:"public_key,omitempty"`
 	KeyHint       string                      `json:"key_hint,omitempty"`
 	VerifyCommand string                      `json:"verify_command,omitempty"`
+	LinksFile     string                      `json:"links_file,omitempty"` // --publish-presign: file, url, expires per line
+	LinksExpire   string                      `json:"links_expire,omitempty"`
 	Error         string                      `json:"error,omitempty"`
 	Until         string                      `json:"until,omitempty"` // stopped after this stage as asked
 	Seconds       float64                     `json:"seconds"`
@@ -618,6 +622,20 @@ func runRun(ctx context.Context, g *globals, o *runOptions) error {
 				}
 				fmt.Fprintf(g.stderr, "%s %s %s to %s: %d files (uploaded %d, already there %d)\n", state, res.Name, res.Version, res.Location, res.Files, res.Uploaded, res.Skipped)
 				rec.Facts = map[string]string{"location": res.Location}
+				if len(res.Links) > 0 {
+					// --publish-presign: the links go to a file the summary names (they are
+					// bearer links, so 0600); a steward mails them, and they expire
+					var b strings.Builder
+					b.WriteString("file\turl\texpires\n")
+					for _, l := range res.Links {
+						fmt.Fprintf(&b, "%s\t%s\t%s\n", l.File, l.URL, l.Expires.Format(time.RFC3339))
+					}
+					p := filepath.Join(runDir, "links", res.Name+"-"+res.Version+".tsv")
+					if err := fsutil.WriteFile(p, []byte(b.String()), 0o600); err != nil {
+						return err
+					}
+					rec.Facts["links"], rec.Facts["links_expire"] = p, res.Links[0].Expires.Format(time.RFC3339)
+				}
 				return nil
 			},
 			outputs: func(rec *stageRecord) (string, error) {
@@ -881,6 +899,9 @@ func fillRunSummary(sum *runSummary, ws *workspace.Workspace, st *runState, o *r
 		sum.Location = loc
 		sum.VerifyCommand = "raysynth verify " + shellQuote(loc) + " --key " + shellQuote(pubRef) + endpointArg(loc, o.publish.endpoint)
 	}
+	if r := st.Stages[stateKey("publish", o.bundle.name, o.bundle.version)]; r != nil && r.Status == stageDone && r.Facts["links"] != "" {
+		sum.LinksFile, sum.LinksExpire = r.Facts["links"], r.Facts["links_expire"]
+	}
 }
 
 func printRunSummary(w io.Writer, s *runSummary) {
@@ -932,6 +953,9 @@ func printRunSummary(w io.Writer, s *runSummary) {
 	}
 	if s.Location != "" {
 		fmt.Fprintf(w, "published: %s\nresearchers verify it with:\n  %s\n", s.Location, s.VerifyCommand)
+	}
+	if s.LinksFile != "" {
+		fmt.Fprintf(w, "download links (valid until %s): %s\n", s.LinksExpire, s.LinksFile)
 	}
 	if !s.OK {
 		fmt.Fprintf(w, "\nrun the same command again to continue: finished stages are skipped\n")
