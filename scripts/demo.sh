@@ -40,7 +40,11 @@ fi
 if [ -n "${DATA:-}" ]; then
   FROM=$DATA
   LABELS=${LABELS:-}
-  WS=$DEMO/workspace-$(printf '%s' "$(cd "$DATA" 2>/dev/null && pwd || echo "$DATA")" | sha256sum | cut -c1-8)
+  DATA_ID=$(printf '%s' "$(cd "$DATA" 2>/dev/null && pwd || echo "$DATA")" | sha256sum | cut -c1-8)
+  WS=$DEMO/workspace-$DATA_ID
+  # a release of its own: chest-demo 1.0.0 may already hold the phantom release, and versions
+  # are immutable
+  NAME=$NAME-$DATA_ID
   say "data: $FROM ${LABELS:+(labels $LABELS)}"
   # the same small settings as the phantoms; classes with fewer than --gan-min-images (100) train
   # images get no generator (lower it with RUN_ARGS="--gan-min-images 20")
