@@ -158,11 +158,7 @@ func orUnknown(s string) string {
 func equivalentCommands(ref, key, endpoint string) []string {
 	var cmds []string
 	if strings.HasPrefix(ref, "s3://") {
-		fetch := "raysynth fetch " + ref + " --key " + shellQuote(key)
-		if endpoint != "" {
-			fetch += " --endpoint " + shellQuote(endpoint)
-		}
-		cmds = append(cmds, fetch+" --out BUNDLE", "cd BUNDLE")
+		cmds = append(cmds, "raysynth fetch "+ref+" --key "+shellQuote(key)+endpointArg(ref, endpoint)+" --out BUNDLE", "cd BUNDLE")
 	} else {
 		cmds = append(cmds, "cd "+shellQuote(ref))
 	}
