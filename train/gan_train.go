@@ -604,32 +604,32 @@ func metaDiff(got, want ganMeta) string {
 
 // warnTally keeps one entry per kind of warning (the text before its figures in parentheses):
 // the latest message, in how many epochs it came up and the last of them, so that a run that
-// collapses for 30 epochs says so once.
-type warnTally struct {
-	kinds []string
-	last  map[string]string
-	count map[string]int
-	epoch map[string]int
+// collapses for 30 epochs says so once. There are at most three kinds, in first-seen order.
+type warnTally []warnEntry
+
+type warnEntry struct {
+	kind, last   string
+	count, epoch int
 }
 
 func (w *warnTally) add(msg string, epoch int) {
 	kind, _, _ := strings.Cut(msg, " (")
-	if w.last == nil {
-		w.last, w.count, w.epoch = map[string]string{}, map[string]int{}, map[string]int{}
+	i := slices.IndexFunc(*w, func(e warnEntry) bool { return e.kind == kind })
+	if i < 0 {
+		*w = append(*w, warnEntry{kind: kind})
+		i = len(*w) - 1
 	}
-	if _, seen := w.last[kind]; !seen {
-		w.kinds = append(w.kinds, kind)
-	}
-	w.last[kind], w.epoch[kind] = msg, epoch
-	w.count[kind]++
+	e := &(*w)[i]
+	e.last, e.epoch = msg, epoch
+	e.count++
 }
 
 // summary lists each kind once: "samples nearly identical (…): mode collapse; in 2 of 3 epochs
 // run, last in epoch 3".
-func (w *warnTally) summary(epochsRun int) []string {
+func (w warnTally) summary(epochsRun int) []string {
 	var out []string
-	for _, k := range w.kinds {
-		out = append(out, fmt.Sprintf("%s; in %d of %d epochs run, last in epoch %d", w.last[k], w.count[k], epochsRun, w.epoch[k]))
+	for _, e := range w {
+		out = append(out, fmt.Sprintf("%s; in %d of %d epochs run, last in epoch %d", e.last, e.count, epochsRun, e.epoch))
 	}
 	return out
 }

@@ -312,7 +312,7 @@ func TestWarnTallyOncePerKind(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Fatalf("summary:\n%q\nwant\n%q", got, want)
 	}
-	if (&warnTally{}).summary(3) != nil {
+	if (warnTally{}).summary(3) != nil {
 		t.Fatal("no warnings should give no summary")
 	}
 }
