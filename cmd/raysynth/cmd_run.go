@@ -623,15 +623,8 @@ func runRun(ctx context.Context, g *globals, o *runOptions) error {
 				fmt.Fprintf(g.stderr, "%s %s %s to %s: %d files (uploaded %d, already there %d)\n", state, res.Name, res.Version, res.Location, res.Files, res.Uploaded, res.Skipped)
 				rec.Facts = map[string]string{"location": res.Location}
 				if len(res.Links) > 0 {
-					// --publish-presign: the links go to a file the summary names (they are
-					// bearer links, so 0600); a steward mails them, and they expire
-					var b strings.Builder
-					b.WriteString("file\turl\texpires\n")
-					for _, l := range res.Links {
-						fmt.Fprintf(&b, "%s\t%s\t%s\n", l.File, l.URL, l.Expires.Format(time.RFC3339))
-					}
 					p := filepath.Join(runDir, "links", res.Name+"-"+res.Version+".tsv")
-					if err := fsutil.WriteFile(p, []byte(b.String()), 0o600); err != nil {
+					if err := writeLinks(p, res.Links); err != nil {
 						return err
 					}
 					rec.Facts["links"], rec.Facts["links_expire"] = p, res.Links[0].Expires.Format(time.RFC3339)
@@ -755,6 +748,17 @@ func runRun(ctx context.Context, g *globals, o *runOptions) error {
 var releaseStages = []string{"bundle", "publish", "verify"}
 
 // stateKey is the name of a stage's record in run/state.json.
+// writeLinks writes --publish-presign's download links (file, url, expires) to path for the
+// summary to name; they are bearer links, so the file is 0600.
+func writeLinks(path string, links []publish.Link) error {
+	var b strings.Builder
+	b.WriteString("file\turl\texpires\n")
+	for _, l := range links {
+		fmt.Fprintf(&b, "%s\t%s\t%s\n", l.File, l.URL, l.Expires.Format(time.RFC3339))
+	}
+	return fsutil.WriteFile(path, []byte(b.String()), 0o600)
+}
+
 func stateKey(stage, name, version string) string {
 	if slices.Contains(releaseStages, stage) {
 		return stage + " " + name + " " + version
