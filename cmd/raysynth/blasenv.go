@@ -14,13 +14,13 @@ import (
 // kernels run correctly there. Setting the variable (to anything) opts out. Thread counts are set
 // at run time by each stage through blas.SetThreads.
 func maybeReexecForBLAS() {
-	if blas.Backend() != "openblas" || os.Getenv("RAYSYNTH_REEXEC") != "" {
+	if blas.Backend() != "openblas" || os.Getenv(envReexec) != "" {
 		return
 	}
 	if _, ok := os.LookupEnv(envBLASCore); ok || !cpuHasAVX512() {
 		return
 	}
-	env := append(os.Environ(), "RAYSYNTH_REEXEC=1", envBLASCore+"=SkylakeX")
+	env := append(os.Environ(), envReexec+"=1", envBLASCore+"=SkylakeX")
 	exe, err := os.Executable()
 	if err != nil {
 		return

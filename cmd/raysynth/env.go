@@ -21,6 +21,8 @@ const (
 	envEndpointS3 = "AWS_ENDPOINT_URL_S3"
 	envEndpoint   = "AWS_ENDPOINT_URL"
 	envBLASCore   = "OPENBLAS_CORETYPE"
+	envReexec     = "RAYSYNTH_REEXEC"
+	envTerm       = "TERM"
 )
 
 type envVar struct {
@@ -41,6 +43,16 @@ var envVars = []envVar{
 	{envEndpointS3, "S3 endpoint URL (--endpoint)", false},
 	{envEndpoint, "S3 endpoint URL when AWS_ENDPOINT_URL_S3 is unset", false},
 	{envBLASCore, "OpenBLAS core type; raysynth sets SkylakeX on AVX-512 CPUs when unset", false},
+	{envReexec, "set by raysynth itself when it restarts with OPENBLAS_CORETYPE; do not set", false},
+	{envTerm, "dumb turns the progress bars into plain lines", false},
+	// Read by sigstore's hashivault provider for --key hashivault://KEY (keygen, bundle, verify).
+	{"VAULT_ADDR", "Vault/OpenBao address for hashivault:// keys", false},
+	{"BAO_ADDR", "OpenBao address when VAULT_ADDR is unset", false},
+	{"VAULT_TOKEN", "Vault token for hashivault:// keys (else ~/.vault-token)", true},
+	{"BAO_TOKEN", "OpenBao token when VAULT_TOKEN is unset", true},
+	{"TRANSIT_SECRET_ENGINE_PATH", "Vault transit engine path for hashivault:// keys (default transit)", false},
+	{"VAULT_KEY_PREFIX", "prefix of Vault signatures (default vault:v1:)", false},
+	{"VAULT_*", "other settings of HashiCorp's Vault client (VAULT_CACERT, VAULT_NAMESPACE, VAULT_SKIP_VERIFY, …)", false},
 }
 
 func newEnvCmd(g *globals) *cobra.Command {

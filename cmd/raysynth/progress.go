@@ -26,7 +26,7 @@ func (g *globals) newReporter() (progress.Reporter, func()) {
 
 func isTerminal(f *os.File) bool {
 	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0 && os.Getenv("TERM") != "dumb"
+	return err == nil && st.Mode()&os.ModeCharDevice != 0 && os.Getenv(envTerm) != "dumb"
 }
 
 type barReporter struct{ p *mpb.Progress }

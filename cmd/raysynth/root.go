@@ -161,8 +161,11 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	g := &globals{stdin: stdin, stdout: stdout, stderr: stderr, log: slog.New(slog.DiscardHandler)}
 	root := newRootCmd(g)
 	root.SetArgs(args)
-	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
+	root.SetFlagErrorFunc(flagError)
 	err := root.ExecuteContext(ctx)
+	if err != nil {
+		err = commandSuggestion(err)
+	}
 	if err == nil && ctx.Err() != nil {
 		err = ctx.Err()
 	}

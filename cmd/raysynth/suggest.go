@@ -1,0 +1,86 @@
+package main
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+)
+
+// flagError turns cobra's flag errors into usage errors, and a mistyped long flag (--form for
+// --from) into one with a "did you mean" hint, as cobra already does for mistyped commands.
+func flagError(c *cobra.Command, err error) error {
+	name, ok := strings.CutPrefix(err.Error(), "unknown flag: --")
+	if !ok {
+		return usageError{err}
+	}
+	name, _, _ = strings.Cut(name, "=")
+	if s := suggestFlags(c, name); len(s) > 0 {
+		return withHint(usageError{err}, fmt.Sprintf("did you mean %s? (see %s --help)", strings.Join(s, " or "), c.CommandPath()))
+	}
+	return withHint(usageError{err}, fmt.Sprintf("see %s --help for its flags", c.CommandPath()))
+}
+
+// suggestFlags returns the flags of c (its own and inherited, hidden ones included because they
+// work) within two edits of name, or that name starts, as "--from", nearest first.
+func suggestFlags(c *cobra.Command, name string) []string {
+	type cand struct {
+		flag string
+		d    int
+	}
+	var cs []cand
+	visit := func(f *pflag.Flag) {
+		if slices.ContainsFunc(cs, func(x cand) bool { return x.flag == f.Name }) {
+			return
+		}
+		d := editDistance(name, f.Name)
+		if d <= 2 || (len(name) >= 3 && strings.HasPrefix(f.Name, name)) {
+			cs = append(cs, cand{f.Name, d})
+		}
+	}
+	c.Flags().VisitAll(visit)
+	c.InheritedFlags().VisitAll(visit)
+	slices.SortStableFunc(cs, func(a, b cand) int { return a.d - b.d })
+	var out []string
+	for _, x := range cs[:min(len(cs), 3)] {
+		out = append(out, "--"+x.flag)
+	}
+	return out
+}
+
+// commandSuggestion rewrites cobra's multi-line "unknown command … Did you mean this?" error as
+// one error line and a hint.
+func commandSuggestion(err error) error {
+	msg, sugg, ok := strings.Cut(err.Error(), "\n\nDid you mean this?\n")
+	if !ok {
+		return err
+	}
+	var names []string
+	for _, s := range strings.Fields(sugg) {
+		names = append(names, "raysynth "+s)
+	}
+	return withHint(usageError{fmt.Errorf("%s", msg)}, "did you mean "+strings.Join(names, " or ")+"?")
+}
+
+// editDistance is the Levenshtein distance between a and b (cobra's own is unexported).
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
