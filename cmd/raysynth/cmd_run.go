@@ -66,6 +66,10 @@ func (o *runOptions) groups() []runFlagGroup {
 	}
 }
 
+// runShownFlags are the stage flags run --help shows; the others are hidden there (the help has
+// to fit a screen) and listed in docs/run.md.
+var runShownFlags = []string{"gan-epochs", "gan-dp-epsilon", "synth-per-class", "privacy-filter", "privacy-policy", "publish-endpoint"}
+
 // runTopKeys are the config keys outside any stage section (besides workspace).
 var runTopKeys = []string{"from", "labels", "name", "version", "key", "to", "pub", "bundle-out"}
 
@@ -80,63 +84,22 @@ func newRunCmd(g *globals) *cobra.Command {
 		Short:   "One command from an export folder to a verified release: every stage in order, resumable",
 		GroupID: groupRelease,
 		Long: `run chains every stage of a release with the flags of the single commands:
+ingest (--ingest-*), train gan (--gan-*), synth (--synth-*), train classifier (--classifier-*),
+privacy --filter (--privacy-*), evaluate (--evaluate-*), bundle (--bundle-*), publish
+(--publish-*), then verify. A stage's flags carry its prefix: --gan-epochs 5 is "raysynth train
+gan --epochs 5"; the few most used are listed below, docs/run.md lists them all.
 
-  1 ingest             raysynth ingest --from PATH --labels FILE   (--ingest-*)
-  2 train gan          raysynth train gan                           (--gan-*)
-  3 synth              raysynth synth                               (--synth-*)
-  4 train classifier   raysynth train classifier                    (--classifier-*)
-  5 privacy            raysynth privacy --filter                    (--privacy-*)
-  6 evaluate           raysynth evaluate                            (--evaluate-*)
-  7 bundle             raysynth bundle --name --version --key       (--bundle-*)
-  8 publish            raysynth publish --to                        (--publish-*)
-  9 verify             raysynth verify LOCATION --key PUB
-
-A stage's flags carry its prefix: --gan-epochs 5 is "raysynth train gan --epochs 5". Synth makes
---synth-per-class N images per trained class, or balances the classes (the default); classes
-whose generator was skipped for too few images are left out. The privacy stage filters (replaces
-flagged candidates) unless --privacy-filter=false.
-
-A config file (--config, YAML or JSON) can hold every option: run's own flags at the top
-(from, labels, name, version, key, to, pub, bundle-out, workspace) and each stage's flags in a
-section named after the stage, keys named like the single command's flags. Relative paths in it
-are relative to the file. Flags given on the command line override the file; unknown keys are
-an error.
-
-Resumable: WORKSPACE/run/state.json records each finished stage and a hash of its inputs (its
-options and the files it reads). Run the same command again after an interruption or a failure
-and finished stages are skipped; a stage whose inputs changed runs again, and so does every stage
-after it whose inputs it changes.
-
-The privacy gate stops the run when it fails: nothing is bundled or published, the exit code is
-3, and the failing checks and the report to look at are printed. The signing key is loaded (and
-its password asked) before any stage runs; the password comes from RAYSYNTH_PASSWORD or
-COSIGN_PASSWORD, else it is asked on the terminal. The public key used to verify the release is
---pub, else KEY with .pub for .key when that file exists, else it is written to
-WORKSPACE/run/signer.pub.
-
-Stages print their own progress and tables on stderr; stdout carries only run's summary (the
-stages, the privacy result, the evaluation table, where the release is and how to verify it),
-or JSON with --json. With --publish-presign, the download links go to
-WORKSPACE/run/links/NAME-VERSION.tsv (file, url, expires; mode 0600), which the summary names.`,
+A config file (--config, YAML or JSON) can hold every option: run's own at the top, each stage's
+in a section named after it. Resumable: run the same command again after Ctrl-C or a failure and
+finished stages are skipped. The privacy gate stops the run when it fails (exit code 3, nothing
+released). Stdout carries only run's summary (or --json); stages report on stderr. More in
+docs/run.md: the config file, resuming, keys and passwords, download links.`,
 		Example: `  # a signed release of an export folder, published to a bucket
   export RAYSYNTH_PASSWORD=…  AWS_ENDPOINT_URL_S3=https://minio.hospital.local:9000 AWS_ACCESS_KEY_ID=… AWS_SECRET_ACCESS_KEY=…
   raysynth run --from export/ --labels export/labels.csv --name chest --version 1.0.0 \
       --key hospital.key --to s3://releases/chest
-  # the same with every option in a file, fewer GAN epochs from the command line
+  # every option in a file (docs/run.md shows one), fewer GAN epochs from the command line
   raysynth run --config pipeline.yaml --gan-epochs 10
-  # pipeline.yaml:
-  #   from: export/
-  #   labels: export/labels.csv
-  #   name: chest
-  #   version: 1.0.0
-  #   key: hospital.key
-  #   to: /srv/releases
-  #   ingest: {classes: [normal, effusion, cardiomegaly], size: 64}
-  #   gan: {epochs: 25, batch: 64}
-  #   synth: {balance: true}
-  #   privacy: {embedding: [pixel, classifier], max-rounds: 3}
-  #   evaluate: {repeats: 3}
-  #   bundle: {organization: "St Example Hospital", license: CC-BY-4.0}
   # generators trained with differential privacy, at most epsilon 4 per class and patient
   raysynth run --config pipeline.yaml --gan-dp-epsilon 4
   # stopped (Ctrl-C, a failed stage)? the same command again continues where it stopped
@@ -171,6 +134,8 @@ WORKSPACE/run/links/NAME-VERSION.tsv (file, url, expires; mode 0600), which the 
 			if !slices.Contains(gr.top, fl.Name) {
 				nf.Name = gr.section + "-" + fl.Name
 				nf.Usage = gr.section + ": " + fl.Usage
+				// --help shows a few; every one works, and docs/run.md lists them all
+				nf.Hidden = !slices.Contains(runShownFlags, nf.Name)
 			}
 			f.AddFlag(&nf)
 		})

@@ -78,21 +78,10 @@ process killed)? Run the same command again: each class resumes from its last ch
 ends with the same weights as an uninterrupted run. Classes with fewer than --min-images train
 images are skipped and reported.
 
-Differential privacy (--dp-epsilon and/or --dp-noise): DP-SGD on the discriminator, the only
-network that sees real images, with the patient as the unit of privacy. Each step draws a Poisson
-sample of the class's train patients (rate --dp-sampling-rate), clips each sampled patient's summed
-gradient to --dp-clip, adds Gaussian noise of standard deviation σ·C and divides by the expected
-number of sampled patients; an epoch is 1/q steps. The discriminator normalises each image on its
-own in DP mode. An RDP accountant (raysynth dp-budget plans the same numbers) stops training before
-ε is exceeded; ε spent, δ, σ, q, C and the steps are recorded in the checkpoint and in summary.json
-"dp", which bundle copies into the provenance and verify prints. A resumed run keeps counting. DP
-noise and sampling come from the system's cryptographic generator, so DP runs are not
-bit-reproducible.
-
-Choosing q: the default (--batch / patients) keeps the non-private step size, but each step's
-noise is σ·C over only q·N patients. Larger samples average the noise away: on Kermany at ε 8,
---dp-sampling-rate 0.15 with 60 epochs halved the Fréchet distance of 20 epochs at the default
-(README, "Utility against ε"). Plan σ, q and steps with raysynth dp-budget first.`,
+Differential privacy (--dp-epsilon and/or --dp-noise): DP-SGD on the discriminator with the
+patient as the unit of privacy; an RDP accountant stops training before ε is exceeded and ε spent
+is recorded for bundle and verify. Plan σ, q and steps with raysynth dp-budget; how it works and
+how to choose --dp-sampling-rate: docs/dp.md.`,
 		Example: `  raysynth train gan
   raysynth train gan --classes normal,effusion --epochs 50 --size 128
   raysynth train gan --epochs 1 --size 32 --json

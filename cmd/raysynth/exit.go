@@ -26,6 +26,11 @@ Exit codes:
   130  interrupted (Ctrl-C): run the same command again to resume
 `
 
+const exitCodesLine = `
+Exit codes: 0 ok, 1 error, 2 bad command line, 3 privacy gate failed, 4 verification failed,
+130 interrupted (raysynth --help explains them)
+`
+
 // exitCoder lets a command choose the exit code of an error it returns (see gateFailed and
 // verifyFailed).
 type exitCoder struct {

@@ -58,9 +58,8 @@ func newRootCmd(g *globals) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "raysynth",
 		Short: "Share chest X-ray data without sharing patients",
-		Long: `raysynth trains generators on a hospital's chest X-rays, makes synthetic images, proves they
-are not copies of any patient, and publishes them as a signed, self-describing bundle that
-researchers verify and auditors inspect.`,
+		Long: `raysynth trains generators on a hospital's chest X-rays, makes synthetic images, proves they are
+not copies of any patient, and publishes them as a signed bundle researchers verify and auditors inspect.`,
 		Example: `  # steward: one command from an export folder to a verified release
   raysynth run --from export/ --labels export/labels.csv --name chest --version 1.0.0 \
       --key hospital.key --to s3://releases/chest
@@ -100,7 +99,8 @@ researchers verify and auditors inspect.`,
 		}
 		root.AddCommand(c)
 	}
-	root.SetUsageTemplate(root.UsageTemplate() + exitCodesHelp)
+	// the full exit code table on raysynth --help; one line under each command's own help
+	root.SetUsageTemplate(root.UsageTemplate() + "{{if .HasParent}}" + exitCodesLine + "{{else}}" + exitCodesHelp + "{{end}}")
 	return root
 }
 
