@@ -67,6 +67,13 @@ func TestSharedFiles(t *testing.T) {
 				t.Fatal(err)
 			}
 			fi, err := ReadInfoFile(filepath.Join(sharedDICOM(t), tc.name))
+			if err == nil {
+				// The decode estimate counts at least the file, its pixels and the plane.
+				if min := int64(len(b)) + int64(4*p.W*p.H); fi.DecodeBytes < min {
+					t.Errorf("DecodeBytes %d, want at least %d", fi.DecodeBytes, min)
+				}
+				fi.DecodeBytes = 0
+			}
 			if err != nil || !reflect.DeepEqual(fi, info) {
 				t.Fatalf("ReadInfoFile: %+v, %v; want %+v", fi, err, info)
 			}
@@ -288,6 +295,9 @@ func FuzzDecode(f *testing.F) {
 	f.Add(dicomtest.Build(ExplicitVRLittleEndian, false, false, dicomtest.ImageElems(2, 2, "MONOCHROME2", 16, px), nil))
 	f.Add(dicomtest.Build("", true, true, dicomtest.ImageElems(2, 2, "MONOCHROME1", 12, px), nil))
 	f.Add([]byte("DICM"))
+	for _, b := range sequenceSeeds() {
+		f.Add(b)
+	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		info, p, err := Decode(b)
 		if err == nil && (info == nil || len(p.Pix) != p.W*p.H) {
@@ -317,4 +327,53 @@ func TestVOILUTSequence(t *testing.T) {
 			t.Fatalf("got %v, want %v", p.Pix, want)
 		}
 	}
+}
+
+// sequenceSeeds are fuzz seeds with sequences: nested within and beyond the limits, defined and
+// undefined lengths, a VOI LUT Sequence, and each hostile file of the scan tests.
+func sequenceSeeds() [][]byte {
+	px := []uint16{1, 2, 3, 4}
+	lut := dicomtest.Seq(0x0028, 0x3010, []dicomtest.El{
+		dicomtest.USList(0x0028, 0x3002, "US", 4, 2, 8),
+		dicomtest.USList(0x0028, 0x3006, "OW", 0, 255, 51, 102),
+	})
+	inner := dicomtest.Seq(0x0008, 0x1199, []dicomtest.El{dicomtest.Str(0x0008, 0x1150, "UI", "1.2.3")})
+	outer := dicomtest.Seq(0x0008, 0x1115, []dicomtest.El{inner}, []dicomtest.El{dicomtest.Str(0x0020, 0x000E, "UI", "1.2.4")})
+	seeds := [][]byte{
+		dicomtest.Build(ExplicitVRLittleEndian, false, false, append(dicomtest.ImageElems(2, 2, "MONOCHROME2", 16, px), lut), nil),
+		dicomtest.Build(ExplicitVRLittleEndian, false, false, append(dicomtest.ImageElems(2, 2, "MONOCHROME2", 16, px), outer), nil),
+		dicomtest.Build("", true, true, append(dicomtest.ImageElems(2, 2, "MONOCHROME1", 12, px), outer), nil),
+		dicomtest.NestedSequences(8),
+		dicomtest.NestedSequences(40),
+	}
+	for _, h := range hostile() {
+		if len(h.data) < 64<<10 {
+			seeds = append(seeds, h.data)
+		}
+	}
+	return seeds
+}
+
+// FuzzReadInfoFile runs the on-disk header reader (scan, then a parse that skips the pixels).
+func FuzzReadInfoFile(f *testing.F) {
+	px := []uint16{1, 2, 3, 4}
+	f.Add(dicomtest.Build(ExplicitVRLittleEndian, false, false, dicomtest.ImageElems(2, 2, "MONOCHROME2", 16, px), nil))
+	f.Add(dicomtest.Build("", true, true, dicomtest.ImageElems(2, 2, "MONOCHROME1", 12, px), nil))
+	for _, b := range sequenceSeeds() {
+		f.Add(b)
+	}
+	dir := f.TempDir()
+	f.Fuzz(func(t *testing.T, b []byte) {
+		path := filepath.Join(dir, "f.dcm")
+		if err := os.WriteFile(path, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		info, err := ReadInfoFile(path)
+		if err == nil && (info.Rows <= 0 || info.Columns <= 0 || info.DecodeBytes < int64(len(b))) {
+			t.Fatalf("success with %+v", info)
+		}
+		if err != nil && !errors.Is(err, ErrMalformed) && !errors.Is(err, ErrTooLarge) && !errors.Is(err, ErrNoPixelData) {
+			t.Fatalf("error outside the package's sentinels: %v", err)
+		}
+	})
 }

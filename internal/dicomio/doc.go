@@ -19,6 +19,12 @@
 //   - Errors never contain attribute values that could identify a patient (names, IDs, dates,
 //     UIDs, free text); they name transfer syntaxes, photometric interpretations and sizes only.
 //   - A malformed file gives an error, never a panic (the parser is fuzzed).
+//   - Memory is bounded by what the file is, not by what it claims: before the DICOM library sees
+//     a file, [Scan] walks its element stream and refuses nesting deeper than 32 levels, value
+//     lengths beyond the bytes left, more than 100,000 elements, and files whose parse and decode
+//     are estimated over [imageio.MaxDecodeBytes] ([ErrMalformed] or [ErrTooLarge]). This also
+//     keeps the library's error wrapping, quadratic in the nesting depth, small (see
+//     docs/dicom-upstream.md).
 //   - [ReadInfo] never reads pixel data (SkipPixelData).
 //   - Imports internal/imageio and github.com/suyashkumar/dicom only. The dicomtest subpackage
 //     builds tiny DICOM files and plants markers for tests.

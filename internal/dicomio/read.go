@@ -1,6 +1,7 @@
 package dicomio
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -55,6 +56,8 @@ type Info struct {
 	VOIFunction       string    // LINEAR (default), LINEAR_EXACT or SIGMOID
 	VOILUT            []float64 // first VOI LUT of the VOI LUT Sequence, scaled to [0, 1]; nil if none
 	VOILUTFirst       int       // first input value the VOI LUT maps
+	// DecodeBytes is the estimated peak memory of decoding the file (set by [ReadInfoFile]).
+	DecodeBytes int64
 }
 
 // ReadInfo reads the attributes of a DICOM file without its pixel data.
@@ -68,6 +71,8 @@ func ReadInfo(data []byte) (*Info, error) {
 
 // ReadInfoFile reads the attributes of a DICOM file on disk without reading its pixel data into
 // memory (the parser skips over them), so a huge or unsupported file can be refused cheaply.
+// The file is first scanned against [DefaultLimits]; the returned Info's DecodeBytes says what
+// a [Decode] of the file would take.
 func ReadInfoFile(path string) (info *Info, err error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -87,22 +92,38 @@ func ReadInfoFile(path string) (info *Info, err error) {
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return nil, err
 	}
+	fp, err := Scan(f, st.Size(), form, DefaultLimits)
+	if err != nil {
+		return nil, err
+	}
+	if fp.ParseBytes > DefaultLimits.MaxBytes {
+		return nil, overBudget(fp.ParseBytes, DefaultLimits)
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return nil, err
+	}
 	defer func() {
 		if r := recover(); r != nil {
 			info, err = nil, fmt.Errorf("%w: parser failed on corrupt data", ErrMalformed)
 		}
 	}()
-	ds, err := dicom.Parse(f, st.Size(), nil, dicom.AllowMissingMetaElementGroupLength(), dicom.AllowUnknownSpecificCharacterSet(), dicom.SkipPixelData())
+	ds, err := dicom.Parse(bufio.NewReader(f), st.Size(), nil, dicom.AllowMissingMetaElementGroupLength(), dicom.AllowUnknownSpecificCharacterSet(), dicom.SkipPixelData())
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s", ErrMalformed, scrub(err.Error()))
 	}
-	return infoFrom(ds, form)
+	info, err = infoFrom(ds, form)
+	if info != nil {
+		info.DecodeBytes = fp.DecodeBytes(st.Size())
+	}
+	return info, err
 }
 
 // Decode reads a DICOM file and renders its pixels through the pipeline described in the package
 // documentation. The returned plane holds values in [0, 255] with air dark. The file is parsed
 // once; native pixel data are taken as raw bytes and converted here (much faster than the
 // parser's per-sample reads), and nothing is decoded when the header says it cannot be rendered.
+// A file whose decoding would take more than [DefaultLimits] allows is refused with an error
+// wrapping [ErrTooLarge] before the parser allocates anything.
 func Decode(data []byte) (*Info, imageio.Plane, error) {
 	ds, form, err := parse(data, false)
 	if err != nil {
@@ -119,11 +140,23 @@ func Decode(data []byte) (*Info, imageio.Plane, error) {
 	return info, p, err
 }
 
-// parse runs the DICOM parser, turning its panics on malformed input into errors.
+// parse scans the file against [DefaultLimits] (with the decode's buffers unless skipPixels),
+// then runs the DICOM parser, turning its panics on malformed input into errors.
 func parse(data []byte, skipPixels bool) (ds dicom.Dataset, form Form, err error) {
 	form = Detect(data[:min(len(data), HeadSize)])
 	if form == NotDICOM {
 		return ds, form, fmt.Errorf("%w: no DICM preamble and no recognisable data elements", ErrMalformed)
+	}
+	fp, err := Scan(bytes.NewReader(data), int64(len(data)), form, DefaultLimits)
+	if err != nil {
+		return ds, form, err
+	}
+	cost := fp.ParseBytes
+	if !skipPixels {
+		cost = fp.DecodeBytes(int64(len(data)))
+	}
+	if cost > DefaultLimits.MaxBytes {
+		return ds, form, overBudget(cost, DefaultLimits)
 	}
 	defer func() {
 		if r := recover(); r != nil {
@@ -141,6 +174,11 @@ func parse(data []byte, skipPixels bool) (ds dicom.Dataset, form Form, err error
 		return ds, form, fmt.Errorf("%w: %s", ErrMalformed, scrub(err.Error()))
 	}
 	return ds, form, nil
+}
+
+// overBudget is the error for a file whose reading or decoding is estimated at cost bytes.
+func overBudget(cost int64, lim Limits) error {
+	return fmt.Errorf("%w: reading and decoding it would take about %d MB (limit %d MB per file)", ErrTooLarge, (cost+1<<20-1)>>20, lim.MaxBytes>>20)
 }
 
 // scrub keeps a parser message only when it cannot carry attribute values (the parser quotes

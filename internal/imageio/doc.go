@@ -5,6 +5,8 @@
 // # Invariants
 //
 //   - PNG output is deterministic: the same pixels give the same bytes.
+//   - Decoding a source is budgeted in bytes, not pixels: [DecodePlane] reads the header and
+//     refuses an image whose decoded buffers would exceed [MaxDecodeBytes] ([ErrTooLarge]).
 //   - Files are written atomically through internal/fsutil.
 //   - Imports only internal/fsutil.
 package imageio

@@ -56,9 +56,60 @@ var ErrNotImage = errors.New("not a PNG or JPEG image")
 // allocate gigabytes (a 16k × 16k film is far beyond any radiograph).
 const MaxPixels = 16384 * 16384
 
+// MaxDecodeBytes is the memory budget of one source image: the estimated peak of decoding it
+// and normalising it ([DecodeBytes]) must stay within it. A 4320 × 4320 16-bit film, the
+// largest detector in use, fits; an image claiming more is refused before it is decoded.
+const MaxDecodeBytes = 384 << 20
+
+// ErrTooLarge is wrapped by errors about an image whose decoding would take more memory than
+// [MaxDecodeBytes].
+var ErrTooLarge = errors.New("image over the memory budget")
+
+// NormalizeBytesPerPixel is the working memory of [Normalize] per source pixel: the plane (4
+// bytes) and its square (up to 8 bytes when a 2:1 image is padded).
+const NormalizeBytesPerPixel = 12
+
+// DecodeBytes estimates the peak memory of decoding a w×h image from a file of fileSize bytes
+// whose decoder holds bytesPerPixel bytes per pixel, turning it into a plane and normalising
+// it.
+func DecodeBytes(fileSize int64, w, h int, bytesPerPixel float64) int64 {
+	px := float64(w) * float64(h)
+	return fileSize + int64(px*bytesPerPixel+0.5) + int64(px)*NormalizeBytesPerPixel
+}
+
+// CheckBudget returns an error wrapping [ErrTooLarge] when an estimate is over [MaxDecodeBytes].
+func CheckBudget(estimate int64) error {
+	if estimate > MaxDecodeBytes {
+		return fmt.Errorf("%w: decoding it would take about %d MB (limit %d MB per file)", ErrTooLarge, (estimate+1<<20-1)>>20, MaxDecodeBytes>>20)
+	}
+	return nil
+}
+
+// BytesPerPixel is the memory the standard decoders hold per pixel for an image of the given
+// color model (from [image.DecodeConfig]): 1 for gray and palette images, 2 for 16-bit gray, 3
+// for JPEG's YCbCr (4:4:4 at worst), 4 for 8-bit RGBA and CMYK, 8 for 16-bit RGBA.
+func BytesPerPixel(m color.Model) float64 {
+	switch m {
+	case color.GrayModel, color.AlphaModel:
+		return 1
+	case color.Gray16Model, color.Alpha16Model:
+		return 2
+	case color.YCbCrModel:
+		return 3
+	case color.RGBAModel, color.NRGBAModel, color.CMYKModel:
+		return 4
+	}
+	if _, ok := m.(color.Palette); ok {
+		return 1
+	}
+	return 8
+}
+
 // DecodePlane decodes a PNG (8- or 16-bit gray, RGB, RGBA, palette) or JPEG image into a plane.
 // Colour is converted with the standard luminance weights; 16-bit gray is kept at full precision
 // and stretched from its own minimum to its maximum (16-bit sources rarely use the full range).
+// The header is read first: an image whose decoded buffers would exceed [MaxDecodeBytes] is
+// refused with an error wrapping [ErrTooLarge] before any pixel is decoded.
 func DecodePlane(data []byte) (Plane, Kind, error) {
 	kind := Sniff(data)
 	var cfg image.Config
@@ -76,6 +127,13 @@ func DecodePlane(data []byte) (Plane, Kind, error) {
 	}
 	if cfg.Width <= 0 || cfg.Height <= 0 || int64(cfg.Width)*int64(cfg.Height) > MaxPixels {
 		return Plane{}, kind, fmt.Errorf("decode %s: implausible size %dx%d", kind, cfg.Width, cfg.Height)
+	}
+	bpp := BytesPerPixel(cfg.ColorModel)
+	if kind == KindPNG {
+		bpp *= 1.5 // an interlaced PNG's last pass (half the pixels) is held beside the image
+	}
+	if err := CheckBudget(DecodeBytes(int64(len(data)), cfg.Width, cfg.Height, bpp)); err != nil {
+		return Plane{}, kind, fmt.Errorf("decode %s %dx%d: %w", kind, cfg.Width, cfg.Height, err)
 	}
 	var img image.Image
 	if kind == KindPNG {

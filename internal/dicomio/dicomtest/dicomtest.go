@@ -151,3 +151,41 @@ func USList(g, e uint16, vr string, vs ...uint16) El {
 	}
 	return El{g, e, vr, b}
 }
+
+// NestedSequences returns a Part-10 file (explicit VR little endian) whose dataset is depth
+// undefined-length sequences nested inside one another, each holding one undefined-length item,
+// and nothing closing them: the shape that made the DICOM library's error wrapping quadratic.
+func NestedSequences(depth int) []byte {
+	var buf bytes.Buffer
+	le := binary.LittleEndian
+	for range depth {
+		binary.Write(&buf, le, uint16(0x0008))
+		binary.Write(&buf, le, uint16(0x1115)) // ReferencedSeriesSequence
+		buf.WriteString("SQ")
+		buf.Write([]byte{0, 0})
+		binary.Write(&buf, le, uint32(0xFFFFFFFF))
+		binary.Write(&buf, le, uint16(0xFFFE))
+		binary.Write(&buf, le, uint16(0xE000))
+		binary.Write(&buf, le, uint32(0xFFFFFFFF))
+	}
+	head := Build("1.2.840.10008.1.2.1", false, false, []El{Str(0x0008, 0x0060, "CS", "DX")}, nil)
+	return append(head, buf.Bytes()...)
+}
+
+// Header is the header of one explicit VR little endian element claiming length vl, whatever
+// follows it: for files that lie about their lengths.
+func Header(g, e uint16, vr string, vl uint32) []byte {
+	var buf bytes.Buffer
+	le := binary.LittleEndian
+	binary.Write(&buf, le, g)
+	binary.Write(&buf, le, e)
+	buf.WriteString(vr)
+	switch vr {
+	case "OB", "OW", "SQ", "UN", "UT":
+		buf.Write([]byte{0, 0})
+		binary.Write(&buf, le, vl)
+	default:
+		binary.Write(&buf, le, uint16(vl))
+	}
+	return buf.Bytes()
+}
