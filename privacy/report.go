@@ -158,6 +158,7 @@ func writeReports(ws *workspace.Workspace, rep *Report, ev *Evaluation, final []
 type suspicious struct {
 	ImageResult
 	Synth, Real template.URL
+	RealClass   string // the nearest training film's class
 }
 
 type histo struct {
@@ -196,7 +197,7 @@ func renderHTML(rep *Report, ev *Evaluation, final []candidate, train []Sample, 
 		if t == nil {
 			continue
 		}
-		susp = append(susp, suspicious{ImageResult: im, Synth: pngURL(byID[im.ID].img), Real: pngURL(imageio.FromFloat(t.Pixels, size, size))})
+		susp = append(susp, suspicious{ImageResult: im, Synth: pngURL(byID[im.ID].img), Real: pngURL(imageio.FromFloat(t.Pixels, size, size)), RealClass: t.Class})
 	}
 	var hs []histo
 	names := make([]string, 0, len(ev.Distances))
@@ -212,7 +213,14 @@ func renderHTML(rep *Report, ev *Evaluation, final []candidate, train []Sample, 
 		hs = append(hs, histo{Embedding: n, PNG: template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(p))})
 	}
 	var buf bytes.Buffer
-	err := reportTmpl.Execute(&buf, map[string]any{"R": rep, "E": ev, "S": susp, "H": hs, "Failed": ev.FailedChecks()})
+	var failed []Check
+	for _, c := range ev.Checks {
+		if !c.Passed {
+			failed = append(failed, c)
+		}
+	}
+	err := reportTmpl.Execute(&buf, map[string]any{"R": rep, "E": ev, "S": susp, "H": hs, "Failed": ev.FailedChecks(),
+		"Advice": Advice(failed, len(ev.Flagged)), "Approved": rep.Summary.Counts.Approved})
 	return buf.Bytes(), err
 }
 
@@ -298,7 +306,10 @@ body{font:14px/1.4 system-ui,sans-serif;margin:2em;max-width:1100px;color:#222}
 table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}
 th{background:#f4f4f4}td.l,th.l{text-align:left}tr.bad{background:#fff0f0}
 .pair{display:inline-block;margin:6px;padding:6px;border:1px solid #ddd;vertical-align:top;font-size:12px}
-.pair img{width:128px;height:128px;image-rendering:pixelated}
+.pair figure{display:inline-block;margin:0 4px;text-align:center}
+.pair img{width:128px;height:128px;image-rendering:pixelated;display:block}
+.pair figcaption{font-weight:bold;margin-bottom:2px}.pair figure.real figcaption{color:#b00}
+.pair .dist{margin-top:4px}
 </style></head><body>
 <p class="private">{{.R.Private}}</p>
 <h1>Privacy report: {{if .E.Passed}}<span class="pass">gate PASSED</span>{{else}}<span class="fail">gate FAILED</span>{{end}}</h1>
@@ -306,11 +317,11 @@ th{background:#f4f4f4}td.l,th.l{text-align:left}tr.bad{background:#fff0f0}
 ({{.R.Inputs.TrainPatients}} patients) and {{.R.Inputs.Holdout}} holdout images ({{.R.Inputs.HoldoutPatients}} patients), {{.R.Inputs.ImageSize}}×{{.R.Inputs.ImageSize}};
 equal-size subsets of {{.E.TrainSubset}} patients. Policy: {{.R.Inputs.PolicySource}}. Took {{f .R.Seconds}} s.</p>
 {{if .Failed}}<h2>What failed</h2><ul>{{range .E.Checks}}{{if not .Passed}}<li><b>{{.ID}}</b>: value {{f .Value}} (bound {{f .Bound}}), must be {{.Rule}} {{f .Threshold}}{{if .Note}} — {{.Note}}{{end}}</li>{{end}}{{end}}</ul>
-<p>What to do next: images flagged by a memorization check are copies or near-copies of a training patient; remove them with
-<code>raysynth privacy --filter</code> (it regenerates replacements), or retrain with fewer epochs, more data or differential privacy.
-Distributional failures (share nearer train, percentiles, membership, adversarial accuracy) mean the generator as a whole sits
-closer to its training patients than to fresh ones: retrain (earlier checkpoint, DP), then synthesise and check again.
-Never loosen a threshold to make a run pass.</p>{{end}}
+<h2>What to do next</h2><ul class="next">{{range .Advice}}<li>{{.}}</li>{{end}}</ul>
+<p>Nothing was approved, bundled or published.</p>{{else}}<h2>What to do next</h2>
+<p class="pass">The gate passed: {{.Approved}} image(s) approved.</p><ul class="next">{{range .Advice}}<li>{{.}}</li>{{end}}</ul>
+<p>The public summary is <code>summary.json</code> beside this report (WORKSPACE/privacy/summary.json: aggregate numbers,
+no image, no patient): that is what the bundle carries. This report and report.json stay in the workspace.</p>{{end}}
 {{with .R.Filter}}<h2>Filtering</h2><p>{{len .Rounds}} round(s), {{.Removed}} image(s) removed, targets {{if .Reached}}reached{{else}}not reached{{end}} (round limit {{.MaxRounds}}). {{.Note}}</p>
 <table><tr><th>round</th><th class="l">removed per class</th><th class="l">generated per class</th></tr>{{range .Rounds}}<tr><td>{{.Round}}</td><td class="l">{{.Removed}}</td><td class="l">{{.Generated}}</td></tr>{{end}}</table>{{end}}
 <h2>Checks</h2>
@@ -321,11 +332,14 @@ Never loosen a threshold to make a run pass.</p>{{end}}
 <p>Synthetic images (red) must not sit closer to training patients than holdout patients (blue) do.</p>
 {{range .H}}<p><img alt="histogram {{.Embedding}}" src="{{.PNG}}"></p>{{end}}
 <h2>Most suspicious synthetic images</h2>
-<p>Each synthetic image beside its nearest training image. d1, d2: distances to the nearest and second-nearest training image;
+<p>Each pair: the synthetic image (left) beside the training film nearest to it (right, a real patient). d1, d2: distances to the nearest and second-nearest training image;
 ℓ: calibrated extraction ratio (≤ {{f .R.Inputs.Policy.Memorization.MaxCalibratedRatio}} flags a copy); NNDR = d1/d2.</p>
-{{range .S}}<div class="pair"><img alt="synthetic {{.ID}}" src="{{.Synth}}"> <img alt="nearest training image" src="{{.Real}}"><br>
-{{.ID}} → {{.NearestTrain}} ({{.Embedding}})<br>d1 {{f .D1}} · d2 {{f .D2}} · ℓ {{f .CalibratedRatio}} · NNDR {{f .NNDR}}<br>
-{{if .Flags}}<span class="fail">flagged: {{range .Flags}}{{.}} {{end}}</span>{{else}}not flagged{{end}}</div>
+{{range .S}}<div class="pair">
+<figure><figcaption>synthetic · {{cls .Class}}</figcaption><img alt="synthetic image {{.ID}}, class {{cls .Class}}" src="{{.Synth}}"></figure>
+<figure class="real"><figcaption>nearest training film · {{cls .RealClass}}</figcaption><img alt="nearest training film {{.NearestTrain}}, class {{cls .RealClass}}" src="{{.Real}}"></figure>
+<div class="dist">distance d1 {{f .D1}} ({{.Embedding}}) · d2 {{f .D2}} · ℓ {{f .CalibratedRatio}} · NNDR {{f .NNDR}}<br>
+{{.ID}} → {{.NearestTrain}}<br>
+{{if .Flags}}<span class="fail">flagged: {{range .Flags}}{{.}} {{end}}</span>{{else}}not flagged{{end}}</div></div>
 {{end}}
 </body></html>
 `))

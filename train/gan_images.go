@@ -3,17 +3,12 @@ package train
 import (
 	"bufio"
 	"encoding/json"
-	"fmt"
 	"image"
-	"image/color"
 	"math"
 	"os"
 
 	"github.com/raysynth/raysynth/internal/fsutil"
 	"github.com/raysynth/raysynth/internal/imageio"
-	"gonum.org/v1/plot"
-	"gonum.org/v1/plot/plotter"
-	"gonum.org/v1/plot/vg"
 )
 
 // gridImage lays n images (size×size values in [-1,1]) out in rows of `cols` with a 2-pixel gap.
@@ -101,39 +96,4 @@ func writeLog(path string, entries []logEntry) error {
 		buf = append(append(buf, b...), '\n')
 	}
 	return fsutil.WriteFile(path, buf, 0o644)
-}
-
-// lossPlot draws the D and G losses per step (thin) and per epoch (thick) as a PNG.
-func lossPlot(path, class string, entries []logEntry) error {
-	p := plot.New()
-	p.Title.Text = fmt.Sprintf("DCGAN losses: %s", class)
-	p.X.Label.Text = "step"
-	p.Y.Label.Text = "loss"
-	var d, g plotter.XYs
-	for _, e := range entries {
-		if e.Type == "step" {
-			d = append(d, plotter.XY{X: float64(e.Step), Y: e.DLoss})
-			g = append(g, plotter.XY{X: float64(e.Step), Y: e.GLoss})
-		}
-	}
-	if len(d) == 0 {
-		return nil
-	}
-	for _, s := range []struct {
-		name string
-		xy   plotter.XYs
-		c    color.Color
-	}{{"discriminator", d, color.RGBA{200, 40, 40, 255}}, {"generator", g, color.RGBA{40, 80, 200, 255}}} {
-		l, err := plotter.NewLine(s.xy)
-		if err != nil {
-			return err
-		}
-		l.Color = s.c
-		l.Width = vg.Points(1)
-		p.Add(l)
-		p.Legend.Add(s.name, l)
-	}
-	p.Legend.Top = true
-	p.Add(plotter.NewGrid())
-	return savePlot(p, path, 8*vg.Inch, 4*vg.Inch)
 }

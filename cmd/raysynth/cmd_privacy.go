@@ -52,8 +52,16 @@ overall, and applies the policy's thresholds.
 
 Writes privacy/report.json and privacy/report.html (PRIVATE: they show real patient images and
 must never be published) and privacy/summary.json (public aggregate numbers, what a release
-carries). When the gate passes, the approved images go to approved/. When it fails, the exit code
-is 3 and the failing checks are named with their values and thresholds.`,
+carries). When the gate passes, the approved images go to approved/: next, raysynth bundle and
+raysynth publish (raysynth run does both).
+
+When the gate fails (exit code 3, the failing checks named with their values and thresholds):
+  - candidates flagged as copies: --filter removes and replaces them, or retrain with fewer
+    epochs, more images or differential privacy (raysynth train gan --dp-epsilon)
+  - a distribution check (share nearer train, percentiles, membership, adversarial): the
+    generators sit closer to their patients than to unseen ones; retrain, synth, check again
+  - report.html shows the suspicious images beside their nearest training film
+  - never loosen a threshold to make a run pass`,
 		Example: `  raysynth privacy
   raysynth privacy --policy policy.yaml --json
   raysynth privacy --filter --max-rounds 3
@@ -176,12 +184,11 @@ func runPrivacy(ctx context.Context, g *globals, o privacyOptions) error {
 			lines = append(lines, l)
 		}
 		h := "failing checks:\n  " + strings.Join(lines, "\n  ") +
-			"\nsee " + res.HTMLPath + " (PRIVATE) for the suspicious images beside their nearest training patient"
-		if len(res.Flagged) > 0 {
-			h += fmt.Sprintf("\n%d candidate(s) flagged as copies: raysynth privacy --filter removes and replaces them", len(res.Flagged))
-		}
+			"\nsee " + res.HTMLPath + " (PRIVATE) for the suspicious images beside their nearest training patient" +
+			"\nwhat to do next:\n  " + strings.Join(privacy.Advice(res.Failed, len(res.Flagged)), "\n  ")
 		return gateFailed(withHint(fmt.Errorf("privacy gate failed: %d check(s) failed; nothing was approved; report %s", len(res.Failed), res.ReportPath), h))
 	}
 	fmt.Fprintf(g.stderr, "raysynth: privacy gate passed in %.1f s\n", res.Seconds)
+	fmt.Fprintf(g.stderr, "raysynth: next: raysynth bundle --name NAME --version VERSION --key KEY, then raysynth publish (the bundle carries %s, never the private report)\n", res.SummaryPath)
 	return nil
 }
