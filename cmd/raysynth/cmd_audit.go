@@ -68,6 +68,9 @@ version. Exit code 4 when any release or finding fails.` + auditPolicyHelp,
 }
 
 func runAudit(ctx context.Context, g *globals, where string, o *auditOptions) error {
+	// Object keys, names and reasons come from the bucket: escape control and bidi characters.
+	g, flush := g.escapedStdout()
+	defer flush()
 	pol := publish.DefaultPolicy()
 	if o.policy != "" {
 		data, err := os.ReadFile(o.policy)

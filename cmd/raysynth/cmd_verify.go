@@ -69,6 +69,10 @@ const cosignOfflineNote = `offline, cosign v2 also needs --trusted-root ROOT.jso
 	`{"mediaType":"application/vnd.dev.sigstore.trustedroot+json;version=0.1"} (an empty trusted root: the key alone is trusted)`
 
 func runVerify(ctx context.Context, g *globals, ref string, o *verifyOptions) error {
+	// Names and values come from the bundle, possibly an attacker's: escape what could disguise
+	// them on a terminal (control and bidi characters).
+	g, flush := g.escapedStdout()
+	defer flush()
 	if len(o.keys) == 0 {
 		return usageErrorf("--key PUB is required: the public key the bundle must be signed with")
 	}

@@ -10,6 +10,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/raysynth/raysynth/internal/textsafe"
 	"github.com/spf13/cobra"
 )
 
@@ -135,6 +136,15 @@ func (g *globals) setup() error {
 }
 
 // printJSON writes v to stdout as indented JSON: the --json output of every command.
+// escapedStdout returns a copy of g whose stdout escapes control and bidi characters
+// (internal/textsafe; JSON stays valid), and the function that flushes it.
+func (g *globals) escapedStdout() (*globals, func()) {
+	w := textsafe.NewWriter(g.stdout)
+	c := *g
+	c.stdout = w
+	return &c, func() { w.Flush() }
+}
+
 func (g *globals) printJSON(v any) error {
 	enc := json.NewEncoder(g.stdout)
 	enc.SetIndent("", "  ")
@@ -177,10 +187,11 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if code == exitInterrupted {
 		msg = "interrupted; run the same command again to resume"
 	}
-	fmt.Fprintf(stderr, "raysynth: error: %s\n", msg)
+	// Errors quote names from files and buckets: escape control and bidi characters.
+	fmt.Fprintf(stderr, "raysynth: error: %s\n", textsafe.Escape(msg))
 	if h := hint(err); h != "" {
 		for _, line := range strings.Split(h, "\n") {
-			fmt.Fprintf(stderr, "raysynth: hint: %s\n", line)
+			fmt.Fprintf(stderr, "raysynth: hint: %s\n", textsafe.Escape(line))
 		}
 	}
 	return code
