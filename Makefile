@@ -20,7 +20,12 @@ LDFLAGS := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 
 # OpenBLAS through cgo when Debian's libopenblas-dev is installed, else the pure-Go BLAS.
 HAVE_OPENBLAS = $(shell test -e /usr/include/x86_64-linux-gnu/cblas.h -o -e /usr/include/cblas.h && ldconfig -p 2>/dev/null | grep -q libopenblas && echo yes)
-TAGS = $(if $(filter yes,$(HAVE_OPENBLAS)),openblas,)
+# DICOM codecs through cgo when their Debian -dev packages are installed (see internal/dicomio/codec.go):
+# OpenJPEG (JPEG 2000), CharLS (JPEG-LS), GDCM's IJG libjpeg 8/12/16-bit (lossless and 12-bit JPEG).
+CODEC_TAGS = $(shell test -e /usr/include/openjpeg-2.5/openjpeg.h && echo openjpeg) \
+	$(shell test -e /usr/include/charls/charls.h && echo charls) \
+	$(shell test -e /usr/include/gdcm-3.0/gdcmjpeg/16/jpeglib.h && echo gdcmjpeg)
+TAGS = $(strip $(if $(filter yes,$(HAVE_OPENBLAS)),openblas,) $(CODEC_TAGS))
 # Debian's OpenBLAS 0.3.21 takes AVX-512 Zen CPUs for Haswell; SkylakeX kernels are twice as fast.
 AVX512 := $(shell grep -q avx512bw /proc/cpuinfo 2>/dev/null && echo yes)
 ifeq ($(AVX512),yes)
@@ -36,15 +41,19 @@ all: build
 build: deps-openblas
 	go build -tags '$(TAGS)' -ldflags '$(LDFLAGS)' -o raysynth ./cmd/raysynth
 
-# Install Debian's OpenBLAS (and dcmtk, whose dcmdump checks our DICOM output) when missing and
-# possible (root with apt-get); otherwise the pure-Go build is used.
+# Install Debian's OpenBLAS, the DICOM codec libraries (OpenJPEG, CharLS, GDCM's IJG libjpeg) and the
+# tools the tests make and check DICOM files with (dcmtk, GDCM's gdcmconv) when missing and possible
+# (root with apt-get); otherwise the pure-Go build is used (it refuses the codecs it lacks, naming
+# the package).
+DEB_PACKAGES := libopenblas-dev dcmtk libopenjp2-7-dev libcharls-dev libgdcm-dev libgdcm-tools
 deps-openblas:
-	@if ! { test -e /usr/include/x86_64-linux-gnu/cblas.h && command -v dcmdump >/dev/null; }; then \
+	@if ! { test -e /usr/include/x86_64-linux-gnu/cblas.h && command -v dcmdump >/dev/null && command -v gdcmconv >/dev/null \
+	    && test -e /usr/include/openjpeg-2.5/openjpeg.h && test -e /usr/include/charls/charls.h && test -e /usr/include/gdcm-3.0/gdcmjpeg/16/jpeglib.h; }; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    echo "make: installing libopenblas-dev and dcmtk with apt-get" >&2; \
-	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libopenblas-dev dcmtk >/dev/null) \
-	      || echo "make: apt-get failed; building with the pure-Go BLAS" >&2; \
-	  else echo "make: libopenblas-dev missing and cannot be installed here; building with the pure-Go BLAS" >&2; fi; \
+	    echo "make: installing $(DEB_PACKAGES) with apt-get" >&2; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEB_PACKAGES) >/dev/null) \
+	      || echo "make: apt-get failed; building with the pure-Go BLAS and without the C codecs" >&2; \
+	  else echo "make: $(DEB_PACKAGES) missing and cannot be installed here; building with the pure-Go BLAS and without the C codecs" >&2; fi; \
 	fi
 
 # The MinIO server used by the S3 tests (AGPL, test-only). Building it takes minutes, so the binary

@@ -5,8 +5,10 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
+	"strings"
 
 	"github.com/raysynth/raysynth/internal/blas"
+	"github.com/raysynth/raysynth/internal/dicomio"
 	"github.com/spf13/cobra"
 )
 
@@ -33,15 +35,16 @@ func buildCommit() string {
 func versionString() string { return fmt.Sprintf("%s (commit %s)", version, buildCommit()) }
 
 type versionInfo struct {
-	Version   string `json:"version"`
-	Commit    string `json:"commit"`
-	Go        string `json:"go"`
-	OS        string `json:"os"`
-	Arch      string `json:"arch"`
-	BLAS      string `json:"blas"`
-	BLASCore  string `json:"blas_core,omitempty"`
-	CoreEnv   string `json:"openblas_coretype_env,omitempty"`
-	GOMAXPROC int    `json:"gomaxprocs"`
+	Version   string          `json:"version"`
+	Commit    string          `json:"commit"`
+	Go        string          `json:"go"`
+	OS        string          `json:"os"`
+	Arch      string          `json:"arch"`
+	BLAS      string          `json:"blas"`
+	BLASCore  string          `json:"blas_core,omitempty"`
+	CoreEnv   string          `json:"openblas_coretype_env,omitempty"`
+	GOMAXPROC int             `json:"gomaxprocs"`
+	Codecs    []dicomio.Codec `json:"dicom_codecs"`
 }
 
 type versionOptions struct {
@@ -53,7 +56,7 @@ func newVersionCmd(g *globals) *cobra.Command {
 	var o versionOptions
 	c := &cobra.Command{
 		Use:   "version",
-		Short: "Print the version, the commit and (with --verbose) the BLAS in use",
+		Short: "Print the version, the commit and (with --verbose) the BLAS and DICOM codecs in use",
 		Example: `  raysynth version
   raysynth version --verbose --json`,
 		Args: cobra.NoArgs,
@@ -61,6 +64,7 @@ func newVersionCmd(g *globals) *cobra.Command {
 			info := versionInfo{
 				Version: version, Commit: buildCommit(), Go: runtime.Version(), OS: runtime.GOOS, Arch: runtime.GOARCH,
 				BLAS: blas.Backend(), BLASCore: blas.CoreType(), CoreEnv: os.Getenv(envBLASCore), GOMAXPROC: runtime.GOMAXPROCS(0),
+				Codecs: dicomio.Codecs(),
 			}
 			if o.json {
 				return g.printJSON(info)
@@ -73,11 +77,22 @@ func newVersionCmd(g *globals) *cobra.Command {
 					core = " (core " + info.BLASCore + ")"
 				}
 				fmt.Fprintf(g.stdout, "blas:      %s%s\n", info.BLAS, core)
+				fmt.Fprintln(g.stdout, "DICOM codecs (transfer syntaxes: library):")
+				for _, c := range info.Codecs {
+					state := c.Version
+					if !c.Available {
+						state = fmt.Sprintf("MISSING: install %s and rebuild (build tag %s)", c.Package, c.BuildTag)
+					}
+					if state != "" {
+						state = " " + state
+					}
+					fmt.Fprintf(g.stdout, "  %s: %s%s [%s]\n", strings.Join(c.TransferSyntaxes, ", "), c.Library, state, c.Licence)
+				}
 			}
 			return nil
 		},
 	}
-	c.Flags().BoolVar(&o.verbose, "verbose", false, "also print the Go runtime and the BLAS in use")
+	c.Flags().BoolVar(&o.verbose, "verbose", false, "also print the Go runtime, the BLAS and the DICOM codecs in this build")
 	c.Flags().BoolVar(&o.json, "json", false, "print JSON")
 	return c
 }

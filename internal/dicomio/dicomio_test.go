@@ -208,12 +208,9 @@ func TestBitsStoredAndSign(t *testing.T) {
 
 func TestUnsupportedTransferSyntaxNamed(t *testing.T) {
 	for uid, name := range map[string]string{
-		"1.2.840.10008.1.2.4.90": "JPEG 2000 Image Compression (Lossless Only)",
-		"1.2.840.10008.1.2.4.91": "JPEG 2000 Image Compression",
-		"1.2.840.10008.1.2.4.80": "JPEG-LS Lossless Image Compression",
-		"1.2.840.10008.1.2.4.57": "JPEG Lossless, Non-Hierarchical (Process 14)",
-		"1.2.840.10008.1.2.4.70": "JPEG Lossless, Non-Hierarchical, First-Order Prediction",
-		"1.2.840.10008.1.2.5":    "RLE Lossless",
+		"1.2.840.10008.1.2.4.100": "MPEG2 Main Profile",
+		"1.2.840.10008.1.2.4.92":  "JPEG 2000 Part 2 Multi-component",
+		"1.2.840.10008.1.2.4.93":  "JPEG 2000 Part 2 Multi-component Image Compression",
 	} {
 		t.Run(name, func(t *testing.T) {
 			elems := dicomtest.ImageElems(2, 2, "MONOCHROME2", 16, nil)

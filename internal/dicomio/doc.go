@@ -9,10 +9,22 @@
 // Modality LUT (RescaleSlope/RescaleIntercept) → VOI (the first WindowCenter/WindowWidth pair with
 // the VOILUTFunction of PS3.3 C.11.2.1.2: LINEAR, LINEAR_EXACT or SIGMOID; else the first VOI LUT
 // of the VOI LUT Sequence; else the image's own minimum to maximum) → MONOCHROME1 inverted so that
-// air is dark → [0, 255]. (A Modality LUT Sequence is not applied; RescaleSlope/Intercept is.) Native pixel data (8, 16 or 32 bits
-// allocated) and baseline JPEG (1.2.840.10008.1.2.4.50, and 8-bit extended 1.2.840.10008.1.2.4.51)
-// are decoded; every other encapsulated transfer syntax (JPEG 2000, JPEG-LS, lossless JPEG, RLE,
-// video) is refused with an [UnsupportedTransferSyntaxError] naming the UID and its name.
+// air is dark → [0, 255]. (A Modality LUT Sequence is not applied; RescaleSlope/Intercept is.)
+// Native pixel data (8, 16 or 32 bits allocated) and encapsulated (compressed) single-frame pixel
+// data are decoded (codec.go):
+//
+//   - JPEG baseline and 8-bit extended (1.2.840.10008.1.2.4.50, .51): Go's image/jpeg.
+//   - JPEG 12-bit extended (.51) and lossless process 14 (.57, .70): GDCM's IJG libjpeg 6b with
+//     the lossless extension, built for 8, 12 and 16 bits (cgo, build tag gdcmjpeg, libgdcm-dev).
+//   - JPEG-LS (.80, .81): CharLS (cgo, build tag charls, libcharls-dev).
+//   - JPEG 2000 (.90, .91): OpenJPEG (cgo, build tag openjpeg, libopenjp2-7-dev).
+//   - RLE Lossless (1.2.840.10008.1.2.5): pure Go, written here (no maintained library exists).
+//
+// A build without a cgo codec refuses its transfer syntaxes with a [MissingCodecError] naming the
+// Debian package; [Codecs] lists what this build has. Every other encapsulated transfer syntax
+// (HTJ2K, JPEG XL, video) is refused with an [UnsupportedTransferSyntaxError] naming the UID and
+// its name. A codestream that does not decode is an error wrapping [ErrMalformed] with the
+// decoder's reason; decoders check the codestream's size against Rows/Columns before allocating.
 //
 // # Invariants
 //
@@ -26,6 +38,7 @@
 //     keeps the library's error wrapping, quadratic in the nesting depth, small (see
 //     docs/dicom-upstream.md).
 //   - [ReadInfo] never reads pixel data (SkipPixelData).
-//   - Imports internal/imageio and github.com/suyashkumar/dicom only. The dicomtest subpackage
-//     builds tiny DICOM files and plants markers for tests.
+//   - Imports internal/imageio and github.com/suyashkumar/dicom only (and, through cgo, the C
+//     codec libraries above). The dicomtest subpackage builds tiny DICOM files, plants markers
+//     and compresses files with dcmtk and GDCM's tools for tests.
 package dicomio

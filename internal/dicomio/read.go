@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"image"
-	"image/jpeg"
 	"io"
 	"math"
 	"os"
@@ -332,22 +331,11 @@ func render(ds dicom.Dataset, in *Info) (imageio.Plane, error) {
 	if !pdi.IsEncapsulated {
 		return imageio.Plane{}, fmt.Errorf("%w: unreadable native pixel data", ErrMalformed)
 	}
-	if !in.jpeg() {
-		return imageio.Plane{}, &UnsupportedTransferSyntaxError{UID: in.TransferSyntaxUID, Name: TransferSyntaxName(in.TransferSyntaxUID)}
-	}
-	var buf bytes.Buffer
-	for _, f := range pdi.Frames { // fragments of the one frame
-		buf.Write(f.EncapsulatedData.Data)
-	}
-	img, err := jpeg.Decode(&buf)
+	stored, err := decodeEncapsulated(pdi.Frames, in) // codec.go
 	if err != nil {
-		return imageio.Plane{}, fmt.Errorf("%w: transfer syntax %s: JPEG data does not decode (%v); raysynth decodes 8-bit baseline JPEG only", ErrUnsupported, in.TransferSyntaxLabel(), err)
+		return imageio.Plane{}, err
 	}
-	stored, w, h := jpegSamples(img)
-	if w != in.Columns || h != in.Rows {
-		return imageio.Plane{}, fmt.Errorf("%w: JPEG is %dx%d but Rows/Columns say %dx%d", ErrMalformed, w, h, in.Columns, in.Rows)
-	}
-	return Render(stored, w, h, in), nil
+	return Render(stored, in.Columns, in.Rows, in), nil
 }
 
 // rawSamples converts native pixel data bytes to stored values (masked to BitsStored, sign

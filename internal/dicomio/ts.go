@@ -69,7 +69,7 @@ type UnsupportedTransferSyntaxError struct {
 }
 
 func (e *UnsupportedTransferSyntaxError) Error() string {
-	return fmt.Sprintf("transfer syntax %s (%s) is not supported: raysynth decodes native (uncompressed) and baseline JPEG pixel data; convert the file first, e.g. with dcmdjpeg/dcmdjp2k/dcmdrle or gdcmconv --raw", e.UID, e.Name)
+	return fmt.Sprintf("transfer syntax %s (%s) is not supported: raysynth decodes native (uncompressed), JPEG (baseline, extended, lossless), JPEG-LS, JPEG 2000 and RLE pixel data; convert the file first, e.g. with gdcmconv --raw", e.UID, e.Name)
 }
 
 func (e *UnsupportedTransferSyntaxError) Unwrap() error { return ErrUnsupported }
@@ -82,6 +82,12 @@ func checkTransferSyntax(uid string) error {
 			uid = "(malformed UID)"
 		}
 		return &UnsupportedTransferSyntaxError{UID: uid, Name: "unknown transfer syntax"}
+	}
+	if lib, ok := codecs[uid]; ok {
+		if lib.decode == nil {
+			return missing(uid, lib)
+		}
+		return nil
 	}
 	if !ts.supported {
 		return &UnsupportedTransferSyntaxError{UID: uid, Name: ts.name}

@@ -84,7 +84,7 @@ func badFolder(t testing.TB) string {
 		"images/copy-of-1.png": good,                                                                                                                     // duplicate (same file)
 		"images/truncated.png": trunc[:len(trunc)/2],                                                                                                     // unreadable
 		"images/garbage.dcm":   []byte("this is not a DICOM file at all"),                                                                                // unrecognized
-		"images/j2k.dcm":       dicomFilm("DX", "1.2.840.10008.1.2.4.90", []byte{0xFF, 0x4F, 0xFF, 0x51}),                                                // unsupported
+		"images/j2k.dcm":       dicomFilm("DX", "1.2.840.10008.1.2.4.92", []byte{0xFF, 0x4F, 0xFF, 0x51}),                                                // unsupported
 		"images/ct.dcm":        dicomFilm("CT", "1.2.840.10008.1.2.1", nil),                                                                              // not a chest film
 		"images/tiny.png":      film(t, 20, 20, 4),                                                                                                       // too small
 		"images/blank.png":     bb.Bytes(),                                                                                                               // blank
@@ -142,7 +142,7 @@ func TestBadFilesAreReportedNotFatal(t *testing.T) {
 			t.Errorf("report detail names a file: %q", r.Detail)
 		}
 	}
-	if !strings.Contains(j2k, "1.2.840.10008.1.2.4.90") || !strings.Contains(j2k, "JPEG 2000") {
+	if !strings.Contains(j2k, "1.2.840.10008.1.2.4.92") || !strings.Contains(j2k, "JPEG 2000") {
 		t.Errorf("unsupported detail %q does not name the transfer syntax", j2k)
 	}
 	// The private list maps each reference back to its file.

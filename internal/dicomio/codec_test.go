@@ -1,0 +1,246 @@
+package dicomio
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/raysynth/raysynth/internal/dicomio/dicomtest"
+	"github.com/raysynth/raysynth/internal/imageio"
+	"github.com/suyashkumar/dicom"
+	"github.com/suyashkumar/dicom/pkg/tag"
+)
+
+// storedOf decodes a DICOM file the way [Decode] does and also returns the stored values (after
+// BitsStored masking, before the Modality LUT), which lossless codecs must reproduce exactly.
+func storedOf(data []byte) (*Info, []int32, imageio.Plane, error) {
+	info, plane, err := Decode(data)
+	if err != nil {
+		return info, nil, plane, err
+	}
+	ds, _, err := parse(data, false)
+	if err != nil {
+		return nil, nil, plane, err
+	}
+	el, err := ds.FindElementByTag(tag.PixelData)
+	if err != nil {
+		return nil, nil, plane, err
+	}
+	pdi := el.Value.GetValue().(dicom.PixelDataInfo)
+	var stored []int32
+	if pdi.IntentionallyUnprocessed {
+		stored, err = rawSamples(pdi.UnprocessedValueData, info)
+	} else {
+		stored, err = decodeEncapsulated(pdi.Frames, info)
+	}
+	return info, stored, plane, err
+}
+
+// codecSource is an uncompressed Part-10 film the codec tests compress.
+type codecSource struct {
+	name string
+	bits int
+	data []byte
+}
+
+var (
+	sourcesOnce sync.Once
+	sources     []codecSource
+	sourcesErr  error
+)
+
+// codecSources returns the uncompressed films the codec fixtures are made from: the shared 10-bit
+// CR (rewritten as Part-10 explicit VR by dcmconv), the shared 8-bit DX, and a 16-bit film whose
+// top 10 bits are the CR's and low 6 bits a fixed pseudo-random pattern (no shared film uses all
+// 16 bits; the noise keeps it as hard to compress as a real detector's output).
+func codecSources(t testing.TB) []codecSource {
+	t.Helper()
+	dir := sharedDICOM(t)
+	sourcesOnce.Do(func() {
+		raw, err := os.ReadFile(filepath.Join(dir, "barre_cr_mono1_10bit_440_nopreamble.dcm"))
+		if err != nil {
+			sourcesErr = err
+			return
+		}
+		cr, err := dicomtest.Run([]string{"dcmconv", "-f", "+te"}, raw)
+		if err != nil {
+			sourcesErr = err
+			return
+		}
+		dx, err := os.ReadFile(filepath.Join(dir, "nih_gcp_dx_native_mono2_1024.dcm"))
+		if err != nil {
+			sourcesErr = err
+			return
+		}
+		info, stored, _, err := storedOf(cr)
+		if err != nil {
+			sourcesErr = err
+			return
+		}
+		sources = []codecSource{{"cr-10bit", 10, cr}, {"dx-8bit", 8, dx}, {"synthetic-16bit", 16, film16(stored, info.Columns, info.Rows, 1)}}
+	})
+	if sourcesErr != nil {
+		t.Fatal(sourcesErr)
+	}
+	return sources
+}
+
+// film16 makes a 16-bit MONOCHROME2 Part-10 film from 10-bit stored values, with a seeded
+// pseudo-random low 6 bits.
+func film16(stored []int32, w, h int, seed uint32) []byte {
+	px := make([]uint16, len(stored))
+	x := seed*2654435761 + 1
+	for i, v := range stored {
+		x ^= x << 13
+		x ^= x >> 17
+		x ^= x << 5
+		px[i] = uint16(v)<<6 | uint16(x&63)
+	}
+	elems := append(dicomtest.ImageElems(w, h, "MONOCHROME2", 16, px),
+		dicomtest.Str(0x0008, 0x0016, "UI", "1.2.840.10008.5.1.4.1.1.1.1"),
+		dicomtest.Str(0x0008, 0x0018, "UI", fmt.Sprintf("2.25.%d", 1000+seed)),
+		dicomtest.Str(0x0018, 0x0015, "CS", "CHEST"))
+	return dicomtest.Build(ExplicitVRLittleEndian, false, false, elems, nil)
+}
+
+// codecFixture caches the compressed files made in this test run.
+var codecFixtures sync.Map
+
+func codecFixture(t testing.TB, src codecSource, e dicomtest.Encoder) []byte {
+	t.Helper()
+	key := src.name + "/" + e.Name
+	if b, ok := codecFixtures.Load(key); ok {
+		return b.([]byte)
+	}
+	b, err := dicomtest.Encode(e, src.data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ts := transferSyntaxOf(t, b); ts != e.UID {
+		t.Fatalf("%s wrote transfer syntax %s, want %s", strings.Join(e.Args, " "), ts, e.UID)
+	}
+	codecFixtures.Store(key, b)
+	return b
+}
+
+func transferSyntaxOf(t testing.TB, b []byte) string {
+	t.Helper()
+	info, err := ReadInfo(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return info.TransferSyntaxUID
+}
+
+// Every encoder's output decodes: lossless ones to exactly the stored values (and the rendered
+// plane) of the uncompressed file; lossy ones exactly as the reference tool decodes them and
+// within the stated tolerance of the original. A build without a codec's library refuses its
+// transfer syntaxes with a MissingCodecError naming the Debian package.
+func TestCodecsAgainstUncompressed(t *testing.T) {
+	for _, src := range codecSources(t) {
+		_, want, wantPlane, err := storedOf(src.data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range dicomtest.Encoders {
+			if e.MaxBits != 0 && src.bits > e.MaxBits {
+				continue // JPEG extended codes at most 12 bits
+			}
+			t.Run(src.name+"/"+e.Name, func(t *testing.T) {
+				b := codecFixture(t, src, e)
+				lib := codecs[e.UID]
+				info, got, plane, err := storedOf(b)
+				if lib.decode == nil || (e.UID == JPEGExtended && src.bits > 8 && libIJG.decode == nil) {
+					var mce *MissingCodecError
+					if !errors.As(err, &mce) || !errors.Is(err, ErrUnsupported) || !strings.Contains(err.Error(), mce.Package) {
+						t.Fatalf("build without the codec: err = %v, want a MissingCodecError naming the package", err)
+					}
+					return
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				if info.TransferSyntaxUID != e.UID {
+					t.Fatalf("transfer syntax %s", info.TransferSyntaxUID)
+				}
+				if !e.Lossy {
+					if d := maxAbsDiff(got, want); d != 0 {
+						t.Fatalf("lossless decode differs from the uncompressed file by up to %d", d)
+					}
+					for i := range plane.Pix {
+						if plane.Pix[i] != wantPlane.Pix[i] {
+							t.Fatalf("rendered pixel %d: %v, uncompressed file gives %v", i, plane.Pix[i], wantPlane.Pix[i])
+						}
+					}
+					return
+				}
+				ref, err := dicomtest.Run(e.Reference, b)
+				if err != nil {
+					t.Fatal(err)
+				}
+				_, refStored, _, err := storedOf(ref)
+				if err != nil {
+					t.Fatal(err)
+				}
+				vsRef, maxDiff := maxAbsDiff(got, refStored), maxAbsDiff(got, want)
+				psnr := planePSNR(plane, wantPlane)
+				t.Logf("%s %s: max |Δ| %d against %s's decode; stored max |Δ| %d, rendered PSNR %.1f dB against the original", src.name, e.Name, vsRef, e.Reference[0], maxDiff, psnr)
+				tol := lossyTolerance[e.UID]
+				if e.UID == JPEGExtended && src.bits == 8 {
+					tol.vsReference = 1 // Go's IDCT rounds differently from IJG's
+				}
+				if vsRef > tol.vsReference {
+					t.Fatalf("differs from %s's decode by up to %d (tolerance %d)", e.Reference[0], vsRef, tol.vsReference)
+				}
+				if (tol.maxDiff > 0 && maxDiff > tol.maxDiff) || psnr < tol.minPSNR {
+					t.Fatalf("stored max |Δ| %d (limit %d), rendered PSNR %.1f dB (limit %.0f) against the original", maxDiff, tol.maxDiff, psnr, tol.minPSNR)
+				}
+			})
+		}
+	}
+}
+
+// lossyTolerance states how close lossy decodes must be: to the reference tool's decode of the
+// same file (dcmtk's for JPEG and JPEG-LS, GDCM's for JPEG 2000), and to the original: the PSNR
+// of the rendered 0–255 plane (dcmcjpeg rescales 10-bit films to 12 bits and adjusts the window,
+// so stored values are not comparable there), and for near-lossless JPEG-LS the NEAR bound itself.
+var lossyTolerance = map[string]struct {
+	vsReference int     // max |Δ| of stored values against the reference decoder
+	maxDiff     int     // max |Δ| of stored values against the original (0: not bounded)
+	minPSNR     float64 // dB, rendered plane against the original's
+}{
+	JPEGExtended:       {vsReference: 0, minPSNR: 40},
+	JPEGLSNearLossless: {vsReference: 0, maxDiff: 2, minPSNR: 40},
+	JPEG2000:           {vsReference: 0, minPSNR: 40},
+}
+
+func maxAbsDiff(a, b []int32) int {
+	if len(a) != len(b) {
+		return math.MaxInt
+	}
+	d := 0
+	for i := range a {
+		d = max(d, int(math.Abs(float64(a[i]-b[i]))))
+	}
+	return d
+}
+
+func planePSNR(a, b imageio.Plane) float64 {
+	if len(a.Pix) != len(b.Pix) {
+		return math.Inf(-1)
+	}
+	se := 0.0
+	for i := range a.Pix {
+		x := float64(a.Pix[i] - b.Pix[i])
+		se += x * x
+	}
+	if se == 0 {
+		return math.Inf(1)
+	}
+	return 10 * math.Log10(255*255/(se/float64(len(a.Pix))))
+}
