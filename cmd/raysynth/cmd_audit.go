@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -17,6 +18,7 @@ type auditOptions struct {
 	policy   string
 	endpoint string
 	json     bool
+	checks   bool
 }
 
 func (o *auditOptions) addFlags(c *cobra.Command) {
@@ -25,6 +27,7 @@ func (o *auditOptions) addFlags(c *cobra.Command) {
 	f.StringVar(&o.policy, "policy", "", "audit policy file (YAML or JSON); default: the privacy gate passed and no overrides")
 	f.StringVar(&o.endpoint, "endpoint", "", "S3 endpoint URL (env AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL; default AWS); credentials only from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN")
 	f.BoolVar(&o.json, "json", false, "print the report as JSON on stdout")
+	f.BoolVar(&o.checks, "checks", false, "print every privacy check of every release with its numbers (default: only failed ones)")
 	c.MarkFlagRequired("key")
 }
 
@@ -55,7 +58,8 @@ func newAuditCmd(g *globals) *cobra.Command {
 per class, privacy gate result with its key numbers, overrides, DP ε), verifies each in place, and
 checks the audit policy. It also flags versions without signatures, objects outside the release
 layout (PREFIX/NAME/VERSION/… and PREFIX/NAME/LATEST) and LATEST pointers to a missing or failing
-version. Exit code 4 when any release or finding fails.` + auditPolicyHelp,
+version. It prints one line per release and one per problem, alike problems grouped (--checks adds
+every privacy check). Exit code 4 when any release or finding fails.` + auditPolicyHelp,
 		Example: `  raysynth audit s3://releases --key hospital.pub
   raysynth audit s3://releases --key hospital.pub --key old-hospital.pub --policy audit-policy.yaml --json`,
 		Args: cobra.ExactArgs(1),
@@ -100,7 +104,7 @@ func runAudit(ctx context.Context, g *globals, where string, o *auditOptions) er
 			return err
 		}
 	} else {
-		printAudit(g, report)
+		printAudit(g, report, o.checks)
 	}
 	if !report.OK {
 		return verifyFailed(fmt.Errorf("audit of %s: %d of %d releases failed, %d other findings", report.Location, report.Failed, len(report.Releases), len(report.Findings)))
@@ -108,9 +112,13 @@ func runAudit(ctx context.Context, g *globals, where string, o *auditOptions) er
 	return nil
 }
 
-func printAudit(g *globals, r *publish.AuditReport) {
+// printAudit prints one line per release (FOLDER tells apart the same name and version under
+// two prefixes), then one line per problem: failed checks, overrides, policy violations, a
+// release's verification problems grouped by kind, and objects outside any release grouped by
+// folder (an interrupted publish leaves a folder of them). allChecks adds every check's line.
+func printAudit(g *globals, r *publish.AuditReport, allChecks bool) {
 	tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "RESULT\tNAME\tVERSION\tDATE\tSIGNER\tIMAGES\tPRIVACY\tOVERRIDES\tDP ε\tLATEST")
+	fmt.Fprintln(tw, "RESULT\tNAME\tVERSION\tDATE\tSIGNER\tIMAGES\tPRIVACY\tOVERRIDES\tDP ε\tLATEST\tFOLDER")
 	for _, rr := range r.Releases {
 		result := "ok"
 		if !rr.OK {
@@ -127,10 +135,7 @@ func printAudit(g *globals, r *publish.AuditReport) {
 		}
 		privacy := "passed"
 		if !rr.PrivacyPassed {
-			privacy = "failed"
-			if len(rr.FailedChecks) > 0 {
-				privacy += "(" + strings.Join(rr.FailedChecks, ",") + ")"
-			}
+			privacy = fmt.Sprintf("FAILED(%d)", len(rr.FailedChecks))
 		}
 		if !rr.Verified {
 			privacy = "?"
@@ -146,17 +151,19 @@ func printAudit(g *globals, r *publish.AuditReport) {
 		if !rr.Signed {
 			signer = "UNSIGNED"
 		}
-		latest := ""
+		latest := "-"
 		if rr.Latest {
 			latest = "LATEST"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", result, rr.Name, rr.Version, orDash(rr.Date), signer,
-			orDash(strings.Join(imgs, " ")), privacy, len(rr.Overrides), eps, latest)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s/\n", result, rr.Name, rr.Version, orDash(rr.Date), signer,
+			orDash(strings.Join(imgs, " ")), privacy, len(rr.Overrides), eps, latest, rr.Dir)
 	}
 	tw.Flush()
 	for _, rr := range r.Releases {
-		// a line per check (a release has about 8 per class): one long line was unreadable
 		for _, c := range rr.Checks {
+			if c.Passed && !allChecks {
+				continue
+			}
 			label := c.Name
 			if c.Class != "" {
 				label += "/" + c.Class
@@ -170,17 +177,91 @@ func printAudit(g *globals, r *publish.AuditReport) {
 		for _, o := range rr.Overrides {
 			fmt.Fprintf(g.stdout, "%s: override of %s: %q\n", rr.Dir, o.Gate, o.Reason)
 		}
-		for _, p := range rr.Problems {
+		for _, p := range groupProblems(rr.Problems) {
 			fmt.Fprintf(g.stdout, "%s: problem: %s\n", rr.Dir, p)
 		}
 		for _, v := range rr.Violations {
 			fmt.Fprintf(g.stdout, "%s: policy: %s\n", rr.Dir, v)
 		}
 	}
+	stray := map[string]bool{}
+	for _, k := range r.Stray {
+		stray[k] = true
+	}
 	for _, f := range r.Findings {
+		if k, _, ok := strings.Cut(f, ": outside any release"); ok && stray[k] {
+			continue
+		}
 		fmt.Fprintf(g.stdout, "finding: %s\n", f)
 	}
+	for _, s := range groupStray(r.Stray) {
+		fmt.Fprintf(g.stdout, "finding: %s\n", s)
+	}
 	fmt.Fprintf(g.stdout, "%d releases, %d failed, %d other findings in %s\n", len(r.Releases), r.Failed, len(r.Findings), r.Location)
+}
+
+// groupProblems folds a release's "FILE: KIND: DETAIL" problems of one kind into one line when
+// there are more than three: "412 files missing (data/a.png, data/b.png, data/c.png, …)".
+func groupProblems(problems []string) []string {
+	byKind := map[string][]string{}
+	var kinds, out []string
+	for _, p := range problems {
+		parts := strings.SplitN(p, ": ", 3)
+		if len(parts) != 3 {
+			out = append(out, p)
+			continue
+		}
+		if byKind[parts[1]] == nil {
+			kinds = append(kinds, parts[1])
+		}
+		byKind[parts[1]] = append(byKind[parts[1]], p)
+	}
+	for _, k := range kinds {
+		ps := byKind[k]
+		if len(ps) <= 3 {
+			out = append(out, ps...)
+			continue
+		}
+		var files []string
+		for _, p := range ps[:3] {
+			files = append(files, strings.SplitN(p, ": ", 2)[0])
+		}
+		out = append(out, fmt.Sprintf("%d files %s (%s, …)", len(ps), k, strings.Join(files, ", ")))
+	}
+	return out
+}
+
+// groupStray folds the objects outside any release into one line per folder: the part before
+// "/data/" (a release's payload, left by a publish interrupted before its tag files) or the
+// object's own folder.
+func groupStray(keys []string) []string {
+	byDir := map[string][]string{}
+	var dirs []string
+	for _, k := range keys {
+		d, _, ok := strings.Cut(k, "/data/")
+		if !ok {
+			d = path.Dir(k)
+		}
+		if byDir[d] == nil {
+			dirs = append(dirs, d)
+		}
+		byDir[d] = append(byDir[d], k)
+	}
+	sort.Strings(dirs)
+	var out []string
+	for _, d := range dirs {
+		ks := byDir[d]
+		if len(ks) == 1 {
+			out = append(out, fmt.Sprintf("%s: outside any release (NAME/VERSION/ with bagit.txt, or NAME/LATEST)", ks[0]))
+			continue
+		}
+		msg := fmt.Sprintf("%s/: %d objects outside any release (no bagit.txt", d, len(ks))
+		if strings.Count(d, "/") >= 1 {
+			msg += ": a publish interrupted before its tag files? publish the same bundle again to finish it, or delete them"
+		}
+		out = append(out, msg+")")
+	}
+	return out
 }
 
 func orDash(s string) string {
