@@ -186,11 +186,11 @@ func TrainGAN(ctx context.Context, cfg GANConfig) (*GANResult, error) {
 		}
 	}
 	res := &GANResult{}
-	for _, class := range classes {
+	for i, class := range classes {
 		if err := ctx.Err(); err != nil {
 			return res, err
 		}
-		r, err := trainClass(ctx, cfg, log, rep, rows, class)
+		r, err := trainClass(ctx, cfg, log, progress.InPart(rep, "class", i+1, len(classes)), rows, class)
 		if r != nil {
 			res.Classes = append(res.Classes, *r)
 		}

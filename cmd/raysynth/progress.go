@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -32,17 +33,28 @@ func isTerminal(f *os.File) bool {
 type barReporter struct{ p *mpb.Progress }
 
 func (r *barReporter) Start(name string, total int64, unit string) progress.Task {
-	t := &barTask{}
+	return r.StartPart(name, total, unit, progress.Part{})
+}
+
+// StartPart shows a bar labelled with its part ("gan effusion, class 2 of 3"), then the time
+// spent and, in words, the time left for it and for the whole command.
+func (r *barReporter) StartPart(name string, total int64, unit string, part progress.Part) progress.Task {
+	t := &barTask{start: time.Now()}
 	counter := decor.CountersNoUnit("%d/%d "+unit, decor.WCSyncWidth)
 	if unit == "bytes" {
 		counter = decor.Counters(decor.SizeB1024(0), "% .1f/% .1f", decor.WCSyncWidth)
 	}
 	t.bar = r.p.AddBar(total,
-		mpb.PrependDecorators(decor.Name(name, decor.WCSyncSpaceR), counter),
-		mpb.AppendDecorators(decor.OnComplete(decor.EwmaETA(decor.ET_STYLE_GO, 30), "done"),
-			decor.Any(func(decor.Statistics) string { t.mu.Lock(); defer t.mu.Unlock(); return " " + t.status })),
+		mpb.PrependDecorators(decor.Name(partName(name, part), decor.WCSyncSpaceR), counter),
+		mpb.AppendDecorators(
+			decor.Any(func(st decor.Statistics) string {
+				if st.Completed {
+					return fmt.Sprintf(" done in %s", roundDur(time.Since(t.start)))
+				}
+				return " " + timing(time.Since(t.start), st.Current, st.Total, part)
+			}),
+			decor.Any(func(decor.Statistics) string { t.mu.Lock(); defer t.mu.Unlock(); return "; " + t.status })),
 	)
-	t.last = time.Now()
 	return t
 }
 
@@ -50,17 +62,10 @@ type barTask struct {
 	bar    *mpb.Bar
 	mu     sync.Mutex
 	status string
-	last   time.Time
+	start  time.Time
 }
 
-func (t *barTask) Add(n int64) {
-	now := time.Now()
-	t.mu.Lock()
-	d := now.Sub(t.last)
-	t.last = now
-	t.mu.Unlock()
-	t.bar.EwmaIncrInt64(n, d)
-}
+func (t *barTask) Add(n int64)       { t.bar.IncrInt64(n) }
 func (t *barTask) Status(msg string) { t.mu.Lock(); t.status = msg; t.mu.Unlock() }
 func (t *barTask) Done() {
 	if t.bar.Current() < 1 || !t.bar.Completed() {
@@ -81,13 +86,18 @@ type logReporter struct {
 }
 
 func (r *logReporter) Start(name string, total int64, unit string) progress.Task {
-	return &logTask{r: r, name: name, total: total, unit: unit, start: time.Now(), last: time.Now()}
+	return r.StartPart(name, total, unit, progress.Part{})
+}
+
+func (r *logReporter) StartPart(name string, total int64, unit string, part progress.Part) progress.Task {
+	return &logTask{r: r, name: partName(name, part), part: part, total: total, unit: unit, start: time.Now(), last: time.Now()}
 }
 
 type logTask struct {
 	r           *logReporter
 	mu          sync.Mutex
 	name, unit  string
+	part        progress.Part
 	total, done int64
 	status      string
 	start, last time.Time
@@ -114,7 +124,8 @@ func (t *logTask) Add(n int64) {
 	}
 }
 
-// plain is the task's state as one line: done/total, share, elapsed and time left, status.
+// plain is the task's state as one line: done/total, share, elapsed and time left (for the task
+// and, when it is one of several like parts, for all of them), status.
 func (t *logTask) plain(finished bool) string {
 	el := time.Since(t.start)
 	s := fmt.Sprintf("raysynth: %s: %d", t.name, t.done)
@@ -123,21 +134,71 @@ func (t *logTask) plain(finished bool) string {
 	}
 	s += " " + t.unit
 	if finished {
-		s += fmt.Sprintf(", finished in %s", el.Round(time.Second))
+		s += fmt.Sprintf(", finished in %s", roundDur(el))
 	} else {
 		if t.total > 0 {
 			s += fmt.Sprintf(" (%.0f%%)", 100*float64(t.done)/float64(t.total))
 		}
-		s += fmt.Sprintf(", %s elapsed", el.Round(time.Second))
-		if t.total > 0 && t.done > 0 && t.done < t.total {
-			left := time.Duration(float64(el) * float64(t.total-t.done) / float64(t.done))
-			s += fmt.Sprintf(", about %s left", left.Round(time.Second))
-		}
+		s += ", " + timing(el, t.done, t.total, t.part)
 	}
 	if t.status != "" {
 		s += "; " + t.status
 	}
 	return s
+}
+
+// partName is a task's name with its place among like parts: "gan effusion, class 2 of 3".
+func partName(name string, p progress.Part) string {
+	if p.N <= 1 {
+		return name
+	}
+	return fmt.Sprintf("%s, %s %d of %d", name, p.Label, p.K, p.N)
+}
+
+// timing says how long a task has run and, in words, about how long is left: for the task, and
+// when it is part K of N, for all N parts (assuming the parts still to come take as long as this
+// one): "3m8s elapsed, about 5 min left; all 3 classes: about 14 min left".
+func timing(el time.Duration, done, total int64, p progress.Part) string {
+	s := fmt.Sprintf("%s elapsed", roundDur(el))
+	if total <= 0 || done <= 0 || done >= total {
+		return s
+	}
+	left := time.Duration(float64(el) * float64(total-done) / float64(done))
+	s += ", " + aboutLeft(left)
+	if p.N > 1 && p.K < p.N {
+		whole := time.Duration(float64(el) * float64(total) / float64(done))
+		s += fmt.Sprintf("; all %d %s: %s", p.N, plural(p.Label), aboutLeft(left+time.Duration(p.N-p.K)*whole))
+	}
+	return s
+}
+
+func plural(s string) string {
+	if strings.HasSuffix(s, "s") {
+		return s + "es"
+	}
+	return s + "s"
+}
+
+// aboutLeft puts a time left in the words a person reads at a glance: "about 40 s left", "about
+// 14 min left", "about 2 h 5 min left".
+func aboutLeft(d time.Duration) string {
+	switch {
+	case d < 10*time.Second:
+		return "a few seconds left"
+	case d < time.Minute:
+		return fmt.Sprintf("about %d s left", int(d.Round(5*time.Second)/time.Second))
+	case d < time.Hour:
+		return fmt.Sprintf("about %d min left", max(1, int(d.Round(time.Minute)/time.Minute)))
+	}
+	d = d.Round(5 * time.Minute)
+	return fmt.Sprintf("about %d h %d min left", int(d/time.Hour), int(d%time.Hour/time.Minute))
+}
+
+func roundDur(d time.Duration) time.Duration {
+	if d < time.Second {
+		return d.Round(time.Millisecond)
+	}
+	return d.Round(time.Second)
 }
 
 func (r *logReporter) line(s string) {

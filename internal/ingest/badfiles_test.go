@@ -4,15 +4,19 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"image"
 	"image/jpeg"
 	"image/png"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/raysynth/raysynth/internal/dicomio/dicomtest"
+	"github.com/raysynth/raysynth/internal/progress"
 )
 
 // film makes a w×h gray PNG with a pattern that depends on seed (so films differ).
@@ -111,9 +115,19 @@ func TestBadFilesAreReportedNotFatal(t *testing.T) {
 	cfg := baseConfig(filepath.Join(in, "images"), ws)
 	cfg.Labels = filepath.Join(in, "labels.csv")
 	cfg.Classes = []string{"normal", "effusion"}
+	statuses := &statusLog{}
+	cfg.Progress = statuses
 	rep := mustRun(t, cfg)
 	if rep.Files.Accepted != 4 || rep.Files.Ignored != 2 || rep.Files.Seen != 17 {
 		t.Fatalf("files %+v, want 4 accepted, 2 ignored, 17 seen", rep.Files)
+	}
+	// The bar's last state agrees with the summary, although the duplicate was counted as
+	// accepted while the files were decoded.
+	if want := fmt.Sprintf("%d accepted, %d rejected", rep.Files.Accepted, rep.Files.Rejected); statuses.last() != want || !statuses.done {
+		t.Errorf("last status %q (done %v), want %q", statuses.last(), statuses.done, want)
+	}
+	if !slices.Contains(statuses.all, fmt.Sprintf("%d accepted, %d rejected", rep.Files.Accepted+1, rep.Files.Rejected-1)) {
+		t.Errorf("no status counted the duplicate as accepted while decoding: %q", statuses.all)
 	}
 	if rep.SourceKinds["png"] != 2 || rep.SourceKinds["jpeg"] != 1 || rep.SourceKinds["dicom"] != 1 {
 		t.Fatalf("source kinds %v", rep.SourceKinds)
@@ -264,4 +278,22 @@ func TestConcurrentIngestRefused(t *testing.T) {
 	}
 	j.close()
 	mustRun(t, baseConfig(in, ws))
+}
+
+// statusLog is a progress.Reporter that keeps every status line of its one task.
+type statusLog struct {
+	mu   sync.Mutex
+	all  []string
+	done bool
+}
+
+func (s *statusLog) Start(string, int64, string) progress.Task { return s }
+func (s *statusLog) Add(int64)                                 {}
+func (s *statusLog) Status(m string)                           { s.mu.Lock(); s.all = append(s.all, m); s.mu.Unlock() }
+func (s *statusLog) Done()                                     { s.mu.Lock(); s.done = true; s.mu.Unlock() }
+func (s *statusLog) last() string {
+	if len(s.all) == 0 {
+		return ""
+	}
+	return s.all[len(s.all)-1]
 }

@@ -221,11 +221,12 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		task.Add(1)
 		task.Status(fmt.Sprintf("%d accepted, %d rejected", accepted, rejected))
 	}
-	task.Done()
 	if err := parent.Err(); err != nil {
+		task.Done()
 		return nil, err
 	}
 	if fatal != nil {
+		task.Done()
 		return nil, fatal
 	}
 
@@ -330,6 +331,10 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		rep.LabelRowsWithoutFile = len(labels.Rows) - len(usedRows)
 	}
 	rep.Files.Rejected = len(rep.Rejected)
+	// The bar ends on the summary's numbers: duplicates found above move files from accepted to
+	// rejected after every file was decoded.
+	task.Status(fmt.Sprintf("%d accepted, %d rejected", rep.Files.Accepted, rep.Files.Rejected))
+	task.Done()
 	if perFile > 0 {
 		rep.Warnings = append(rep.Warnings, fmt.Sprintf("%d images had no patient id (no labels-file patient, no DICOM PatientID or StudyInstanceUID): each counts as its own patient, so two films of one person could fall on both sides of the split", perFile))
 	}
