@@ -94,10 +94,7 @@ func runBundle(ctx context.Context, g *globals, o *bundleOptions) error {
 	}
 	signer, err := manifest.LoadSigner(ctx, o.key, func() ([]byte, error) { return g.password(false) })
 	if err != nil {
-		if errors.Is(err, manifest.ErrPassword) {
-			return withHint(err, "check RAYSYNTH_PASSWORD / COSIGN_PASSWORD")
-		}
-		return withHint(err, "give the private key from raysynth keygen or cosign generate-key-pair, or a KMS URI")
+		return signerHint(err)
 	}
 	cfg.Signer = signer
 	res, err := buildBundle(ctx, g, cfg, "nothing was released. See privacy/report.html for why; fix and re-run raysynth privacy,\n"+
@@ -263,4 +260,17 @@ func privateStrings(ws *workspace.Workspace) (strs, hashes []string, err error) 
 		}
 	}
 	return strs, hashes, nil
+}
+
+// signerHint says what to do about a signing key that did not load. A hint already on err (no
+// password and no terminal: set RAYSYNTH_PASSWORD) is the precise one and is kept.
+func signerHint(err error) error {
+	var h hinted
+	switch {
+	case errors.As(err, &h):
+		return err
+	case errors.Is(err, manifest.ErrPassword):
+		return withHint(err, "check RAYSYNTH_PASSWORD / COSIGN_PASSWORD")
+	}
+	return withHint(err, "give the private key from raysynth keygen or cosign generate-key-pair, or a KMS URI")
 }

@@ -381,10 +381,7 @@ func runRun(ctx context.Context, g *globals, o *runOptions) error {
 	// The key first: a wrong password must not surface after an hour of training.
 	signer, err := manifest.LoadSigner(ctx, o.bundle.key, func() ([]byte, error) { return g.password(false) })
 	if err != nil {
-		if errors.Is(err, manifest.ErrPassword) {
-			return withHint(err, "check RAYSYNTH_PASSWORD / COSIGN_PASSWORD")
-		}
-		return withHint(err, "give the private key from raysynth keygen or cosign generate-key-pair, or a KMS URI")
+		return signerHint(err)
 	}
 	pubRef, err := runPublicKey(ctx, o, signer, runDir)
 	if err != nil {
