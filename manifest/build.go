@@ -185,7 +185,7 @@ func Build(ctx context.Context, cfg BuildConfig) (*BuildResult, error) {
 	}
 	var overrides []Override
 	if !*ps.Passed {
-		if cfg.OverridePrivacyGate == "" {
+		if strings.TrimSpace(cfg.OverridePrivacyGate) == "" {
 			return nil, &GateError{FailedChecks: ps.FailedChecks}
 		}
 		overrides = append(overrides, Override{Gate: privacyGateKey, Reason: cfg.OverridePrivacyGate, FailedChecks: nonNil(ps.FailedChecks)})

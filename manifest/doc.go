@@ -38,6 +38,12 @@
 //   - [Verify] reads a bundle through a [Source], never opens an unsafe entry (.., absolute,
 //     non-UTF-8, symbolic link, device), streams every file through sha256 and reads at most the
 //     size the manifests state plus one byte; it reports every problem, not only the first.
+//   - Until the tag manifest's signature verifies, [Verify] reads only the two signed files and
+//     their signature bundles (each within a fixed bound) and reports the failure with a count of
+//     the files left unread: nothing an unsigned manifest says is acted on.
+//   - With a [Binding], a bundle whose signed name or version (bag-info.txt, croissant.json,
+//     provenance.json) is not its location's, or whose tag manifest is not the one a LATEST
+//     pointer names, fails verification.
 //   - Keys are ECDSA P-256 with SHA-256 (what cosign signs blobs with); private keys are in cosign's
 //     ENCRYPTED SIGSTORE PRIVATE KEY format; KMS keys go through sigstore's kms.Get (plugins
 //     sigstore-kms-<scheme> on PATH).

@@ -31,6 +31,10 @@ const (
 	KindUnsafePath   = "unsafe-path"   // .., absolute, symlink, device, non-UTF-8 name
 	KindTooLarge     = "too-large"     // larger than the manifests say (not read beyond that)
 	KindPayloadOxum  = "payload-oxum"  // Payload-Oxum disagrees with the payload found
+	KindBinding      = "name-version"  // the bundle's name or version is not the one its location gives
+	KindLatest       = "latest"        // the LATEST pointer names other content than the release holds
+	KindRollback     = "rollback"      // LATEST names an older version than the highest signed one present
+	KindNotChecked   = "not-checked"   // files left unread because the signature failed
 )
 
 // Problem is one thing wrong with a bundle: the file (as a printable bundle path), the kind and
@@ -52,6 +56,21 @@ type VerifyOptions struct {
 	MaxFileSize int64
 	// Workers hash payload files in parallel (0 = GOMAXPROCS, at most 8).
 	Workers int
+	// Binding, when set, is what the bundle's location says it is; a bundle that says otherwise
+	// fails with a [KindBinding] or [KindLatest] problem.
+	Binding *Binding
+}
+
+// Binding is what a bundle's location says about it: a release stored under NAME/VERSION, and
+// the LATEST pointer it was reached through. Empty fields are not checked.
+type Binding struct {
+	Where   string // the location, for messages (s3://bucket/prefix/chest/1.0.0)
+	Name    string // NAME of the location (and of the pointer)
+	Version string // VERSION of the location (and of the pointer)
+	// Pointer names the LATEST object the release was reached through; TagManifestSHA256 is the
+	// hash it names.
+	Pointer           string
+	TagManifestSHA256 string
 }
 
 // DefaultMaxFileSize is the read limit for files whose size no manifest states.
@@ -60,24 +79,42 @@ const DefaultMaxFileSize = 256 << 20
 // maxInMemory bounds the tag files Verify holds in memory.
 const maxInMemory = 64 << 20
 
+// Bounds on the files read before any signature has verified: a hostile bundle costs at most
+// their sum.
+const (
+	maxTagManifest = 1 << 20  // tagmanifest-sha256.txt lists six files
+	maxSigBundle   = 1 << 20  // a message-signature bundle is about 1 KB
+	maxProvenance  = 16 << 20 // provenance.json: a few KB per class
+	maxDSSEBundle  = 24 << 20 // provenance.sigstore.json holds provenance.json in base64
+)
+
+// notCheckedFile is the Problem.File of the problem that counts the files left unread.
+const notCheckedFile = "(other files)"
+
 // VerifyResult is what [Verify] learned about a bundle. The facts are meaningful only when
 // Problems is empty.
 type VerifyResult struct {
-	Source            string         `json:"source"`
-	Name              string         `json:"name"`
-	Version           string         `json:"version"`
-	KeyHint           string         `json:"key_hint"`
-	ImagesPerClass    map[string]int `json:"images_per_class"`
-	Images            int            `json:"images"`
-	PrivacyPassed     bool           `json:"privacy_passed"`
-	FailedChecks      []string       `json:"failed_checks"`
-	Overrides         []Override     `json:"overrides"`
-	DP                *DP            `json:"dp"`
-	Bagged            string         `json:"bagging_date"`
-	TagManifestSHA256 string         `json:"tagmanifest_sha256"`
-	PayloadBytes      int64          `json:"payload_bytes"`
-	Files             int            `json:"files"`
-	Problems          []Problem      `json:"problems"`
+	Source  string `json:"source"`
+	Name    string `json:"name"`
+	Version string `json:"version"`
+	// KeyHint is the key that signed the tag manifest; Signers lists the key of every signature
+	// (file → key hint), which may differ when several keys are trusted.
+	KeyHint string            `json:"key_hint"`
+	Signers map[string]string `json:"signers"`
+	// HighestSignedVersion is set when the release was reached through LATEST: the highest
+	// version under the release name whose signature verifies.
+	HighestSignedVersion string         `json:"highest_signed_version,omitempty"`
+	ImagesPerClass       map[string]int `json:"images_per_class"`
+	Images               int            `json:"images"`
+	PrivacyPassed        bool           `json:"privacy_passed"`
+	FailedChecks         []string       `json:"failed_checks"`
+	Overrides            []Override     `json:"overrides"`
+	DP                   *DP            `json:"dp"`
+	Bagged               string         `json:"bagging_date"`
+	TagManifestSHA256    string         `json:"tagmanifest_sha256"`
+	PayloadBytes         int64          `json:"payload_bytes"`
+	Files                int            `json:"files"`
+	Problems             []Problem      `json:"problems"`
 }
 
 // OK reports whether the bundle verified.
@@ -96,6 +133,7 @@ type verifier struct {
 	sizes  map[string]int64  // sizes of files read
 	expect map[string]int64  // trusted sizes (-1 unknown)
 	listed map[string]ManifestEntry
+	bagID  string // bag-info.txt External-Identifier
 }
 
 func (v *verifier) add(file, kind, detail string) {
@@ -130,7 +168,7 @@ func Verify(ctx context.Context, src Source, opts VerifyOptions) (*VerifyResult,
 		return nil, fmt.Errorf("verify %s: %w", src, err)
 	}
 	v := &verifier{ctx: ctx, src: src, opts: opts,
-		res:  &VerifyResult{Source: src.String(), ImagesPerClass: map[string]int{}},
+		res:  &VerifyResult{Source: src.String(), ImagesPerClass: map[string]int{}, Signers: map[string]string{}},
 		seen: map[string]bool{}, safe: map[string]FileInfo{}, bad: map[string]bool{},
 		hashes: map[string]string{}, sizes: map[string]int64{}, expect: map[string]int64{}, listed: map[string]ManifestEntry{}}
 	v.run(files)
@@ -171,23 +209,46 @@ func (v *verifier) run(files []FileInfo) {
 		v.res.Files++
 	}
 
-	// 1. Signatures.
-	tm, tmOK := v.readAll(FileTagManifest, -1)
+	// 1. Signatures. Until the tag manifest's signature verifies, nothing the files say is
+	// trusted: only these four small files are read, each within a fixed bound.
+	tm, tmOK := v.readAll(FileTagManifest, maxTagManifest)
 	if tmOK {
 		sum := sha256.Sum256(tm)
 		v.res.TagManifestSHA256 = hex.EncodeToString(sum[:])
 		v.hashes[FileTagManifest] = v.res.TagManifestSHA256
 	}
-	if sig, ok := v.readAll(FileTagManifestSig, 1<<20); ok && tmOK {
-		v.checkMessageSig(sig, tm)
+	signed := false
+	if sig, ok := v.readAll(FileTagManifestSig, maxSigBundle); ok && tmOK {
+		signed = v.checkMessageSig(sig, tm)
 	}
-	prov, provOK := v.readAll(FileProvenance, -1)
+	prov, provOK := v.readAll(FileProvenance, maxProvenance)
 	if provOK {
 		sum := sha256.Sum256(prov)
 		v.hashes[FileProvenance] = hex.EncodeToString(sum[:])
 	}
-	if sig, ok := v.readAll(FileProvenanceSig, 16<<20); ok && provOK {
+	if sig, ok := v.readAll(FileProvenanceSig, maxDSSEBundle); ok && provOK {
 		v.checkDSSE(sig, prov)
+	}
+	if b := v.opts.Binding; b != nil && b.TagManifestSHA256 != "" && tmOK && b.TagManifestSHA256 != v.res.TagManifestSHA256 {
+		v.add(FileTagManifest, KindLatest, fmt.Sprintf("has sha256 %s, but %s names %s: the pointer is wrong or the release was replaced",
+			v.res.TagManifestSHA256, orDefault(b.Pointer, "the LATEST pointer"), b.TagManifestSHA256))
+	}
+	if !signed {
+		unread := 0
+		for name := range v.safe {
+			if _, read := v.hashes[name]; !read && name != FileTagManifestSig && name != FileProvenanceSig {
+				unread++
+			}
+		}
+		for _, name := range tagFilesInTagManifest {
+			if _, ok := v.safe[name]; !ok && !v.bad[name] {
+				v.add(name, KindMissing, "required file is absent")
+			}
+		}
+		if unread > 0 {
+			v.add(notCheckedFile, KindNotChecked, fmt.Sprintf("%d other file(s) not read: without a valid signature over %s nothing the bundle says is trusted", unread, FileTagManifest))
+		}
+		return
 	}
 
 	// 2. Tag files listed in the tag manifest.
@@ -321,6 +382,7 @@ func (v *verifier) run(files []FileInfo) {
 			v.add(FileBagInfo, KindMalformed, err.Error())
 		} else {
 			v.res.Bagged = info.Get("Bagging-Date")
+			v.bagID = info.Get("External-Identifier")
 			ob, of, err := info.Oxum()
 			switch {
 			case err != nil:
@@ -337,6 +399,31 @@ func (v *verifier) run(files []FileInfo) {
 	v.checkIndex(index, payloadSet)
 	if provOK {
 		v.checkProvenance(prov, tags[FilePrivacyReport], index)
+	}
+	v.checkIdentity(tags[FileBagInfo] != nil)
+}
+
+// checkIdentity checks that bag-info.txt's External-Identifier is the NAME/VERSION croissant.json
+// and provenance.json give, and that this is the release the location names.
+func (v *verifier) checkIdentity(haveBagInfo bool) {
+	name, version := v.res.Name, v.res.Version
+	if name == "" && version == "" {
+		return
+	}
+	if haveBagInfo && v.bagID != name+"/"+version {
+		v.add(FileBagInfo, KindMalformed, fmt.Sprintf("External-Identifier %q, croissant.json names %s/%s", printable(v.bagID), printable(name), printable(version)))
+	}
+	b := v.opts.Binding
+	if b == nil {
+		return
+	}
+	if (b.Name != "" && b.Name != name) || (b.Version != "" && b.Version != version) {
+		want := b.Name + " " + b.Version
+		if b.Name == "" {
+			want = "version " + b.Version
+		}
+		v.add(FileCroissant, KindBinding, fmt.Sprintf("the bundle is %s %s, but its location %s says %s: signed files were copied to another name or version",
+			printable(name), printable(version), printable(b.Where), printable(want)))
 	}
 }
 
@@ -475,33 +562,53 @@ func (v *verifier) hasHint(h string) bool {
 	return false
 }
 
-// checkMessageSig verifies tagmanifest-sha256.txt.sigstore.json over tm.
-func (v *verifier) checkMessageSig(data, tm []byte) {
+// checkMessageSig verifies tagmanifest-sha256.txt.sigstore.json over tm and reports whether it
+// verified with one of the keys.
+func (v *verifier) checkMessageSig(data, tm []byte) bool {
+	hint, err := checkMessageSig(data, tm, v.opts.Keys)
+	if err != nil {
+		var se *sigError
+		if errors.As(err, &se) && se.kind == KindSignature && se.hint != "" {
+			v.sigFailure(FileTagManifestSig, FileTagManifest, se.hint)
+		} else if errors.As(err, &se) {
+			v.add(FileTagManifestSig, se.kind, se.msg)
+		}
+		return false
+	}
+	v.res.KeyHint = hint
+	v.res.Signers[FileTagManifest] = hint
+	return true
+}
+
+// sigError is why a message signature does not verify.
+type sigError struct{ kind, msg, hint string }
+
+func (e *sigError) Error() string { return e.msg }
+
+// checkMessageSig verifies a message-signature bundle over tm with keys and returns the hint of
+// the key that verified it, or a *sigError.
+func checkMessageSig(data, tm []byte, keys []*PublicKey) (string, error) {
 	b, err := parseSigBundle(data)
 	if err != nil {
-		v.add(FileTagManifestSig, KindMalformed, err.Error())
-		return
+		return "", &sigError{kind: KindMalformed, msg: err.Error()}
 	}
 	if b.IsDSSE {
-		v.add(FileTagManifestSig, KindMalformed, "holds a DSSE envelope, want a message signature")
-		return
+		return "", &sigError{kind: KindMalformed, msg: "holds a DSSE envelope, want a message signature"}
 	}
 	sum := sha256.Sum256(tm)
 	if !bytes.Equal(sum[:], b.Digest) {
-		v.add(FileTagManifestSig, KindSignature, "the signed digest is not the sha256 of "+FileTagManifest)
-		return
+		return "", &sigError{kind: KindSignature, msg: "the signed digest is not the sha256 of " + FileTagManifest}
 	}
-	for _, k := range v.opts.Keys {
+	for _, k := range keys {
 		if k.ver.VerifySignature(bytes.NewReader(b.Signature), bytes.NewReader(tm)) == nil {
-			v.res.KeyHint = k.hint
-			return
+			return k.hint, nil
 		}
 	}
-	v.sigFailure(FileTagManifestSig, FileTagManifest, b.Hint)
+	return "", &sigError{kind: KindSignature, msg: "the signature over " + FileTagManifest + " does not verify", hint: orDefault(b.Hint, "?")}
 }
 
 func (v *verifier) sigFailure(file, what, hint string) {
-	if hint != "" && !v.hasHint(hint) {
+	if hint != "" && hint != "?" && !v.hasHint(hint) {
 		v.add(file, KindWrongKey, fmt.Sprintf("%s is signed by key %s, not by the trusted key(s) %s", what, hint, v.keyHints()))
 		return
 	}
@@ -527,7 +634,7 @@ func (v *verifier) checkDSSE(data, prov []byte) {
 	verified := ""
 	for _, sig := range b.DSSESigs {
 		for _, k := range v.opts.Keys {
-			if k.ver.VerifySignature(bytes.NewReader(sig), bytes.NewReader(msg)) == nil {
+			if verified == "" && k.ver.VerifySignature(bytes.NewReader(sig), bytes.NewReader(msg)) == nil {
 				verified = k.hint
 			}
 		}
@@ -536,9 +643,7 @@ func (v *verifier) checkDSSE(data, prov []byte) {
 		v.sigFailure(FileProvenanceSig, "the provenance statement", b.Hint)
 		return
 	}
-	if v.res.KeyHint == "" {
-		v.res.KeyHint = verified
-	}
+	v.res.Signers[FileProvenance] = verified
 	if !bytes.Equal(b.Payload, prov) {
 		v.add(FileProvenance, KindSignature, "differs from the statement signed in "+FileProvenanceSig)
 	}
@@ -765,4 +870,86 @@ func boolInt(b bool) int {
 		return 1
 	}
 	return 0
+}
+
+// VerifyTagManifest checks that sigBundle (tagmanifest-sha256.txt.sigstore.json) signs tm
+// (tagmanifest-sha256.txt) with one of keys, and returns the key's hint and the tag files tm
+// lists. It is the first step of [Verify], for callers (fetch) that must know what a release
+// lists before reading anything else of it. Errors wrap [ErrVerification].
+func VerifyTagManifest(tm, sigBundle []byte, keys []*PublicKey) (string, []ManifestEntry, error) {
+	if len(tm) > maxTagManifest || len(sigBundle) > maxSigBundle {
+		return "", nil, fmt.Errorf("%w: %s or its signature is larger than %d bytes", ErrVerification, FileTagManifest, maxTagManifest)
+	}
+	hint, err := checkMessageSig(sigBundle, tm, keys)
+	if err != nil {
+		var se *sigError
+		if errors.As(err, &se) && se.hint != "" {
+			return "", nil, fmt.Errorf("%w: %s: signed by key %s, which is not a trusted key or does not verify", ErrVerification, FileTagManifestSig, se.hint)
+		}
+		return "", nil, fmt.Errorf("%w: %s: %v", ErrVerification, FileTagManifestSig, err)
+	}
+	entries, err := ParseManifest(tm)
+	if err != nil {
+		return "", nil, fmt.Errorf("%w: %s: %v", ErrVerification, FileTagManifest, err)
+	}
+	return hint, entries, nil
+}
+
+// Identity is what a bundle's signed tag files say it is.
+type Identity struct {
+	Name, Version     string // from bag-info.txt's External-Identifier NAME/VERSION
+	KeyHint           string // the key that signed the tag manifest
+	TagManifestSHA256 string
+}
+
+// SignedIdentity reads only tagmanifest-sha256.txt, its signature and bag-info.txt (each at most
+// 1 MB), checks the signature with keys and bag-info.txt's hash, and returns the NAME/VERSION
+// bag-info.txt gives. It is a cheap check (three small reads) of versions a reader does not
+// download, e.g. to find the highest signed version of a release. Errors wrap [ErrVerification]
+// when the bundle is not signed by the keys or does not say what it is.
+func SignedIdentity(ctx context.Context, src Source, keys []*PublicKey) (Identity, error) {
+	read := func(name string) ([]byte, error) {
+		rc, err := src.Open(ctx, name)
+		if err != nil {
+			return nil, err
+		}
+		defer rc.Close()
+		data, err := io.ReadAll(io.LimitReader(rc, maxTagManifest+1))
+		if err == nil && len(data) > maxTagManifest {
+			err = fmt.Errorf("%w: %s is larger than %d bytes", ErrVerification, name, maxTagManifest)
+		}
+		return data, err
+	}
+	var id Identity
+	tm, err := read(FileTagManifest)
+	if err != nil {
+		return id, err
+	}
+	sig, err := read(FileTagManifestSig)
+	if err != nil {
+		return id, err
+	}
+	hint, entries, err := VerifyTagManifest(tm, sig, keys)
+	if err != nil {
+		return id, err
+	}
+	bi, err := read(FileBagInfo)
+	if err != nil {
+		return id, err
+	}
+	sum := sha256.Sum256(bi)
+	i := slices.IndexFunc(entries, func(e ManifestEntry) bool { return e.Path == FileBagInfo })
+	if i < 0 || entries[i].SHA256 != hex.EncodeToString(sum[:]) {
+		return id, fmt.Errorf("%w: %s differs from the signed %s", ErrVerification, FileBagInfo, FileTagManifest)
+	}
+	info, err := ParseBagInfo(bi)
+	if err != nil {
+		return id, fmt.Errorf("%w: %s: %v", ErrVerification, FileBagInfo, err)
+	}
+	name, version, ok := strings.Cut(info.Get("External-Identifier"), "/")
+	if !ok || name == "" || version == "" {
+		return id, fmt.Errorf("%w: %s has no External-Identifier NAME/VERSION", ErrVerification, FileBagInfo)
+	}
+	tsum := sha256.Sum256(tm)
+	return Identity{Name: name, Version: version, KeyHint: hint, TagManifestSHA256: hex.EncodeToString(tsum[:])}, nil
 }

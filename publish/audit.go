@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"path"
 	"slices"
 	"sort"
@@ -53,6 +54,7 @@ type ReleaseReport struct {
 	Version           string              `json:"version"`
 	Date              string              `json:"date"`
 	KeyHint           string              `json:"key_hint"`
+	Signers           map[string]string   `json:"signers"` // file → key hint of its signature
 	TagManifestSHA256 string              `json:"tagmanifest_sha256"`
 	Signed            bool                `json:"signed"`
 	Latest            bool                `json:"latest"`
@@ -164,13 +166,18 @@ func Audit(ctx context.Context, cfg AuditConfig) (*AuditReport, error) {
 		default:
 			pr.Version = p.Version
 			target := byDir[path.Dir(k)+"/"+p.Version]
+			newest := newestVerified(rep.Releases, path.Dir(k))
 			switch {
+			case p.Name != path.Base(path.Dir(k)):
+				pr.Problem = fmt.Sprintf("names release %q, but it sits under %q", p.Name, path.Base(path.Dir(k)))
 			case target == nil:
 				pr.Problem = fmt.Sprintf("points to version %s, which is missing", p.Version)
 			case !target.Verified:
 				pr.Problem = fmt.Sprintf("points to version %s, which fails verification", p.Version)
 			case target.TagManifestSHA256 != p.TagManifestSHA256:
 				pr.Problem = fmt.Sprintf("names tag manifest %s but version %s holds %s", short(p.TagManifestSHA256), p.Version, short(target.TagManifestSHA256))
+			case newest != nil && compareVersions(newest.Version, p.Version) > 0:
+				pr.Problem = fmt.Sprintf("rollback: points to version %s, but version %s is newer and verifies", p.Version, newest.Version)
 			default:
 				pr.OK = true
 				target.Latest = true
@@ -200,6 +207,18 @@ func Audit(ctx context.Context, cfg AuditConfig) (*AuditReport, error) {
 	return rep, nil
 }
 
+// newestVerified is the highest verified version among the releases in the folder nameDir.
+func newestVerified(rs []ReleaseReport, nameDir string) *ReleaseReport {
+	var best *ReleaseReport
+	for i := range rs {
+		r := &rs[i]
+		if r.Verified && path.Dir(r.Dir) == nameDir && (best == nil || compareVersions(r.Version, best.Version) > 0) {
+			best = r
+		}
+	}
+	return best
+}
+
 func short(s string) string {
 	if len(s) > 12 {
 		return s[:12]
@@ -213,7 +232,7 @@ func auditRelease(ctx context.Context, cfg AuditConfig, dir string) ReleaseRepor
 	if path.Dir(dir) == "." {
 		rel.Name = ""
 	}
-	rr := ReleaseReport{Dir: dir, Name: rel.Name, Version: rel.Version, ImagesPerClass: map[string]int{},
+	rr := ReleaseReport{Dir: dir, Name: rel.Name, Version: rel.Version, ImagesPerClass: map[string]int{}, Signers: map[string]string{},
 		FailedChecks: []string{}, Checks: []CheckNumbers{}, Overrides: []manifest.Override{}, Problems: []string{}, Violations: []string{}}
 	src := rel.Source()
 	if files, err := src.List(ctx); err == nil {
@@ -223,8 +242,9 @@ func auditRelease(ctx context.Context, cfg AuditConfig, dir string) ReleaseRepor
 			}
 		}
 	}
-	vr, err := manifest.Verify(ctx, src, manifest.VerifyOptions{Keys: cfg.Keys})
+	vr, err := manifest.Verify(ctx, src, manifest.VerifyOptions{Keys: cfg.Keys, Binding: rel.Binding()})
 	if vr != nil {
+		rr.Signers = vr.Signers
 		if vr.Name != "" {
 			rr.Name = vr.Name
 		}
@@ -253,14 +273,6 @@ func auditRelease(ctx context.Context, cfg AuditConfig, dir string) ReleaseRepor
 		rr.Problems = append(rr.Problems, "no signature (*.sigstore.json) in this version")
 	}
 	rr.Verified = err == nil && rr.Signed
-	if rr.Name != rel.Name && rel.Name != "" {
-		rr.Problems = append(rr.Problems, fmt.Sprintf("stored under name %q but the bundle says %q", rel.Name, rr.Name))
-		rr.Verified = false
-	}
-	if rr.Version != rel.Version {
-		rr.Problems = append(rr.Problems, fmt.Sprintf("stored under version %q but the bundle says %q", rel.Version, rr.Version))
-		rr.Verified = false
-	}
 	if rr.Verified {
 		rr.Checks, rr.Violations = checkPolicy(ctx, cfg.Policy, src, &rr)
 	}
@@ -306,8 +318,16 @@ func checkPolicy(ctx context.Context, p Policy, src manifest.Source, rr *Release
 	for _, c := range pr.Checks {
 		checks = append(checks, CheckNumbers{Name: c.Name, Class: c.Class, Value: c.Value, Threshold: c.Threshold, Bound: c.Bound, Passed: c.Passed, Note: c.Note})
 	}
-	if len(p.AllowedKeyHints) > 0 && !slices.Contains(p.AllowedKeyHints, rr.KeyHint) {
-		v = append(v, fmt.Sprintf("signed by key %s, which the policy does not allow", rr.KeyHint))
+	if len(p.AllowedKeyHints) > 0 {
+		files := slices.Sorted(maps.Keys(rr.Signers))
+		if len(files) == 0 {
+			v = append(v, "no signer recorded; the policy allows only some keys")
+		}
+		for _, f := range files {
+			if h := rr.Signers[f]; !slices.Contains(p.AllowedKeyHints, h) {
+				v = append(v, fmt.Sprintf("%s is signed by key %s, which the policy does not allow", f, h))
+			}
+		}
 	}
 	if p.requirePassed() && !rr.PrivacyPassed {
 		v = append(v, fmt.Sprintf("privacy gate failed (%s)", strings.Join(rr.FailedChecks, ", ")))

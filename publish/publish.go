@@ -304,7 +304,7 @@ func Publish(ctx context.Context, cfg Config) (*Result, error) {
 	// 5. Optionally read the release back through the store and verify it in place.
 	rel := &Release{Store: cfg.Store, Dir: dir, Name: name, Version: version}
 	if cfg.VerifyRemote {
-		if vr2, err := manifest.Verify(ctx, rel.Source(), manifest.VerifyOptions{Keys: cfg.Keys}); err != nil {
+		if vr2, err := manifest.Verify(ctx, rel.Source(), manifest.VerifyOptions{Keys: cfg.Keys, Binding: rel.Binding()}); err != nil {
 			return nil, fmt.Errorf("the uploaded release %s does not verify in place; %s was not moved: %w", res.Location, LatestName, describeProblems(vr2, err))
 		}
 		res.VerifiedInPlace = true

@@ -473,8 +473,8 @@ func TestLatestPinsTheTagManifest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	vr, err := manifest.Verify(ctx, rel.Source(), manifest.VerifyOptions{Keys: keys(t)})
-	if !errors.Is(err, manifest.ErrVerification) || vr == nil || !containsAny(problemStrings(vr), "LATEST names") {
+	vr, err := VerifyRelease(ctx, rel, keys(t))
+	if !errors.Is(err, manifest.ErrVerification) || vr == nil || len(vr.Problems) != 1 || !containsAny(problemStrings(vr), "chest/LATEST names") {
 		t.Fatalf("verify through a wrong LATEST: %v %+v", err, vr)
 	}
 	// By version it still verifies.

@@ -3,14 +3,13 @@ package publish
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"hash"
 	"io"
 	"path"
+	"slices"
 	"strings"
 
 	"github.com/raysynth/raysynth/manifest"
@@ -62,6 +61,12 @@ func ParsePointer(data []byte) (Pointer, error) {
 	return p, nil
 }
 
+// pointerFormatError is a LATEST object that is not a valid pointer.
+type pointerFormatError struct{ err error }
+
+func (e *pointerFormatError) Error() string { return e.err.Error() }
+func (e *pointerFormatError) Unwrap() error { return e.err }
+
 // ReadPointer reads and parses the object at key (a NAME/LATEST key). It returns an error wrapping
 // [ErrNotFound] when there is none.
 func ReadPointer(ctx context.Context, st Store, key string) (Pointer, error) {
@@ -76,7 +81,7 @@ func ReadPointer(ctx context.Context, st Store, key string) (Pointer, error) {
 	}
 	p, err := ParsePointer(data)
 	if err != nil {
-		return Pointer{}, fmt.Errorf("%s in %s: %w", key, st, err)
+		return Pointer{}, &pointerFormatError{fmt.Errorf("%s in %s: %w", key, st, err)}
 	}
 	return p, nil
 }
@@ -92,7 +97,10 @@ type Release struct {
 
 // OpenRelease finds the release at ref, a key path relative to the store root: either a version
 // folder "…/NAME/VERSION" (with bagit.txt in it), or a release name "…/NAME" whose LATEST
-// pointer names the version. It returns an error wrapping [ErrNoRelease] when there is neither.
+// pointer names the version. It returns an error wrapping [ErrNoRelease] when there is neither,
+// and one wrapping [manifest.ErrVerification] (with the rule that failed) when what is there
+// cannot be a release: a version folder without bagit.txt, a LATEST pointer that does not parse,
+// names another release or a missing version.
 func OpenRelease(ctx context.Context, st Store, ref string) (*Release, error) {
 	ref = strings.Trim(ref, "/")
 	where := st.String()
@@ -113,27 +121,66 @@ func OpenRelease(ctx context.Context, st Store, ref string) (*Release, error) {
 	}
 	p, err := ReadPointer(ctx, st, ref+"/"+LatestName)
 	if errors.Is(err, ErrNotFound) {
+		// Objects under ref but no bagit.txt: an incomplete (or emptied) release, not a typo.
+		if objs, lerr := st.List(ctx, ref+"/"); lerr == nil && len(objs) > 0 && looksLikeVersion(ref, objs) {
+			return nil, fmt.Errorf("%s: %w: rule complete-release: %d objects but no %s: the release is incomplete or was tampered with",
+				where, manifest.ErrVerification, len(objs), manifest.FileBagIt)
+		}
 		return nil, fmt.Errorf("%s: %w: neither a version folder (with %s) nor a release name (with %s)", where, ErrNoRelease, manifest.FileBagIt, LatestName)
+	}
+	var nf *pointerFormatError
+	if errors.As(err, &nf) {
+		return nil, fmt.Errorf("%s/%s: %w: rule latest-pointer: %v", where, LatestName, manifest.ErrVerification, nf.err)
 	}
 	if err != nil {
 		return nil, err
 	}
+	if p.Name != path.Base(ref) {
+		return nil, fmt.Errorf("%s/%s: %w: rule latest-name: the pointer names release %q, but it sits under %q",
+			where, LatestName, manifest.ErrVerification, p.Name, path.Base(ref))
+	}
 	dir := ref + "/" + p.Version
 	if _, err := st.Stat(ctx, dir+"/"+manifest.FileBagIt); err != nil {
 		if errors.Is(err, ErrNotFound) {
-			return nil, fmt.Errorf("%s/%s points to version %s, which is missing: %w", where, LatestName, p.Version, ErrNoRelease)
+			return nil, fmt.Errorf("%s/%s points to version %s, which is missing: %w: rule latest-target", where, LatestName, p.Version, manifest.ErrVerification)
 		}
 		return nil, err
 	}
 	return &Release{Store: st, Dir: dir, Name: path.Base(ref), Version: p.Version, Pointer: &p}, nil
 }
 
+// looksLikeVersion reports whether the objects under ref include a bundle's files (its payload
+// or tag files), so ref is a release version missing its bagit.txt rather than something else.
+func looksLikeVersion(ref string, objs []ObjectInfo) bool {
+	for _, o := range objs {
+		rest := strings.TrimPrefix(o.Key, ref+"/")
+		switch {
+		case strings.HasPrefix(rest, "data/"), strings.HasSuffix(rest, ".sigstore.json"),
+			slices.Contains([]string{manifest.FileBagInfo, manifest.FileManifest, manifest.FileTagManifest, manifest.FileCroissant, manifest.FileProvenance}, rest):
+			return true
+		}
+	}
+	return false
+}
+
 // String names the release location.
 func (r *Release) String() string { return strings.TrimSuffix(r.Store.String(), "/") + "/" + r.Dir }
 
-// Source returns the release as a [manifest.Source] for verification in place. When the release
-// was reached through LATEST, reading tagmanifest-sha256.txt fails unless its sha256 is the one
-// the pointer names, so a pointer to other content never verifies.
+// Binding is what the release's location says it is: NAME/VERSION, and the tag manifest the LATEST
+// pointer names when it was reached through one. [manifest.Verify] fails a bundle that says
+// otherwise.
+func (r *Release) Binding() *manifest.Binding {
+	b := &manifest.Binding{Where: r.String(), Name: r.Name, Version: r.Version}
+	if r.Pointer != nil {
+		b.Pointer = strings.TrimSuffix(r.Store.String(), "/") + "/" + path.Dir(r.Dir) + "/" + LatestName
+		b.TagManifestSHA256 = r.Pointer.TagManifestSHA256
+	}
+	return b
+}
+
+// Source returns the release as a [manifest.Source] for verification in place. Verify it with
+// [Release.Binding] (as [VerifyRelease] does), so that a bundle stored under another name or
+// version, or a LATEST pointer to other content, fails.
 func (r *Release) Source() manifest.Source { return &storeSource{r: r} }
 
 type storeSource struct{ r *Release }
@@ -156,32 +203,67 @@ func (s *storeSource) Open(ctx context.Context, name string) (io.ReadCloser, err
 	if err := safeKey(name); err != nil {
 		return nil, err
 	}
-	rc, err := s.r.Store.Get(ctx, s.r.Dir+"/"+name)
-	if err != nil {
-		return nil, err
-	}
-	if name == manifest.FileTagManifest && s.r.Pointer != nil {
-		return &pinnedReader{rc: rc, h: sha256.New(), want: s.r.Pointer.TagManifestSHA256}, nil
-	}
-	return rc, nil
+	return s.r.Store.Get(ctx, s.r.Dir+"/"+name)
 }
 
-// pinnedReader fails at EOF when the content's sha256 is not the one a LATEST pointer names.
-type pinnedReader struct {
-	rc   io.ReadCloser
-	h    hash.Hash
-	want string
-}
-
-func (p *pinnedReader) Read(b []byte) (int, error) {
-	n, err := p.rc.Read(b)
-	p.h.Write(b[:n])
-	if err == io.EOF {
-		if got := hex.EncodeToString(p.h.Sum(nil)); got != p.want {
-			return n, fmt.Errorf("%s has sha256 %s but %s names %s", manifest.FileTagManifest, got, LatestName, p.want)
+// VerifyRelease verifies a release in place: [manifest.Verify] bound to the release's location
+// ([Release.Binding]) and, when the release was reached through LATEST, rollback protection: the
+// highest version under the release name whose signature verifies with keys is reported, and a
+// LATEST naming an older one is a [manifest.KindRollback] problem. The error wraps
+// [manifest.ErrVerification] when there is any problem.
+func VerifyRelease(ctx context.Context, rel *Release, keys []*manifest.PublicKey) (*manifest.VerifyResult, error) {
+	vr, err := manifest.Verify(ctx, rel.Source(), manifest.VerifyOptions{Keys: keys, Binding: rel.Binding()})
+	if vr == nil || rel.Pointer == nil {
+		return vr, err
+	}
+	hi, herr := HighestSigned(ctx, rel.Store, path.Dir(rel.Dir), keys)
+	if herr != nil {
+		return nil, herr
+	}
+	vr.HighestSignedVersion = hi.Version
+	if hi.Version != "" && compareVersions(hi.Version, rel.Version) > 0 {
+		vr.Problems = append(vr.Problems, rollbackProblem(rel, hi))
+		if err == nil {
+			err = fmt.Errorf("%w: %s: %d problem(s)", manifest.ErrVerification, rel, len(vr.Problems))
 		}
 	}
-	return n, err
+	return vr, err
 }
 
-func (p *pinnedReader) Close() error { return p.rc.Close() }
+func rollbackProblem(rel *Release, hi manifest.Identity) manifest.Problem {
+	return manifest.Problem{File: LatestName, Kind: manifest.KindRollback, Detail: fmt.Sprintf(
+		"names version %s, but version %s is present and signed by key %s: the pointer was moved back, or %s was published without moving it",
+		rel.Version, hi.Version, hi.KeyHint, hi.Version)}
+}
+
+// HighestSigned returns the highest version under the release name folder nameDir (NAME,
+// relative to the store root) whose tag manifest is signed by one of keys and whose bag-info.txt
+// names NAME/VERSION, checked with [manifest.SignedIdentity] (three small reads per version,
+// highest first, stopping at the first that verifies). It returns a zero Identity when no version
+// verifies.
+func HighestSigned(ctx context.Context, st Store, nameDir string, keys []*manifest.PublicKey) (manifest.Identity, error) {
+	objs, err := st.List(ctx, nameDir+"/")
+	if err != nil {
+		return manifest.Identity{}, err
+	}
+	var versions []string
+	for _, o := range objs {
+		rest := strings.TrimPrefix(o.Key, nameDir+"/")
+		if v, f, ok := strings.Cut(rest, "/"); ok && f == manifest.FileBagIt && checkSegment("version", v) == nil {
+			versions = append(versions, v)
+		}
+	}
+	slices.SortFunc(versions, func(a, b string) int { return compareVersions(b, a) })
+	name := path.Base(nameDir)
+	for _, v := range versions {
+		rel := &Release{Store: st, Dir: nameDir + "/" + v, Name: name, Version: v}
+		id, err := manifest.SignedIdentity(ctx, rel.Source(), keys)
+		if err == nil && id.Name == name && id.Version == v {
+			return id, nil
+		}
+		if err := ctx.Err(); err != nil {
+			return manifest.Identity{}, err
+		}
+	}
+	return manifest.Identity{}, nil
+}

@@ -80,14 +80,11 @@ func runVerify(ctx context.Context, g *globals, ref string, o *verifyOptions) er
 	if err != nil {
 		return err
 	}
-	// openSource (s3source.go) hands s3:// releases to publish's source and folders to
-	// manifest.DirSource.
-	src, done, err := openSource(ctx, g, ref, o.endpoint)
-	if err != nil {
+	res, err := verifyAt(ctx, g, ref, o.endpoint, keys)
+	var ec exitCoder
+	if errors.As(err, &ec) {
 		return err
 	}
-	defer done()
-	res, err := manifest.Verify(ctx, src, manifest.VerifyOptions{Keys: keys})
 	if err != nil && !errors.Is(err, manifest.ErrVerification) {
 		return withHint(err, "give the bundle folder made by raysynth bundle, or an s3:// release")
 	}
@@ -103,7 +100,7 @@ func runVerify(ctx context.Context, g *globals, ref string, o *verifyOptions) er
 		printVerify(g.stdout, out)
 	}
 	if !res.OK() {
-		return verifyFailed(withHint(fmt.Errorf("%s: %d problem(s): the bundle is incomplete, tampered or not signed by the key", ref, len(res.Problems)),
+		return verifyFailed(withHint(fmt.Errorf("%s: %d problem(s) (rules: %s): the bundle is incomplete, tampered or not signed by the key", ref, len(res.Problems), problemKinds(res)),
 			"do not use this bundle; ask the publisher for the release again, or check that --key is the publisher's key"))
 	}
 	return nil
@@ -122,7 +119,10 @@ func printVerify(w io.Writer, out verifyOutput) {
 	}
 	fmt.Fprintf(w, "name:       %s\n", orUnknown(r.Name))
 	fmt.Fprintf(w, "version:    %s\n", orUnknown(r.Version))
-	fmt.Fprintf(w, "signed by:  key %s\n", orUnknown(r.KeyHint))
+	fmt.Fprintf(w, "signed by:  %s\n", signers(r))
+	if r.HighestSignedVersion != "" {
+		fmt.Fprintf(w, "latest:     %s is the highest signed version under the name\n", r.HighestSignedVersion)
+	}
 	fmt.Fprintf(w, "bagged:     %s\n", orUnknown(r.Bagged))
 	var classes []string
 	for c, n := range r.ImagesPerClass {
@@ -150,6 +150,37 @@ func printVerify(w io.Writer, out verifyOutput) {
 	fmt.Fprintf(w, "  (%s)\n", out.CosignOffline)
 }
 
+// problemKinds lists the distinct kinds of the problems: the rules that failed.
+func problemKinds(r *manifest.VerifyResult) string {
+	var kinds []string
+	for _, p := range r.Problems {
+		if !slices.Contains(kinds, p.Kind) {
+			kinds = append(kinds, p.Kind)
+		}
+	}
+	slices.Sort(kinds)
+	return strings.Join(kinds, ", ")
+}
+
+// signers is "key H" when one key signed everything, else each signed file with its key.
+func signers(r *manifest.VerifyResult) string {
+	var files []string
+	keys := map[string]bool{}
+	for f, h := range r.Signers {
+		files = append(files, f)
+		keys[h] = true
+	}
+	if len(keys) <= 1 {
+		return "key " + orUnknown(r.KeyHint)
+	}
+	slices.Sort(files)
+	var parts []string
+	for _, f := range files {
+		parts = append(parts, "key "+r.Signers[f]+" ("+f+")")
+	}
+	return strings.Join(parts, ", ")
+}
+
 func orUnknown(s string) string {
 	if s == "" {
 		return "(unknown)"
@@ -175,9 +206,14 @@ func equivalentCommands(ref, key, endpoint string) []string {
 	return append(cmds,
 		"cosign verify-blob --key "+key+" --bundle "+manifest.FileTagManifestSig+" --insecure-ignore-tlog=true "+manifest.FileTagManifest,
 		"cosign verify-blob-attestation --key "+key+" --bundle "+manifest.FileProvenanceSig+" --type slsaprovenance1 --insecure-ignore-tlog=true "+manifest.FileTagManifest,
+		provenanceCompare,
 		"sha256sum -c "+manifest.FileTagManifest,
 		"sha256sum -c "+manifest.FileManifest)
 }
+
+// provenanceCompare checks that provenance.json is the statement cosign just verified inside
+// provenance.sigstore.json (cosign checks the DSSE payload, not the file beside it).
+const provenanceCompare = `grep -o '"payload": *"[^"]*"' ` + manifest.FileProvenanceSig + ` | cut -d'"' -f4 | base64 -d | cmp - ` + manifest.FileProvenance
 
 // shellQuote quotes s for a POSIX shell when it needs it.
 func shellQuote(s string) string {

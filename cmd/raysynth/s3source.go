@@ -81,31 +81,34 @@ func openRelease(ctx context.Context, g *globals, ref, endpointFlag string) (*pu
 		}
 	}
 	rel, err := publish.OpenRelease(ctx, st, key)
+	if errors.Is(err, manifest.ErrVerification) {
+		return nil, verifyFailed(withHint(err, "do not use this release; tell the publisher (raysynth audit lists every release and pointer of the location)"))
+	}
 	if errors.Is(err, publish.ErrNoRelease) {
 		return nil, withHint(err, "give s3://BUCKET/PREFIX/NAME (follows NAME/LATEST) or s3://BUCKET/PREFIX/NAME/VERSION; raysynth audit s3://BUCKET/PREFIX lists the releases")
 	}
 	return rel, s3Hint(err)
 }
 
-// openSource returns a manifest.Source for `raysynth verify` over a release in object storage
-// (s3://BUCKET/PREFIX/NAME[/VERSION]; without VERSION it follows LATEST and checks the LATEST
-// pointer's tag-manifest hash while verifying), a release name folder of a published folder
-// store (DIR/NAME with a LATEST pointer), or else the local bundle folder itself. Call the
-// returned function when done.
-func openSource(ctx context.Context, g *globals, ref, endpointFlag string) (manifest.Source, func(), error) {
+// verifyAt verifies what `raysynth verify` is given: a release in object storage
+// (s3://BUCKET/PREFIX/NAME[/VERSION]) or a release name folder of a published folder store
+// (DIR/NAME with a LATEST pointer) is verified in place, bound to its name, version and LATEST
+// pointer, with rollback protection (publish.VerifyRelease); anything else is a local bundle
+// folder, verified as it is.
+func verifyAt(ctx context.Context, g *globals, ref, endpointFlag string, keys []*manifest.PublicKey) (*manifest.VerifyResult, error) {
 	if !publish.IsS3URL(ref) {
 		_, errBag := os.Stat(filepath.Join(ref, manifest.FileBagIt))
 		_, errLatest := os.Stat(filepath.Join(ref, publish.LatestName))
 		if errBag == nil || errLatest != nil {
-			return manifest.DirSource(ref), func() {}, nil
+			return manifest.Verify(ctx, manifest.DirSource(ref), manifest.VerifyOptions{Keys: keys})
 		}
 	}
 	rel, err := openRelease(ctx, g, ref, endpointFlag)
 	if err != nil {
-		return nil, func() {}, err
+		return nil, err
 	}
 	g.log.Info("verifying in place", "release", rel.String(), "via_latest", rel.Pointer != nil)
-	return rel.Source(), func() {}, nil
+	return publish.VerifyRelease(ctx, rel, keys)
 }
 
 // s3Hint attaches what to check to storage errors.
