@@ -79,7 +79,11 @@ type Result struct {
 	HTMLPath     string
 	SummaryPath  string
 	ApprovedPath string // approved/index.csv, or "" when nothing was approved
-	Seconds      float64
+	// CheckedPath is privacy/checked/index.csv when the gate failed: the checked candidates minus
+	// every flagged image, which only `bundle --override-privacy-gate` releases; Checked counts them.
+	CheckedPath string
+	Checked     int
+	Seconds     float64
 }
 
 // ErrCandidates is wrapped when the candidate images cannot be used.
@@ -91,9 +95,10 @@ var ErrAllFlagged = errors.New("every candidate was flagged")
 
 // Run checks the workspace's synthetic candidates (or the images in CandidatesDir) against its
 // real train and holdout images, optionally filters and regenerates, writes the private report
-// (report.json, report.html) and the public summary (summary.json) under privacy/, and, when the
-// gate passes, the approved set under approved/. A failed gate is not an error: Result.Passed is
-// false.
+// (report.json, report.html) and the public summary (summary.json) under privacy/, and the
+// checked candidates minus every flagged image: under approved/ when the gate passes; when it
+// fails, under privacy/checked/ (for an override) with any approved/ of an earlier run removed. A
+// failed gate is not an error: Result.Passed is false.
 func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -175,25 +180,39 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 			res.Failed = append(res.Failed, c)
 		}
 	}
+	// The checked set minus every flagged image: approved/ when the gate passed (max_flagged may
+	// allow some flagged images: they stay out all the same); when it failed, privacy/checked/,
+	// the only set an override may release, and no approved/ (a stale one from an earlier passing
+	// run would otherwise be released with this run's failing report).
+	var keep []candidate
+	flagged := map[string]bool{}
+	for _, id := range ev.Flagged {
+		flagged[id] = true
+	}
+	for _, c := range final {
+		if !flagged[c.row.ID] {
+			keep = append(keep, c)
+		}
+	}
 	approved := 0
 	if ev.Passed {
-		// the final set holds no flagged image when the gate passes (max_flagged may allow some:
-		// they stay out of the approved set all the same)
-		var keep []candidate
-		flagged := map[string]bool{}
-		for _, id := range ev.Flagged {
-			flagged[id] = true
+		if err := removeSet(ws.CheckedIndexPath(), ws.CheckedDir()); err != nil {
+			return nil, err
 		}
-		for _, c := range final {
-			if !flagged[c.row.ID] {
-				keep = append(keep, c)
-			}
-		}
-		if err := writeApproved(ctx, ws, keep); err != nil {
+		if err := writeSet(ctx, keep, ws.ApprovedDir(), ws.ApprovedIndexPath()); err != nil {
 			return nil, err
 		}
 		approved = len(keep)
 		res.ApprovedPath = ws.ApprovedIndexPath()
+	} else {
+		if err := removeSet(ws.ApprovedIndexPath(), ws.ApprovedDir()); err != nil {
+			return nil, err
+		}
+		if err := writeSet(ctx, keep, ws.CheckedDir(), ws.CheckedIndexPath()); err != nil {
+			return nil, err
+		}
+		res.CheckedPath = ws.CheckedIndexPath()
+		res.Checked = len(keep)
 	}
 	sum := newSummary(ev, cfg.Policy, embNames, len(cands), approved, filt, final)
 	res.Summary = sum
@@ -495,10 +514,28 @@ func filterLoop(ctx context.Context, cfg Config, cands []candidate, ev *Evaluati
 	}
 }
 
-// writeApproved writes approved/images/<class>/<id>.png and approved/index.csv (contract C2):
-// images first, into a temporary folder renamed into place, then the index.
-func writeApproved(ctx context.Context, ws *workspace.Workspace, cs []candidate) error {
-	final := ws.ApprovedDir()
+// removeSet removes an image set's index first (so no reader sees an index without its images),
+// then its images.
+func removeSet(index, images string) error {
+	if err := os.Remove(index); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("remove stale %s: %w", index, err)
+	}
+	if err := os.RemoveAll(images); err != nil {
+		return fmt.Errorf("remove stale %s: %w", images, err)
+	}
+	return nil
+}
+
+// writeSet writes images/<class>/<id>.png and index.csv (contract C2), as approved/ or
+// privacy/checked/: the index removed first, the images into a temporary folder renamed into
+// place, then the index.
+func writeSet(ctx context.Context, cs []candidate, final, index string) error {
+	if err := os.Remove(index); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(final), 0o755); err != nil {
+		return err
+	}
 	tmp, err := fsutil.TempDir(final)
 	if err != nil {
 		return err
@@ -539,7 +576,7 @@ func writeApproved(ctx context.Context, ws *workspace.Workspace, cs []candidate)
 	if err := fsutil.CommitDir(tmp, final, true); err != nil {
 		return err
 	}
-	return workspace.WriteSynthIndex(ws.ApprovedIndexPath(), rows)
+	return workspace.WriteSynthIndex(index, rows)
 }
 
 func fileSHA(p string) (string, error) {

@@ -84,6 +84,9 @@ func runBundle(ctx context.Context, g *globals, o *bundleOptions) error {
 	if len(missing) > 0 {
 		return usageErrorf("%s required", strings.Join(missing, ", "))
 	}
+	if o.override != "" && strings.TrimSpace(o.override) == "" {
+		return usageErrorf("--override-privacy-gate needs a reason (who decided, and why), not a blank")
+	}
 	ws, err := workspace.Open(g.workspace)
 	if err != nil {
 		return withHint(err, "give the workspace with --workspace or RAYSYNTH_WORKSPACE")
@@ -158,25 +161,41 @@ func bundleConfig(ws *workspace.Workspace, o *bundleOptions) (manifest.BuildConf
 	if cfg.Workspace, err = os.ReadFile(ws.Path("workspace.json")); err != nil {
 		return cfg, err
 	}
-	imgs, err := workspace.ReadSynthIndex(ws.ApprovedIndexPath())
-	if err != nil {
-		return cfg, withHint(err, "run raysynth privacy first: it writes the approved set")
-	}
-	approved := ws.Path("approved")
-	for _, im := range imgs {
-		in := manifest.Image{ID: im.ID, Class: im.Class, PNG: filepath.Join(approved, filepath.FromSlash(im.File)),
-			SHA256: im.SHA256, Generator: im.Generator, Seed: im.Seed, Sample: im.Sample}
-		if im.DICOM != "" {
-			in.DICOM = filepath.Join(approved, filepath.FromSlash(im.DICOM))
-		}
-		if !strings.HasPrefix(filepath.Clean(in.PNG), filepath.Clean(approved)+string(filepath.Separator)) ||
-			(in.DICOM != "" && !strings.HasPrefix(filepath.Clean(in.DICOM), filepath.Clean(approved)+string(filepath.Separator))) {
-			return cfg, fmt.Errorf("%s: image %s points outside approved/", ws.ApprovedIndexPath(), im.ID)
-		}
-		cfg.Images = append(cfg.Images, in)
-	}
 	if cfg.PrivacySummary, err = os.ReadFile(ws.PrivacySummaryPath()); err != nil {
 		return cfg, withHint(fmt.Errorf("read privacy summary: %w", err), "run raysynth privacy first")
+	}
+	var gate struct {
+		Passed       *bool    `json:"passed"`
+		FailedChecks []string `json:"failed_checks"`
+	}
+	if err := json.Unmarshal(cfg.PrivacySummary, &gate); err != nil || gate.Passed == nil {
+		return cfg, withHint(fmt.Errorf("%s is not a privacy summary", ws.PrivacySummaryPath()), "run raysynth privacy again")
+	}
+	// A passed gate releases approved/; a failed one, only with an override, the set that gate
+	// checked minus every image it flagged (privacy/checked/), never an approved/ of an earlier run.
+	index, setDir, setName := ws.ApprovedIndexPath(), filepath.Dir(ws.ApprovedIndexPath()), "approved/"
+	if !*gate.Passed {
+		if strings.TrimSpace(o.override) == "" {
+			return cfg, gateFailed(withHint(&manifest.GateError{FailedChecks: gate.FailedChecks}, "nothing was released. See privacy/report.html for why; fix and re-run raysynth privacy,\n"+
+				"or release the checked images that were not flagged with --override-privacy-gate \"REASON\" (recorded in provenance.json and shown by every verify)"))
+		}
+		index, setDir, setName = ws.CheckedIndexPath(), filepath.Dir(ws.CheckedIndexPath()), "privacy/checked/"
+	}
+	imgs, err := workspace.ReadSynthIndex(index)
+	if err != nil {
+		return cfg, withHint(err, "run raysynth privacy first: it writes the checked set ("+setName+")")
+	}
+	for _, im := range imgs {
+		in := manifest.Image{ID: im.ID, Class: im.Class, PNG: filepath.Join(setDir, filepath.FromSlash(im.File)),
+			SHA256: im.SHA256, Generator: im.Generator, Seed: im.Seed, Sample: im.Sample}
+		if im.DICOM != "" {
+			in.DICOM = filepath.Join(setDir, filepath.FromSlash(im.DICOM))
+		}
+		if !strings.HasPrefix(filepath.Clean(in.PNG), filepath.Clean(setDir)+string(filepath.Separator)) ||
+			(in.DICOM != "" && !strings.HasPrefix(filepath.Clean(in.DICOM), filepath.Clean(setDir)+string(filepath.Separator))) {
+			return cfg, fmt.Errorf("%s: image %s points outside %s", index, im.ID, setName)
+		}
+		cfg.Images = append(cfg.Images, in)
 	}
 	gans, _ := filepath.Glob(ws.Path("gan", "*", "summary.json"))
 	slices.Sort(gans)

@@ -186,6 +186,7 @@ func runPrivacy(ctx context.Context, g *globals, o privacyOptions) error {
 		h := "failing checks:\n  " + strings.Join(lines, "\n  ") +
 			"\nsee " + res.HTMLPath + " (PRIVATE) for the suspicious images beside their nearest training patient" +
 			"\nwhat to do next:\n  " + strings.Join(privacy.Advice(res.Failed, len(res.Flagged)), "\n  ")
+		h += fmt.Sprintf("\nthe %d checked candidates that were not flagged are kept in %s: only raysynth bundle --override-privacy-gate \"REASON\" releases them", res.Checked, res.CheckedPath)
 		return gateFailed(withHint(fmt.Errorf("privacy gate failed: %d check(s) failed; nothing was approved; report %s", len(res.Failed), res.ReportPath), h))
 	}
 	fmt.Fprintf(g.stderr, "raysynth: privacy gate passed in %.1f s\n", res.Seconds)

@@ -110,10 +110,15 @@ func (w *Workspace) CandidatesDir() string          { return w.Path("synth", "ca
 func (w *Workspace) ApprovedIndexPath() string      { return w.Path("approved", "index.csv") }
 func (w *Workspace) ApprovedDir() string            { return w.Path("approved", "images") }
 func (w *Workspace) PrivacyDir() string             { return w.Path("privacy") }
-func (w *Workspace) PrivacyReportPath() string      { return w.Path("privacy", "report.json") }
-func (w *Workspace) PrivacyHTMLPath() string        { return w.Path("privacy", "report.html") }
-func (w *Workspace) PrivacySummaryPath() string     { return w.Path("privacy", "summary.json") }
-func (w *Workspace) EvalDir() string                { return w.Path("eval") }
+
+// CheckedIndexPath and CheckedDir hold the candidates a failed privacy gate checked, minus every
+// image it flagged: what `bundle --override-privacy-gate` may release (never approved/).
+func (w *Workspace) CheckedIndexPath() string   { return w.Path("privacy", "checked", "index.csv") }
+func (w *Workspace) CheckedDir() string         { return w.Path("privacy", "checked", "images") }
+func (w *Workspace) PrivacyReportPath() string  { return w.Path("privacy", "report.json") }
+func (w *Workspace) PrivacyHTMLPath() string    { return w.Path("privacy", "report.html") }
+func (w *Workspace) PrivacySummaryPath() string { return w.Path("privacy", "summary.json") }
+func (w *Workspace) EvalDir() string            { return w.Path("eval") }
 
 // IsPrivate reports whether a path inside the workspace (relative, slash-separated) must never be
 // published: the private folder and the full privacy reports, which show real images.
