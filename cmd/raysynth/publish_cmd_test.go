@@ -196,7 +196,7 @@ func TestPublishFetchAuditCLI(t *testing.T) {
 	}
 	dest2 := filepath.Join(t.TempDir(), "got2")
 	code, _, errOut = runCLI(t, "fetch", "s3://releases/chest/chest", "--key", pub, "--out", dest2)
-	if code != exitVerifyFail || !strings.Contains(errOut, "hash-mismatch") {
+	if code != exitVerifyFail || !strings.Contains(errOut, "rule hash: README.md") {
 		t.Fatalf("fetch of a tampered release exit %d: %s", code, errOut)
 	}
 	if _, err := os.Stat(dest2); !os.IsNotExist(err) {
