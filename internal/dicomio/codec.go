@@ -235,3 +235,13 @@ func jpegFrameHeader(cs []byte) (prec, w, h, comps int, err error) {
 	}
 	return 0, 0, 0, 0, errors.New("no JPEG frame header before the scan")
 }
+
+// endsWithEOI reports whether a JPEG or JPEG-LS codestream ends with its end-of-image marker
+// (FF D9), allowing the zero bytes DICOM pads odd-length fragments with.
+func endsWithEOI(cs []byte) bool {
+	n := len(cs)
+	for n > 0 && cs[n-1] == 0 {
+		n--
+	}
+	return n >= 2 && cs[n-2] == 0xFF && cs[n-1] == 0xD9
+}

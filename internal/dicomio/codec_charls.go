@@ -57,6 +57,11 @@ var (
 // decodeCharLS decodes a JPEG-LS (lossless or near-lossless) codestream with CharLS. The header
 // is checked against Rows/Columns before any pixel buffer is allocated.
 func decodeCharLS(cs []byte, in *Info) ([]int32, error) {
+	// CharLS 2.4.1 spends minutes on some truncated near-lossless streams (55 s for a 440² film
+	// cut in half); a complete codestream ends with an EOI marker, then at most DICOM's padding.
+	if !endsWithEOI(cs) {
+		return nil, fmt.Errorf("%w: JPEG-LS codestream truncated (no end-of-image marker)", ErrMalformed)
+	}
 	var w, h, bits, comps C.int
 	var errbuf [256]C.char
 	src := unsafe.Pointer(unsafe.SliceData(cs))

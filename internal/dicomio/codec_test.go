@@ -1,6 +1,7 @@
 package dicomio
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"math"
@@ -13,6 +14,7 @@ import (
 	"github.com/raysynth/raysynth/internal/dicomio/dicomtest"
 	"github.com/raysynth/raysynth/internal/imageio"
 	"github.com/suyashkumar/dicom"
+	"github.com/suyashkumar/dicom/pkg/frame"
 	"github.com/suyashkumar/dicom/pkg/tag"
 )
 
@@ -244,3 +246,126 @@ func planePSNR(a, b imageio.Plane) float64 {
 	}
 	return 10 * math.Log10(255*255/(se/float64(len(a.Pix))))
 }
+
+// codestreamOf returns the codestream of a compressed file's one frame.
+func codestreamOf(t testing.TB, b []byte) []byte {
+	t.Helper()
+	ds, _, err := parse(b, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	el, err := ds.FindElementByTag(tag.PixelData)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return encapsulatedFrame(el.Value.GetValue().(dicom.PixelDataInfo).Frames)
+}
+
+// encapsulate wraps a codestream in a 16-bit MONOCHROME2 film of w×h with bitsStored bits.
+func encapsulate(uid string, w, h, bitsStored int, cs []byte) []byte {
+	elems := dicomtest.ImageElems(w, h, "MONOCHROME2", bitsStored, nil)
+	return dicomtest.Build(uid, false, false, elems[:len(elems)-1], cs)
+}
+
+// A damaged codestream is refused as malformed (ingest's `unreadable`) with the decoder's reason,
+// never a panic or a hang: truncated streams always; streams with bytes zeroed or flipped either
+// decode (the damage may hit entropy-coded data that still parses) or are refused the same way.
+func TestCorruptCodestreamsRejected(t *testing.T) {
+	src := codecSources(t)[2] // synthetic-16bit
+	info, err := ReadInfo(src.data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range dicomtest.Encoders {
+		if e.MaxBits != 0 && src.bits > e.MaxBits {
+			continue
+		}
+		t.Run(e.Name, func(t *testing.T) {
+			if codecs[e.UID].decode == nil {
+				t.Logf("%s not in this build: the missing-codec refusal is tested in TestCodecsAgainstUncompressed", codecs[e.UID].name)
+				return
+			}
+			cs := codestreamOf(t, codecFixture(t, src, e))
+			damaged := func(f func(b []byte) []byte) []byte { return f(append([]byte(nil), cs...)) }
+			for _, tc := range []struct {
+				name     string
+				cs       []byte
+				mustFail bool
+			}{
+				{"truncated to half", cs[:len(cs)/2], true},
+				{"truncated to 64 bytes", cs[:64], true},
+				{"header only", cs[:min(len(cs), 200)], true},
+				{"middle zeroed", damaged(func(b []byte) []byte { clear(b[len(b)/3 : len(b)/2]); return b }), false},
+				{"bytes flipped", damaged(func(b []byte) []byte {
+					for i := 100; i < len(b); i += 997 {
+						b[i] ^= 0x5A
+					}
+					return b
+				}), false},
+				{"garbage", bytes.Repeat([]byte{0xFF, 0x00, 0x13}, 400), true},
+			} {
+				_, _, err := Decode(encapsulate(e.UID, info.Columns, info.Rows, 16, tc.cs))
+				switch {
+				case err == nil && tc.mustFail:
+					t.Errorf("%s: decoded without error", tc.name)
+				case err != nil && (!errors.Is(err, ErrMalformed) || errors.Is(err, ErrUnsupported)):
+					t.Errorf("%s: %v, want ErrMalformed (unreadable)", tc.name, err)
+				case err != nil && !strings.Contains(err.Error(), e.UID):
+					t.Errorf("%s: %v does not name the transfer syntax", tc.name, err)
+				case err != nil:
+					t.Logf("%s: %v", tc.name, err)
+				}
+			}
+		})
+	}
+}
+
+// fuzzCodec is the fuzz target of one decoder entry point: the codestream of a frame, with the
+// image size and bit depth the header would give. Seeds are a small film compressed by each of
+// the encoders that write uids.
+func fuzzCodec(f *testing.F, uids ...string) {
+	srcs := codecSources(f)
+	info, stored, _, err := storedOf(srcs[0].data)
+	if err != nil {
+		f.Fatal(err)
+	}
+	const w, h = 64, 48
+	crop := make([]int32, 0, w*h)
+	for y := 0; y < h; y++ {
+		off := (info.Rows/2+y)*info.Columns + info.Columns/2
+		crop = append(crop, stored[off:off+w]...)
+	}
+	small := codecSource{"small-16bit", 16, film16(crop, w, h, 7)}
+	for _, e := range dicomtest.Encoders {
+		for k, uid := range uids {
+			if e.UID == uid && (e.MaxBits == 0 || e.MaxBits >= 16) {
+				f.Add(codestreamOf(f, codecFixture(f, small, e)), uint16(w), uint16(h), uint8(16), uint8(k))
+			}
+		}
+	}
+	if e := uids[0]; e == JPEGExtended || e == JPEGLossless {
+		// a 12-bit extended JPEG seed (JPEG extended codes 12 bits at most)
+		px := film16(crop, w, h, 7)
+		twelve, err := dicomtest.Run([]string{"dcmcjpeg", "+ee"}, px)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(codestreamOf(f, twelve), uint16(w), uint16(h), uint8(12), uint8(0))
+	}
+	f.Fuzz(func(t *testing.T, cs []byte, w, h uint16, bits, which uint8) {
+		in := &Info{TransferSyntaxUID: uids[int(which)%len(uids)], Columns: int(w%1024) + 1, Rows: int(h%1024) + 1,
+			BitsAllocated: 16, BitsStored: int(bits%16) + 1, SamplesPerPixel: 1, Frames: 1}
+		v, err := decodeEncapsulated([]*frame.Frame{{Encapsulated: true, EncapsulatedData: frame.EncapsulatedFrame{Data: cs}}}, in)
+		switch {
+		case err == nil && len(v) != in.Columns*in.Rows:
+			t.Fatalf("%d samples for %dx%d", len(v), in.Columns, in.Rows)
+		case err != nil && !errors.Is(err, ErrMalformed) && !errors.Is(err, ErrUnsupported):
+			t.Fatalf("error %v is neither malformed nor unsupported", err)
+		}
+	})
+}
+
+func FuzzCodecJPEG2000(f *testing.F)     { fuzzCodec(f, JPEG2000Lossless, JPEG2000) }
+func FuzzCodecJPEGLS(f *testing.F)       { fuzzCodec(f, JPEGLSLossless, JPEGLSNearLossless) }
+func FuzzCodecJPEGLossless(f *testing.F) { fuzzCodec(f, JPEGLossless, JPEGLosslessSV1, JPEGExtended) }
+func FuzzCodecRLE(f *testing.F)          { fuzzCodec(f, RLELossless) }
