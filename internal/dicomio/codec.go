@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"image/jpeg"
 
+	"github.com/raysynth/raysynth/internal/imageio"
 	"github.com/suyashkumar/dicom/pkg/frame"
 )
 
@@ -33,9 +34,10 @@ type codecLib struct {
 }
 
 // decodeFunc decodes one frame's codestream of an in.Columns×in.Rows single-component image into
-// raw sample values (bit patterns as coded; signed only where the codestream itself is signed). It returns
+// raw sample values, w×h of them: the full size, or a reduced one when in.minSide allows a
+// JPEG 2000 codestream to be decoded at a lower resolution level (bit patterns as coded; signed only where the codestream itself is signed). It returns
 // an error wrapping [ErrMalformed] for a codestream that does not decode, naming the reason.
-type decodeFunc func(codestream []byte, in *Info) ([]int32, error)
+type decodeFunc func(codestream []byte, in *Info) (vals []int32, w, h int, err error)
 
 var (
 	libGoJPEG = &codecLib{name: "Go image/jpeg (baseline and 8-bit extended)", licence: "BSD-3-Clause (Go)", decode: decodeGoJPEG, version: func() string { return "" }}
@@ -57,6 +59,32 @@ var codecs = map[string]*codecLib{
 	JPEG2000Lossless:   libOpenJP,
 	JPEG2000:           libOpenJP,
 	RLELossless:        libRLE,
+}
+
+// DecodeForSize is [Decode] for a caller that will shrink the image so that its shorter side is
+// side pixels: a JPEG 2000 codestream is then decoded at the lowest of its resolution levels
+// whose shorter side is still at least 4×side (each level halves the size; it is the wavelet's
+// low-pass band, a 2×2 average up to rounding), which skips most of the decoding work on a large
+// film. Other encodings, and side 0, decode at full size as [Decode] does. The returned plane is
+// smaller than Rows×Columns when a level was skipped, with the same aspect ratio.
+func DecodeForSize(data []byte, side int) (*Info, imageio.Plane, error) {
+	ds, form, err := parse(data, false)
+	if err != nil {
+		return nil, imageio.Plane{}, err
+	}
+	info, err := infoFrom(ds, form)
+	if err != nil {
+		return nil, imageio.Plane{}, err
+	}
+	if err := info.CheckRenderable(); err != nil {
+		return info, imageio.Plane{}, err
+	}
+	if side > 0 {
+		info.minSide = 4 * side
+	}
+	p, err := render(ds, info)
+	info.minSide = 0
+	return info, p, err
 }
 
 // Codec describes the decoder of some transfer syntaxes in this build, for `raysynth version`.
@@ -134,14 +162,14 @@ func encapsulatedFrame(frames []*frame.Frame) []byte {
 
 // decodeEncapsulated decodes the frame of encapsulated pixel data into stored values (masked to
 // BitsStored and sign-extended as for native data).
-func decodeEncapsulated(frames []*frame.Frame, in *Info) ([]int32, error) {
+func decodeEncapsulated(frames []*frame.Frame, in *Info) (stored []int32, w, h int, err error) {
 	lib, ok := codecs[in.TransferSyntaxUID]
 	if !ok {
-		return nil, &UnsupportedTransferSyntaxError{UID: in.TransferSyntaxUID, Name: TransferSyntaxName(in.TransferSyntaxUID)}
+		return nil, 0, 0, &UnsupportedTransferSyntaxError{UID: in.TransferSyntaxUID, Name: TransferSyntaxName(in.TransferSyntaxUID)}
 	}
 	cs := encapsulatedFrame(frames)
 	if len(cs) == 0 {
-		return nil, fmt.Errorf("%w: encapsulated pixel data has no fragments", ErrMalformed)
+		return nil, 0, 0, fmt.Errorf("%w: encapsulated pixel data has no fragments", ErrMalformed)
 	}
 	if lib == libGoJPEG {
 		if p, err := jpegPrecision(cs); err == nil && p > 8 {
@@ -149,19 +177,19 @@ func decodeEncapsulated(frames []*frame.Frame, in *Info) ([]int32, error) {
 		}
 	}
 	if lib.decode == nil {
-		return nil, missing(in.TransferSyntaxUID, lib)
+		return nil, 0, 0, missing(in.TransferSyntaxUID, lib)
 	}
-	raw, err := lib.decode(cs, in)
+	raw, w, h, err := lib.decode(cs, in)
 	if err != nil {
-		return nil, fmt.Errorf("transfer syntax %s: %w", in.TransferSyntaxLabel(), err)
+		return nil, 0, 0, fmt.Errorf("transfer syntax %s: %w", in.TransferSyntaxLabel(), err)
 	}
-	if len(raw) != in.Columns*in.Rows {
-		return nil, fmt.Errorf("%w: decoder returned %d samples for %dx%d", ErrMalformed, len(raw), in.Columns, in.Rows)
+	if len(raw) != w*h || w < 1 || h < 1 {
+		return nil, 0, 0, fmt.Errorf("%w: decoder returned %d samples for %dx%d", ErrMalformed, len(raw), w, h)
 	}
 	if lib != libGoJPEG { // Go's decoder gives 8-bit gray, used as it always was
 		applyBitsStored(raw, in)
 	}
-	return raw, nil
+	return raw, w, h, nil
 }
 
 // applyBitsStored masks decoded samples to BitsStored and sign-extends them when
@@ -185,17 +213,17 @@ func applyBitsStored(v []int32, in *Info) {
 }
 
 // decodeGoJPEG decodes 8-bit baseline and extended JPEG with Go's image/jpeg.
-func decodeGoJPEG(cs []byte, in *Info) ([]int32, error) {
+func decodeGoJPEG(cs []byte, in *Info) ([]int32, int, int, error) {
 	w, h := in.Columns, in.Rows
 	img, err := jpeg.Decode(bytes.NewReader(cs))
 	if err != nil {
-		return nil, fmt.Errorf("%w: JPEG data does not decode (%v)", ErrMalformed, err)
+		return nil, 0, 0, fmt.Errorf("%w: JPEG data does not decode (%v)", ErrMalformed, err)
 	}
 	stored, gw, gh := jpegSamples(img)
 	if gw != w || gh != h {
-		return nil, fmt.Errorf("%w: JPEG is %dx%d but Rows/Columns say %dx%d", ErrMalformed, gw, gh, w, h)
+		return nil, 0, 0, fmt.Errorf("%w: JPEG is %dx%d but Rows/Columns say %dx%d", ErrMalformed, gw, gh, w, h)
 	}
-	return stored, nil
+	return stored, w, h, nil
 }
 
 // jpegPrecision returns the sample precision of a JPEG codestream's frame header (SOFn).

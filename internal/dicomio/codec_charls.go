@@ -56,39 +56,39 @@ var (
 
 // decodeCharLS decodes a JPEG-LS (lossless or near-lossless) codestream with CharLS. The header
 // is checked against Rows/Columns before any pixel buffer is allocated.
-func decodeCharLS(cs []byte, in *Info) ([]int32, error) {
+func decodeCharLS(cs []byte, in *Info) ([]int32, int, int, error) {
 	// CharLS 2.4.1 spends minutes on some truncated near-lossless streams (55 s for a 440² film
 	// cut in half); a complete codestream ends with an EOI marker, then at most DICOM's padding.
 	if !endsWithEOI(cs) {
-		return nil, fmt.Errorf("%w: JPEG-LS codestream truncated (no end-of-image marker)", ErrMalformed)
+		return nil, 0, 0, fmt.Errorf("%w: JPEG-LS codestream truncated (no end-of-image marker)", ErrMalformed)
 	}
 	var w, h, bits, comps C.int
 	var errbuf [256]C.char
 	src := unsafe.Pointer(unsafe.SliceData(cs))
 	if C.rs_jls_decode(src, C.size_t(len(cs)), nil, 0, &w, &h, &bits, &comps, &errbuf[0], C.size_t(len(errbuf))) == 0 {
-		return nil, fmt.Errorf("%w: JPEG-LS codestream does not decode: %s", ErrMalformed, C.GoString(&errbuf[0]))
+		return nil, 0, 0, fmt.Errorf("%w: JPEG-LS codestream does not decode: %s", ErrMalformed, C.GoString(&errbuf[0]))
 	}
 	if int(w) != in.Columns || int(h) != in.Rows || comps != 1 || bits < 2 || bits > 16 {
-		return nil, fmt.Errorf("%w: JPEG-LS codestream is %dx%d, %d components of %d bits; Rows/Columns say %dx%d of 1 gray component", ErrMalformed, w, h, comps, bits, in.Columns, in.Rows)
+		return nil, 0, 0, fmt.Errorf("%w: JPEG-LS codestream is %dx%d, %d components of %d bits; Rows/Columns say %dx%d of 1 gray component", ErrMalformed, w, h, comps, bits, in.Columns, in.Rows)
 	}
 	n := in.Columns * in.Rows
 	out := make([]int32, n)
 	if bits <= 8 {
 		buf := make([]byte, n)
 		if C.rs_jls_decode(src, C.size_t(len(cs)), unsafe.Pointer(&buf[0]), C.size_t(n), &w, &h, &bits, &comps, &errbuf[0], C.size_t(len(errbuf))) == 0 {
-			return nil, fmt.Errorf("%w: JPEG-LS codestream does not decode: %s", ErrMalformed, C.GoString(&errbuf[0]))
+			return nil, 0, 0, fmt.Errorf("%w: JPEG-LS codestream does not decode: %s", ErrMalformed, C.GoString(&errbuf[0]))
 		}
 		for i, v := range buf {
 			out[i] = int32(v)
 		}
-		return out, nil
+		return out, in.Columns, in.Rows, nil
 	}
 	buf := make([]uint16, n)
 	if C.rs_jls_decode(src, C.size_t(len(cs)), unsafe.Pointer(&buf[0]), C.size_t(2*n), &w, &h, &bits, &comps, &errbuf[0], C.size_t(len(errbuf))) == 0 {
-		return nil, fmt.Errorf("%w: JPEG-LS codestream does not decode: %s", ErrMalformed, C.GoString(&errbuf[0]))
+		return nil, 0, 0, fmt.Errorf("%w: JPEG-LS codestream does not decode: %s", ErrMalformed, C.GoString(&errbuf[0]))
 	}
 	for i, v := range buf {
 		out[i] = int32(v)
 	}
-	return out, nil
+	return out, in.Columns, in.Rows, nil
 }

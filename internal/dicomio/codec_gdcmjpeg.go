@@ -25,13 +25,13 @@ var (
 // decodeIJG decodes lossless (process 14, any predictor) and 12-bit extended JPEG with the IJG
 // library built for the codestream's precision: lossy 8 or 12 bits need that exact build; a
 // lossless codestream of P bits needs a build of at least P bits.
-func decodeIJG(cs []byte, in *Info) ([]int32, error) {
+func decodeIJG(cs []byte, in *Info) ([]int32, int, int, error) {
 	prec, w, h, comps, err := jpegFrameHeader(cs)
 	if err != nil {
-		return nil, fmt.Errorf("%w: JPEG codestream: %v", ErrMalformed, err)
+		return nil, 0, 0, fmt.Errorf("%w: JPEG codestream: %v", ErrMalformed, err)
 	}
 	if w != in.Columns || h != in.Rows || comps != 1 {
-		return nil, fmt.Errorf("%w: JPEG codestream is %dx%d with %d components; Rows/Columns say %dx%d of 1 gray component", ErrMalformed, w, h, comps, in.Columns, in.Rows)
+		return nil, 0, 0, fmt.Errorf("%w: JPEG codestream is %dx%d with %d components; Rows/Columns say %dx%d of 1 gray component", ErrMalformed, w, h, comps, in.Columns, in.Rows)
 	}
 	n := w * h
 	out := make([]int32, n)
@@ -40,7 +40,7 @@ func decodeIJG(cs []byte, in *Info) ([]int32, error) {
 	ok := C.int(0)
 	switch {
 	case prec < 2 || prec > 16:
-		return nil, fmt.Errorf("%w: JPEG precision of %d bits", ErrMalformed, prec)
+		return nil, 0, 0, fmt.Errorf("%w: JPEG precision of %d bits", ErrMalformed, prec)
 	case prec <= 8:
 		buf := make([]byte, n)
 		ok = C.rs_ijg8_decode(src, C.size_t(len(cs)), C.int(w), C.int(h), (*C.uchar)(unsafe.Pointer(&buf[0])), &errbuf[0], C.size_t(len(errbuf)))
@@ -61,7 +61,7 @@ func decodeIJG(cs []byte, in *Info) ([]int32, error) {
 		}
 	}
 	if ok == 0 {
-		return nil, fmt.Errorf("%w: JPEG codestream does not decode: %s", ErrMalformed, C.GoString(&errbuf[0]))
+		return nil, 0, 0, fmt.Errorf("%w: JPEG codestream does not decode: %s", ErrMalformed, C.GoString(&errbuf[0]))
 	}
-	return out, nil
+	return out, w, h, nil
 }

@@ -54,8 +54,10 @@ static void rs_opj_quiet(const char *msg, void *u) { (void)msg; (void)u; }
 
 // rs_opj_decode decodes a J2K codestream or JP2 file held in memory. It refuses images whose
 // size differs from want_w×want_h or that have several components before decoding any tile, so
-// a lying header cannot make it allocate. On failure it returns NULL with a reason in err.
-static opj_image_t *rs_opj_decode(const OPJ_BYTE *data, OPJ_SIZE_T size, int want_w, int want_h, int threads, char *err, size_t errlen) {
+// a lying header cannot make it allocate. reduce > 0 asks for the image at resolution level
+// 1/2^reduce (fewer if the codestream has fewer levels). On failure it returns NULL with a reason
+// in err.
+static opj_image_t *rs_opj_decode(const OPJ_BYTE *data, OPJ_SIZE_T size, int want_w, int want_h, int reduce, int threads, char *err, size_t errlen) {
 	rs_opj_src src = {data, size, 0, {0}};
 	opj_image_t *img = NULL;
 	int jp2 = size >= 12 && memcmp(data, "\x00\x00\x00\x0cjP  \r\n\x87\n", 12) == 0;
@@ -97,6 +99,9 @@ static opj_image_t *rs_opj_decode(const OPJ_BYTE *data, OPJ_SIZE_T size, int wan
 		snprintf(err, errlen, "component of %u bits subsampled %ux%u (want up to 16 bits, not subsampled)", img->comps[0].prec, img->comps[0].dx, img->comps[0].dy);
 		goto fail;
 	}
+	while (reduce > 0 && !opj_set_decoded_resolution_factor(codec, (OPJ_UINT32)reduce)) reduce--;
+	want_w = (int)(((OPJ_UINT64)want_w + (1u << reduce) - 1) >> reduce);
+	want_h = (int)(((OPJ_UINT64)want_h + (1u << reduce) - 1) >> reduce);
 	if (!opj_decode(codec, st, img) || !opj_end_decompress(codec, st)) {
 		snprintf(err, errlen, "%s", src.err[0] ? src.err : "codestream does not decode");
 		goto fail;
@@ -128,18 +133,23 @@ var (
 )
 
 // decodeOpenJPEG decodes a JPEG 2000 codestream (J2K, or a JP2 file, which some writers put in
-// DICOM) with OpenJPEG, single-threaded: ingest decodes several files at once.
-func decodeOpenJPEG(cs []byte, in *Info) ([]int32, error) {
-	w, h := in.Columns, in.Rows
+// DICOM) with OpenJPEG, single-threaded: ingest decodes several files at once. With in.minSide
+// set, it decodes the lowest resolution level whose shorter side is still at least minSide.
+func decodeOpenJPEG(cs []byte, in *Info) ([]int32, int, int, error) {
+	reduce := 0
+	for in.minSide > 0 && reduce < 8 && min(in.Columns, in.Rows)>>(reduce+1) >= in.minSide {
+		reduce++
+	}
 	var errbuf [320]C.char
-	img := C.rs_opj_decode((*C.OPJ_BYTE)(unsafe.Pointer(unsafe.SliceData(cs))), C.OPJ_SIZE_T(len(cs)), C.int(w), C.int(h), 1, &errbuf[0], C.size_t(len(errbuf)))
+	img := C.rs_opj_decode((*C.OPJ_BYTE)(unsafe.Pointer(unsafe.SliceData(cs))), C.OPJ_SIZE_T(len(cs)), C.int(in.Columns), C.int(in.Rows), C.int(reduce), 1, &errbuf[0], C.size_t(len(errbuf)))
 	if img == nil {
-		return nil, fmt.Errorf("%w: JPEG 2000 codestream does not decode: %s", ErrMalformed, C.GoString(&errbuf[0]))
+		return nil, 0, 0, fmt.Errorf("%w: JPEG 2000 codestream does not decode: %s", ErrMalformed, C.GoString(&errbuf[0]))
 	}
 	defer C.opj_image_destroy(img)
 	comp := img.comps
+	w, h := int(comp.w), int(comp.h)
 	src := unsafe.Slice((*int32)(unsafe.Pointer(comp.data)), w*h)
 	out := make([]int32, w*h)
 	copy(out, src)
-	return out, nil
+	return out, w, h, nil
 }

@@ -12,19 +12,19 @@ import (
 
 // decodeRLE decodes one RLE Lossless frame of a single-sample image of 8 or 16 bits allocated (1
 // or 2 segments: the most significant byte first).
-func decodeRLE(cs []byte, in *Info) ([]int32, error) {
+func decodeRLE(cs []byte, in *Info) ([]int32, int, int, error) {
 	if len(cs) < 64 {
-		return nil, fmt.Errorf("%w: RLE header truncated (%d bytes)", ErrMalformed, len(cs))
+		return nil, 0, 0, fmt.Errorf("%w: RLE header truncated (%d bytes)", ErrMalformed, len(cs))
 	}
 	nseg := int(binary.LittleEndian.Uint32(cs))
 	if want := in.BitsAllocated / 8; nseg != want || (want != 1 && want != 2) {
-		return nil, fmt.Errorf("%w: RLE frame has %d segments; %d bits allocated need %d", ErrMalformed, nseg, in.BitsAllocated, want)
+		return nil, 0, 0, fmt.Errorf("%w: RLE frame has %d segments; %d bits allocated need %d", ErrMalformed, nseg, in.BitsAllocated, want)
 	}
 	var off [16]int
 	for i := 0; i < nseg; i++ {
 		off[i] = int(binary.LittleEndian.Uint32(cs[4+4*i:]))
 		if off[i] < 64 || off[i] > len(cs) || (i > 0 && off[i] < off[i-1]) {
-			return nil, fmt.Errorf("%w: RLE segment %d offset %d outside the frame of %d bytes", ErrMalformed, i+1, off[i], len(cs))
+			return nil, 0, 0, fmt.Errorf("%w: RLE segment %d offset %d outside the frame of %d bytes", ErrMalformed, i+1, off[i], len(cs))
 		}
 	}
 	off[nseg] = len(cs)
@@ -33,14 +33,14 @@ func decodeRLE(cs []byte, in *Info) ([]int32, error) {
 	seg := make([]byte, n)
 	for s := 0; s < nseg; s++ {
 		if err := unpackBits(cs[off[s]:off[s+1]], seg); err != nil {
-			return nil, fmt.Errorf("%w: RLE segment %d: %v", ErrMalformed, s+1, err)
+			return nil, 0, 0, fmt.Errorf("%w: RLE segment %d: %v", ErrMalformed, s+1, err)
 		}
 		shift := uint(8 * (nseg - 1 - s))
 		for i, b := range seg {
 			out[i] |= int32(b) << shift
 		}
 	}
-	return out, nil
+	return out, in.Columns, in.Rows, nil
 }
 
 // unpackBits decodes a PackBits segment into dst, which it must fill exactly; bytes decoded past

@@ -38,7 +38,7 @@ func storedOf(data []byte) (*Info, []int32, imageio.Plane, error) {
 	if pdi.IntentionallyUnprocessed {
 		stored, err = rawSamples(pdi.UnprocessedValueData, info)
 	} else {
-		stored, err = decodeEncapsulated(pdi.Frames, info)
+		stored, _, _, err = decodeEncapsulated(pdi.Frames, info)
 	}
 	return info, stored, plane, err
 }
@@ -355,7 +355,7 @@ func fuzzCodec(f *testing.F, uids ...string) {
 	f.Fuzz(func(t *testing.T, cs []byte, w, h uint16, bits, which uint8) {
 		in := &Info{TransferSyntaxUID: uids[int(which)%len(uids)], Columns: int(w%1024) + 1, Rows: int(h%1024) + 1,
 			BitsAllocated: 16, BitsStored: int(bits%16) + 1, SamplesPerPixel: 1, Frames: 1}
-		v, err := decodeEncapsulated([]*frame.Frame{{Encapsulated: true, EncapsulatedData: frame.EncapsulatedFrame{Data: cs}}}, in)
+		v, _, _, err := decodeEncapsulated([]*frame.Frame{{Encapsulated: true, EncapsulatedData: frame.EncapsulatedFrame{Data: cs}}}, in)
 		switch {
 		case err == nil && len(v) != in.Columns*in.Rows:
 			t.Fatalf("%d samples for %dx%d", len(v), in.Columns, in.Rows)
@@ -369,3 +369,58 @@ func FuzzCodecJPEG2000(f *testing.F)     { fuzzCodec(f, JPEG2000Lossless, JPEG20
 func FuzzCodecJPEGLS(f *testing.F)       { fuzzCodec(f, JPEGLSLossless, JPEGLSNearLossless) }
 func FuzzCodecJPEGLossless(f *testing.F) { fuzzCodec(f, JPEGLossless, JPEGLosslessSV1, JPEGExtended) }
 func FuzzCodecRLE(f *testing.F)          { fuzzCodec(f, RLELossless) }
+
+// DecodeForSize decodes JPEG 2000 at a reduced resolution level; shrunk to the ingest size, the
+// image matches the full decode shrunk the same way within a stated tolerance: a mean of 3 gray
+// levels and 32 at most (measured on the shared DX: mean 1.9, max 21, at burned-in text; the
+// wavelet's low-pass band is a 5-tap filter, not the box average imageio shrinks with, and the
+// min–max stretch of a film without a window sees slightly lower extremes).
+func TestDecodeForSizeJPEG2000(t *testing.T) {
+	src := codecSources(t)[1] // the 1024² DX
+	var enc dicomtest.Encoder
+	for _, e := range dicomtest.Encoders {
+		if e.Name == "j2k-lossless" {
+			enc = e
+		}
+	}
+	b := codecFixture(t, src, enc)
+	if libOpenJP.decode == nil {
+		if _, _, err := DecodeForSize(b, 64); !errors.As(err, new(*MissingCodecError)) {
+			t.Fatalf("build without OpenJPEG: %v, want MissingCodecError", err)
+		}
+		return
+	}
+	_, full, err := Decode(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, small, err := DecodeForSize(b, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Columns != 1024 || small.W != 256 || small.H != 256 {
+		t.Fatalf("reduced decode %dx%d of a %dx%d film; want 256x256 (the lowest level with a side of at least 4×64)", small.W, small.H, info.Columns, info.Rows)
+	}
+	g1, err := imageio.Normalize(full, 64, imageio.AspectCrop)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g2, err := imageio.Normalize(small, 64, imageio.AspectCrop)
+	if err != nil {
+		t.Fatal(err)
+	}
+	maxd, sum := 0, 0
+	for i := range g1.Pix {
+		d := int(g1.Pix[i]) - int(g2.Pix[i])
+		maxd, sum = max(maxd, d, -d), sum+max(d, -d)
+	}
+	t.Logf("64×64 from the 256² level vs from the full film: max |Δ| %d, mean |Δ| %.2f gray levels", maxd, float64(sum)/float64(len(g1.Pix)))
+	if maxd > 32 || float64(sum)/float64(len(g1.Pix)) > 3 {
+		t.Fatalf("reduced decode differs by up to %d levels (mean %.2f); want at most 32 and a mean of at most 3", maxd, float64(sum)/float64(len(g1.Pix)))
+	}
+	// Other encodings decode at full size.
+	_, p, err := DecodeForSize(codecFixture(t, src, dicomtest.Encoders[0]), 64)
+	if err != nil || p.W != 1024 {
+		t.Fatalf("JPEG lossless through DecodeForSize: %dx%d, %v", p.W, p.H, err)
+	}
+}

@@ -57,6 +57,8 @@ type Info struct {
 	VOILUTFirst       int       // first input value the VOI LUT maps
 	// DecodeBytes is the estimated peak memory of decoding the file (set by [ReadInfoFile]).
 	DecodeBytes int64
+
+	minSide int // decode JPEG 2000 at a reduced level down to this side (see DecodeForSize)
 }
 
 // ReadInfo reads the attributes of a DICOM file without its pixel data.
@@ -123,21 +125,7 @@ func ReadInfoFile(path string) (info *Info, err error) {
 // parser's per-sample reads), and nothing is decoded when the header says it cannot be rendered.
 // A file whose decoding would take more than [DefaultLimits] allows is refused with an error
 // wrapping [ErrTooLarge] before the parser allocates anything.
-func Decode(data []byte) (*Info, imageio.Plane, error) {
-	ds, form, err := parse(data, false)
-	if err != nil {
-		return nil, imageio.Plane{}, err
-	}
-	info, err := infoFrom(ds, form)
-	if err != nil {
-		return nil, imageio.Plane{}, err
-	}
-	if err := info.CheckRenderable(); err != nil {
-		return info, imageio.Plane{}, err
-	}
-	p, err := render(ds, info)
-	return info, p, err
-}
+func Decode(data []byte) (*Info, imageio.Plane, error) { return DecodeForSize(data, 0) }
 
 // parse scans the file against [DefaultLimits] (with the decode's buffers unless skipPixels),
 // then runs the DICOM parser, turning its panics on malformed input into errors.
@@ -331,11 +319,11 @@ func render(ds dicom.Dataset, in *Info) (imageio.Plane, error) {
 	if !pdi.IsEncapsulated {
 		return imageio.Plane{}, fmt.Errorf("%w: unreadable native pixel data", ErrMalformed)
 	}
-	stored, err := decodeEncapsulated(pdi.Frames, in) // codec.go
+	stored, w, h, err := decodeEncapsulated(pdi.Frames, in) // codec.go
 	if err != nil {
 		return imageio.Plane{}, err
 	}
-	return Render(stored, in.Columns, in.Rows, in), nil
+	return Render(stored, w, h, in), nil
 }
 
 // rawSamples converts native pixel data bytes to stored values (masked to BitsStored, sign

@@ -72,3 +72,38 @@ func Encode(e Encoder, data []byte) ([]byte, error) {
 	}
 	return Run(e.Then, b)
 }
+
+// LargeFilm makes a w×h 16-bit MONOCHROME2 DX chest film (Part-10, explicit VR little endian)
+// from a gray plane in [0, 255] of sw×sh (a real film, rendered), upscaled bilinearly, spread
+// over 16 bits, with seeded noise of about ±64 in the low bits so that it compresses like a
+// detector's output, not like a smooth upscale. Each seed gives different pixels and its own
+// PatientID and SOPInstanceUID.
+func LargeFilm(pix []float32, sw, sh, w, h int, seed uint32) []byte {
+	px := make([]uint16, w*h)
+	x := seed*2654435761 + 12345
+	for j := 0; j < h; j++ {
+		fy := float64(j) * float64(sh-1) / float64(max(1, h-1))
+		y0 := int(fy)
+		y1 := min(y0+1, sh-1)
+		ty := float32(fy - float64(y0))
+		for i := 0; i < w; i++ {
+			fx := float64(i) * float64(sw-1) / float64(max(1, w-1))
+			x0 := int(fx)
+			x1 := min(x0+1, sw-1)
+			tx := float32(fx - float64(x0))
+			top := pix[y0*sw+x0]*(1-tx) + pix[y0*sw+x1]*tx
+			bot := pix[y1*sw+x0]*(1-tx) + pix[y1*sw+x1]*tx
+			x ^= x << 13
+			x ^= x >> 17
+			x ^= x << 5
+			v := (top*(1-ty)+bot*ty)*256 + float32(int(x&127)-64)
+			px[j*w+i] = uint16(min(65535, max(0, v)))
+		}
+	}
+	elems := append(ImageElems(w, h, "MONOCHROME2", 16, px),
+		Str(0x0008, 0x0016, "UI", "1.2.840.10008.5.1.4.1.1.1.1"),
+		Str(0x0008, 0x0018, "UI", fmt.Sprintf("2.25.%d", 77000+seed)),
+		Str(0x0010, 0x0020, "LO", fmt.Sprintf("BENCH-%d", seed)),
+		Str(0x0018, 0x0015, "CS", "CHEST"))
+	return Build("1.2.840.10008.1.2.1", false, false, elems, nil)
+}
