@@ -149,15 +149,15 @@ func TrainClassifier(ctx context.Context, cfg ClassifierConfig) (*ClassifierSumm
 	if err := arch.Validate(); err != nil {
 		return nil, err
 	}
-	real, err := loadReal(w, meta.Classes, size, workspace.SplitTrain)
+	real, err := LoadReal(w, meta.Classes, size, workspace.SplitTrain)
 	if err != nil {
 		return nil, err
 	}
-	trainEx, valEx := splitValidation(real, cfg.ValFraction, cfg.Seed)
-	var synth []example
+	trainEx, valEx := SplitValidation(real, cfg.ValFraction, cfg.Seed)
+	var synth []Example
 	if cfg.WithSynthetic != "" {
 		var skipped map[string]int
-		if synth, skipped, err = loadSynthetic(w, cfg.WithSynthetic, meta.Classes, size); err != nil {
+		if synth, skipped, err = LoadSynthetic(w, cfg.WithSynthetic, meta.Classes, size); err != nil {
 			return nil, err
 		}
 		for c, n := range skipped {
@@ -169,14 +169,14 @@ func TrainClassifier(ctx context.Context, cfg ClassifierConfig) (*ClassifierSumm
 		return nil, fmt.Errorf("%s: %d training images; ingest more data", w.RealIndexPath(), len(trainEx))
 	}
 	rep := progress.OrNop(cfg.Progress)
-	steps := cfg.Epochs * (stepsPerEpoch(trainEx, len(meta.Classes), cfg.Oversample, cfg.Batch))
+	steps := cfg.Epochs * (StepsPerEpoch(trainEx, len(meta.Classes), cfg.Oversample, cfg.Batch))
 	task := rep.Start("classifier", int64(steps), "steps")
 	defer task.Done()
 	dir := w.ClassifierDir()
-	res, err := fit(ctx, fitConfig{arch: arch, classes: meta.Classes, epochs: cfg.Epochs, batch: cfg.Batch, lr: cfg.LR,
-		seed: cfg.Seed, weighted: cfg.ClassWeighted, oversample: cfg.Oversample, augment: !cfg.NoAugment,
-		patience: cfg.Patience, checkpoint: filepath.Join(dir, ClassifierStateFile), restart: cfg.Restart,
-		codeVersion: cfg.CodeVersion, task: task, log: cfg.logger()}, trainEx, valEx)
+	res, err := Fit(ctx, FitConfig{Arch: arch, Classes: meta.Classes, Epochs: cfg.Epochs, Batch: cfg.Batch, LR: cfg.LR,
+		Seed: cfg.Seed, Weighted: cfg.ClassWeighted, Oversample: cfg.Oversample, Augment: !cfg.NoAugment,
+		Patience: cfg.Patience, Checkpoint: filepath.Join(dir, ClassifierStateFile), Restart: cfg.Restart,
+		CodeVersion: cfg.CodeVersion, Task: task, Log: cfg.logger()}, trainEx, valEx)
 	if err != nil {
 		return nil, err
 	}
@@ -192,15 +192,15 @@ func TrainClassifier(ctx context.Context, cfg ClassifierConfig) (*ClassifierSumm
 		return m
 	}
 	k := len(meta.Classes)
-	realTrain := slices.DeleteFunc(slices.Clone(trainEx), func(e example) bool { return e.synthetic })
+	realTrain := slices.DeleteFunc(slices.Clone(trainEx), func(e Example) bool { return e.Synthetic })
 	sum := &ClassifierSummary{Classes: meta.Classes, Arch: arch, Seed: cfg.Seed, Epochs: cfg.Epochs, EpochsRun: res.meta.Epoch,
 		BestEpoch: res.meta.BestEpoch, StoppedEarly: res.meta.StoppedEarly, Batch: res.meta.Batch, LR: cfg.LR,
 		ClassWeighted: cfg.ClassWeighted, Oversample: cfg.Oversample, Augment: !cfg.NoAugment, Synthetic: cfg.WithSynthetic,
-		TrainReal: named(classCounts(realTrain, k)), Validation: named(res.meta.ValCounts), Fingerprint: res.meta.Fingerprint,
+		TrainReal: named(ClassCounts(realTrain, k)), Validation: named(res.meta.ValCounts), Fingerprint: res.meta.Fingerprint,
 		CodeVersion: cfg.CodeVersion, Model: ClassifierModelFile, ModelSHA256: sha, Resumed: res.resumed,
 		Seconds: time.Since(start).Seconds(), Finished: time.Now().UTC().Format(time.RFC3339)}
 	if len(synth) > 0 {
-		sum.TrainSynth = named(classCounts(synth, k))
+		sum.TrainSynth = named(ClassCounts(synth, k))
 	}
 	if h := res.meta.History; len(h) > 0 {
 		sum.Last = h[len(h)-1]
@@ -226,10 +226,10 @@ func (c ClassifierConfig) logger() *slog.Logger {
 }
 
 // stepsPerEpoch is the number of optimiser steps in one epoch.
-func stepsPerEpoch(ex []example, k int, oversample bool, batch int) int {
+func StepsPerEpoch(ex []Example, k int, oversample bool, batch int) int {
 	n := len(ex)
 	if oversample {
-		counts := classCounts(ex, k)
+		counts := ClassCounts(ex, k)
 		n = 0
 		most := slices.Max(counts)
 		for _, c := range counts {
@@ -382,3 +382,6 @@ func (c *Classifier) Close() error {
 	}
 	return nil
 }
+
+// EmbeddingDim is the length of the vectors [Classifier.Embed] returns (the penultimate layer).
+func (c *Classifier) EmbeddingDim() int { return c.m.arch.Hidden }

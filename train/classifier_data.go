@@ -28,13 +28,13 @@ const (
 // ErrNoSynthetic is returned when a synthetic set is asked for but the workspace has none.
 var ErrNoSynthetic = errors.New("no synthetic image set")
 
-// example is one image with its class.
-type example struct {
-	id        string
-	pix       []float32 // Size·Size values in [-1, 1]
-	class     int
-	group     string // patient pseudonym; the image id for synthetic images
-	synthetic bool
+// Example is one image with its class.
+type Example struct {
+	ID        string
+	Pix       []float32 // Size·Size values in [-1, 1]
+	Class     int
+	Group     string // patient pseudonym; the image id for synthetic images
+	Synthetic bool
 }
 
 // classIndex maps class names to indices.
@@ -48,14 +48,14 @@ func classIndex(classes []string) map[string]int {
 
 // loadReal loads the real images of the given split ("" for both), in index (id) order. Images of
 // a class outside classes are an error.
-func loadReal(w *workspace.Workspace, classes []string, size int, split string) ([]example, error) {
+func LoadReal(w *workspace.Workspace, classes []string, size int, split string) ([]Example, error) {
 	rows, err := w.ReadRealIndex()
 	if err != nil {
 		return nil, err
 	}
 	ci := classIndex(classes)
 	slices.SortFunc(rows, func(a, b workspace.RealImage) int { return strings.Compare(a.ID, b.ID) })
-	var out []example
+	var out []Example
 	for _, r := range rows {
 		if split != "" && r.Split != split {
 			continue
@@ -71,7 +71,7 @@ func loadReal(w *workspace.Workspace, classes []string, size int, split string) 
 		if img, err = fitSize(img, size); err != nil {
 			return nil, fmt.Errorf("%s: %w", w.RealImagePath(r.ID), err)
 		}
-		out = append(out, example{id: r.ID, pix: imageio.ToFloat(nil, img), class: c, group: r.Patient})
+		out = append(out, Example{ID: r.ID, Pix: imageio.ToFloat(nil, img), Class: c, Group: r.Patient})
 	}
 	return out, nil
 }
@@ -89,7 +89,7 @@ func syntheticIndexPath(w *workspace.Workspace, which string) (string, error) {
 
 // loadSynthetic loads a synthetic set of the workspace. Classes the model does not know are
 // skipped and counted in skipped.
-func loadSynthetic(w *workspace.Workspace, which string, classes []string, size int) (ex []example, skipped map[string]int, err error) {
+func LoadSynthetic(w *workspace.Workspace, which string, classes []string, size int) (ex []Example, skipped map[string]int, err error) {
 	p, err := syntheticIndexPath(w, which)
 	if err != nil {
 		return nil, nil, err
@@ -122,7 +122,7 @@ func loadSynthetic(w *workspace.Workspace, which string, classes []string, size 
 		if img, err = fitSize(img, size); err != nil {
 			return nil, nil, fmt.Errorf("%s: %w", f, err)
 		}
-		ex = append(ex, example{id: r.ID, pix: imageio.ToFloat(nil, img), class: c, group: r.ID, synthetic: true})
+		ex = append(ex, Example{ID: r.ID, Pix: imageio.ToFloat(nil, img), Class: c, Group: r.ID, Synthetic: true})
 	}
 	if len(ex) == 0 {
 		return nil, nil, fmt.Errorf("%s lists no image of the classes %v: %w", p, classes, ErrNoSynthetic)
@@ -131,10 +131,10 @@ func loadSynthetic(w *workspace.Workspace, which string, classes []string, size 
 }
 
 // classCounts counts examples per class.
-func classCounts(ex []example, k int) []int {
+func ClassCounts(ex []Example, k int) []int {
 	n := make([]int, k)
 	for _, e := range ex {
-		n[e.class]++
+		n[e.Class]++
 	}
 	return n
 }
@@ -143,7 +143,7 @@ func classCounts(ex []example, k int) []int {
 // image of a chosen patient goes to validation. Patients are stratified by their most frequent
 // class; each class keeps at least one patient for training, and a class with a single patient
 // gives none to validation. The choice depends only on the seed and the examples.
-func splitValidation(ex []example, frac float64, seed uint64) (train, val []example) {
+func SplitValidation(ex []Example, frac float64, seed uint64) (train, val []Example) {
 	if frac <= 0 {
 		return ex, nil
 	}
@@ -154,13 +154,13 @@ func splitValidation(ex []example, frac float64, seed uint64) (train, val []exam
 	pats := map[string]*pat{}
 	var order []string
 	for _, e := range ex {
-		p := pats[e.group]
+		p := pats[e.Group]
 		if p == nil {
-			p = &pat{id: e.group, counts: map[int]int{}}
-			pats[e.group] = p
-			order = append(order, e.group)
+			p = &pat{id: e.Group, counts: map[int]int{}}
+			pats[e.Group] = p
+			order = append(order, e.Group)
 		}
-		p.counts[e.class]++
+		p.counts[e.Class]++
 	}
 	slices.Sort(order)
 	byClass := map[int][]string{}
@@ -195,7 +195,7 @@ func splitValidation(ex []example, frac float64, seed uint64) (train, val []exam
 		}
 	}
 	for _, e := range ex {
-		if inVal[e.group] {
+		if inVal[e.Group] {
 			val = append(val, e)
 		} else {
 			train = append(train, e)
@@ -205,20 +205,20 @@ func splitValidation(ex []example, frac float64, seed uint64) (train, val []exam
 }
 
 // fingerprintExamples writes examples' ids, classes and pixels, in order, to a hash.
-func fingerprintExamples(h io.Writer, tag string, ex []example) {
+func FingerprintExamples(h io.Writer, tag string, ex []Example) {
 	fmt.Fprintf(h, "%s %d\n", tag, len(ex))
 	buf := make([]byte, 0, 4*4096)
 	for _, e := range ex {
-		fmt.Fprintf(h, "%s,%d,%t\n", e.id, e.class, e.synthetic)
+		fmt.Fprintf(h, "%s,%d,%t\n", e.ID, e.Class, e.Synthetic)
 		buf = buf[:0]
-		for _, v := range e.pix {
+		for _, v := range e.Pix {
 			buf = binary.LittleEndian.AppendUint32(buf, math.Float32bits(v))
 		}
 		h.Write(buf)
 	}
 }
 
-func fingerprint(settings string, sets map[string][]example) string {
+func Fingerprint(settings string, sets map[string][]Example) string {
 	h := sha256.New()
 	h.Write([]byte(settings))
 	keys := make([]string, 0, len(sets))
@@ -227,7 +227,7 @@ func fingerprint(settings string, sets map[string][]example) string {
 	}
 	slices.Sort(keys)
 	for _, k := range keys {
-		fingerprintExamples(h, k, sets[k])
+		FingerprintExamples(h, k, sets[k])
 	}
 	return hex.EncodeToString(h.Sum(nil))
 }

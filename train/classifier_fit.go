@@ -16,23 +16,23 @@ import (
 	"github.com/raysynth/raysynth/internal/progress"
 )
 
-// fitConfig is one classifier training run on examples in memory.
-type fitConfig struct {
-	arch        ClassifierArch
-	classes     []string
-	epochs      int
-	batch       int
-	lr          float64
-	seed        uint64
-	weighted    bool // class-weighted loss (weights N / (K·n_c))
-	oversample  bool // repeat minority-class examples up to the majority count each epoch
-	augment     bool
-	patience    int    // epochs without a better validation loss before stopping; 0 = never
-	checkpoint  string // training state file, "" for none
-	restart     bool   // replace a checkpoint made with other settings instead of refusing it
-	codeVersion string
-	task        progress.Task
-	log         *slog.Logger
+// FitConfig is one classifier training run on examples in memory (see [Fit]).
+type FitConfig struct {
+	Arch        ClassifierArch
+	Classes     []string
+	Epochs      int
+	Batch       int
+	LR          float64
+	Seed        uint64
+	Weighted    bool // class-weighted loss (weights N / (K·n_c))
+	Oversample  bool // repeat minority-class examples up to the majority count each epoch
+	Augment     bool
+	Patience    int    // epochs without a better validation loss before stopping; 0 = never
+	Checkpoint  string // training state file, "" for none
+	Restart     bool   // replace a checkpoint made with other settings instead of refusing it
+	CodeVersion string
+	Task        progress.Task
+	Log         *slog.Logger
 }
 
 // EpochStat is one epoch of classifier training.
@@ -71,8 +71,8 @@ type classifierMeta struct {
 	History      []EpochStat    `json:"history"`
 }
 
-// fitResult is a finished training run; the model holds the best epoch's weights.
-type fitResult struct {
+// FitResult is a finished training run; the model holds the best epoch's weights.
+type FitResult struct {
 	model   *cnn
 	meta    classifierMeta
 	resumed bool
@@ -120,7 +120,7 @@ func classWeights(counts []int) []float32 {
 
 // epochOrder returns the order of training examples for an epoch: every example once, plus with
 // oversampling random repeats of the smaller classes up to the largest class's count; shuffled.
-func epochOrder(ex []example, k int, oversample bool, rng *rand.Rand) []int {
+func epochOrder(ex []Example, k int, oversample bool, rng *rand.Rand) []int {
 	order := make([]int, len(ex))
 	for i := range order {
 		order[i] = i
@@ -128,7 +128,7 @@ func epochOrder(ex []example, k int, oversample bool, rng *rand.Rand) []int {
 	if oversample {
 		byClass := make([][]int, k)
 		for i, e := range ex {
-			byClass[e.class] = append(byClass[e.class], i)
+			byClass[e.Class] = append(byClass[e.Class], i)
 		}
 		most := 0
 		for _, b := range byClass {
@@ -144,51 +144,53 @@ func epochOrder(ex []example, k int, oversample bool, rng *rand.Rand) []int {
 	return order
 }
 
-func (cfg fitConfig) settings(trainN, valN int) string {
-	b, _ := json.Marshal(map[string]any{"arch": cfg.arch, "classes": cfg.classes, "epochs": cfg.epochs, "batch": cfg.batch,
-		"lr": cfg.lr, "seed": cfg.seed, "weighted": cfg.weighted, "oversample": cfg.oversample, "augment": cfg.augment,
-		"patience": cfg.patience, "train": trainN, "val": valN})
+// Settings describes the run's settings for its fingerprint (with the numbers of training and
+// validation examples).
+func (cfg FitConfig) Settings(trainN, valN int) string {
+	b, _ := json.Marshal(map[string]any{"arch": cfg.Arch, "classes": cfg.Classes, "epochs": cfg.Epochs, "batch": cfg.Batch,
+		"lr": cfg.LR, "seed": cfg.Seed, "weighted": cfg.Weighted, "oversample": cfg.Oversample, "augment": cfg.Augment,
+		"patience": cfg.Patience, "train": trainN, "val": valN})
 	return string(b)
 }
 
 // fit trains a classifier on trainEx, stopping early on the validation loss over valEx (real
 // images never trained on). It resumes from cfg.checkpoint when that holds a run with the same
 // settings and images, and writes it after every epoch.
-func fit(ctx context.Context, cfg fitConfig, trainEx, valEx []example) (*fitResult, error) {
-	if err := cfg.arch.Validate(); err != nil {
+func Fit(ctx context.Context, cfg FitConfig, trainEx, valEx []Example) (*FitResult, error) {
+	if err := cfg.Arch.Validate(); err != nil {
 		return nil, err
 	}
 	if len(trainEx) < 2 {
 		return nil, fmt.Errorf("%d training images: need at least 2", len(trainEx))
 	}
-	k := cfg.arch.Classes
-	batch := min(cfg.batch, len(trainEx))
-	log := cfg.log
+	k := cfg.Arch.Classes
+	batch := min(cfg.Batch, len(trainEx))
+	log := cfg.Log
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	fp := fingerprint(cfg.settings(len(trainEx), len(valEx)), map[string][]example{"train": trainEx, "val": valEx})
-	model := newCNN(cfg.arch, rand.New(rand.NewPCG(cfg.seed, 0xc1a55)))
-	best := newCNN(cfg.arch, rand.New(rand.NewPCG(0, 0)))
+	fp := Fingerprint(cfg.Settings(len(trainEx), len(valEx)), map[string][]Example{"train": trainEx, "val": valEx})
+	model := newCNN(cfg.Arch, rand.New(rand.NewPCG(cfg.Seed, 0xc1a55)))
+	best := newCNN(cfg.Arch, rand.New(rand.NewPCG(0, 0)))
 	copyModel(best, model)
-	meta := classifierMeta{Arch: cfg.arch, Classes: cfg.classes, Epochs: cfg.epochs, Batch: batch, LR: cfg.lr, Seed: cfg.seed,
-		Weighted: cfg.weighted, Oversample: cfg.oversample, Augment: cfg.augment, Patience: cfg.patience, Fingerprint: fp,
-		CodeVersion: cfg.codeVersion, BestLoss: metrics.NaN, TrainCounts: classCounts(trainEx, k), ValCounts: classCounts(valEx, k)}
+	meta := classifierMeta{Arch: cfg.Arch, Classes: cfg.Classes, Epochs: cfg.Epochs, Batch: batch, LR: cfg.LR, Seed: cfg.Seed,
+		Weighted: cfg.Weighted, Oversample: cfg.Oversample, Augment: cfg.Augment, Patience: cfg.Patience, Fingerprint: fp,
+		CodeVersion: cfg.CodeVersion, BestLoss: metrics.NaN, TrainCounts: ClassCounts(trainEx, k), ValCounts: ClassCounts(valEx, k)}
 	var weights []float32
-	if cfg.weighted {
+	if cfg.Weighted {
 		weights = classWeights(meta.TrainCounts)
 		meta.ClassWeights = weights
 	}
-	tn, err := newTrainNet(model, batch, cfg.lr)
+	tn, err := newTrainNet(model, batch, cfg.LR)
 	if err != nil {
 		return nil, err
 	}
 	defer tn.close()
 	tn.targets.Weights = weights
 
-	res := &fitResult{model: model}
-	if cfg.checkpoint != "" {
-		c, _, err := ReadCheckpoint(cfg.checkpoint)
+	res := &FitResult{model: model}
+	if cfg.Checkpoint != "" {
+		c, _, err := ReadCheckpoint(cfg.Checkpoint)
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
 		case err != nil:
@@ -196,30 +198,30 @@ func fit(ctx context.Context, cfg fitConfig, trainEx, valEx []example) (*fitResu
 		default:
 			var old classifierMeta
 			if c.Kind != classifierStateKind || json.Unmarshal(c.Meta, &old) != nil {
-				return nil, fmt.Errorf("read checkpoint %s: %w", cfg.checkpoint, ErrBadCheckpoint)
+				return nil, fmt.Errorf("read checkpoint %s: %w", cfg.Checkpoint, ErrBadCheckpoint)
 			}
-			if old.Fingerprint != fp || old.Epochs != cfg.epochs {
-				if !cfg.restart {
-					return nil, fmt.Errorf("%s: %w (other settings, seed or training images)", cfg.checkpoint, ErrCheckpointMismatch)
+			if old.Fingerprint != fp || old.Epochs != cfg.Epochs {
+				if !cfg.Restart {
+					return nil, fmt.Errorf("%s: %w (other settings, seed or training images)", cfg.Checkpoint, ErrCheckpointMismatch)
 				}
-				log.Info("checkpoint made with other settings; starting over", "checkpoint", cfg.checkpoint)
+				log.Info("checkpoint made with other settings; starting over", "checkpoint", cfg.Checkpoint)
 			} else {
 				ts := cnnTensors("", model)
 				ts = append(ts, cnnTensors("best.", best)...)
 				ts = append(ts, adamTensors("adam.", model.params(), tn.opt)...)
 				if err := loadInto(c, ts); err != nil {
-					return nil, fmt.Errorf("read checkpoint %s: %w", cfg.checkpoint, err)
+					return nil, fmt.Errorf("read checkpoint %s: %w", cfg.Checkpoint, err)
 				}
 				tn.opt.Step = old.AdamStep
 				meta = old
-				meta.CodeVersion = cfg.codeVersion
+				meta.CodeVersion = cfg.CodeVersion
 				res.resumed = true
-				log.Info("resuming classifier training", "epoch", meta.Epoch, "epochs", cfg.epochs)
+				log.Info("resuming classifier training", "epoch", meta.Epoch, "epochs", cfg.Epochs)
 			}
 		}
 	}
 	save := func() error {
-		if cfg.checkpoint == "" {
+		if cfg.Checkpoint == "" {
 			return nil
 		}
 		meta.AdamStep = tn.opt.Step
@@ -230,7 +232,7 @@ func fit(ctx context.Context, cfg fitConfig, trainEx, valEx []example) (*fitResu
 		ts := cnnTensors("", model)
 		ts = append(ts, cnnTensors("best.", best)...)
 		ts = append(ts, adamTensors("adam.", model.params(), tn.opt)...)
-		_, err = WriteCheckpoint(cfg.checkpoint, &Checkpoint{Kind: classifierStateKind, Meta: raw, Tensors: ts})
+		_, err = WriteCheckpoint(cfg.Checkpoint, &Checkpoint{Kind: classifierStateKind, Meta: raw, Tensors: ts})
 		return err
 	}
 
@@ -241,14 +243,14 @@ func fit(ctx context.Context, cfg fitConfig, trainEx, valEx []example) (*fitResu
 		}
 		defer ev.close()
 	}
-	size := cfg.arch.Size
+	size := cfg.Arch.Size
 	pix := size * size
-	task := cfg.task
+	task := cfg.Task
 	if task == nil {
 		task = progress.Nop().Start("", 0, "")
 	}
-	for epoch := meta.Epoch + 1; epoch <= cfg.epochs && !meta.Done; epoch++ {
-		order := epochOrder(trainEx, k, cfg.oversample, rand.New(rand.NewPCG(cfg.seed, 0xe90c0000+uint64(epoch))))
+	for epoch := meta.Epoch + 1; epoch <= cfg.Epochs && !meta.Done; epoch++ {
+		order := epochOrder(trainEx, k, cfg.Oversample, rand.New(rand.NewPCG(cfg.Seed, 0xe90c0000+uint64(epoch))))
 		nb := (len(order) + batch - 1) / batch
 		var lossSum float64
 		for b := 0; b < nb; b++ {
@@ -259,14 +261,14 @@ func fit(ctx context.Context, cfg fitConfig, trainEx, valEx []example) (*fitResu
 				pos := (b*batch + j) % len(order)
 				e := trainEx[order[pos]]
 				dst := tn.x[j*pix : (j+1)*pix]
-				if cfg.augment {
-					augment(dst, e.pix, size, rand.New(rand.NewPCG(cfg.seed^0xa06, uint64(epoch)<<32|uint64(pos))))
+				if cfg.Augment {
+					augment(dst, e.Pix, size, rand.New(rand.NewPCG(cfg.Seed^0xa06, uint64(epoch)<<32|uint64(pos))))
 				} else {
-					copy(dst, e.pix)
+					copy(dst, e.Pix)
 				}
-				tn.targets.Labels[j] = e.class
+				tn.targets.Labels[j] = e.Class
 			}
-			l, err := tn.step(cfg.seed ^ (uint64(epoch)<<32 | uint64(b)))
+			l, err := tn.step(cfg.Seed ^ (uint64(epoch)<<32 | uint64(b)))
 			if err != nil {
 				return nil, err
 			}
@@ -295,13 +297,13 @@ func fit(ctx context.Context, cfg fitConfig, trainEx, valEx []example) (*fitResu
 		}
 		meta.History = append(meta.History, st)
 		meta.Epoch = epoch
-		task.Status(fmt.Sprintf("epoch %d/%d loss %.3f val_loss %s val_bacc %s", epoch, cfg.epochs, st.TrainLoss, st.ValLoss.Format(3), st.ValBAcc.Format(3)))
+		task.Status(fmt.Sprintf("epoch %d/%d loss %.3f val_loss %s val_bacc %s", epoch, cfg.Epochs, st.TrainLoss, st.ValLoss.Format(3), st.ValBAcc.Format(3)))
 		log.Debug("classifier epoch", "epoch", epoch, "train_loss", st.TrainLoss, "val_loss", float64(st.ValLoss), "val_balanced_accuracy", float64(st.ValBAcc))
-		if cfg.patience > 0 && meta.BadEpochs >= cfg.patience {
+		if cfg.Patience > 0 && meta.BadEpochs >= cfg.Patience {
 			meta.StoppedEarly = true
 			meta.Done = true
 		}
-		if epoch == cfg.epochs {
+		if epoch == cfg.Epochs {
 			meta.Done = true
 		}
 		if err := save(); err != nil {
@@ -314,11 +316,11 @@ func fit(ctx context.Context, cfg fitConfig, trainEx, valEx []example) (*fitResu
 }
 
 // validate returns the mean cross-entropy, accuracy and balanced accuracy on examples.
-func validate(ctx context.Context, ev *evalNet, ex []example, k int) (loss float64, acc, bacc metrics.Metric, err error) {
+func validate(ctx context.Context, ev *evalNet, ex []Example, k int) (loss float64, acc, bacc metrics.Metric, err error) {
 	imgs := make([][]float32, len(ex))
 	truth := make([]int, len(ex))
 	for i, e := range ex {
-		imgs[i], truth[i] = e.pix, e.class
+		imgs[i], truth[i] = e.Pix, e.Class
 	}
 	_, probs, err := infer(ctx, ev, imgs)
 	if err != nil {
@@ -375,3 +377,21 @@ func removeIfExists(p string) error {
 	}
 	return nil
 }
+
+// Classifier returns the trained model (its best epoch's weights) as a [Classifier] named name.
+func (r *FitResult) Classifier(name string) *Classifier {
+	return newClassifier(r.model, r.meta.Classes, name)
+}
+
+// WriteModel writes the trained model's weights and statistics to path, as [LoadClassifier] reads
+// them.
+func (r *FitResult) WriteModel(path string) error {
+	_, err := writeClassifierModel(path, r.model, r.meta)
+	return err
+}
+
+// EpochsRun is the number of epochs trained; BestEpoch the epoch whose weights were kept;
+// StoppedEarly says whether patience ended the run.
+func (r *FitResult) EpochsRun() int     { return r.meta.Epoch }
+func (r *FitResult) BestEpoch() int     { return r.meta.BestEpoch }
+func (r *FitResult) StoppedEarly() bool { return r.meta.StoppedEarly }

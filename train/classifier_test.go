@@ -3,6 +3,7 @@ package train
 import (
 	"context"
 	"errors"
+	"github.com/raysynth/raysynth/internal/workspace/wstest"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -13,12 +14,12 @@ import (
 	"github.com/raysynth/raysynth/internal/workspace"
 )
 
-func toyExamples(n, size int, seed uint64) []example {
+func toyExamples(n, size int, seed uint64) []Example {
 	rng := rand.New(rand.NewPCG(seed, 1))
-	var ex []example
+	var ex []Example
 	for i := 0; i < n; i++ {
 		c := i % 2
-		ex = append(ex, example{id: "toy", pix: imageio.ToFloat(nil, toyImage(c, size, rng)), class: c, group: string(rune('a' + i%26))})
+		ex = append(ex, Example{ID: "toy", Pix: imageio.ToFloat(nil, wstest.ToyImage(c, size, rng)), Class: c, Group: string(rune('a' + i%26))})
 	}
 	return ex
 }
@@ -26,16 +27,16 @@ func toyExamples(n, size int, seed uint64) []example {
 func TestClassifierLearnsSeparableToySet(t *testing.T) {
 	const size = 32
 	trainEx, testEx := toyExamples(48, size, 1), toyExamples(40, size, 2)
-	cfg := fitConfig{arch: DefaultClassifierArch(size, 2), classes: []string{"up", "down"}, epochs: 6, batch: 8, lr: 2e-3, seed: 3, augment: true}
-	res, err := fit(context.Background(), cfg, trainEx, nil)
+	cfg := FitConfig{Arch: DefaultClassifierArch(size, 2), Classes: []string{"up", "down"}, Epochs: 6, Batch: 8, LR: 2e-3, Seed: 3, Augment: true}
+	res, err := Fit(context.Background(), cfg, trainEx, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := newClassifier(res.model, cfg.classes, "test")
+	c := newClassifier(res.model, cfg.Classes, "test")
 	defer c.Close()
 	imgs := make([][]float32, len(testEx))
 	for i, e := range testEx {
-		imgs[i] = e.pix
+		imgs[i] = e.Pix
 	}
 	probs, err := c.Predict(context.Background(), imgs)
 	if err != nil {
@@ -43,7 +44,7 @@ func TestClassifierLearnsSeparableToySet(t *testing.T) {
 	}
 	correct := 0
 	for i, p := range probs {
-		if (p[1] > p[0]) == (testEx[i].class == 1) {
+		if (p[1] > p[0]) == (testEx[i].Class == 1) {
 			correct++
 		}
 	}
@@ -56,39 +57,39 @@ func TestClassifierLearnsSeparableToySet(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(emb) != 3 || len(emb[0]) != cfg.arch.Hidden {
-		t.Fatalf("embedding %d×%d, want 3×%d", len(emb), len(emb[0]), cfg.arch.Hidden)
+	if len(emb) != 3 || len(emb[0]) != cfg.Arch.Hidden {
+		t.Fatalf("embedding %d×%d, want 3×%d", len(emb), len(emb[0]), cfg.Arch.Hidden)
 	}
 }
 
 func TestSplitValidationByPatient(t *testing.T) {
-	var ex []example
+	var ex []Example
 	for p := 0; p < 20; p++ {
 		c := 0
 		if p >= 16 {
 			c = 1
 		}
 		for f := 0; f < 3; f++ {
-			ex = append(ex, example{group: string(rune('A' + p)), class: c})
+			ex = append(ex, Example{Group: string(rune('A' + p)), Class: c})
 		}
 	}
-	ex = append(ex, example{group: "lonely", class: 2})
-	tr, val := splitValidation(ex, 0.25, 9)
+	ex = append(ex, Example{Group: "lonely", Class: 2})
+	tr, val := SplitValidation(ex, 0.25, 9)
 	trP, valP := map[string]bool{}, map[string]bool{}
 	for _, e := range tr {
-		trP[e.group] = true
+		trP[e.Group] = true
 	}
 	for _, e := range val {
-		valP[e.group] = true
-		if trP[e.group] {
-			t.Fatalf("patient %s is in both training and validation", e.group)
+		valP[e.Group] = true
+		if trP[e.Group] {
+			t.Fatalf("patient %s is in both training and validation", e.Group)
 		}
 	}
-	if got := classCounts(val, 3); got[0] != 12 || got[1] != 3 || got[2] != 0 {
+	if got := ClassCounts(val, 3); got[0] != 12 || got[1] != 3 || got[2] != 0 {
 		t.Fatalf("validation images per class %v, want [12 3 0] (4 and 1 patients; the single-patient class stays in training)", got)
 	}
-	tr2, val2 := splitValidation(ex, 0.25, 9)
-	if len(tr2) != len(tr) || len(val2) != len(val) || val2[0].group != val[0].group {
+	tr2, val2 := SplitValidation(ex, 0.25, 9)
+	if len(tr2) != len(tr) || len(val2) != len(val) || val2[0].Group != val[0].Group {
 		t.Fatal("the split is not deterministic for a seed")
 	}
 }
@@ -125,16 +126,16 @@ func TestAugmentKeepsOrientation(t *testing.T) {
 }
 
 func TestEpochOrderOversamples(t *testing.T) {
-	ex := make([]example, 13)
+	ex := make([]Example, 13)
 	for i := range ex {
 		if i >= 10 {
-			ex[i].class = 1
+			ex[i].Class = 1
 		}
 	}
 	order := epochOrder(ex, 3, true, rand.New(rand.NewPCG(1, 2)))
 	n := make([]int, 3)
 	for _, i := range order {
-		n[ex[i].class]++
+		n[ex[i].Class]++
 	}
 	if n[0] != 10 || n[1] != 10 || n[2] != 0 {
 		t.Fatalf("oversampled epoch per class %v, want [10 10 0]", n)
@@ -149,8 +150,8 @@ func classifierTestConfig(w *workspace.Workspace, epochs int) ClassifierConfig {
 }
 
 func TestTrainClassifierResumesToSameWeights(t *testing.T) {
-	specs := []classSpec{{"normal", 5, 2, 3}, {"cardiomegaly", 4, 2, 3}}
-	w := newTestWorkspace(t, 32, specs, toyRender, 1)
+	specs := []wstest.ClassSpec{{Class: "normal", Train: 5, Holdout: 2, FilmsPerPatient: 3}, {Class: "cardiomegaly", Train: 4, Holdout: 2, FilmsPerPatient: 3}}
+	w := wstest.New(t, 32, specs, wstest.ToyRender, 1)
 	ctx := context.Background()
 
 	// Uninterrupted: 3 epochs.
@@ -178,7 +179,7 @@ func TestTrainClassifierResumesToSameWeights(t *testing.T) {
 	os.RemoveAll(w.ClassifierDir())
 	cctx, cancel := context.WithCancel(ctx)
 	cfg := classifierTestConfig(w, 3)
-	cfg.Progress = &cancelAfter{n: int64(2*stepsFor(t, w, cfg) + 1), cancel: cancel} // cancelAfter: gan_train_test.go
+	cfg.Progress = &wstest.CancelAfter{N: int64(2*stepsFor(t, w, cfg) + 1), Cancel: cancel}
 	if _, err := TrainClassifier(cctx, cfg); !errors.Is(err, context.Canceled) {
 		t.Fatalf("interrupted run returned %v, want context.Canceled", err)
 	}
@@ -220,24 +221,24 @@ func TestTrainClassifierResumesToSameWeights(t *testing.T) {
 
 func stepsFor(t *testing.T, w *workspace.Workspace, cfg ClassifierConfig) int {
 	meta, _ := w.LoadMeta()
-	real, err := loadReal(w, meta.Classes, meta.ImageSize, workspace.SplitTrain)
+	real, err := LoadReal(w, meta.Classes, meta.ImageSize, workspace.SplitTrain)
 	if err != nil {
 		t.Fatal(err)
 	}
-	tr, _ := splitValidation(real, cfg.ValFraction, cfg.Seed)
-	return stepsPerEpoch(tr, len(meta.Classes), cfg.Oversample, cfg.Batch)
+	tr, _ := SplitValidation(real, cfg.ValFraction, cfg.Seed)
+	return StepsPerEpoch(tr, len(meta.Classes), cfg.Oversample, cfg.Batch)
 }
 
 func TestTrainClassifierWithSyntheticAndErrors(t *testing.T) {
-	specs := []classSpec{{"normal", 4, 1, 3}, {"effusion", 3, 1, 3}}
-	w := newTestWorkspace(t, 32, specs, toyRender, 2)
+	specs := []wstest.ClassSpec{{Class: "normal", Train: 4, Holdout: 1, FilmsPerPatient: 3}, {Class: "effusion", Train: 3, Holdout: 1, FilmsPerPatient: 3}}
+	w := wstest.New(t, 32, specs, wstest.ToyRender, 2)
 	ctx := context.Background()
 	cfg := classifierTestConfig(w, 1)
 	cfg.WithSynthetic = SyntheticApproved
 	if _, err := TrainClassifier(ctx, cfg); !errors.Is(err, ErrNoSynthetic) {
 		t.Fatalf("no approved set: %v, want ErrNoSynthetic", err)
 	}
-	writeFakeSynthetic(t, w, SyntheticApproved, 6, 1)
+	wstest.WriteFakeSynthetic(t, w, SyntheticApproved, 6, 1)
 	sum, err := TrainClassifier(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -1,4 +1,4 @@
-// Package train trains and evaluates the networks: one DCGAN per condition (optionally with
+// Package train trains the networks: one DCGAN per condition (optionally with
 // differentially private discriminator updates) and the CNN classifier, with atomic, resumable
 // checkpoints.
 //
@@ -33,11 +33,4 @@
 // before the target ε is exceeded, the checkpoint keeps the accountant's phases (a resumed run
 // goes on counting), and summary.json's "dp" ([DPSummary]) is what bundle copies into the
 // provenance. Noise and sampling come from crypto/rand, never from the published seed.
-//
-// # Evaluation
-//
-// [Evaluate] trains the classifier under five regimes per repeat and tests on the holdout
-// patients (eval/report.json, report.md, sensitivity.png); [LoadDPCurvePoint] and
-// [BuildDPCurve] put evaluations of generators trained at several ε on one utility curve
-// (eval/dp-curve.*).
 package train

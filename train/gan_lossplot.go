@@ -2,6 +2,7 @@ package train
 
 import (
 	"fmt"
+	"github.com/raysynth/raysynth/internal/chart"
 	"image/color"
 	"math"
 	"strconv"
@@ -146,7 +147,7 @@ func lossPlot(path, class string, entries []logEntry) error {
 		p.Add(lb)
 	}
 	p.Legend.Top = true
-	return savePlot(p, path, 9*vg.Inch, 4.5*vg.Inch)
+	return chart.SavePNG(p, path, 9*vg.Inch, 4.5*vg.Inch)
 }
 
 // smoothEMA is the debiased exponential moving average TensorBoard draws, over about span points.

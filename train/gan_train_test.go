@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/raysynth/raysynth/internal/workspace/wstest"
 	"image"
 	"math/rand/v2"
 	"os"
@@ -14,7 +15,6 @@ import (
 	"testing"
 
 	"github.com/raysynth/raysynth/internal/imageio"
-	"github.com/raysynth/raysynth/internal/progress"
 	"github.com/raysynth/raysynth/internal/workspace"
 )
 
@@ -141,22 +141,6 @@ func TestTrainGANWritesOutputsAndSkipsSmallClasses(t *testing.T) {
 	}
 }
 
-// cancelAfter is a progress reporter that cancels the run after n steps: a crash mid-epoch.
-type cancelAfter struct {
-	n      int64
-	cancel context.CancelFunc
-}
-
-func (c *cancelAfter) Start(string, int64, string) progress.Task { return c }
-func (c *cancelAfter) Add(k int64) {
-	c.n -= k
-	if c.n <= 0 {
-		c.cancel()
-	}
-}
-func (c *cancelAfter) Status(string) {}
-func (c *cancelAfter) Done()         {}
-
 func TestResumeAfterCrashGivesSameWeights(t *testing.T) {
 	counts := map[string]int{"normal": 8}
 	// uninterrupted: 2 epochs
@@ -168,7 +152,7 @@ func TestResumeAfterCrashGivesSameWeights(t *testing.T) {
 	wb := tinyWorkspace(t, 32, counts)
 	ctx, cancel := context.WithCancel(context.Background())
 	cfg := tinyConfig(wb, 2)
-	cfg.Progress = &cancelAfter{n: 3, cancel: cancel}
+	cfg.Progress = &wstest.CancelAfter{N: 3, Cancel: cancel}
 	if _, err := TrainGAN(ctx, cfg); !errors.Is(err, context.Canceled) {
 		t.Fatalf("interrupted run: %v", err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/raysynth/raysynth/evaluate"
 	"io/fs"
 	"path/filepath"
 	"strings"
@@ -114,13 +115,13 @@ Writes dp-curve.md, dp-curve.json, dp-curve-sensitivity.png and dp-curve-frechet
 }
 
 func runDPCurve(g *globals, dirs []string, out string, asJSON bool) error {
-	var points []*train.DPCurvePoint
+	var points []*evaluate.DPCurvePoint
 	for _, d := range dirs {
 		w, err := workspace.Open(d)
 		if err != nil {
 			return withHint(err, "each WORKSPACE must be a folder made by raysynth ingest, with trained GANs and an evaluation")
 		}
-		p, err := train.LoadDPCurvePoint(w)
+		p, err := evaluate.LoadDPCurvePoint(w)
 		if errors.Is(err, fs.ErrNotExist) {
 			return withHint(err, "run raysynth train gan, synth and evaluate in "+d+" first")
 		}
@@ -129,18 +130,18 @@ func runDPCurve(g *globals, dirs []string, out string, asJSON bool) error {
 		}
 		points = append(points, p)
 	}
-	curve, err := train.BuildDPCurve(points)
+	curve, err := evaluate.BuildDPCurve(points)
 	if err != nil {
 		return err
 	}
 	if out == "" {
 		out = filepath.Join(g.workspace, "eval")
 	}
-	if err := train.WriteDPCurve(out, curve); err != nil {
+	if err := evaluate.WriteDPCurve(out, curve); err != nil {
 		return err
 	}
-	fmt.Fprintf(g.stderr, "raysynth: wrote %s, %s, %s and %s\n", filepath.Join(out, train.DPCurveMD), filepath.Join(out, train.DPCurveJSON),
-		filepath.Join(out, train.DPCurveChartSen), filepath.Join(out, train.DPCurveChartFD))
+	fmt.Fprintf(g.stderr, "raysynth: wrote %s, %s, %s and %s\n", filepath.Join(out, evaluate.DPCurveMD), filepath.Join(out, evaluate.DPCurveJSON),
+		filepath.Join(out, evaluate.DPCurveChartSen), filepath.Join(out, evaluate.DPCurveChartFD))
 	if asJSON {
 		return g.printJSON(curve)
 	}
@@ -169,14 +170,14 @@ func runEvaluate(ctx context.Context, g *globals, o evaluateOptions) error {
 		return usageErrorf("--regimes lists no regime (use some of a,b,c,d,e)")
 	}
 	reporter, wait := g.newReporter()
-	cfg := train.EvalConfig{Workspace: w, TestWorkspace: tw, Repeats: o.repeats, Epochs: o.epochs, Batch: o.batch, LR: o.lr,
+	cfg := evaluate.Config{Workspace: w, TestWorkspace: tw, Repeats: o.repeats, Epochs: o.epochs, Batch: o.batch, LR: o.lr,
 		Seed: o.seed, Size: o.size, Synthetic: o.synthetic, Regimes: regimes, ValFraction: o.valFraction, Patience: o.patience,
 		NoAugment: o.noAugment, Resamples: o.resamples, MinSupport: o.minSupport, CodeVersion: versionString(),
 		Progress: reporter, Log: g.log}
 	if err := cfg.Validate(); err != nil {
 		return usageErrorf("%v", err)
 	}
-	rep, err := train.Evaluate(ctx, cfg)
+	rep, err := evaluate.Run(ctx, cfg)
 	wait()
 	if errors.Is(err, train.ErrNoSynthetic) {
 		return withHint(err, "make candidates with raysynth synth and approve them with raysynth privacy, use --synthetic candidates,\nor run only the real-data regimes with --regimes a,d,e")
@@ -186,7 +187,7 @@ func runEvaluate(ctx context.Context, g *globals, o evaluateOptions) error {
 	}
 	dir := w.EvalDir()
 	fmt.Fprintf(g.stderr, "raysynth: wrote %s, %s and %s (%.0f s, %d finished runs reused)\n",
-		filepath.Join(dir, train.EvalReportMD), filepath.Join(dir, train.EvalReportJSON), filepath.Join(dir, train.EvalChart), rep.Seconds, rep.RunsReused)
+		filepath.Join(dir, evaluate.EvalReportMD), filepath.Join(dir, evaluate.EvalReportJSON), filepath.Join(dir, evaluate.EvalChart), rep.Seconds, rep.RunsReused)
 	if o.json {
 		return g.printJSON(rep)
 	}

@@ -8,8 +8,8 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/raysynth/raysynth/ingest"
 	"github.com/raysynth/raysynth/internal/imageio"
-	"github.com/raysynth/raysynth/internal/ingest"
 	"github.com/raysynth/raysynth/internal/workspace"
 	"github.com/spf13/cobra"
 )

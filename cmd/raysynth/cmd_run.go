@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/raysynth/raysynth/evaluate"
 	"io"
 	"os"
 	"path/filepath"
@@ -536,7 +537,7 @@ func runRun(ctx context.Context, g *globals, o *runOptions) error {
 			run: func(ctx context.Context, _ *stageRecord, _ bool) error { return runEvaluate(ctx, &sg, o.evaluate) },
 			outputs: func(*stageRecord) (string, error) {
 				h := &hasher{}
-				h.file("report", filepath.Join(ws.EvalDir(), train.EvalReportJSON))
+				h.file("report", filepath.Join(ws.EvalDir(), evaluate.EvalReportJSON))
 				return h.sum()
 			}},
 		{key: "bundle", name: "bundle",
@@ -849,13 +850,13 @@ func fillRunSummary(sum *runSummary, ws *workspace.Workspace, st *runState, o *r
 		}
 	}
 	if r := st.Stages["evaluate"]; r != nil && r.Status == stageDone {
-		p := filepath.Join(ws.EvalDir(), train.EvalReportJSON)
+		p := filepath.Join(ws.EvalDir(), evaluate.EvalReportJSON)
 		if b, err := os.ReadFile(p); err == nil {
-			var rep train.EvalReport
+			var rep evaluate.Report
 			if json.Unmarshal(b, &rep) == nil {
 				sum.EvalTable = rep.Table()
 			}
-			sum.EvalReport = filepath.Join(ws.EvalDir(), train.EvalReportMD)
+			sum.EvalReport = filepath.Join(ws.EvalDir(), evaluate.EvalReportMD)
 		}
 	}
 	if r := st.Stages[stateKey("bundle", o.bundle.name, o.bundle.version)]; r != nil && r.Status == stageDone {

@@ -15,13 +15,13 @@ import (
 	"github.com/raysynth/raysynth/internal/workspace"
 )
 
-// sharedData returns the shared real data folder (RAYSYNTH_TESTDATA or ../../../shared/data),
+// sharedData returns the shared real data folder (RAYSYNTH_TESTDATA or ../../shared/data),
 // failing the test when it is missing.
 func sharedData(t testing.TB) string {
 	t.Helper()
 	d := os.Getenv("RAYSYNTH_TESTDATA")
 	if d == "" {
-		d = filepath.Join("..", "..", "..", "shared", "data")
+		d = filepath.Join("..", "..", "shared", "data")
 	}
 	d, _ = filepath.Abs(d)
 	if _, err := os.Stat(filepath.Join(d, "nih1000_64", "labels.csv")); err != nil {

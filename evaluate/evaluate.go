@@ -1,4 +1,4 @@
-package train
+package evaluate
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/raysynth/raysynth/train"
 	"io/fs"
 	"log/slog"
 	"math/rand/v2"
@@ -51,8 +52,8 @@ const (
 	EvalRunsDir    = "runs" // one record per finished (regime, repeat); a rerun skips them
 )
 
-// EvalConfig configures [Evaluate].
-type EvalConfig struct {
+// Config configures [Run].
+type Config struct {
 	Workspace     *workspace.Workspace
 	TestWorkspace *workspace.Workspace // optional external test set (all its images)
 	Repeats       int                  // models per regime, each with its own seed
@@ -61,33 +62,33 @@ type EvalConfig struct {
 	LR            float64
 	Seed          uint64
 	Size          int      // image side; 0: the workspace's (larger images are averaged down)
-	Synthetic     string   // SyntheticApproved or SyntheticCandidates, for regimes b and c
+	Synthetic     string   // train.SyntheticApproved or train.SyntheticCandidates, for regimes b and c
 	Regimes       []string // nil: all of AllRegimes
 	ValFraction   float64
 	Patience      int
 	NoAugment     bool
 	Resamples     int // paired bootstrap resamples (0: 2000)
 	MinSupport    int // fewest test images of a class for its metrics (0: metrics.DefaultMinSupport)
-	Arch          *ClassifierArch
+	Arch          *train.ClassifierArch
 	CodeVersion   string
 	Progress      progress.Reporter
 	Log           *slog.Logger
 }
 
 // Validate checks the configuration.
-func (c EvalConfig) Validate() error {
+func (c Config) Validate() error {
 	if c.Workspace == nil {
 		return errors.New("no workspace")
 	}
 	if c.Repeats < 1 || c.Repeats > 100 {
 		return fmt.Errorf("repeats %d: want 1 to 100 (3 or more for a standard deviation worth reading)", c.Repeats)
 	}
-	cc := ClassifierConfig{Workspace: c.Workspace, Size: c.Size, Epochs: c.Epochs, Batch: c.Batch, LR: c.LR, ValFraction: c.ValFraction, Patience: c.Patience, Arch: c.Arch}
+	cc := train.ClassifierConfig{Workspace: c.Workspace, Size: c.Size, Epochs: c.Epochs, Batch: c.Batch, LR: c.LR, ValFraction: c.ValFraction, Patience: c.Patience, Arch: c.Arch}
 	if err := cc.Validate(); err != nil {
 		return err
 	}
-	if c.Synthetic != SyntheticApproved && c.Synthetic != SyntheticCandidates {
-		return fmt.Errorf("synthetic set %q: want %s or %s", c.Synthetic, SyntheticApproved, SyntheticCandidates)
+	if c.Synthetic != train.SyntheticApproved && c.Synthetic != train.SyntheticCandidates {
+		return fmt.Errorf("synthetic set %q: want %s or %s", c.Synthetic, train.SyntheticApproved, train.SyntheticCandidates)
 	}
 	for _, r := range c.Regimes {
 		if _, ok := RegimeNames[r]; !ok {
@@ -103,7 +104,7 @@ func (c EvalConfig) Validate() error {
 	return nil
 }
 
-func (c EvalConfig) regimes() []string {
+func (c Config) regimes() []string {
 	if len(c.Regimes) == 0 {
 		return AllRegimes
 	}
@@ -116,7 +117,7 @@ func (c EvalConfig) regimes() []string {
 	return out
 }
 
-func (c EvalConfig) needsSynthetic() bool {
+func (c Config) needsSynthetic() bool {
 	for _, r := range c.regimes() {
 		if r == RegimeBalanced || r == RegimeSynthetic {
 			return true
@@ -154,11 +155,11 @@ type runRecord struct {
 type evalData struct {
 	classes   []string
 	size      int
-	train     []example // real train split
-	holdout   []example
-	external  []example // test workspace, mapped to our classes
+	train     []train.Example // real train split
+	holdout   []train.Example
+	external  []train.Example // test workspace, mapped to our classes
 	extSkip   map[string]int
-	synthetic []example
+	synthetic []train.Example
 	synthSkip map[string]int
 	frac      float64 // validation share
 }
@@ -168,16 +169,16 @@ func repeatSeed(seed uint64, r int) uint64 {
 }
 
 // regimeSets builds a regime's training and validation examples for one repeat's seed.
-func regimeSets(d *evalData, regime string, seed uint64) (tr, val []example, shortfall []int) {
+func regimeSets(d *evalData, regime string, seed uint64) (tr, val []train.Example, shortfall []int) {
 	k := len(d.classes)
-	realTr, realVal := splitValidation(d.train, d.frac, seed)
+	realTr, realVal := train.SplitValidation(d.train, d.frac, seed)
 	switch regime {
 	case RegimeBalanced:
-		counts := classCounts(realTr, k)
+		counts := train.ClassCounts(realTr, k)
 		most := slices.Max(counts)
-		byClass := make([][]example, k)
+		byClass := make([][]train.Example, k)
 		for _, e := range d.synthetic {
-			byClass[e.class] = append(byClass[e.class], e)
+			byClass[e.Class] = append(byClass[e.Class], e)
 		}
 		rng := rand.New(rand.NewPCG(seed, 0xba1a))
 		tr = slices.Clone(realTr)
@@ -198,53 +199,17 @@ func regimeSets(d *evalData, regime string, seed uint64) (tr, val []example, sho
 		return tr, realVal, shortfall
 	case RegimeSynthetic:
 		// Validation comes from the synthetic set too, so no real image shapes this model.
-		tr, val = splitSyntheticValidation(d.synthetic, d.frac, seed)
+		tr, val = train.SplitValidation(d.synthetic, d.frac, seed) // each synthetic image is its own group
 		return tr, val, nil
 	}
 	return realTr, realVal, nil
-}
-
-// splitSyntheticValidation holds out a share of each class's synthetic images for validation.
-func splitSyntheticValidation(ex []example, frac float64, seed uint64) (tr, val []example) {
-	if frac <= 0 {
-		return ex, nil
-	}
-	rng := rand.New(rand.NewPCG(seed, 0x5a1))
-	byClass := map[int][]int{}
-	for i, e := range ex {
-		byClass[e.class] = append(byClass[e.class], i)
-	}
-	inVal := map[int]bool{}
-	classes := make([]int, 0, len(byClass))
-	for c := range byClass {
-		classes = append(classes, c)
-	}
-	slices.Sort(classes)
-	for _, c := range classes {
-		idx := byClass[c]
-		if len(idx) < 2 {
-			continue
-		}
-		n := max(1, min(int(frac*float64(len(idx))+0.5), len(idx)-1))
-		for _, j := range rng.Perm(len(idx))[:n] {
-			inVal[idx[j]] = true
-		}
-	}
-	for i, e := range ex {
-		if inVal[i] {
-			val = append(val, e)
-		} else {
-			tr = append(tr, e)
-		}
-	}
-	return tr, val
 }
 
 // Evaluate runs the experiment of the issue "does adding synthetic X-rays help": for every
 // repeat and regime it trains a classifier and tests it on the real holdout patients (and the
 // external test workspace), then writes eval/report.json, eval/report.md and eval/sensitivity.png.
 // Each finished (regime, repeat) is saved under eval/runs; a rerun with the same settings skips it.
-func Evaluate(ctx context.Context, cfg EvalConfig) (*EvalReport, error) {
+func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -263,7 +228,7 @@ func Evaluate(ctx context.Context, cfg EvalConfig) (*EvalReport, error) {
 	if len(d.holdout) == 0 {
 		return nil, fmt.Errorf("%s: no holdout images to test on; ingest with a holdout split", cfg.Workspace.RealIndexPath())
 	}
-	arch := DefaultClassifierArch(d.size, k)
+	arch := train.DefaultClassifierArch(d.size, k)
 	if cfg.Arch != nil {
 		arch = *cfg.Arch
 	}
@@ -273,16 +238,16 @@ func Evaluate(ctx context.Context, cfg EvalConfig) (*EvalReport, error) {
 	}
 	fsutil.CleanTemp(runsDir)
 
-	images := func(ex []example) [][]float32 {
+	images := func(ex []train.Example) [][]float32 {
 		out := make([][]float32, len(ex))
 		for i, e := range ex {
-			out[i] = e.pix
+			out[i] = e.Pix
 		}
 		return out
 	}
 	testKey := sha256.New()
-	fingerprintExamples(testKey, "holdout", d.holdout)
-	fingerprintExamples(testKey, "external", d.external)
+	train.FingerprintExamples(testKey, "holdout", d.holdout)
+	train.FingerprintExamples(testKey, "external", d.external)
 	testFP := hex.EncodeToString(testKey.Sum(nil))
 
 	regs := cfg.regimes()
@@ -290,7 +255,7 @@ func Evaluate(ctx context.Context, cfg EvalConfig) (*EvalReport, error) {
 	defer overall.Done()
 	records := map[string][]*runRecord{}
 	var reused int
-	var fidelityModel *Classifier
+	var fidelityModel *train.Classifier
 	for r := 0; r < cfg.Repeats; r++ {
 		seed := repeatSeed(cfg.Seed, r)
 		for _, reg := range regs {
@@ -298,10 +263,10 @@ func Evaluate(ctx context.Context, cfg EvalConfig) (*EvalReport, error) {
 				return nil, err
 			}
 			tr, val, shortfall := regimeSets(d, reg, seed)
-			fc := fitConfig{arch: arch, classes: d.classes, epochs: cfg.Epochs, batch: cfg.Batch, lr: cfg.LR, seed: seed,
-				weighted: reg == RegimeWeighted, oversample: reg == RegimeOversampled, augment: !cfg.NoAugment,
-				patience: cfg.Patience, restart: true, codeVersion: cfg.CodeVersion, log: log}
-			key := sha256.Sum256([]byte(fingerprint(fc.settings(len(tr), len(val)), map[string][]example{"train": tr, "val": val}) + testFP))
+			fc := train.FitConfig{Arch: arch, Classes: d.classes, Epochs: cfg.Epochs, Batch: cfg.Batch, LR: cfg.LR, Seed: seed,
+				Weighted: reg == RegimeWeighted, Oversample: reg == RegimeOversampled, Augment: !cfg.NoAugment,
+				Patience: cfg.Patience, Restart: true, CodeVersion: cfg.CodeVersion, Log: log}
+			key := sha256.Sum256([]byte(train.Fingerprint(fc.Settings(len(tr), len(val)), map[string][]train.Example{"train": tr, "val": val}) + testFP))
 			name := fmt.Sprintf("%s-r%d", reg, r)
 			recPath := filepath.Join(runsDir, name+".json")
 			modelPath := filepath.Join(runsDir, name+".model")
@@ -311,7 +276,7 @@ func Evaluate(ctx context.Context, cfg EvalConfig) (*EvalReport, error) {
 				return nil, err
 			}
 			if rec != nil && wantModel {
-				if fidelityModel, err = LoadClassifier(modelPath); err != nil {
+				if fidelityModel, err = train.LoadClassifier(modelPath); err != nil {
 					log.Info("model for the embedding is missing; retraining", "run", name, "err", err)
 					rec = nil
 				}
@@ -324,25 +289,25 @@ func Evaluate(ctx context.Context, cfg EvalConfig) (*EvalReport, error) {
 				continue
 			}
 			t0 := time.Now()
-			fc.checkpoint = filepath.Join(runsDir, name+".ckpt")
-			task := rep.Start(fmt.Sprintf("%s repeat %d/%d", RegimeNames[reg], r+1, cfg.Repeats), int64(cfg.Epochs*stepsPerEpoch(tr, k, fc.oversample, cfg.Batch)), "steps")
-			fc.task = task
-			res, err := fit(ctx, fc, tr, val)
+			fc.Checkpoint = filepath.Join(runsDir, name+".ckpt")
+			task := rep.Start(fmt.Sprintf("%s repeat %d/%d", RegimeNames[reg], r+1, cfg.Repeats), int64(cfg.Epochs*train.StepsPerEpoch(tr, k, fc.Oversample, cfg.Batch)), "steps")
+			fc.Task = task
+			res, err := train.Fit(ctx, fc, tr, val)
 			task.Done()
 			if err != nil {
 				return nil, fmt.Errorf("regime %s (%s), repeat %d: %w", reg, RegimeNames[reg], r+1, err)
 			}
-			c := newClassifier(res.model, d.classes, name)
+			c := res.Classifier(name)
 			hp, err := c.Predict(ctx, images(d.holdout))
 			if err != nil {
 				c.Close()
 				return nil, err
 			}
 			rec = &runRecord{Regime: reg, Repeat: r, Seed: seed, Key: hex.EncodeToString(key[:]), CodeVersion: cfg.CodeVersion,
-				TrainReal:  classCounts(slices.DeleteFunc(slices.Clone(tr), func(e example) bool { return e.synthetic }), k),
-				TrainSynth: classCounts(slices.DeleteFunc(slices.Clone(tr), func(e example) bool { return !e.synthetic }), k),
-				Shortfall:  shortfall, Validation: classCounts(val, k), EpochsRun: res.meta.Epoch, BestEpoch: res.meta.BestEpoch,
-				StoppedEarly: res.meta.StoppedEarly, Holdout: testOutput{Probs: hp}}
+				TrainReal:  train.ClassCounts(slices.DeleteFunc(slices.Clone(tr), func(e train.Example) bool { return e.Synthetic }), k),
+				TrainSynth: train.ClassCounts(slices.DeleteFunc(slices.Clone(tr), func(e train.Example) bool { return !e.Synthetic }), k),
+				Shortfall:  shortfall, Validation: train.ClassCounts(val, k), EpochsRun: res.EpochsRun(), BestEpoch: res.BestEpoch(),
+				StoppedEarly: res.StoppedEarly(), Holdout: testOutput{Probs: hp}}
 			if len(d.external) > 0 {
 				ep, err := c.Predict(ctx, images(d.external))
 				if err != nil {
@@ -353,7 +318,7 @@ func Evaluate(ctx context.Context, cfg EvalConfig) (*EvalReport, error) {
 			}
 			rec.Seconds = time.Since(t0).Seconds()
 			if wantModel {
-				if _, err := writeClassifierModel(modelPath, res.model, res.meta); err != nil {
+				if err := res.WriteModel(modelPath); err != nil {
 					c.Close()
 					return nil, err
 				}
@@ -364,7 +329,7 @@ func Evaluate(ctx context.Context, cfg EvalConfig) (*EvalReport, error) {
 			if err := writeRunRecord(recPath, rec); err != nil {
 				return nil, err
 			}
-			removeIfExists(fc.checkpoint)
+			os.Remove(fc.Checkpoint)
 			log.Info("finished run", "run", name, "seconds", rec.Seconds, "epochs", rec.EpochsRun)
 			overall.Add(1)
 			records[reg] = append(records[reg], rec)
@@ -409,7 +374,7 @@ func writeRunRecord(path string, rec *runRecord) error {
 }
 
 // loadEvalData reads the workspace's real images, the synthetic set and the external test set.
-func loadEvalData(cfg EvalConfig) (*evalData, error) {
+func loadEvalData(cfg Config) (*evalData, error) {
 	w := cfg.Workspace
 	meta, err := w.LoadMeta()
 	if err != nil {
@@ -420,7 +385,7 @@ func loadEvalData(cfg EvalConfig) (*evalData, error) {
 		size = cfg.Size
 	}
 	d := &evalData{classes: meta.Classes, size: size}
-	all, err := loadReal(w, meta.Classes, size, "")
+	all, err := train.LoadReal(w, meta.Classes, size, "")
 	if err != nil {
 		return nil, err
 	}
@@ -433,17 +398,17 @@ func loadEvalData(cfg EvalConfig) (*evalData, error) {
 		split[r.ID] = r.Split
 	}
 	for _, e := range all {
-		switch split[e.id] {
+		switch split[e.ID] {
 		case workspace.SplitTrain:
 			d.train = append(d.train, e)
 		case workspace.SplitHoldout:
 			d.holdout = append(d.holdout, e)
 		default:
-			return nil, fmt.Errorf("%s: image %s has split %q, want %s or %s", w.RealIndexPath(), e.id, split[e.id], workspace.SplitTrain, workspace.SplitHoldout)
+			return nil, fmt.Errorf("%s: image %s has split %q, want %s or %s", w.RealIndexPath(), e.ID, split[e.ID], workspace.SplitTrain, workspace.SplitHoldout)
 		}
 	}
 	if cfg.needsSynthetic() {
-		if d.synthetic, d.synthSkip, err = loadSynthetic(w, cfg.Synthetic, meta.Classes, size); err != nil {
+		if d.synthetic, d.synthSkip, err = train.LoadSynthetic(w, cfg.Synthetic, meta.Classes, size); err != nil {
 			return nil, err
 		}
 	}
@@ -455,20 +420,20 @@ func loadEvalData(cfg EvalConfig) (*evalData, error) {
 		if tm.ImageSize < size || tm.ImageSize%size != 0 {
 			return nil, fmt.Errorf("test workspace %s has %d×%d images; evaluating at %d×%d needs a multiple of that size (ingest it with --size %d)", tw.Dir, tm.ImageSize, tm.ImageSize, size, size, size)
 		}
-		ext, err := loadReal(tw, tm.Classes, size, "")
+		ext, err := train.LoadReal(tw, tm.Classes, size, "")
 		if err != nil {
 			return nil, err
 		}
 		ci := classIndex(meta.Classes)
 		d.extSkip = map[string]int{}
 		for _, e := range ext {
-			name := tm.Classes[e.class]
+			name := tm.Classes[e.Class]
 			c, ok := ci[name]
 			if !ok {
 				d.extSkip[name]++
 				continue
 			}
-			e.class = c
+			e.Class = c
 			d.external = append(d.external, e)
 		}
 		if len(d.external) == 0 {
@@ -479,6 +444,15 @@ func loadEvalData(cfg EvalConfig) (*evalData, error) {
 }
 
 // metricsConfig is the metrics configuration of the report.
-func (c EvalConfig) metricsConfig(classes []string) metrics.Config {
+func (c Config) metricsConfig(classes []string) metrics.Config {
 	return metrics.Config{Classes: classes, MinSupport: c.MinSupport}
+}
+
+// classIndex maps class names to indices.
+func classIndex(classes []string) map[string]int {
+	m := make(map[string]int, len(classes))
+	for i, c := range classes {
+		m[c] = i
+	}
+	return m
 }

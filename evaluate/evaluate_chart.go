@@ -1,10 +1,10 @@
-package train
+package evaluate
 
 import (
 	"fmt"
 	"math"
 
-	"github.com/raysynth/raysynth/internal/fsutil"
+	"github.com/raysynth/raysynth/internal/chart"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/plotutil"
@@ -27,7 +27,7 @@ func (p pointsWithErrors) YError(i int) (float64, float64) {
 
 // sensitivityChart draws per-class holdout sensitivity (mean ± sd over repeats) for every
 // regime as a PNG. Undefined values are labelled "n/a" instead of being drawn as zero.
-func sensitivityChart(path string, r *EvalReport) error {
+func sensitivityChart(path string, r *Report) error {
 	p := plot.New()
 	p.Title.Text = "Sensitivity per class on the holdout patients (mean ± sd over repeats)"
 	p.Y.Label.Text = "sensitivity"
@@ -84,7 +84,7 @@ func sensitivityChart(path string, r *EvalReport) error {
 	p.Y.Min, p.Y.Max = 0, 1+0.09*float64(n)
 	p.X.Min, p.X.Max = -0.5, float64(len(r.Classes))-0.5
 	p.Y.Tick.Marker = unitTicks()
-	return savePlot(p, path, 9*vg.Inch, 5*vg.Inch)
+	return chart.SavePNG(p, path, 9*vg.Inch, 5*vg.Inch)
 }
 
 // curvePlot is a plot with the curve's points as nominal x positions, the non-private last.
@@ -167,7 +167,7 @@ func curveSensitivityChart(path string, c *DPCurve) error {
 	p.Y.Min, p.Y.Max = 0, 1+0.08*float64(2*len(c.Classes))
 	p.Y.Tick.Marker = unitTicks()
 	p.X.Min, p.X.Max = -0.5, float64(len(c.Points))-0.5
-	return savePlot(p, path, 9*vg.Inch, 5*vg.Inch)
+	return chart.SavePNG(p, path, 9*vg.Inch, 5*vg.Inch)
 }
 
 // curveFDChart draws each class's Fréchet distance of synthetic to holdout against ε, with the
@@ -194,24 +194,7 @@ func curveFDChart(path string, c *DPCurve) error {
 		p.Y.Max = top * (1.15 + 0.1*float64(2*len(c.Classes)))
 	}
 	p.X.Min, p.X.Max = -0.5, float64(len(c.Points))-0.5
-	return savePlot(p, path, 9*vg.Inch, 5*vg.Inch)
-}
-
-// savePlot writes p as a width × height PNG, atomically.
-func savePlot(p *plot.Plot, path string, width, height vg.Length) error {
-	wt, err := p.WriterTo(width, height, "png")
-	if err != nil {
-		return err
-	}
-	f, err := fsutil.Create(path, 0o644)
-	if err != nil {
-		return err
-	}
-	defer f.Abort()
-	if _, err := wt.WriteTo(f); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return f.Commit()
+	return chart.SavePNG(p, path, 9*vg.Inch, 5*vg.Inch)
 }
 
 // unitTicks marks 0 to 1 in tenths, labelling every other one (nothing above 1: the room there

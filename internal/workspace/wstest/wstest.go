@@ -1,6 +1,13 @@
-package train
+// Package wstest builds small workspaces for the tests of the stages that read one (train,
+// evaluate, synth): real/index.csv and real/images written directly through internal/workspace
+// (ingest is tested on its own), toy or phantom films, and a stand-in synthetic set. It also has
+// [CancelAfter], a progress reporter that cancels a run after n steps: a crash mid-run.
+//
+// Only tests import it.
+package wstest
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -12,12 +19,13 @@ import (
 
 	"github.com/raysynth/raysynth/internal/imageio"
 	"github.com/raysynth/raysynth/internal/phantom"
+	"github.com/raysynth/raysynth/internal/progress"
 	"github.com/raysynth/raysynth/internal/workspace"
 )
 
-// toyImage draws a trivially separable picture: a bright blob in the upper half (class 0) or
+// ToyImage draws a trivially separable picture: a bright blob in the upper half (class 0) or
 // the lower half (class 1) of a dark, noisy field, at a random horizontal position.
-func toyImage(class, size int, rng *rand.Rand) *image.Gray {
+func ToyImage(class, size int, rng *rand.Rand) *image.Gray {
 	g := image.NewGray(image.Rect(0, 0, size, size))
 	cx := float64(size) * (0.3 + 0.4*rng.Float64())
 	cy := float64(size) * (0.25 + 0.5*float64(class))
@@ -34,24 +42,24 @@ func toyImage(class, size int, rng *rand.Rand) *image.Gray {
 	return g
 }
 
-// classSpec describes one class of a test workspace.
-type classSpec struct {
-	class           string
-	train, holdout  int // patients
-	filmsPerPatient int
+// ClassSpec describes one class of a test workspace.
+type ClassSpec struct {
+	Class           string
+	Train, Holdout  int // patients
+	FilmsPerPatient int
 }
 
-// renderFunc draws film j of a patient of a class.
-type renderFunc func(class string, classIdx int, patientSeed uint64, film, size int) *image.Gray
+// RenderFunc draws film j of a patient of a class.
+type RenderFunc func(class string, classIdx int, patientSeed uint64, film, size int) *image.Gray
 
-// toyRender draws toy images; classIdx 0 and 1 differ, others reuse the pattern of idx%2 with a
+// ToyRender draws toy images; classIdx 0 and 1 differ, others reuse the pattern of idx%2 with a
 // wider blob.
-func toyRender(_ string, classIdx int, seed uint64, film, size int) *image.Gray {
-	return toyImage(classIdx%2, size, rand.New(rand.NewPCG(seed, uint64(film))))
+func ToyRender(_ string, classIdx int, seed uint64, film, size int) *image.Gray {
+	return ToyImage(classIdx%2, size, rand.New(rand.NewPCG(seed, uint64(film))))
 }
 
-// phantomRender draws phantom films (internal/phantom): a learnable tiny chest X-ray data set.
-func phantomRender(t *testing.T) renderFunc {
+// PhantomRender draws phantom films (internal/phantom): a learnable tiny chest X-ray data set.
+func PhantomRender(t *testing.T) RenderFunc {
 	return func(class string, _ int, seed uint64, film, size int) *image.Gray {
 		p, err := phantom.NewPatient(class, seed)
 		if err != nil {
@@ -61,9 +69,9 @@ func phantomRender(t *testing.T) renderFunc {
 	}
 }
 
-// newTestWorkspace writes a workspace with real/index.csv and real/images directly through
+// New writes a workspace with real/index.csv and real/images directly through
 // internal/workspace (a test fixture: ingest is tested elsewhere).
-func newTestWorkspace(t *testing.T, size int, specs []classSpec, render renderFunc, seed uint64) *workspace.Workspace {
+func New(t *testing.T, size int, specs []ClassSpec, render RenderFunc, seed uint64) *workspace.Workspace {
 	t.Helper()
 	w, err := workspace.Init(filepath.Join(t.TempDir(), "ws"))
 	if err != nil {
@@ -72,22 +80,22 @@ func newTestWorkspace(t *testing.T, size int, specs []classSpec, render renderFu
 	var classes []string
 	var rows []workspace.RealImage
 	for ci, s := range specs {
-		classes = append(classes, s.class)
-		for p := 0; p < s.train+s.holdout; p++ {
+		classes = append(classes, s.Class)
+		for p := 0; p < s.Train+s.Holdout; p++ {
 			split := workspace.SplitTrain
-			if p >= s.train {
+			if p >= s.Train {
 				split = workspace.SplitHoldout
 			}
-			patient := fmt.Sprintf("p-%s-%03d", s.class, p)
-			for f := 0; f < s.filmsPerPatient; f++ {
-				id := fmt.Sprintf("i-%s-%03d-%d", s.class, p, f)
-				img := render(s.class, ci, seed*1000+uint64(ci)*100+uint64(p), f, size)
+			patient := fmt.Sprintf("p-%s-%03d", s.Class, p)
+			for f := 0; f < s.FilmsPerPatient; f++ {
+				id := fmt.Sprintf("i-%s-%03d-%d", s.Class, p, f)
+				img := render(s.Class, ci, seed*1000+uint64(ci)*100+uint64(p), f, size)
 				b, err := imageio.WriteGray(w.RealImagePath(id), img)
 				if err != nil {
 					t.Fatal(err)
 				}
 				sum := sha256.Sum256(b)
-				rows = append(rows, workspace.RealImage{ID: id, Patient: patient, Class: s.class, Split: split, SHA256: hex.EncodeToString(sum[:]), SourceKind: "png"})
+				rows = append(rows, workspace.RealImage{ID: id, Patient: patient, Class: s.Class, Split: split, SHA256: hex.EncodeToString(sum[:]), SourceKind: "png"})
 			}
 		}
 	}
@@ -100,22 +108,22 @@ func newTestWorkspace(t *testing.T, size int, specs []classSpec, render renderFu
 	return w
 }
 
-// writeFakeSynthetic writes a TEST FIXTURE standing in for a synthetic set: perturbed copies of
+// WriteFakeSynthetic writes a TEST FIXTURE standing in for a synthetic set: perturbed copies of
 // the workspace's real train images (noise and a one-pixel shift), under the synthetic index
 // layout of contract C2. The real synthetic set comes from the DCGANs (synth).
-func writeFakeSynthetic(t *testing.T, w *workspace.Workspace, which string, perClass int, seed uint64) {
+func WriteFakeSynthetic(t *testing.T, w *workspace.Workspace, which string, perClass int, seed uint64) {
 	t.Helper()
 	rows, err := w.ReadRealIndex()
 	if err != nil {
 		t.Fatal(err)
 	}
-	idx, err := syntheticIndexPath(w, which)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sub := "images"
-	if which == SyntheticCandidates {
-		sub = "candidates"
+	idx, sub := w.ApprovedIndexPath(), "images"
+	switch which {
+	case "approved":
+	case "candidates":
+		idx, sub = w.CandidatesIndexPath(), "candidates"
+	default:
+		t.Fatalf("synthetic set %q: want approved or candidates", which)
 	}
 	rng := rand.New(rand.NewPCG(seed, 77))
 	made := map[string]int{}
@@ -152,3 +160,27 @@ func writeFakeSynthetic(t *testing.T, w *workspace.Workspace, which string, perC
 		t.Fatal(err)
 	}
 }
+
+// CancelAfter is a progress reporter that cancels the run after N steps of any task: a crash
+// mid-epoch.
+type CancelAfter struct {
+	N      int64
+	Cancel context.CancelFunc
+}
+
+// Start returns c itself, so every task counts towards N.
+func (c *CancelAfter) Start(string, int64, string) progress.Task { return c }
+
+// Add counts k steps and cancels once N are done.
+func (c *CancelAfter) Add(k int64) {
+	c.N -= k
+	if c.N <= 0 {
+		c.Cancel()
+	}
+}
+
+// Status does nothing.
+func (c *CancelAfter) Status(string) {}
+
+// Done does nothing.
+func (c *CancelAfter) Done() {}

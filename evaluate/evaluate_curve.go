@@ -1,9 +1,10 @@
-package train
+package evaluate
 
 import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/raysynth/raysynth/train"
 	"io/fs"
 	"math"
 	"os"
@@ -64,7 +65,7 @@ type DPCurvePoint struct {
 	PerClass  []CurveClass   `json:"per_class"`
 	Settings  CurveEvalSetup `json:"evaluation"`
 
-	report *EvalReport // what the point was read from (classes and images, for the comparison)
+	report *Report // what the point was read from (classes and images, for the comparison)
 }
 
 // DPBrief is one class generator's privacy: what summary.json's "dp" says, in short.
@@ -120,7 +121,7 @@ func LoadDPCurvePoint(w *workspace.Workspace) (*DPCurvePoint, error) {
 	if err != nil {
 		return nil, err
 	}
-	var rep EvalReport
+	var rep Report
 	if err := json.Unmarshal(b, &rep); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
@@ -132,7 +133,7 @@ func LoadDPCurvePoint(w *workspace.Workspace) (*DPCurvePoint, error) {
 	// The generators: every class with synthetic images needs one.
 	private, trained := 0, 0
 	for _, c := range rep.Classes {
-		gs, err := ReadGANSummary(filepath.Join(w.GANDir(c), SummaryFile))
+		gs, err := train.ReadGANSummary(filepath.Join(w.GANDir(c), train.SummaryFile))
 		if errors.Is(err, fs.ErrNotExist) {
 			continue // no generator for this class (skipped for too few images)
 		}

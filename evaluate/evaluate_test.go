@@ -1,9 +1,11 @@
-package train
+package evaluate
 
 import (
 	"context"
 	"encoding/json"
 	"errors"
+	"github.com/raysynth/raysynth/internal/workspace/wstest"
+	"github.com/raysynth/raysynth/train"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -15,21 +17,21 @@ import (
 	"github.com/raysynth/raysynth/internal/metrics"
 )
 
-func evalTestConfig(t *testing.T) EvalConfig {
+func evalTestConfig(t *testing.T) Config {
 	// Phantom chest films (internal/phantom) at 32×32: imbalanced, with a rare class whose
 	// holdout (3 films) is too small for its metrics, which the report must mark.
-	specs := []classSpec{{"normal", 6, 2, 3}, {"cardiomegaly", 4, 2, 3}, {"pneumothorax", 2, 1, 3}}
-	w := newTestWorkspace(t, 32, specs, phantomRender(t), 4)
-	writeFakeSynthetic(t, w, SyntheticCandidates, 12, 9) // TEST FIXTURE, not GAN output
-	ext := newTestWorkspace(t, 32, []classSpec{{"normal", 1, 1, 3}, {"cardiomegaly", 1, 1, 3}, {"edema", 1, 0, 2}}, phantomRender(t), 8)
-	return EvalConfig{Workspace: w, TestWorkspace: ext, Repeats: 2, Epochs: 2, Batch: 8, LR: 2e-3, Seed: 11,
-		Synthetic: SyntheticCandidates, ValFraction: 0.2, Patience: 0, Resamples: 200}
+	specs := []wstest.ClassSpec{{Class: "normal", Train: 6, Holdout: 2, FilmsPerPatient: 3}, {Class: "cardiomegaly", Train: 4, Holdout: 2, FilmsPerPatient: 3}, {Class: "pneumothorax", Train: 2, Holdout: 1, FilmsPerPatient: 3}}
+	w := wstest.New(t, 32, specs, wstest.PhantomRender(t), 4)
+	wstest.WriteFakeSynthetic(t, w, train.SyntheticCandidates, 12, 9) // TEST FIXTURE, not GAN output
+	ext := wstest.New(t, 32, []wstest.ClassSpec{{Class: "normal", Train: 1, Holdout: 1, FilmsPerPatient: 3}, {Class: "cardiomegaly", Train: 1, Holdout: 1, FilmsPerPatient: 3}, {Class: "edema", Train: 1, Holdout: 0, FilmsPerPatient: 2}}, wstest.PhantomRender(t), 8)
+	return Config{Workspace: w, TestWorkspace: ext, Repeats: 2, Epochs: 2, Batch: 8, LR: 2e-3, Seed: 11,
+		Synthetic: train.SyntheticCandidates, ValFraction: 0.2, Patience: 0, Resamples: 200}
 }
 
 func TestEvaluateEndToEndAndResume(t *testing.T) {
 	cfg := evalTestConfig(t)
 	ctx := context.Background()
-	rep, err := Evaluate(ctx, cfg)
+	rep, err := Run(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,14 +113,14 @@ func TestEvaluateEndToEndAndResume(t *testing.T) {
 	if !slices.ContainsFunc(rep.Findings, func(s string) bool { return strings.Contains(s, "pneumothorax") && strings.Contains(s, "Too few") }) {
 		t.Errorf("findings do not say the rare class is too small to compare: %q", rep.Findings)
 	}
-	var back EvalReport
+	var back Report
 	raw, _ := os.ReadFile(filepath.Join(dir, EvalReportJSON))
 	if err := json.Unmarshal(raw, &back); err != nil {
 		t.Fatalf("report.json: %v", err)
 	}
 
 	// A rerun reuses every finished run and reproduces the numbers.
-	again, err := Evaluate(ctx, cfg)
+	again, err := Run(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,7 +137,7 @@ func TestEvaluateEndToEndAndResume(t *testing.T) {
 	cfg.Epochs = 1
 	cfg.Regimes = []string{RegimeReal, RegimeWeighted}
 	cfg.TestWorkspace = nil
-	third, err := Evaluate(ctx, cfg)
+	third, err := Run(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,10 +150,10 @@ func TestEvaluateEndToEndAndResume(t *testing.T) {
 }
 
 func TestEvaluateRefusesMissingSyntheticSet(t *testing.T) {
-	w := newTestWorkspace(t, 32, []classSpec{{"normal", 2, 1, 2}, {"edema", 2, 1, 2}}, toyRender, 1)
-	cfg := EvalConfig{Workspace: w, Repeats: 1, Epochs: 1, Batch: 4, LR: 1e-3, Synthetic: SyntheticApproved, Seed: 1}
-	if _, err := Evaluate(context.Background(), cfg); !errors.Is(err, ErrNoSynthetic) {
-		t.Fatalf("no approved set: %v, want ErrNoSynthetic", err)
+	w := wstest.New(t, 32, []wstest.ClassSpec{{Class: "normal", Train: 2, Holdout: 1, FilmsPerPatient: 2}, {Class: "edema", Train: 2, Holdout: 1, FilmsPerPatient: 2}}, wstest.ToyRender, 1)
+	cfg := Config{Workspace: w, Repeats: 1, Epochs: 1, Batch: 4, LR: 1e-3, Synthetic: train.SyntheticApproved, Seed: 1}
+	if _, err := Run(context.Background(), cfg); !errors.Is(err, train.ErrNoSynthetic) {
+		t.Fatalf("no approved set: %v, want train.ErrNoSynthetic", err)
 	}
 	cfg.Regimes = []string{"z"}
 	if err := cfg.Validate(); err == nil {
@@ -209,7 +211,7 @@ func TestVerdictNeedsTestAndSeedEvidence(t *testing.T) {
 		{"too few", 0.5, 0.1, 0.5, 0.1, metrics.Difference{Class: "virus", Diff: metrics.NaN, Lo: metrics.NaN, Hi: metrics.NaN}, verdictTooFew},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r := &EvalReport{Repeats: 3, Classes: []string{"virus"}, Regimes: []RegimeReport{reg("a", tc.meanA, tc.sdA), reg("b", tc.meanB, tc.sdB)}}
+			r := &Report{Repeats: 3, Classes: []string{"virus"}, Regimes: []RegimeReport{reg("a", tc.meanA, tc.sdA), reg("b", tc.meanB, tc.sdB)}}
 			if got := r.verdict(&Comparison{A: "a", B: "b", Differences: []metrics.Difference{tc.d}}, 0); got != tc.want {
 				t.Fatalf("verdict %q, want %q", got, tc.want)
 			}
@@ -239,28 +241,28 @@ func TestFrechetBothOrdersKnownShift(t *testing.T) {
 }
 
 func TestEvaluateInterruptedResumesToSameResults(t *testing.T) {
-	specs := []classSpec{{"normal", 4, 2, 3}, {"effusion", 3, 2, 3}}
-	mk := func() EvalConfig {
-		w := newTestWorkspace(t, 32, specs, toyRender, 6)
-		return EvalConfig{Workspace: w, Repeats: 1, Epochs: 3, Batch: 8, LR: 2e-3, Seed: 2, Synthetic: SyntheticApproved,
+	specs := []wstest.ClassSpec{{Class: "normal", Train: 4, Holdout: 2, FilmsPerPatient: 3}, {Class: "effusion", Train: 3, Holdout: 2, FilmsPerPatient: 3}}
+	mk := func() Config {
+		w := wstest.New(t, 32, specs, wstest.ToyRender, 6)
+		return Config{Workspace: w, Repeats: 1, Epochs: 3, Batch: 8, LR: 2e-3, Seed: 2, Synthetic: train.SyntheticApproved,
 			Regimes: []string{RegimeReal, RegimeWeighted}, ValFraction: 0.25, Resamples: 100}
 	}
 	ctx := context.Background()
-	full, err := Evaluate(ctx, mk())
+	full, err := Run(ctx, mk())
 	if err != nil {
 		t.Fatal(err)
 	}
 	cfg := mk()
 	cctx, cancel := context.WithCancel(ctx)
-	cfg.Progress = &cancelAfter{n: 5, cancel: cancel} // cancelAfter: gan_train_test.go; counts steps of every task
-	if _, err := Evaluate(cctx, cfg); !errors.Is(err, context.Canceled) {
+	cfg.Progress = &wstest.CancelAfter{N: 5, Cancel: cancel} // counts steps of every task
+	if _, err := Run(cctx, cfg); !errors.Is(err, context.Canceled) {
 		t.Fatalf("interrupted evaluate: %v, want context.Canceled", err)
 	}
 	if _, err := os.Stat(filepath.Join(cfg.Workspace.EvalDir(), EvalReportJSON)); !errors.Is(err, os.ErrNotExist) {
 		t.Fatal("an interrupted evaluate wrote a report")
 	}
 	cfg.Progress = nil
-	res, err := Evaluate(ctx, cfg)
+	res, err := Run(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

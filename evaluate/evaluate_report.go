@@ -1,9 +1,10 @@
-package train
+package evaluate
 
 import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/raysynth/raysynth/train"
 	"math"
 	"path/filepath"
 	"slices"
@@ -14,8 +15,8 @@ import (
 	"github.com/raysynth/raysynth/internal/metrics"
 )
 
-// EvalReport is eval/report.json.
-type EvalReport struct {
+// Report is eval/report.json.
+type Report struct {
 	Format      int            `json:"format"`
 	Created     string         `json:"created"`
 	CodeVersion string         `json:"code_version"`
@@ -143,14 +144,14 @@ func named(classes []string, counts []int) map[string]int {
 	return m
 }
 
-func patientsPerClass(ex []example, classes []string) map[string]int {
+func patientsPerClass(ex []train.Example, classes []string) map[string]int {
 	seen := map[string]bool{}
 	m := map[string]int{}
 	for _, e := range ex {
-		key := classes[e.class] + "\x00" + e.group
+		key := classes[e.Class] + "\x00" + e.Group
 		if !seen[key] {
 			seen[key] = true
-			m[classes[e.class]]++
+			m[classes[e.Class]]++
 		}
 	}
 	return m
@@ -212,35 +213,35 @@ func predictions(outs []*testOutput) [][]int {
 }
 
 // buildReport aggregates the runs into the report.
-func buildReport(ctx context.Context, cfg EvalConfig, d *evalData, regs []string, records map[string][]*runRecord, fm *Classifier) (*EvalReport, error) {
+func buildReport(ctx context.Context, cfg Config, d *evalData, regs []string, records map[string][]*runRecord, fm *train.Classifier) (*Report, error) {
 	k := len(d.classes)
 	mc := cfg.metricsConfig(d.classes)
 	minSup := cfg.MinSupport
 	if minSup == 0 {
 		minSup = metrics.DefaultMinSupport
 	}
-	r := &EvalReport{Format: 1, Created: time.Now().UTC().Format(time.RFC3339), CodeVersion: cfg.CodeVersion, Classes: d.classes,
+	r := &Report{Format: 1, Created: time.Now().UTC().Format(time.RFC3339), CodeVersion: cfg.CodeVersion, Classes: d.classes,
 		ImageSize: d.size, Seed: cfg.Seed, Repeats: cfg.Repeats, Epochs: cfg.Epochs, Batch: cfg.Batch, LR: cfg.LR,
 		ValFraction: cfg.ValFraction, Patience: cfg.Patience, Augment: !cfg.NoAugment, MinSupport: minSup}
-	r.Data = EvalCounts{TrainImages: named(d.classes, classCounts(d.train, k)), TrainPatients: patientsPerClass(d.train, d.classes),
-		HoldoutImages: named(d.classes, classCounts(d.holdout, k)), HoldoutPatients: patientsPerClass(d.holdout, d.classes)}
+	r.Data = EvalCounts{TrainImages: named(d.classes, train.ClassCounts(d.train, k)), TrainPatients: patientsPerClass(d.train, d.classes),
+		HoldoutImages: named(d.classes, train.ClassCounts(d.holdout, k)), HoldoutPatients: patientsPerClass(d.holdout, d.classes)}
 	if len(d.synthetic) > 0 {
 		r.Synthetic = cfg.Synthetic
-		r.Data.SyntheticImages = named(d.classes, classCounts(d.synthetic, k))
+		r.Data.SyntheticImages = named(d.classes, train.ClassCounts(d.synthetic, k))
 		if len(d.synthSkip) > 0 {
 			r.Data.SyntheticSkipped = d.synthSkip
 		}
 	}
 	if len(d.external) > 0 {
-		r.Data.ExternalImages = named(d.classes, classCounts(d.external, k))
+		r.Data.ExternalImages = named(d.classes, train.ClassCounts(d.external, k))
 		if len(d.extSkip) > 0 {
 			r.Data.ExternalSkipped = d.extSkip
 		}
 	}
-	truth := func(ex []example) []int {
+	truth := func(ex []train.Example) []int {
 		t := make([]int, len(ex))
 		for i, e := range ex {
-			t[i] = e.class
+			t[i] = e.Class
 		}
 		return t
 	}
@@ -312,11 +313,11 @@ func buildReport(ctx context.Context, cfg EvalConfig, d *evalData, regs []string
 
 // fidelity computes per class the Fréchet distance and k-NN precision/recall of the synthetic
 // set against the real holdout, in the embedding of the first real-only model.
-func fidelity(ctx context.Context, c *Classifier, d *evalData) (*Fidelity, error) {
-	embed := func(ex []example) ([][][]float32, error) {
+func fidelity(ctx context.Context, c *train.Classifier, d *evalData) (*Fidelity, error) {
+	embed := func(ex []train.Example) ([][][]float32, error) {
 		imgs := make([][]float32, len(ex))
 		for i, e := range ex {
-			imgs[i] = e.pix
+			imgs[i] = e.Pix
 		}
 		emb, err := c.Embed(ctx, imgs)
 		if err != nil {
@@ -324,7 +325,7 @@ func fidelity(ctx context.Context, c *Classifier, d *evalData) (*Fidelity, error
 		}
 		by := make([][][]float32, len(d.classes))
 		for i, e := range ex {
-			by[e.class] = append(by[e.class], emb[i])
+			by[e.Class] = append(by[e.Class], emb[i])
 		}
 		return by, nil
 	}
@@ -341,8 +342,8 @@ func fidelity(ctx context.Context, c *Classifier, d *evalData) (*Fidelity, error
 		return nil, err
 	}
 	f := &Fidelity{K: metrics.DefaultK, Embedding: fmt.Sprintf("penultimate layer (%d dimensions) of the first real-only classifier of this evaluation; "+
-		"an FID-like number computed with our own embedding, not Inception features, so not comparable with published FID values", c.m.arch.Hidden)}
-	dim := c.m.arch.Hidden
+		"an FID-like number computed with our own embedding, not Inception features, so not comparable with published FID values", c.EmbeddingDim())}
+	dim := c.EmbeddingDim()
 	for ci, name := range d.classes {
 		fc := FidelityClass{Class: name, Synthetic: len(syn[ci]), Holdout: len(hold[ci]), Train: len(trn[ci]),
 			FD: metrics.NaN, FDReference: metrics.NaN, Precision: metrics.NaN, Recall: metrics.NaN}
@@ -413,7 +414,7 @@ func frechetGuarded(a, b [][]float32) (v float64, err error) {
 	return metrics.FrechetDistance(a, b)
 }
 
-func (r *EvalReport) regime(key string) *RegimeReport {
+func (r *Report) regime(key string) *RegimeReport {
 	for i := range r.Regimes {
 		if r.Regimes[i].Key == key {
 			return &r.Regimes[i]
@@ -434,7 +435,7 @@ const (
 // verdict judges class c of a holdout comparison: beyond noise needs the bootstrap interval over
 // test images to exclude zero and, with two or more repeats, the difference of mean
 // sensitivities to exceed the larger standard deviation over repeats (training-seed noise).
-func (r *EvalReport) verdict(cmp *Comparison, c int) string {
+func (r *Report) verdict(cmp *Comparison, c int) string {
 	d := cmp.Differences[c]
 	if !d.Lo.Defined() {
 		return verdictTooFew
@@ -457,7 +458,7 @@ func (r *EvalReport) verdict(cmp *Comparison, c int) string {
 	return verdictLower
 }
 
-func (r *EvalReport) comparison(a, b, test string) *Comparison {
+func (r *Report) comparison(a, b, test string) *Comparison {
 	for i := range r.Comparisons {
 		c := &r.Comparisons[i]
 		if c.A == a && c.B == b && c.Test == test {
@@ -468,7 +469,7 @@ func (r *EvalReport) comparison(a, b, test string) *Comparison {
 }
 
 // findings states in plain words what the numbers support, and nothing more.
-func findings(r *EvalReport, cfg EvalConfig) (find, notes []string) {
+func findings(r *Report, cfg Config) (find, notes []string) {
 	ba := r.comparison(RegimeReal, RegimeBalanced, "holdout")
 	bd := r.comparison(RegimeWeighted, RegimeBalanced, "holdout")
 	be := r.comparison(RegimeOversampled, RegimeBalanced, "holdout")
@@ -593,7 +594,7 @@ func findings(r *EvalReport, cfg EvalConfig) (find, notes []string) {
 	if r.Fidelity == nil && r.Synthetic != "" {
 		notes = append(notes, "Fidelity and diversity are measured in the embedding of the first real-only model: run regime (a) to get them.")
 	}
-	if r.Synthetic == SyntheticCandidates {
+	if r.Synthetic == train.SyntheticCandidates {
 		notes = append(notes, "The synthetic set is the candidates (before the privacy gate): results may include images that would not be released.")
 	}
 	slices.Sort(notes[1:])
@@ -601,7 +602,7 @@ func findings(r *EvalReport, cfg EvalConfig) (find, notes []string) {
 	return find, notes
 }
 
-func writeReport(dir string, r *EvalReport) error {
+func writeReport(dir string, r *Report) error {
 	b, err := json.MarshalIndent(r, "", "  ")
 	if err != nil {
 		return fmt.Errorf("encode evaluation report: %w", err)
@@ -617,7 +618,7 @@ func writeReport(dir string, r *EvalReport) error {
 
 // Table returns the headline table in the style of the published results: one row per regime,
 // accuracy, balanced accuracy and per-class sensitivity on the holdout (mean ± sd).
-func (r *EvalReport) Table() string {
+func (r *Report) Table() string {
 	var sb strings.Builder
 	fmt.Fprintf(&sb, "| regime | accuracy | balanced accuracy | macro-F1 | sensitivity %s |\n", strings.Join(r.Classes, " / "))
 	sb.WriteString("|---|---|---|---|---|\n")
@@ -636,11 +637,11 @@ func (r *EvalReport) Table() string {
 }
 
 // Markdown renders report.md: tables a clinician can read and the findings in plain words.
-func (r *EvalReport) Markdown() string {
+func (r *Report) Markdown() string {
 	var sb strings.Builder
 	p := func(format string, a ...any) { fmt.Fprintf(&sb, format, a...) }
 	p("# Does adding synthetic X-rays help? Evaluation report\n\n")
-	p("Classifier trained %d time(s) per regime (different seeds), at most %d epochs each, %d×%d images, early stopping on a validation subset of train patients; tested on the real **holdout** patients, never seen by the generators or the classifiers. Synthetic set: %s.\n\n",
+	p("train.Classifier trained %d time(s) per regime (different seeds), at most %d epochs each, %d×%d images, early stopping on a validation subset of train patients; tested on the real **holdout** patients, never seen by the generators or the classifiers. Synthetic set: %s.\n\n",
 		r.Repeats, r.Epochs, r.ImageSize, r.ImageSize, orNone(r.Synthetic))
 	p("| class | train images (patients) | holdout images (patients) | synthetic images |\n|---|---|---|---|\n")
 	for _, c := range r.Classes {
@@ -745,7 +746,7 @@ func (r *EvalReport) Markdown() string {
 }
 
 // ci0 is the index of a class.
-func ci0(r *EvalReport, class string) int { return slices.Index(r.Classes, class) }
+func ci0(r *Report, class string) int { return slices.Index(r.Classes, class) }
 
 func orNone(s string) string {
 	if s == "" {

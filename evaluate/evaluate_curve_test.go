@@ -1,8 +1,9 @@
-package train
+package evaluate
 
 import (
 	"encoding/json"
 	"errors"
+	"github.com/raysynth/raysynth/train"
 	"math"
 	"os"
 	"path/filepath"
@@ -27,7 +28,7 @@ func curveWorkspace(t *testing.T, holdoutNormal int, balAcc float64, eps map[str
 		return RegimeReport{Key: key, Name: RegimeNames[key], Holdout: TestSummary{BalancedAccuracy: sum(v), MacroF1: sum(v),
 			PerClass: []ClassSummary{{Class: "normal", Sensitivity: sum(v)}, {Class: "virus", Sensitivity: sum(v / 2)}}}}
 	}
-	rep := EvalReport{Format: 1, Classes: classes, Repeats: 2, Epochs: 1, Seed: 1, Synthetic: SyntheticCandidates, ImageSize: 32,
+	rep := Report{Format: 1, Classes: classes, Repeats: 2, Epochs: 1, Seed: 1, Synthetic: train.SyntheticCandidates, ImageSize: 32,
 		Data:    EvalCounts{TrainImages: map[string]int{"normal": 20, "virus": 10}, HoldoutImages: map[string]int{"normal": holdoutNormal, "virus": 5}},
 		Regimes: []RegimeReport{reg(RegimeReal, 0.7), reg(RegimeBalanced, balAcc), reg(RegimeSynthetic, balAcc/2)},
 		Comparisons: []Comparison{{A: RegimeReal, B: RegimeBalanced, Test: "holdout", Differences: []metrics.Difference{
@@ -47,11 +48,11 @@ func curveWorkspace(t *testing.T, holdoutNormal int, balAcc float64, eps map[str
 	for _, c := range classes {
 		gs := map[string]any{"class": c, "epochs": 20, "batch": 32, "dp": nil}
 		if e, ok := eps[c]; ok {
-			gs["dp"] = DPSummary{Epsilon: e, Delta: 1e-4, NoiseMultiplier: 1.2, SamplingRate: 0.05, Steps: 400, Accountant: "rdp/1", Unit: "patient"}
+			gs["dp"] = train.DPSummary{Epsilon: e, Delta: 1e-4, NoiseMultiplier: 1.2, SamplingRate: 0.05, Steps: 400, Accountant: "rdp/1", Unit: "patient"}
 		}
 		b, _ := json.Marshal(gs)
 		os.MkdirAll(w.Path("gan", c), 0o755)
-		if err := os.WriteFile(w.Path("gan", c, SummaryFile), b, 0o644); err != nil {
+		if err := os.WriteFile(w.Path("gan", c, train.SummaryFile), b, 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
