@@ -3,6 +3,7 @@
 #   make test    install what the tests need (OpenBLAS, MinIO) and run every test
 #   make check   gofmt, go vet, staticcheck, then the tests
 #   make bench   benchmarks (speed and memory goals are checked here, never by timed tests)
+#   make fuzz    every fuzz target for FUZZTIME each (default 60s); a crash is kept in testdata/fuzz
 
 SHELL := /bin/bash
 export GOTOOLCHAIN := local
@@ -34,7 +35,7 @@ export OPENBLAS_CORETYPE := SkylakeX
 endif
 endif
 
-.PHONY: all build setup deps-openblas minio test test-short check bench demo demo-s3 clean
+.PHONY: all build setup deps-openblas minio test test-short check bench fuzz demo demo-s3 clean
 
 all: build
 
@@ -84,6 +85,18 @@ bench: build minio
 	./raysynth version --verbose | tee -a bench.txt
 	./raysynth bench gan | tee -a bench.txt
 	./raysynth bench nn | tee -a bench.txt
+
+# Every `func Fuzz…` of every package, one after the other (go test fuzzes one target at a time).
+# A failing input is written to the package's testdata/fuzz/TARGET/ and stays as a regression
+# seed that plain `go test` runs. No target needs MinIO.
+FUZZTIME ?= 60s
+fuzz: deps-openblas
+	@set -e; n=0; for dir in $$(grep -rl --include='*_test.go' '^func Fuzz' . | xargs -n1 dirname | sort -u); do \
+	  for t in $$(grep -ho '^func Fuzz[A-Za-z0-9_]*' $$dir/*_test.go | sed 's/^func //' | sort -u); do \
+	    n=$$((n+1)); echo "make: fuzz $$dir $$t for $(FUZZTIME)" >&2; \
+	    go test -tags '$(TAGS)' -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZTIME) $$dir; \
+	  done; \
+	done; echo "make: $$n fuzz targets found nothing" >&2
 
 demo: build
 	./scripts/demo.sh

@@ -11,12 +11,14 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"encoding/pem"
+	"flag"
 	"fmt"
 	"image"
 	"image/png"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -34,6 +36,11 @@ func TestMain(m *testing.M) {
 	if os.Getenv(envChild) != "" {
 		os.Exit(childPublish())
 	}
+	if onlyFuzzing() {
+		// The fuzz targets use no MinIO (FuzzS3Listing serves its own hostile responses), so
+		// `make fuzz` runs them without the server binary.
+		os.Exit(m.Run())
+	}
 	s, err := miniotest.StartDir("")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "publish tests:", err)
@@ -43,6 +50,17 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	s.Stop()
 	os.Exit(code)
+}
+
+// onlyFuzzing reports whether this run fuzzes (-test.fuzz) or runs fuzz targets only (-test.run
+// naming Fuzz targets), so no test that needs MinIO is selected.
+func onlyFuzzing() bool {
+	flag.Parse()
+	if fl := flag.Lookup("test.fuzz"); fl != nil && fl.Value.String() != "" {
+		return true
+	}
+	fl := flag.Lookup("test.run")
+	return fl != nil && regexp.MustCompile(`^\^?\(?Fuzz[^|()]*(\|Fuzz[^|()]*)*\)?\$?$`).MatchString(fl.Value.String())
 }
 
 var bucketSeq atomic.Int64

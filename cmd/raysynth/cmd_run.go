@@ -78,8 +78,10 @@ var runTopKeys = []string{"from", "labels", "name", "version", "key", "to", "pub
 var runPathKeys = map[string]bool{"from": true, "labels": true, "key": true, "pub": true, "to": true,
 	"bundle-out": true, "workspace": true, "privacy-policy": true, "evaluate-test-workspace": true}
 
-func newRunCmd(g *globals) *cobra.Command {
-	o := &runOptions{}
+func newRunCmd(g *globals) *cobra.Command { return newRunCmdWith(g, &runOptions{}) }
+
+// newRunCmdWith builds run's command over o (a test reaches --config's parser through o).
+func newRunCmdWith(g *globals, o *runOptions) *cobra.Command {
 	c := &cobra.Command{
 		Use:     "run --from PATH [--labels FILE] --name NAME --version SEMVER --key KEY --to s3://BUCKET/PREFIX|DIR",
 		Short:   "One command from an export folder to a verified release: every stage in order, resumable",
