@@ -323,7 +323,7 @@ equal-size subsets of {{.E.TrainSubset}} patients. Policy: {{.R.Inputs.PolicySou
 <p>The public summary is <code>summary.json</code> beside this report (WORKSPACE/privacy/summary.json: aggregate numbers,
 no image, no patient): that is what the bundle carries. This report and report.json stay in the workspace.</p>{{end}}
 {{with .R.Filter}}<h2>Filtering</h2><p>{{len .Rounds}} round(s), {{.Removed}} image(s) removed, targets {{if .Reached}}reached{{else}}not reached{{end}} (round limit {{.MaxRounds}}). {{.Note}}</p>
-<table><tr><th>round</th><th class="l">removed per class</th><th class="l">generated per class</th></tr>{{range .Rounds}}<tr><td>{{.Round}}</td><td class="l">{{.Removed}}</td><td class="l">{{.Generated}}</td></tr>{{end}}</table>{{end}}
+{{if .Rounds}}<table><tr><th>round</th><th class="l">removed per class</th><th class="l">generated per class</th></tr>{{range .Rounds}}<tr><td>{{.Round}}</td><td class="l">{{.Removed}}</td><td class="l">{{.Generated}}</td></tr>{{end}}</table>{{end}}{{end}}
 <h2>Checks</h2>
 <table><tr><th class="l">embedding</th><th class="l">check</th><th class="l">class</th><th>value</th><th>bound</th><th>rule</th><th>threshold</th><th>n</th><th class="l">result</th></tr>
 {{range .E.Checks}}<tr{{if not .Passed}} class="bad"{{end}}><td class="l">{{.Embedding}}</td><td class="l">{{.Name}}</td><td class="l">{{cls .Class}}</td><td>{{f .Value}}</td><td>{{f .Bound}}</td><td>{{.Rule}}</td><td>{{f .Threshold}}</td><td>{{.N}}</td><td class="l">{{if .Passed}}<span class="pass">pass</span>{{else}}<span class="fail">FAIL</span>{{end}} {{.Note}}</td></tr>

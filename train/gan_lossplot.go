@@ -54,7 +54,7 @@ func lossPlot(path, class string, entries []logEntry) error {
 	if len(d) == 0 {
 		return nil
 	}
-	span := max(5, len(d)/30)
+	span := max(5, len(d)/20)
 	p := plot.New()
 	p.Title.Text = fmt.Sprintf("DCGAN losses: %s (%d epochs, %d steps; smoothed over ~%d steps)", class, lastEpoch, len(d), span)
 	p.X.Label.Text = "epoch (dashed: end of an epoch)"
