@@ -96,3 +96,45 @@ func hasPrefixAny(s string, prefixes []string) bool {
 	}
 	return false
 }
+
+// internalLayers puts every plumbing package in a layer: a package may import only packages of
+// lower layers (and its own subpackages), so plumbing stays a stack, not a web. Test helpers
+// (…test packages) sit on top and are imported only by tests. A new internal package must be
+// given a layer here.
+var internalLayers = map[string]int{
+	"internal/archtest": 0, "internal/blas": 0, "internal/fsutil": 0, "internal/progress": 0,
+	"internal/rdp": 0, "internal/sysinfo": 0, "internal/textsafe": 0,
+	"internal/imageio": 1, "internal/chart": 1, "internal/workspace": 1, "internal/nn": 1,
+	"internal/metrics": 1,
+	"internal/dicomio": 2, "internal/phantom": 2,
+	"internal/dicomio/dicomtest": 9, "internal/workspace/wstest": 9,
+}
+
+func TestInternalLayers(t *testing.T) {
+	out, err := exec.Command("go", "list", "-f", `{{.ImportPath}}{{range .Imports}} {{.}}{{end}}`, module+"/internal/...").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		fields := strings.Fields(line)
+		rel := strings.TrimPrefix(fields[0], module+"/")
+		layer, ok := internalLayers[rel]
+		if !ok {
+			t.Errorf("%s has no layer: add it to internalLayers in this test (and to docs/architecture.md)", rel)
+			continue
+		}
+		for _, imp := range fields[1:] {
+			irel, ok := strings.CutPrefix(imp, module+"/")
+			if !ok || strings.HasPrefix(irel, rel+"/") {
+				continue
+			}
+			il, known := internalLayers[irel]
+			switch {
+			case !strings.HasPrefix(irel, "internal/"):
+				t.Errorf("%s imports the stage %s: plumbing never imports a stage", rel, irel)
+			case known && il >= layer:
+				t.Errorf("%s (layer %d) imports %s (layer %d): plumbing imports only lower layers", rel, layer, irel, il)
+			}
+		}
+	}
+}
