@@ -37,9 +37,9 @@ func loadFuzzBundle(f *testing.F) (map[string][]byte, []string, *Signer) {
 	return fuzzBundle.files, fuzzBundle.names, fuzzBundle.signer
 }
 
-// resign recomputes tagmanifest-sha256.txt over the tag files and signs it and provenance.json
+// resignTags recomputes tagmanifest-sha256.txt over the tag files and signs it and provenance.json
 // again, so a changed tag file is trusted and every check behind the signature runs on it.
-func resign(t *testing.T, files map[string][]byte, s *Signer) {
+func resignTags(t *testing.T, files map[string][]byte, s *Signer) {
 	entries, err := ParseManifest(files[FileTagManifest])
 	if err != nil {
 		t.Fatalf("own tag manifest: %v", err)
@@ -80,7 +80,7 @@ func FuzzVerifyBundle(f *testing.F) {
 		m.files[name] = data
 		changed := !bytes.Equal(files[name], data)
 		if sign && name != FileTagManifest && name != FileTagManifestSig && name != FileProvenanceSig {
-			resign(t, m.files, s)
+			resignTags(t, m.files, s)
 		} else {
 			sign = false
 		}
