@@ -233,7 +233,7 @@ func groupProblems(problems []string) []string {
 
 // groupStray folds the objects outside any release into one line per folder: the part before
 // "/data/" (a release's payload, left by a publish interrupted before its tag files) or the
-// object's own folder.
+// object's own folder; up to three in a folder are listed one by one.
 func groupStray(keys []string) []string {
 	byDir := map[string][]string{}
 	var dirs []string
@@ -251,11 +251,17 @@ func groupStray(keys []string) []string {
 	var out []string
 	for _, d := range dirs {
 		ks := byDir[d]
-		if len(ks) == 1 {
-			out = append(out, fmt.Sprintf("%s: outside any release (NAME/VERSION/ with bagit.txt, or NAME/LATEST)", ks[0]))
+		if len(ks) <= 3 {
+			for _, k := range ks {
+				out = append(out, fmt.Sprintf("%s: outside any release (NAME/VERSION/ with bagit.txt, or NAME/LATEST)", k))
+			}
 			continue
 		}
-		msg := fmt.Sprintf("%s/: %d objects outside any release (no bagit.txt", d, len(ks))
+		where := d + "/"
+		if d == "." {
+			where = "the top level"
+		}
+		msg := fmt.Sprintf("%s: %d objects outside any release (no bagit.txt", where, len(ks))
 		if strings.Count(d, "/") >= 1 {
 			msg += ": a publish interrupted before its tag files? publish the same bundle again to finish it, or delete them"
 		}
