@@ -134,6 +134,18 @@ func TestGradients(t *testing.T) {
 			x, xd := randInput(g, rng, "logits", false, 5, 1, 1, 1)
 			return must(t)(GANLoss(x, 5)), []*Node{x}, [][]float32{xd}
 		}},
+		{"diffAugment colour, translation, cutout", func(t *testing.T, g *Graph, rng *rand.Rand) (*Node, []*Node, [][]float32) {
+			x, xd := randInput(g, rng, "x", false, 4, 6, 5, 2)
+			y, aug, err := DiffAugment(x)
+			if err != nil {
+				t.Fatal(err)
+			}
+			aug.Params[0] = AugParams{Brightness: 0.2, Contrast: 1.3, DX: 1, DY: -2, CutX: 3, CutY: -1, CutSize: 3}
+			aug.Params[1] = AugParams{Brightness: -0.25, Contrast: 0.75, DX: -3, DY: 0}
+			aug.Params[2] = AugParams{} // identity
+			aug.Params[3] = AugParams{Contrast: 0.8, CutX: 0, CutY: 0, CutSize: 6}
+			return y, []*Node{x}, [][]float32{xd}
+		}},
 		{"small network", func(t *testing.T, g *Graph, rng *rand.Rand) (*Node, []*Node, [][]float32) {
 			// z → dense → BN → ReLU → convT → tanh → conv → LeakyReLU → dense → loss: the gradient
 			// flows through every operation into the first weights, as in a GAN's generator step.
