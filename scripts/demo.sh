@@ -46,8 +46,8 @@ if [ -n "${DATA:-}" ]; then
   # are immutable
   NAME=$NAME-$DATA_ID
   say "data: $FROM ${LABELS:+(labels $LABELS)}"
-  # the same small settings as the phantoms; classes with fewer than --gan-min-images (100) train
-  # images get no generator (lower it with RUN_ARGS="--gan-min-images 20")
+  # the same small settings as the phantoms; classes with fewer than --gan-min-images (20) train
+  # images get no generator
   DEFAULTS=(--ingest-size 32 --gan-size 32 --gan-epochs 30 --gan-batch 16 --synth-per-class 40)
 else
   FROM=$DEMO/phantoms

@@ -70,6 +70,7 @@ type ClassResult struct {
 	TrainCount int    `json:"train_images"`
 	Generated  int    `json:"generated"`
 	Generator  string `json:"generator,omitempty"` // checkpoint sha256
+	Skipped    string `json:"skipped,omitempty"`   // why a class that needed images got none
 }
 
 // Result reports a run.
@@ -139,12 +140,20 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		}
 	}
 	targets := Targets(counts, classes, cfg.PerClass, cfg.Balance)
+	skipped := map[string]string{}
 	for _, c := range classes {
 		if targets[c] == 0 {
 			continue
 		}
 		p := filepath.Join(w.GANDir(c), train.CheckpointFile)
 		if _, err := os.Stat(p); err != nil {
+			// Balancing every class: a class train gan left out (too few train images) is
+			// reported, not fatal. A class asked for by name must have its generator.
+			if cfg.Balance && len(cfg.Classes) == 0 {
+				skipped[c] = fmt.Sprintf("no trained generator (%d train images; train gan skips classes below its --min-images)", counts[c])
+				log.Warn("class skipped: no trained generator", "class", c, "train_images", counts[c], "needed", targets[c])
+				continue
+			}
 			return nil, fmt.Errorf("class %s needs %d images: %w at %s (run raysynth train gan --classes %s)", c, targets[c], ErrNoGenerator, p, c)
 		}
 	}
@@ -158,8 +167,8 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	res := &Result{Index: w.CandidatesIndexPath(), Seed: cfg.Seed}
 	var index []workspace.SynthImage
 	for _, c := range classes {
-		cr := ClassResult{Class: c, TrainCount: counts[c]}
-		if n := targets[c]; n > 0 {
+		cr := ClassResult{Class: c, TrainCount: counts[c], Skipped: skipped[c]}
+		if n := targets[c]; n > 0 && cr.Skipped == "" {
 			imgs, gen, err := generateClass(ctx, cfg, w, c, n, batch, tmp, rep)
 			if err != nil {
 				return nil, err

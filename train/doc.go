@@ -21,6 +21,21 @@
 // vector that depends only on (seed, k) ([LatentZ]). Checkpoint files ([WriteCheckpoint],
 // [ReadCheckpoint]: a JSON header and raw float32 tensors) are meant for every network here.
 //
+// # Steps, recipes and the sample check
+//
+// A class trains for a step budget ([GANConfig].Steps; [DefaultSteps] when neither steps nor
+// epochs are given: a GAN needs steps, and a class of a hundred films makes only three per
+// epoch). Every class with at least [GANConfig].MinImages train films is trained; one smaller than
+// the batch uses all its films at every step. The [Recipe] says how: [RecipeDCGAN] is the
+// published DCGAN; [RecipeAugmented] puts a differentiable augmentation (DiffAugment: brightness,
+// contrast, translation, cutout, never a flip) in front of the discriminator for real and
+// generated images alike, so the generator learns through it. Every recipe keeps an exponential
+// moving average of the generator's weights with a warm-up (decay min(d, (1+t)/(10+t))); its
+// BatchNorm statistics are re-estimated from latent batches before it is saved or sampled. The
+// checkpoint holds both; the recipe says which synth samples. At each sample grid,
+// [SampleCheck] compares the grid's 64 samples with the training films (how many distinct films
+// are nearest, how much the samples vary) and warns of collapse; summary.json carries it.
+//
 // # Differential privacy
 //
 // With [GANConfig].DP set, the discriminator is trained with DP-SGD at the patient level: each
@@ -33,4 +48,16 @@
 // before the target ε is exceeded, the checkpoint keeps the accountant's phases (a resumed run
 // goes on counting), and summary.json's "dp" ([DPSummary]) is what bundle copies into the
 // provenance. Noise and sampling come from crypto/rand, never from the published seed.
+//
+// The recipes keep this guarantee. (1) Augmentation is applied per image inside a sampled
+// patient's micro-batch, before that patient's backward pass: it is part of the per-patient
+// gradient function, whose output is clipped to C whatever it computes, and its random choices
+// are drawn independently of every image, so the sensitivity of the noised sum is still C and
+// the accountant's analysis is unchanged (the augmentation of generated images touches no real
+// data at all). (2) The moving average of the generator's weights is a function of the
+// generator's iterates only, which are already post-processing of the private discriminator
+// updates; its BatchNorm re-estimation feeds latent vectors, never images. Post-processing
+// cannot weaken differential privacy. (3) One generator is trained per class on that class's
+// patients: the class label is part of the patient's record, and a patient's films in k classes
+// are covered by at most k·ε at k·δ, as stated above.
 package train

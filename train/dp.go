@@ -138,8 +138,8 @@ type DPSummary struct {
 func dpStepsPerEpoch(q float64) int { return max(1, int(math.Round(1/q))) }
 
 // newDPState resolves the defaults of c for a class with the given number of train patients and
-// the planned epochs, calibrating σ when only a target ε is given.
-func newDPState(c DPConfig, patients, batch, epochs int) (*dpState, error) {
+// the planned epochs (or steps, when steps > 0), calibrating σ when only a target ε is given.
+func newDPState(c DPConfig, patients, batch, epochs, steps int) (*dpState, error) {
 	if patients < 1 {
 		return nil, errors.New("no train patients")
 	}
@@ -157,6 +157,9 @@ func newDPState(c DPConfig, patients, batch, epochs int) (*dpState, error) {
 		s.SamplingRate = math.Min(1, float64(batch)/float64(patients))
 	}
 	s.PlannedSteps = epochs * dpStepsPerEpoch(s.SamplingRate)
+	if steps > 0 {
+		s.PlannedSteps = steps
+	}
 	if !s.NoiseGiven {
 		sigma, _, err := rdp.CalibrateNoise(s.SamplingRate, s.PlannedSteps, s.Delta, s.TargetEpsilon, nil)
 		if err != nil {

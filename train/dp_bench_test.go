@@ -15,7 +15,7 @@ func BenchmarkDPStep(b *testing.B) {
 		z := make([]float32, batch*ZDim)
 		LatentZ(z, 1, 0, batch)
 		b.Run(fmt.Sprintf("plain/size=%d", size), func(b *testing.B) {
-			st, err := newStepper(newDCGAN(DefaultArch(size), rng), batch, 2e-4, 0.5)
+			st, err := newStepper(newDCGAN(DefaultArch(size), rng), batch, 2e-4, 0.5, Recipe{Name: RecipeDCGAN})
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -29,7 +29,7 @@ func BenchmarkDPStep(b *testing.B) {
 		})
 		for _, per := range []int{1, 4} {
 			b.Run(fmt.Sprintf("dp/size=%d/films-per-patient=%d", size, per), func(b *testing.B) {
-				st, err := newDPStepper(newDCGAN(DefaultArch(size), rng), batch, 2e-4, 0.5, 1, 0)
+				st, err := newDPStepper(newDCGAN(DefaultArch(size), rng), batch, 2e-4, 0.5, Recipe{Name: RecipeDCGAN}, 1, 0)
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -20,26 +20,28 @@ type dpStepper struct {
 
 // dpWorker computes per-patient gradients on its own graphs (one per micro-batch size).
 type dpWorker struct {
-	m      *dcgan
-	size   int
-	graphs map[int]*microGraph
-	acc    [][]float32
-	grads  [][]float32
-	loss   float64 // sum of per-film real losses
-	films  int
-	err    error
+	m       *dcgan
+	size    int
+	augment bool // DiffAugment each film of the micro-batch before D
+	graphs  map[int]*microGraph
+	acc     [][]float32
+	grads   [][]float32
+	loss    float64 // sum of per-film real losses
+	films   int
+	err     error
 }
 
 type microGraph struct {
 	x     []float32
+	aug   *nn.Augmentation
 	loss  *nn.Node
 	grads []*nn.Node
 	mach  *nn.Machine
 }
 
-func newDPStepper(m *dcgan, batch int, lr, beta1, clip float64, workers int) (*dpStepper, error) {
+func newDPStepper(m *dcgan, batch int, lr, beta1 float64, recipe Recipe, clip float64, workers int) (*dpStepper, error) {
 	m.perSample = true
-	s := &stepper{m: m, batch: batch, pix: m.arch.Size * m.arch.Size}
+	s := &stepper{m: m, batch: batch, pix: m.arch.Size * m.arch.Size, recipe: recipe}
 	size := m.arch.Size
 	var err error
 	ok := false
@@ -61,6 +63,9 @@ func newDPStepper(m *dcgan, batch int, lr, beta1, clip float64, workers int) (*d
 	g := nn.NewGraph()
 	var x *nn.Node
 	x, s.dX = g.Input("x", batch, size, size, 1)
+	if x, s.dAug, err = s.augmentNode(x); err != nil {
+		return nil, err
+	}
 	logits, err := m.disc(g, x, nn.BNTrainFrozen, 1, false)
 	if err != nil {
 		return nil, err
@@ -78,7 +83,7 @@ func newDPStepper(m *dcgan, batch int, lr, beta1, clip float64, workers int) (*d
 		workers = defaultDPWorkers
 	}
 	for i := 0; i < workers; i++ {
-		d.workers = append(d.workers, &dpWorker{m: m, size: size, graphs: map[int]*microGraph{}, acc: zeros(dp), grads: make([][]float32, len(dp))})
+		d.workers = append(d.workers, &dpWorker{m: m, size: size, augment: recipe.Augment, graphs: map[int]*microGraph{}, acc: zeros(dp), grads: make([][]float32, len(dp))})
 	}
 	ok = true
 	return d, nil
@@ -109,6 +114,13 @@ func (w *dpWorker) graph(n int) (*microGraph, error) {
 	}
 	g := nn.NewGraph()
 	x, data := g.Input("x", n, w.size, w.size, 1)
+	var aug *nn.Augmentation
+	if w.augment {
+		var err error
+		if x, aug, err = nn.DiffAugment(x); err != nil {
+			return nil, err
+		}
+	}
 	logits, err := w.m.disc(g, x, nn.BNTrainFrozen, 1, false)
 	if err != nil {
 		return nil, err
@@ -129,13 +141,14 @@ func (w *dpWorker) graph(n int) (*microGraph, error) {
 	if err != nil {
 		return nil, err
 	}
-	mg := &microGraph{x: data, loss: loss, grads: grads, mach: mach}
+	mg := &microGraph{x: data, aug: aug, loss: loss, grads: grads, mach: mach}
 	w.graphs[n] = mg
 	return mg, nil
 }
 
-// patient adds one patient's clipped summed gradient (films: n·Size·Size pixels) to acc.
-func (w *dpWorker) patient(films []float32, clip float64) error {
+// patient adds one patient's clipped summed gradient (films: n·Size·Size pixels) to acc; aug
+// holds one augmentation per film (nil without augmentation).
+func (w *dpWorker) patient(films []float32, aug []nn.AugParams, clip float64) error {
 	pix := w.size * w.size
 	n := len(films) / pix
 	mg, err := w.graph(n)
@@ -143,6 +156,9 @@ func (w *dpWorker) patient(films []float32, clip float64) error {
 		return err
 	}
 	copy(mg.x, films)
+	if mg.aug != nil {
+		copy(mg.aug.Params, aug)
+	}
 	if err := mg.mach.Run(); err != nil {
 		return err
 	}
@@ -175,6 +191,7 @@ func (d *dpStepper) step(patients [][]float32, z []float32, expected, sigma floa
 		return 0, 0, err
 	}
 	copy(s.dX, nn.Value(s.fakeOut))
+	s.draw(s.dAug)
 	if err := s.dM.Run(); err != nil {
 		return 0, 0, err
 	}
@@ -212,6 +229,17 @@ func (d *dpStepper) step(patients [][]float32, z []float32, expected, sigma floa
 // the workers by index (patient i to worker i mod W) and the worker sums are added in worker
 // order, so the result does not depend on scheduling.
 func (d *dpStepper) privateSum(patients [][]float32, sigma float64, rng *mrand.Rand) ([][]float32, int, error) {
+	// Each film's augmentation is drawn here, in patient order, before the workers start: it is
+	// part of that patient's gradient computation and independent of every image.
+	augs := make([][]nn.AugParams, len(patients))
+	if d.recipe.Augment {
+		for i, p := range patients {
+			augs[i] = make([]nn.AugParams, len(p)/d.pix)
+			if d.augment != nil {
+				d.augment(augs[i])
+			}
+		}
+	}
 	var wg sync.WaitGroup
 	for wi, w := range d.workers {
 		for _, t := range w.acc {
@@ -222,7 +250,7 @@ func (d *dpStepper) privateSum(patients [][]float32, sigma float64, rng *mrand.R
 		go func() {
 			defer wg.Done()
 			for i := wi; i < len(patients); i += len(d.workers) {
-				if w.err = w.patient(patients[i], d.clip); w.err != nil {
+				if w.err = w.patient(patients[i], augs[i], d.clip); w.err != nil {
 					return
 				}
 			}

@@ -45,7 +45,7 @@ func films(rng *rand.Rand, n, size int) []float32 {
 func patientGrad(t *testing.T, m *dcgan, size int, fs []float32) [][]float32 {
 	t.Helper()
 	w := &dpWorker{m: m, size: size, graphs: map[int]*microGraph{}, acc: zeros(m.dParams()), grads: make([][]float32, len(m.dParams()))}
-	if err := w.patient(fs, math.Inf(1)); err != nil {
+	if err := w.patient(fs, nil, math.Inf(1)); err != nil {
 		t.Fatal(err)
 	}
 	for _, mg := range w.graphs {
@@ -58,7 +58,7 @@ func TestDPPerPatientClipping(t *testing.T) {
 	const size, batch = 16, 4
 	rng := rand.New(rand.NewPCG(7, 8))
 	m := newDCGAN(DefaultArch(size), rng)
-	st, err := newDPStepper(m, batch, 2e-4, 0.5, 1, 2)
+	st, err := newDPStepper(m, batch, 2e-4, 0.5, Recipe{Name: RecipeDCGAN}, 1, 2)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -325,7 +325,7 @@ func TestDPResumeKeepsCounting(t *testing.T) {
 }
 
 func TestDPStateDefaultsAndRefusals(t *testing.T) {
-	s, err := newDPState(DPConfig{Epsilon: 4, Clip: 1}, 50, 10, 5)
+	s, err := newDPState(DPConfig{Epsilon: 4, Clip: 1}, 50, 10, 5, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -336,7 +336,7 @@ func TestDPStateDefaultsAndRefusals(t *testing.T) {
 	if err != nil || b.Epsilon > 4 || b.Epsilon < 3.9 {
 		t.Errorf("calibrated σ %g spends ε %g over the plan (want just under 4): %v", s.Noise, b.Epsilon, err)
 	}
-	if _, err := newDPState(DPConfig{Epsilon: 4, Clip: 1, Delta: 0.03}, 50, 10, 5); !errors.Is(err, ErrDPDelta) {
+	if _, err := newDPState(DPConfig{Epsilon: 4, Clip: 1, Delta: 0.03}, 50, 10, 5, 0); !errors.Is(err, ErrDPDelta) {
 		t.Errorf("δ above 1/patients: %v", err)
 	}
 	s.Sampling = "shuffled-fixed-size"

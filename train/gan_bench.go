@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/raysynth/raysynth/internal/blas"
+	"github.com/raysynth/raysynth/internal/nn"
 	"github.com/raysynth/raysynth/internal/sysinfo"
 )
 
@@ -19,12 +20,18 @@ type BenchConfig struct {
 	Steps       int // timed D+G steps (after one warm-up step)
 	GenBatches  int // timed eval-mode generation batches
 	Seed        uint64
+	Recipe      string // training recipe (augmentation and moving average are part of a step); "": DefaultRecipe
 }
 
 // Validate checks the configuration.
 func (c BenchConfig) Validate() error {
 	if err := DefaultArch(c.Size).Validate(); err != nil {
 		return err
+	}
+	if c.Recipe != "" {
+		if _, err := RecipeByName(c.Recipe); err != nil {
+			return err
+		}
 	}
 	if c.Batch < 2 || c.Steps < 1 || c.GenBatches < 1 {
 		return fmt.Errorf("bench: batch %d, steps %d, generation batches %d: want batch ≥ 2 and at least one of each", c.Batch, c.Steps, c.GenBatches)
@@ -35,6 +42,7 @@ func (c BenchConfig) Validate() error {
 // BenchResult is what the benchmark measured.
 type BenchResult struct {
 	Size            int       `json:"size"`
+	Recipe          string    `json:"recipe"`
 	Batch           int       `json:"batch"`
 	Steps           int       `json:"steps"`
 	BLAS            string    `json:"blas"`
@@ -70,11 +78,24 @@ func BenchGAN(ctx context.Context, cfg BenchConfig) (*BenchResult, error) {
 	}
 	rng := rand.New(rand.NewPCG(cfg.Seed, 0x62656e6368))
 	m := newDCGAN(DefaultArch(cfg.Size), rng)
-	st, err := newStepper(m, cfg.Batch, 2e-4, 0.5)
+	name := cfg.Recipe
+	if name == "" {
+		name = DefaultRecipe
+	}
+	recipe, err := RecipeByName(name)
+	if err != nil {
+		return nil, err
+	}
+	st, err := newStepper(m, cfg.Batch, 2e-4, 0.5, recipe)
 	if err != nil {
 		return nil, err
 	}
 	defer st.close()
+	st.augment = func(p []nn.AugParams) { recipe.drawAug(rng, cfg.Size, p) }
+	var avg *ema
+	if recipe.EMADecay > 0 {
+		avg = newEMA(recipe.EMADecay, m)
+	}
 	real := make([]float32, cfg.Batch*cfg.Size*cfg.Size)
 	z := make([]float32, cfg.Batch*ZDim)
 	fill := func() {
@@ -85,7 +106,7 @@ func BenchGAN(ctx context.Context, cfg BenchConfig) (*BenchResult, error) {
 			z[i] = float32(rng.NormFloat64())
 		}
 	}
-	res := &BenchResult{Size: cfg.Size, Batch: cfg.Batch, Steps: cfg.Steps, BLAS: blas.Backend(), BLASCore: blas.CoreType(),
+	res := &BenchResult{Size: cfg.Size, Recipe: name, Batch: cfg.Batch, Steps: cfg.Steps, BLAS: blas.Backend(), BLASCore: blas.CoreType(),
 		GOMAXPROCS: runtime.GOMAXPROCS(0)}
 	for _, p := range append(m.gParams(), m.dParams()...) {
 		res.Params += len(p.Data)
@@ -102,6 +123,9 @@ func BenchGAN(ctx context.Context, cfg BenchConfig) (*BenchResult, error) {
 		t0 := time.Now()
 		if _, _, err := st.step(real, z); err != nil {
 			return nil, err
+		}
+		if avg != nil {
+			avg.update(m, int64(i+1))
 		}
 		if i > 0 { // the first step allocates every buffer
 			res.StepSeconds = append(res.StepSeconds, time.Since(t0).Seconds())

@@ -29,6 +29,10 @@ type ganMeta struct {
 	AdamGStep        int64    `json:"adam_g_step"`
 	Steps            int64    `json:"steps"`
 	DP               *dpState `json:"dp,omitempty"` // differentially private training (dp.go)
+	// Recipe: how it is trained and sampled (a checkpoint from before recipes reads as the
+	// plain DCGAN without a moving average). With Recipe.EMADecay > 0 the checkpoint carries
+	// the average ("ema." tensors) and its recalibrated BatchNorm statistics.
+	Recipe Recipe `json:"recipe"`
 }
 
 func paramTensors(prefix string, ps []*nn.Param) []Tensor {
@@ -59,7 +63,7 @@ func adamTensors(prefix string, ps []*nn.Param, a *nn.Adam) []Tensor {
 }
 
 // ganCheckpoint assembles a checkpoint of the model, its optimisers and the RNG.
-func ganCheckpoint(meta ganMeta, m *dcgan, st *stepper, src *rand.PCG) (*Checkpoint, error) {
+func ganCheckpoint(meta ganMeta, m *dcgan, st *stepper, src *rand.PCG, avg *ema) (*Checkpoint, error) {
 	var err error
 	if meta.RNG, err = src.MarshalBinary(); err != nil {
 		return nil, err
@@ -74,6 +78,9 @@ func ganCheckpoint(meta ganMeta, m *dcgan, st *stepper, src *rand.PCG) (*Checkpo
 	ts = append(ts, statTensors(m)...)
 	ts = append(ts, adamTensors("adam.", m.dParams(), st.optD)...)
 	ts = append(ts, adamTensors("adam.", m.gParams(), st.optG)...)
+	if avg != nil {
+		ts = append(ts, emaTensors(m, avg)...)
+	}
 	return &Checkpoint{Kind: ganKind, Meta: raw, Tensors: ts}, nil
 }
 
@@ -102,6 +109,12 @@ func ganFromCheckpoint(c *Checkpoint) (ganMeta, *dcgan, error) {
 	if err := json.Unmarshal(c.Meta, &meta); err != nil {
 		return meta, nil, fmt.Errorf("checkpoint metadata: %v: %w", err, ErrBadCheckpoint)
 	}
+	if meta.Recipe.Name == "" {
+		meta.Recipe = Recipe{Name: RecipeDCGAN}
+	}
+	if err := meta.Recipe.Validate(); err != nil {
+		return meta, nil, fmt.Errorf("checkpoint recipe: %v: %w", err, ErrBadCheckpoint)
+	}
 	if err := meta.Arch.Validate(); err != nil {
 		return meta, nil, fmt.Errorf("checkpoint architecture: %v: %w", err, ErrBadCheckpoint)
 	}
@@ -124,4 +137,23 @@ func restoreOptimisers(c *Checkpoint, meta ganMeta, m *dcgan, st *stepper) error
 	}
 	st.optD.Step, st.optG.Step = meta.AdamDStep, meta.AdamGStep
 	return nil
+}
+
+// emaTensors are the moving average's weights ("ema." + name) and BatchNorm statistics.
+func emaTensors(m *dcgan, avg *ema) []Tensor {
+	var ts []Tensor
+	for i, p := range m.gParams() {
+		ts = append(ts, Tensor{Name: "ema." + p.Name, Shape: p.Shape, Data: avg.params[i]})
+	}
+	for i, s := range avg.stats {
+		n := len(s.Mean)
+		ts = append(ts, Tensor{Name: fmt.Sprintf("ema.bn%d.running_mean", i), Shape: []int{n}, Data: s.Mean},
+			Tensor{Name: fmt.Sprintf("ema.bn%d.running_var", i), Shape: []int{n}, Data: s.Var})
+	}
+	return ts
+}
+
+// loadEMA fills avg (made for m) from a checkpoint.
+func loadEMA(c *Checkpoint, m *dcgan, avg *ema) error {
+	return loadInto(c, emaTensors(m, avg))
 }

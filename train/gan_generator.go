@@ -2,23 +2,41 @@ package train
 
 import (
 	"context"
+	"errors"
 	"fmt"
 )
 
 // Generator samples a trained DCGAN's generator in eval mode (running BatchNorm statistics), so
 // every image depends only on the checkpoint, the seed and its sample number.
 type Generator struct {
-	Class  string
-	Size   int
-	SHA256 string // hex sha256 of the checkpoint file
-	m      *dcgan
-	sm     *sampler
-	z      []float32
+	Class   string
+	Size    int
+	SHA256  string // hex sha256 of the checkpoint file
+	Weights string // WeightsLast or WeightsEMA
+	m       *dcgan
+	sm      *sampler
+	z       []float32
 }
 
-// LoadGenerator loads the generator of a DCGAN checkpoint; batch is how many images it makes per
-// pass (64 is a good default).
+// Which generator weights to sample.
+const (
+	WeightsDefault = ""     // what the checkpoint's recipe samples
+	WeightsLast    = "last" // the generator's weights after its last step
+	WeightsEMA     = "ema"  // the moving average of its weights
+)
+
+// ErrNoEMA is returned when the moving average is asked of a checkpoint without one.
+var ErrNoEMA = errors.New("checkpoint has no moving average of the generator's weights")
+
+// LoadGenerator loads the generator of a DCGAN checkpoint with the weights its recipe samples;
+// batch is how many images it makes per pass (64 is a good default).
 func LoadGenerator(path string, batch int) (*Generator, error) {
+	return LoadGeneratorWeights(path, batch, WeightsDefault)
+}
+
+// LoadGeneratorWeights is [LoadGenerator] with a choice of weights (WeightsLast, WeightsEMA or
+// WeightsDefault), for comparing the two.
+func LoadGeneratorWeights(path string, batch int, weights string) (*Generator, error) {
 	c, sha, err := ReadCheckpoint(path)
 	if err != nil {
 		return nil, err
@@ -27,11 +45,31 @@ func LoadGenerator(path string, batch int) (*Generator, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
+	if weights == WeightsDefault {
+		weights = WeightsLast
+		if meta.Recipe.SampleEMA {
+			weights = WeightsEMA
+		}
+	}
+	switch weights {
+	case WeightsLast:
+	case WeightsEMA:
+		if meta.Recipe.EMADecay == 0 {
+			return nil, fmt.Errorf("%s: %w", path, ErrNoEMA)
+		}
+		avg := newEMA(meta.Recipe.EMADecay, m)
+		if err := loadEMA(c, m, avg); err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		avg.swap(m)
+	default:
+		return nil, fmt.Errorf("weights %q: want %s or %s", weights, WeightsLast, WeightsEMA)
+	}
 	sm, err := newSampler(m, max(1, batch))
 	if err != nil {
 		return nil, err
 	}
-	return &Generator{Class: meta.Class, Size: meta.Arch.Size, SHA256: sha, m: m, sm: sm, z: make([]float32, sm.batch*ZDim)}, nil
+	return &Generator{Class: meta.Class, Size: meta.Arch.Size, SHA256: sha, Weights: weights, m: m, sm: sm, z: make([]float32, sm.batch*ZDim)}, nil
 }
 
 // Generate makes n images (Size·Size float32 in [-1, 1], row-major) for samples firstSample …

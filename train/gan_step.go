@@ -30,14 +30,20 @@ type stepper struct {
 	gGrads []*nn.Node
 	gM     *nn.Machine
 
+	// DiffAugment before D (recipe.Augment): one handle per graph that feeds images to D,
+	// filled by augment before every run.
+	recipe     Recipe
+	dAug, gAug *nn.Augmentation
+	augment    func([]nn.AugParams)
+
 	optD, optG *nn.Adam
 	dHook      GradHook
 	gradBufD   [][]float32
 	gradBufG   [][]float32
 }
 
-func newStepper(m *dcgan, batch int, lr, beta1 float64) (*stepper, error) {
-	s := &stepper{m: m, batch: batch, pix: m.arch.Size * m.arch.Size}
+func newStepper(m *dcgan, batch int, lr, beta1 float64, recipe Recipe) (*stepper, error) {
+	s := &stepper{m: m, batch: batch, pix: m.arch.Size * m.arch.Size, recipe: recipe}
 	size := m.arch.Size
 	var err error
 
@@ -47,6 +53,9 @@ func newStepper(m *dcgan, batch int, lr, beta1 float64) (*stepper, error) {
 	g := nn.NewGraph()
 	var x *nn.Node
 	x, s.dX = g.Input("x", 2*batch, size, size, 1)
+	if x, s.dAug, err = s.augmentNode(x); err != nil {
+		return nil, err
+	}
 	logits, err := m.disc(g, x, nn.BNTrain, 2, false)
 	if err != nil {
 		return nil, err
@@ -58,6 +67,26 @@ func newStepper(m *dcgan, batch int, lr, beta1 float64) (*stepper, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// augmentNode puts DiffAugment in front of x when the recipe asks for it (nil handle otherwise).
+func (s *stepper) augmentNode(x *nn.Node) (*nn.Node, *nn.Augmentation, error) {
+	if !s.recipe.Augment {
+		return x, nil, nil
+	}
+	return nn.DiffAugment(x)
+}
+
+// draw fills an augmentation handle's parameters for the next run (identity without a drawer).
+func (s *stepper) draw(a *nn.Augmentation) {
+	if a == nil {
+		return
+	}
+	if s.augment == nil {
+		a.Reset()
+		return
+	}
+	s.augment(a.Params)
 }
 
 // buildFake compiles the generator graph that makes the batch of fake images (train-mode BN).
@@ -96,6 +125,9 @@ func (s *stepper) finish(dg *nn.Graph, lr, beta1 float64) error {
 	z, s.gZ = g.Input("z", s.batch, ZDim)
 	fake, err := m.gen(g, z, nn.BNTrainFrozen)
 	if err != nil {
+		return err
+	}
+	if fake, s.gAug, err = s.augmentNode(fake); err != nil {
 		return err
 	}
 	logits, err := m.disc(g, fake, nn.BNTrainFrozen, 1, true)
@@ -145,6 +177,7 @@ func (s *stepper) step(real, z []float32) (dLoss, gLoss float32, err error) {
 	}
 	copy(s.dX[:n], real)
 	copy(s.dX[n:], nn.Value(s.fakeOut))
+	s.draw(s.dAug)
 	if err := s.dM.Run(); err != nil {
 		return 0, 0, err
 	}
@@ -167,6 +200,7 @@ func (s *stepper) step(real, z []float32) (dLoss, gLoss float32, err error) {
 // loss; plain and DP training share it (the generator never sees a real image).
 func (s *stepper) generatorStep(z []float32) (float32, error) {
 	copy(s.gZ, z)
+	s.draw(s.gAug)
 	if err := s.gM.Run(); err != nil {
 		return 0, err
 	}

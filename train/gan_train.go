@@ -20,6 +20,7 @@ import (
 
 	"github.com/raysynth/raysynth/internal/fsutil"
 	"github.com/raysynth/raysynth/internal/imageio"
+	"github.com/raysynth/raysynth/internal/nn"
 	"github.com/raysynth/raysynth/internal/progress"
 	"github.com/raysynth/raysynth/internal/workspace"
 )
@@ -58,14 +59,16 @@ var ErrCheckpointMismatch = errors.New("checkpoint made with different settings"
 type GANConfig struct {
 	Workspace       *workspace.Workspace
 	Classes         []string // nil: every class of the workspace
-	Epochs          int
-	Batch           int
-	Size            int
+	Epochs          int      // passes over a class's train images; 0 with Steps 0: DefaultSteps
+	Steps           int      // D+G steps per class (instead of Epochs); 0: Epochs decides
+	Batch           int      // images per step; a class with fewer train images uses all of them
+	Size            int      // 0: the workspace's image size
+	Recipe          Recipe   // zero value: the DefaultRecipe
 	LR, Beta1       float64
 	Seed            uint64
 	CheckpointEvery int // epochs between checkpoints (one is always written at the end)
 	SampleEvery     int // epochs between sample grids; 0: about five grids per run
-	MinImages       int // classes with fewer train images are skipped and reported
+	MinImages       int // classes with fewer train images are skipped and reported (at least 2)
 	Restart         bool
 	CodeVersion     string
 	Log             *slog.Logger
@@ -81,14 +84,27 @@ func (c GANConfig) Validate() error {
 	if c.Workspace == nil {
 		errs = append(errs, errors.New("no workspace"))
 	}
-	if c.Epochs < 1 {
-		errs = append(errs, fmt.Errorf("epochs %d: want at least 1", c.Epochs))
+	if c.Epochs < 0 || c.Steps < 0 {
+		errs = append(errs, fmt.Errorf("epochs %d, steps %d: want at least 1 (or neither, for the default step budget)", c.Epochs, c.Steps))
+	}
+	if c.Epochs > 0 && c.Steps > 0 {
+		errs = append(errs, fmt.Errorf("epochs %d and steps %d: give one of them", c.Epochs, c.Steps))
 	}
 	if c.Batch < 2 {
 		errs = append(errs, fmt.Errorf("batch %d: want at least 2", c.Batch))
 	}
-	if err := DefaultArch(c.Size).Validate(); err != nil {
-		errs = append(errs, err)
+	if c.MinImages < 2 {
+		errs = append(errs, fmt.Errorf("min-images %d: want at least 2", c.MinImages))
+	}
+	if c.Size != 0 {
+		if err := DefaultArch(c.Size).Validate(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if c.Recipe.Name != "" {
+		if err := c.Recipe.Validate(); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	if !(c.LR > 0 && c.LR < 1) {
 		errs = append(errs, fmt.Errorf("learning rate %g: want 0 < lr < 1", c.LR))
@@ -109,8 +125,13 @@ func (c GANConfig) Validate() error {
 type GANSummary struct {
 	Class            string          `json:"class"`
 	Size             int             `json:"size"`
-	Epochs           int             `json:"epochs"`
+	Epochs           int             `json:"epochs"` // completed passes over the train images
+	Steps            int64           `json:"steps"`  // D+G steps
 	Batch            int             `json:"batch"`
+	Recipe           Recipe          `json:"recipe"`
+	Weights          string          `json:"sampled_weights"` // what synth samples: "last" or "ema"
+	SampleCheck      *SampleCheck    `json:"sample_check,omitempty"`
+	Warnings         []string        `json:"warnings,omitempty"`
 	LR               float64         `json:"lr"`
 	Beta1            float64         `json:"beta1"`
 	Seed             uint64          `json:"seed"`
@@ -126,21 +147,25 @@ type GANSummary struct {
 
 // GANClassResult reports one class.
 type GANClassResult struct {
-	Class         string      `json:"class"`
-	Status        string      `json:"status"` // trained, resumed, up-to-date, skipped
-	Reason        string      `json:"reason,omitempty"`
-	TrainImages   int         `json:"train_images"`
-	NeedImages    int         `json:"need_images,omitempty"`
-	TrainPatients int         `json:"train_patients,omitempty"`
-	EpochsRun     int         `json:"epochs_run"`
-	Seconds       float64     `json:"seconds"`
-	DLoss         float64     `json:"d_loss,omitempty"`
-	GLoss         float64     `json:"g_loss,omitempty"`
-	Warnings      []string    `json:"warnings,omitempty"`
-	Grid          string      `json:"sample_grid,omitempty"`
-	DP            *DPSummary  `json:"dp,omitempty"`
-	LossPlot      string      `json:"loss_plot,omitempty"`
-	Summary       *GANSummary `json:"summary,omitempty"`
+	Class         string       `json:"class"`
+	Status        string       `json:"status"` // trained, resumed, up-to-date, skipped
+	Reason        string       `json:"reason,omitempty"`
+	TrainImages   int          `json:"train_images"`
+	NeedImages    int          `json:"need_images,omitempty"`
+	TrainPatients int          `json:"train_patients,omitempty"`
+	Batch         int          `json:"batch,omitempty"`
+	EpochsRun     int          `json:"epochs_run"`
+	Steps         int64        `json:"steps"`        // D+G steps done in all (this run and before)
+	TargetSteps   int64        `json:"target_steps"` // the run's step budget
+	SampleCheck   *SampleCheck `json:"sample_check,omitempty"`
+	Seconds       float64      `json:"seconds"`
+	DLoss         float64      `json:"d_loss,omitempty"`
+	GLoss         float64      `json:"g_loss,omitempty"`
+	Warnings      []string     `json:"warnings,omitempty"`
+	Grid          string       `json:"sample_grid,omitempty"`
+	DP            *DPSummary   `json:"dp,omitempty"`
+	LossPlot      string       `json:"loss_plot,omitempty"`
+	Summary       *GANSummary  `json:"summary,omitempty"`
 }
 
 // GANResult reports a training run.
@@ -175,6 +200,17 @@ func TrainGAN(ctx context.Context, cfg GANConfig) (*GANResult, error) {
 	rows, err := w.ReadRealIndex()
 	if err != nil {
 		return nil, err
+	}
+	if cfg.Recipe.Name == "" {
+		if cfg.Recipe, err = RecipeByName(DefaultRecipe); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.Size == 0 {
+		cfg.Size = meta.ImageSize
+		if err := DefaultArch(cfg.Size).Validate(); err != nil {
+			return nil, fmt.Errorf("workspace image size: %w (give --size)", err)
+		}
 	}
 	classes := cfg.Classes
 	if len(classes) == 0 {
@@ -283,22 +319,45 @@ func trainClass(ctx context.Context, cfg GANConfig, log *slog.Logger, rep progre
 	if err != nil {
 		return nil, err
 	}
-	res.TrainImages, res.TrainPatients = len(ts.ids), ts.patients
-	need := max(cfg.MinImages, cfg.Batch)
-	if len(ts.ids) < need {
-		e := &TooFewImagesError{Class: class, Have: len(ts.ids), Need: need}
-		res.Status, res.Reason, res.NeedImages = "skipped", e.Error(), need
-		log.Warn("class skipped: too few train images", "class", class, "images", len(ts.ids), "needed", need)
+	n := len(ts.ids)
+	res.TrainImages, res.TrainPatients = n, ts.patients
+	if n < cfg.MinImages {
+		e := &TooFewImagesError{Class: class, Have: n, Need: cfg.MinImages}
+		res.Status, res.Reason, res.NeedImages = "skipped", e.Error(), cfg.MinImages
+		log.Warn("class skipped: too few train images", "class", class, "images", n, "needed", cfg.MinImages)
 		return res, nil
 	}
+	// A class smaller than the batch trains on all its images at every step.
+	batch := min(cfg.Batch, n)
+	res.Batch = batch
 
-	want := ganMeta{Arch: DefaultArch(cfg.Size), Class: class, Batch: cfg.Batch, LR: cfg.LR, Beta1: cfg.Beta1, Seed: cfg.Seed,
-		TrainFingerprint: ts.fingerprint, TrainImages: len(ts.ids), TrainPatients: ts.patients, CodeVersion: cfg.CodeVersion}
+	want := ganMeta{Arch: DefaultArch(cfg.Size), Class: class, Batch: batch, LR: cfg.LR, Beta1: cfg.Beta1, Seed: cfg.Seed,
+		TrainFingerprint: ts.fingerprint, TrainImages: n, TrainPatients: ts.patients, CodeVersion: cfg.CodeVersion, Recipe: cfg.Recipe}
+	epochs, steps := cfg.Epochs, cfg.Steps
+	if epochs == 0 && steps == 0 {
+		if cfg.DP != nil {
+			epochs = DefaultDPEpochs // DP: more steps at one ε means more noise per step
+		} else {
+			steps = DefaultSteps(n, batch)
+		}
+	}
 	if cfg.DP != nil {
-		if want.DP, err = newDPState(*cfg.DP, ts.patients, cfg.Batch, cfg.Epochs); err != nil {
+		if want.DP, err = newDPState(*cfg.DP, ts.patients, batch, epochs, steps); err != nil {
 			return nil, err
 		}
 	}
+	stepsPerEpoch := max(1, n/batch)
+	if want.DP != nil {
+		stepsPerEpoch = dpStepsPerEpoch(want.DP.SamplingRate)
+	}
+	target := int64(steps)
+	if target == 0 {
+		target = int64(epochs) * int64(stepsPerEpoch)
+	}
+	stepMode := steps > 0
+	totalEpochs := int((target + int64(stepsPerEpoch) - 1) / int64(stepsPerEpoch))
+	res.TargetSteps = target
+
 	s1, s2 := classSeed(cfg.Seed, class)
 	src := rand.NewPCG(s1, s2)
 	rng := rand.New(src)
@@ -334,22 +393,32 @@ func trainClass(ctx context.Context, cfg GANConfig, log *slog.Logger, rep progre
 	if _, err := fsutil.CleanTemp(dir); err != nil {
 		return nil, err
 	}
+	var avg *ema
+	if cfg.Recipe.EMADecay > 0 {
+		avg = newEMA(cfg.Recipe.EMADecay, m)
+		if ck != nil {
+			if err := loadEMA(ck, m, avg); err != nil {
+				return nil, fmt.Errorf("%s: %w", ckptPath, err)
+			}
+		}
+	}
 
 	var st *stepper
 	var dps *dpStepper
 	if want.DP != nil {
-		if dps, err = newDPStepper(m, cfg.Batch, cfg.LR, cfg.Beta1, want.DP.Clip, cfg.DP.Workers); err != nil {
+		if dps, err = newDPStepper(m, batch, cfg.LR, cfg.Beta1, cfg.Recipe, want.DP.Clip, cfg.DP.Workers); err != nil {
 			return nil, err
 		}
 		defer dps.close()
 		st = dps.stepper
 	} else {
-		if st, err = newStepper(m, cfg.Batch, cfg.LR, cfg.Beta1); err != nil {
+		if st, err = newStepper(m, batch, cfg.LR, cfg.Beta1, cfg.Recipe); err != nil {
 			return nil, err
 		}
 		defer st.close()
 	}
 	st.dHook = cfg.dHook
+	st.augment = func(p []nn.AugParams) { cfg.Recipe.drawAug(rng, cfg.Size, p) }
 	if ck != nil {
 		if err := restoreOptimisers(ck, want, m, st); err != nil {
 			return nil, fmt.Errorf("%s: %w", ckptPath, err)
@@ -361,6 +430,16 @@ func trainClass(ctx context.Context, cfg GANConfig, log *slog.Logger, rep progre
 	}
 	defer sm.m.Close()
 	gridZ := fixedZ(cfg.Seed, class, gridCount)
+	// sample makes the grid's images with the weights synth will sample.
+	sampleEMA := cfg.Recipe.SampleEMA && avg != nil
+	sample := func() ([]float32, error) {
+		if !sampleEMA {
+			return sm.run(gridZ)
+		}
+		avg.swap(m)
+		defer avg.swap(m)
+		return sm.run(gridZ)
+	}
 
 	logPath := filepath.Join(dir, LogFile)
 	entries, err := readLog(logPath, startEpoch)
@@ -376,7 +455,7 @@ func trainClass(ctx context.Context, cfg GANConfig, log *slog.Logger, rep progre
 
 	exhausted := want.DP != nil && want.DP.Exhausted
 	switch {
-	case startEpoch >= cfg.Epochs || exhausted:
+	case want.Steps >= target || exhausted:
 		res.Status = "up-to-date"
 		if exhausted {
 			res.Reason = "privacy budget spent"
@@ -388,36 +467,35 @@ func trainClass(ctx context.Context, cfg GANConfig, log *slog.Logger, rep progre
 	}
 	sampleEvery := cfg.SampleEvery
 	if sampleEvery <= 0 {
-		sampleEvery = max(1, cfg.Epochs/5)
+		sampleEvery = max(1, totalEpochs/5)
 	}
+	pix := cfg.Size * cfg.Size
 
-	if startEpoch < cfg.Epochs && !exhausted {
+	if want.Steps < target && !exhausted {
 		data, err := loadTrainSet(w, rows, class, cfg.Size, true)
 		if err != nil {
 			return nil, err
 		}
 		ts = data
-		stepsPerEpoch := len(ts.ids) / cfg.Batch
 		var dr *dpRun
 		if dps != nil {
 			if dr, err = newDPRun(dps, want.DP, ts, cfg.Size, cfg.DP.seed); err != nil {
 				return nil, err
 			}
-			stepsPerEpoch = dpStepsPerEpoch(want.DP.SamplingRate)
 		}
-		task := rep.Start("gan "+class, int64((cfg.Epochs-startEpoch)*stepsPerEpoch), "steps")
+		task := rep.Start("gan "+class, target-want.Steps, "steps")
 		defer task.Done()
 		logFile, err := os.OpenFile(logPath, os.O_WRONLY|os.O_APPEND, 0o644)
 		if err != nil {
 			return nil, err
 		}
 		defer logFile.Close()
-		pix := cfg.Size * cfg.Size
-		real := make([]float32, cfg.Batch*pix)
-		z := make([]float32, cfg.Batch*ZDim)
-		order := make([]int, len(ts.ids))
+		real := make([]float32, batch*pix)
+		z := make([]float32, batch*ZDim)
+		order := make([]int, n)
 		var warned warnTally
-		for epoch := startEpoch + 1; epoch <= cfg.Epochs; epoch++ {
+		lastCkpt := want.Steps
+		for epoch := startEpoch + 1; want.Steps < target; epoch++ {
 			t0 := time.Now()
 			for i := range order {
 				order[i] = i
@@ -425,7 +503,7 @@ func trainClass(ctx context.Context, cfg GANConfig, log *slog.Logger, rep progre
 			rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
 			var dSum, gSum float64
 			ran := 0
-			for s := 0; s < stepsPerEpoch && !want.DP.exhausted(); s++ {
+			for s := 0; s < stepsPerEpoch && want.Steps < target && !want.DP.exhausted(); s++ {
 				if err := ctx.Err(); err != nil {
 					return res, err
 				}
@@ -436,8 +514,8 @@ func trainClass(ctx context.Context, cfg GANConfig, log *slog.Logger, rep progre
 				if dr != nil {
 					dl, gl, err = dr.step(z)
 				} else {
-					for k := 0; k < cfg.Batch; k++ {
-						copy(real[k*pix:(k+1)*pix], ts.pix[order[s*cfg.Batch+k]*pix:])
+					for k := 0; k < batch; k++ {
+						copy(real[k*pix:(k+1)*pix], ts.pix[order[s*batch+k]*pix:])
 					}
 					dl, gl, err = st.step(real, z)
 				}
@@ -446,6 +524,9 @@ func trainClass(ctx context.Context, cfg GANConfig, log *slog.Logger, rep progre
 				}
 				ran++
 				want.Steps++
+				if avg != nil {
+					avg.update(m, want.Steps)
+				}
 				dSum += float64(dl)
 				gSum += float64(gl)
 				e := logEntry{Type: "step", Epoch: epoch, Step: want.Steps, DLoss: float64(dl), GLoss: float64(gl)}
@@ -453,20 +534,28 @@ func trainClass(ctx context.Context, cfg GANConfig, log *slog.Logger, rep progre
 				logFile.Write(append(b, '\n'))
 				entries = append(entries, e)
 				task.Add(1)
-				task.Status(fmt.Sprintf("epoch %d/%d  D %.3f  G %.3f", epoch, cfg.Epochs, dl, gl))
+				task.Status(fmt.Sprintf("step %d/%d  D %.3f  G %.3f", want.Steps, target, dl, gl))
 			}
-			ep := logEntry{Type: "epoch", Epoch: epoch, DLoss: dSum / float64(ran), GLoss: gSum / float64(ran), Seconds: time.Since(t0).Seconds()}
+			ep := logEntry{Type: "epoch", Epoch: epoch, Step: want.Steps, DLoss: dSum / float64(max(1, ran)), GLoss: gSum / float64(max(1, ran)), Seconds: time.Since(t0).Seconds()}
 			res.DLoss, res.GLoss = ep.DLoss, ep.GLoss
 			res.EpochsRun++
-			last := epoch == cfg.Epochs || want.DP.exhausted()
+			last := want.Steps >= target || want.DP.exhausted()
+			checkpoint := last || (epoch%cfg.CheckpointEvery == 0 && (!stepMode || want.Steps-lastCkpt >= minCheckpointSteps))
+			if avg != nil && (checkpoint || (sampleEMA && (epoch%sampleEvery == 0 || last))) {
+				if err := avg.recalibrate(st, cfg.Seed, want.Steps); err != nil {
+					return res, err
+				}
+			}
 			if epoch%sampleEvery == 0 || last {
-				imgs, err := sm.run(gridZ)
+				imgs, err := sample()
 				if err != nil {
 					return res, err
 				}
 				spread := sampleSpread(imgs, gridCount, pix)
 				ep.Spread = &spread
-				ep.Warning = collapseWarnings(ep.DLoss, ep.GLoss, spread)
+				sc := checkSamples(imgs, gridCount, ts.pix, pix)
+				res.SampleCheck = &sc
+				ep.Warning = append(collapseWarnings(ep.DLoss, ep.GLoss, spread), sc.Warnings...)
 				grid := filepath.Join(dir, SamplesDir, fmt.Sprintf("epoch-%03d.png", epoch))
 				if _, err := imageio.WriteGray(grid, gridImage(imgs, gridCount, cfg.Size, 8)); err != nil {
 					return res, err
@@ -483,26 +572,28 @@ func trainClass(ctx context.Context, cfg GANConfig, log *slog.Logger, rep progre
 			b, _ := json.Marshal(ep)
 			logFile.Write(append(b, '\n'))
 			entries = append(entries, ep)
-			log.Info("epoch done", "class", class, "epoch", epoch, "d_loss", ep.DLoss, "g_loss", ep.GLoss, "seconds", ep.Seconds)
-			if epoch%cfg.CheckpointEvery == 0 || last {
+			log.Info("epoch done", "class", class, "epoch", epoch, "step", want.Steps, "d_loss", ep.DLoss, "g_loss", ep.GLoss, "seconds", ep.Seconds)
+			if checkpoint {
 				want.Epoch = epoch
-				c, err := ganCheckpoint(want, m, st, src)
+				c, err := ganCheckpoint(want, m, st, src, avg)
 				if err != nil {
 					return res, err
 				}
 				if _, err := WriteCheckpoint(ckptPath, c); err != nil {
 					return res, err
 				}
+				lastCkpt = want.Steps
 			}
 			if want.DP.exhausted() {
-				if epoch < cfg.Epochs {
-					res.Reason = fmt.Sprintf("privacy budget reached after %d DP steps (epoch %d of %d)", want.DP.steps(), epoch, cfg.Epochs)
+				if want.Steps < target {
+					res.Reason = fmt.Sprintf("privacy budget reached after %d DP steps (epoch %d of %d)", want.DP.steps(), epoch, totalEpochs)
 				}
 				log.Info("privacy budget reached: training stopped", "class", class, "epoch", epoch, "dp_steps", want.DP.steps())
 				break
 			}
 		}
 	}
+	res.Steps = want.Steps
 
 	// Finish: loss plot, summary.
 	if err := lossPlot(filepath.Join(dir, LossPlotFile), class, entries); err != nil {
@@ -512,18 +603,34 @@ func trainClass(ctx context.Context, cfg GANConfig, log *slog.Logger, rep progre
 	if res.Grid == "" {
 		res.Grid = latestGrid(filepath.Join(dir, SamplesDir))
 	}
-	_, sha, err := ReadCheckpoint(ckptPath)
+	c, sha, err := ReadCheckpoint(ckptPath)
 	if err != nil {
 		return res, err
 	}
-	sum := &GANSummary{Class: class, Size: cfg.Size, Epochs: cfg.Epochs, Batch: cfg.Batch, LR: cfg.LR, Beta1: cfg.Beta1,
-		Seed: cfg.Seed, CodeVersion: cfg.CodeVersion, TrainFingerprint: ts.fingerprint, TrainImages: len(ts.ids),
+	got, _, err := ganFromCheckpoint(c)
+	if err != nil {
+		return res, err
+	}
+	sum := &GANSummary{Class: class, Size: cfg.Size, Epochs: got.Epoch, Steps: got.Steps, Batch: batch, Recipe: cfg.Recipe,
+		Weights: WeightsLast, LR: cfg.LR, Beta1: cfg.Beta1,
+		Seed: cfg.Seed, CodeVersion: cfg.CodeVersion, TrainFingerprint: ts.fingerprint, TrainImages: n,
 		TrainPatients: ts.patients, Checkpoint: CheckpointFile, CheckpointSHA256: sha}
+	if sampleEMA {
+		sum.Weights = WeightsEMA
+	}
+	sumPath := filepath.Join(dir, SummaryFile)
+	old, oldErr := ReadGANSummary(sumPath)
+	if res.SampleCheck == nil && oldErr == nil { // nothing trained in this run: keep the last check
+		res.SampleCheck = old.SampleCheck
+		if len(res.Warnings) == 0 {
+			res.Warnings = old.Warnings
+		}
+	}
+	sum.SampleCheck, sum.Warnings = res.SampleCheck, res.Warnings
 	if sum.DP, res.DP, err = want.DP.summaryJSON(); err != nil {
 		return res, err
 	}
-	sumPath := filepath.Join(dir, SummaryFile)
-	if old, err := ReadGANSummary(sumPath); err == nil && old.CheckpointSHA256 == sha {
+	if oldErr == nil && old.CheckpointSHA256 == sha {
 		sum.Finished = old.Finished // unchanged model: keep the file as it is
 	} else {
 		sum.Finished = time.Now().UTC().Format(time.RFC3339)
@@ -536,6 +643,14 @@ func trainClass(ctx context.Context, cfg GANConfig, log *slog.Logger, rep progre
 	res.Seconds = time.Since(start).Seconds()
 	return res, nil
 }
+
+// minCheckpointSteps spaces checkpoints in step mode (--steps): a small class makes an epoch
+// every few steps, and a 64×64 checkpoint with its optimiser state is about 25 MB.
+var minCheckpointSteps int64 = 200
+
+// DefaultDPEpochs is the epoch count of differentially private training when neither epochs
+// nor steps are given.
+const DefaultDPEpochs = 25
 
 // ReadGANSummary reads gan/<class>/summary.json.
 func ReadGANSummary(path string) (*GANSummary, error) {
@@ -592,6 +707,9 @@ func metaDiff(got, want ganMeta) string {
 	}
 	if got.TrainFingerprint != want.TrainFingerprint {
 		d = append(d, "the train split changed since it was made")
+	}
+	if got.Recipe != want.Recipe {
+		d = append(d, fmt.Sprintf("recipe %s (run asks %s)", recipeLabel(got.Recipe), recipeLabel(want.Recipe)))
 	}
 	if s := dpDiff(got.DP, want.DP); s != "" {
 		d = append(d, s)

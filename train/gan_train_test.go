@@ -65,9 +65,12 @@ func tinyWorkspace(t *testing.T, size int, counts map[string]int) *workspace.Wor
 	return w
 }
 
+// tinyConfig trains with the augmented recipe, which keeps a moving average of G: every test
+// below then covers augmentation and the average too.
 func tinyConfig(w *workspace.Workspace, epochs int) GANConfig {
+	r, _ := RecipeByName(RecipeAugmented)
 	return GANConfig{Workspace: w, Epochs: epochs, Batch: 4, Size: 32, LR: 2e-4, Beta1: 0.5, Seed: 42,
-		CheckpointEvery: 1, MinImages: 8, CodeVersion: "test"}
+		CheckpointEvery: 1, MinImages: 8, CodeVersion: "test", Recipe: r}
 }
 
 func TestTrainGANWritesOutputsAndSkipsSmallClasses(t *testing.T) {

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/raysynth/raysynth/train"
 	"github.com/spf13/cobra"
@@ -10,6 +11,7 @@ import (
 
 type benchGANOptions struct {
 	size, batch, steps, genBatches int
+	recipe                         string
 	json                           bool
 }
 
@@ -19,6 +21,7 @@ func (o *benchGANOptions) addFlags(c *cobra.Command) {
 	f.IntVar(&o.batch, "batch", 64, "batch size")
 	f.IntVar(&o.steps, "steps", 10, "timed D+G training steps (after one warm-up step)")
 	f.IntVar(&o.genBatches, "gen-batches", 10, "timed eval-mode generation batches")
+	f.StringVar(&o.recipe, "recipe", train.DefaultRecipe, "training recipe to time: "+strings.Join(train.Recipes, " or ")+" (augmentation and the moving average are part of its step)")
 	f.BoolVar(&o.json, "json", false, "print the figures as JSON on stdout")
 }
 
@@ -40,11 +43,11 @@ the BLAS in use. Other load on the machine makes the figures noisy: run it on a 
 }
 
 func runBenchGAN(ctx context.Context, g *globals, o benchGANOptions) error {
-	cfg := train.BenchConfig{Size: o.size, Batch: o.batch, Steps: o.steps, GenBatches: o.genBatches, Seed: 1}
+	cfg := train.BenchConfig{Size: o.size, Batch: o.batch, Steps: o.steps, GenBatches: o.genBatches, Seed: 1, Recipe: o.recipe}
 	if err := cfg.Validate(); err != nil {
 		return usageErrorf("%v", err)
 	}
-	fmt.Fprintf(g.stderr, "raysynth: benchmarking a %d×%d DCGAN, batch %d, %d steps…\n", o.size, o.size, o.batch, o.steps)
+	fmt.Fprintf(g.stderr, "raysynth: benchmarking a %d×%d DCGAN (recipe %s), batch %d, %d steps…\n", o.size, o.size, o.recipe, o.batch, o.steps)
 	r, err := train.BenchGAN(ctx, cfg)
 	if err != nil {
 		return err
@@ -53,7 +56,7 @@ func runBenchGAN(ctx context.Context, g *globals, o benchGANOptions) error {
 		return g.printJSON(r)
 	}
 	blasName := blasLabel(r.BLAS, r.BLASCore)
-	fmt.Fprintf(g.stdout, "DCGAN %d×%d, batch %d, %d parameters, %s, GOMAXPROCS %d\n", r.Size, r.Size, r.Batch, r.Params, blasName, r.GOMAXPROCS)
+	fmt.Fprintf(g.stdout, "DCGAN %d×%d, recipe %s, batch %d, %d parameters, %s, GOMAXPROCS %d\n", r.Size, r.Size, r.Recipe, r.Batch, r.Params, blasName, r.GOMAXPROCS)
 	fmt.Fprintf(g.stdout, "D+G step (median of %d):  %.3f s   %.0f real img/s   %.1f GFLOP/step   %.1f GFLOP/s\n",
 		r.Steps, r.SecondsPerStep, r.RealImagesPerS, r.GFLOPPerStep, r.GFLOPS)
 	fmt.Fprintf(g.stdout, "CPU time per step:        %.3f s (user+system; the wall time above depends on other load)\n", r.CPUPerStep)

@@ -75,6 +75,11 @@ func runSynth(ctx context.Context, g *globals, o synthOptions) error {
 	if err != nil {
 		return err
 	}
+	for _, c := range res.Classes {
+		if c.Skipped != "" {
+			fmt.Fprintf(g.stderr, "raysynth: warning: class %s not balanced: %s\n", c.Class, c.Skipped)
+		}
+	}
 	if o.json {
 		return g.printJSON(res)
 	}

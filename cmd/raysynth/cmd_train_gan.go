@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/raysynth/raysynth/internal/workspace"
@@ -15,6 +16,9 @@ import (
 type trainGANOptions struct {
 	classes         string
 	epochs          int
+	steps           int
+	recipe          string
+	emaDecay        float64
 	batch           int
 	size            int
 	lr, beta1       float64
@@ -33,15 +37,18 @@ type trainGANOptions struct {
 func (o *trainGANOptions) addFlags(c *cobra.Command) {
 	f := c.Flags()
 	f.StringVar(&o.classes, "classes", "all", "classes to train: all, or a comma-separated list")
-	f.IntVar(&o.epochs, "epochs", 25, "training epochs per class (passes over its train images)")
-	f.IntVar(&o.batch, "batch", 64, "batch size")
-	f.IntVar(&o.size, "size", 64, "image size: 64 or 128 (any power of two from 16 to 256); workspace images are averaged down to it")
+	f.IntVar(&o.epochs, "epochs", 0, "training epochs per class (passes over its train images), instead of --steps")
+	f.IntVar(&o.steps, "steps", 0, "D+G training steps per class (default without --epochs: 30 epochs' worth, at least 2,000 and at most 6,000; with DP: 25 epochs)")
+	f.StringVar(&o.recipe, "recipe", train.DefaultRecipe, "training recipe: "+strings.Join(train.Recipes, " or ")+" (dcgan: the published DCGAN; augmented: differentiable augmentation of every image the discriminator sees)")
+	f.Float64Var(&o.emaDecay, "ema-decay", train.DefaultEMADecay, "decay of the moving average of the generator's weights kept in the checkpoint (0: none)")
+	f.IntVar(&o.batch, "batch", 64, "batch size (a class with fewer train images uses all of them per step)")
+	f.IntVar(&o.size, "size", 0, "image size: a power of two from 16 to 256 (default: the workspace's); workspace images are averaged down to it")
 	f.Float64Var(&o.lr, "lr", 2e-4, "Adam learning rate")
 	f.Float64Var(&o.beta1, "beta1", 0.5, "Adam beta1")
 	f.Uint64Var(&o.seed, "seed", 1, "seed of weights, shuffling and latent vectors")
-	f.IntVar(&o.checkpointEvery, "checkpoint-every", 1, "epochs between checkpoints (one is always written at the end)")
+	f.IntVar(&o.checkpointEvery, "checkpoint-every", 1, "epochs between checkpoints (with a step budget, at least 200 steps apart; one is always written at the end)")
 	f.IntVar(&o.sampleEvery, "sample-every", 0, "epochs between sample grids (default: about five per run)")
-	f.IntVar(&o.minImages, "min-images", 100, "classes with fewer train images are skipped and reported (a GAN on fewer memorises or makes noise)")
+	f.IntVar(&o.minImages, "min-images", 20, "classes with fewer train images are skipped and reported (a GAN on fewer memorises or makes noise)")
 	f.BoolVar(&o.restart, "restart", false, "discard existing checkpoints of these classes and start over")
 	f.BoolVar(&o.json, "json", false, "print the result as JSON on stdout")
 	f.Float64Var(&o.dpEpsilon, "dp-epsilon", 0, "differentially private training with this privacy budget ε per class (patient level); the noise is calibrated for the planned steps unless --dp-noise is given, and training stops before ε is exceeded")
@@ -105,7 +112,12 @@ func runTrainGAN(ctx context.Context, g *globals, o trainGANOptions) error {
 	}
 	classes := splitList(o.classes)
 	reporter, wait := g.newReporter()
-	cfg := train.GANConfig{Workspace: w, Classes: classes, Epochs: o.epochs, Batch: o.batch, Size: o.size, LR: o.lr,
+	recipe, err := train.RecipeByName(o.recipe)
+	if err != nil {
+		return usageErrorf("--recipe: %v", err)
+	}
+	recipe.EMADecay = o.emaDecay
+	cfg := train.GANConfig{Workspace: w, Classes: classes, Epochs: o.epochs, Steps: o.steps, Recipe: recipe, Batch: o.batch, Size: o.size, LR: o.lr,
 		Beta1: o.beta1, Seed: o.seed, CheckpointEvery: o.checkpointEvery, SampleEvery: o.sampleEvery, MinImages: o.minImages,
 		Restart: o.restart, CodeVersion: versionString(), Log: g.log, Progress: reporter, DP: o.dp}
 	if err := cfg.Validate(); err != nil {
@@ -131,6 +143,9 @@ func runTrainGAN(ctx context.Context, g *globals, o trainGANOptions) error {
 			fmt.Fprintf(g.stderr, "raysynth: warning: class %s skipped: %s (--min-images %d)\n", c.Class, c.Reason, o.minImages)
 			continue
 		}
+		if c.Batch < o.batch {
+			fmt.Fprintf(g.stderr, "raysynth: class %s: %d train images, fewer than --batch %d: every step uses all of them\n", c.Class, c.TrainImages, o.batch)
+		}
 		trained++
 		if c.DP != nil {
 			fmt.Fprintf(g.stderr, "raysynth: class %s: differential privacy (per patient): epsilon %.4g at delta %.3g after %d steps (noise %.4g, sampling rate %.4g, clip %g, accountant %s)\n",
@@ -149,9 +164,13 @@ func runTrainGAN(ctx context.Context, g *globals, o trainGANOptions) error {
 		}
 	} else {
 		tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "CLASS\tSTATUS\tIMAGES\tEPOCHS RUN\tD LOSS\tG LOSS\tMINUTES\tSAMPLES")
+		fmt.Fprintln(tw, "CLASS\tSTATUS\tIMAGES\tSTEPS\tEPOCHS RUN\tD LOSS\tG LOSS\tNEAREST FILMS\tMINUTES\tSAMPLES")
 		for _, c := range res.Classes {
-			fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%.3f\t%.3f\t%.1f\t%s\n", c.Class, c.Status, c.TrainImages, c.EpochsRun, c.DLoss, c.GLoss, c.Seconds/60, c.Grid)
+			near := "-"
+			if sc := c.SampleCheck; sc != nil {
+				near = fmt.Sprintf("%d of %d", sc.DistinctNearest, sc.Samples)
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%d/%d\t%d\t%.3f\t%.3f\t%s\t%.1f\t%s\n", c.Class, c.Status, c.TrainImages, c.Steps, c.TargetSteps, c.EpochsRun, c.DLoss, c.GLoss, near, c.Seconds/60, c.Grid)
 		}
 		tw.Flush()
 	}

@@ -1,0 +1,72 @@
+package train
+
+import (
+	"context"
+	"math/rand/v2"
+	"strings"
+	"testing"
+)
+
+func films32(rng *rand.Rand, n int) []float32 {
+	out := make([]float32, n*32*32)
+	for i := range out {
+		out[i] = float32(rng.Float64()*2 - 1)
+	}
+	return out
+}
+
+// The README's failing demo run: 99 of 100 samples had the same nearest training film.
+func TestSampleCheckCatchesNinetyNineOfHundred(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	const pix = 32 * 32
+	train := films32(rng, 200)
+	samples := make([]float32, 100*pix)
+	for k := 0; k < 100; k++ {
+		src := 7
+		if k == 99 {
+			src = 8
+		}
+		for i := 0; i < pix; i++ { // the film with a little noise: not an exact copy
+			samples[k*pix+i] = train[src*pix+i] + float32(0.3*rng.NormFloat64())
+		}
+	}
+	sc := checkSamples(samples, 100, train, pix)
+	if sc.DistinctNearest != 2 || sc.TopNearestShare != 0.99 {
+		t.Fatalf("check: %+v", sc)
+	}
+	if len(sc.Warnings) == 0 || !strings.Contains(sc.Warnings[0], "few distinct nearest training films") {
+		t.Errorf("no collapse warning: %+v", sc)
+	}
+
+	// samples near 100 different films, varying as much as the films: no warning
+	for k := 0; k < 100; k++ {
+		for i := 0; i < pix; i++ {
+			samples[k*pix+i] = train[(2*k)*pix+i] + float32(0.3*rng.NormFloat64())
+		}
+	}
+	sc = checkSamples(samples, 100, train, pix)
+	if sc.DistinctNearest != 100 || len(sc.Warnings) != 0 {
+		t.Errorf("diverse samples flagged: %+v", sc)
+	}
+}
+
+// A generator after one epoch makes nearly the same film for every z: the check, run on the real
+// training output, says so in the result and summary.json.
+func TestTrainGANReportsCollapseOfUntrainedGenerator(t *testing.T) {
+	w := tinyWorkspace(t, 32, map[string]int{"normal": 12})
+	res, err := TrainGAN(context.Background(), tinyConfig(w, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc := res.Classes[0].SampleCheck
+	if sc == nil || sc.Samples != gridCount || sc.TrainFilms != 12 {
+		t.Fatalf("sample check: %+v", sc)
+	}
+	found := false
+	for _, w := range res.Classes[0].Warnings {
+		found = found || strings.Contains(w, "few distinct nearest training films") || strings.Contains(w, "little diversity")
+	}
+	if !found {
+		t.Errorf("no collapse warning after one epoch: %+v %v", sc, res.Classes[0].Warnings)
+	}
+}
