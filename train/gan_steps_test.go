@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/raysynth/raysynth/internal/workspace/wstest"
 )
 
 // A step budget: a class smaller than the batch trains on all its images per step, the run stops
@@ -61,7 +63,7 @@ func TestResumeStepsWithRecipeGivesSameWeights(t *testing.T) {
 	}
 	b := cfgFor(t)
 	ctx, cancel := context.WithCancel(context.Background())
-	b.Progress = &cancelAfter{n: 5, cancel: cancel}
+	b.Progress = &wstest.CancelAfter{N: 5, Cancel: cancel}
 	if _, err := TrainGAN(ctx, b); !errors.Is(err, context.Canceled) {
 		t.Fatalf("interrupted run: %v", err)
 	}
