@@ -449,7 +449,10 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		}
 		slices.Sort(classes)
 	}
-	if err := ws.SaveMeta(workspace.Meta{ImageSize: size, Classes: classes, Seed: seed}); err != nil {
+	// a raysynth phantom folder (phantom.json beside the images) marks the workspace for good
+	_, perr := os.Stat(filepath.Join(cfg.From, "phantom.json"))
+	phantom := meta.Phantom || perr == nil
+	if err := ws.SaveMeta(workspace.Meta{ImageSize: size, Classes: classes, Seed: seed, Phantom: phantom}); err != nil {
 		return nil, err
 	}
 	if err := removeOrphans(ws, all); err != nil {

@@ -169,3 +169,48 @@ func TestSignedIdentity(t *testing.T) {
 		t.Fatalf("edited bag-info: %v", err)
 	}
 }
+
+// The card tells the truth about its data: a phantom-derived release says so and is never
+// described as hospital data, realistic or for research; every card carries this release's
+// privacy figures and says whether usefulness was measured.
+func TestCardStatesWhatTheDataIs(t *testing.T) {
+	for _, phantom := range []bool{false, true} {
+		t.Run(fmt.Sprint("phantom=", phantom), func(t *testing.T) {
+			s := testSigner(t)
+			cfg := newFixture(t, 4).config(s, filepath.Join(t.TempDir(), "b"))
+			cfg.Phantom = phantom
+			if !phantom {
+				cfg.Evaluation = "| regime | accuracy |\n|---|---|\n| (a) real only | 0.61 |\n"
+			}
+			if _, err := Build(context.Background(), cfg); err != nil {
+				t.Fatal(err)
+			}
+			card, _ := os.ReadFile(filepath.Join(cfg.Out, FileReadme))
+			cr, _ := os.ReadFile(filepath.Join(cfg.Out, FileCroissant))
+			text := string(card) + string(cr)
+			if strings.Contains(text, "realistic") {
+				t.Errorf("card calls the data realistic")
+			}
+			if !strings.Contains(string(card), "| nn_ratio | all | 1.5 | 1.2 | passed |") {
+				t.Errorf("card lacks the privacy figures:\n%s", card)
+			}
+			if phantom {
+				for _, bad := range []string{"hospital on de-identified", "PS3.15", "Research on chest X-ray"} {
+					if strings.Contains(text, bad) {
+						t.Errorf("phantom card says %q", bad)
+					}
+				}
+				for _, want := range []string{"software phantoms", "not for research", "Usefulness: not measured"} {
+					if !strings.Contains(string(card), want) {
+						t.Errorf("phantom card lacks %q", want)
+					}
+				}
+				if !strings.Contains(string(cr), "software phantom") {
+					t.Errorf("croissant.json does not say phantom")
+				}
+			} else if !strings.Contains(string(card), "| (a) real only | 0.61 |") || !strings.Contains(string(card), "inside Test Hospital") {
+				t.Errorf("card lacks the evaluation or the organisation:\n%s", card)
+			}
+		})
+	}
+}

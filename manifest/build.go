@@ -71,6 +71,12 @@ type BuildConfig struct {
 	Generators []json.RawMessage
 	// OverridePrivacyGate, when not empty, is the reason to release although the gate failed.
 	OverridePrivacyGate string
+	// Phantom says the generators were trained on `raysynth phantom` images, not on patients' X-rays:
+	// the card and croissant.json say so, and describe the data as a demo, not for research.
+	Phantom bool
+	// Evaluation is the measured usefulness of the synthetic images (the evaluate stage's table,
+	// Markdown), copied into the card; "" when none was measured (the card says so).
+	Evaluation string
 
 	Tool, ToolVersion string
 	// Now dates the bundle (Bagging-Date, provenance times); the zero time means time.Now().

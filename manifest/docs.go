@@ -130,6 +130,13 @@ type privacySummary struct {
 	Counts       *struct {
 		Approved int `json:"approved"`
 	} `json:"counts"`
+	Checks []struct {
+		Name      string   `json:"name"`
+		Class     string   `json:"class"`
+		Value     *float64 `json:"value"`
+		Threshold *float64 `json:"threshold"`
+		Passed    bool     `json:"passed"`
+	} `json:"checks"`
 }
 
 func parsePrivacySummary(data []byte) (*privacySummary, error) {

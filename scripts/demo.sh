@@ -118,7 +118,7 @@ say "raysynth run: every stage, small settings (the summary follows the stages' 
 set +e
 "$RAYSYNTH" run --workspace "$WS" --from "$FROM" ${LABELS:+--labels "$LABELS"} \
   --name "$NAME" --version "$VERSION" --key "$DEMO/keys/demo.key" --to "$TO" \
-  --bundle-organization "raysynth demo (phantoms)" --bundle-description "raysynth demo release: synthetic chest X-rays, not for research" \
+  --bundle-organization "raysynth demo" \
   --classifier-epochs 4 --evaluate-repeats 1 --evaluate-epochs 4 --evaluate-resamples 500 \
   "${DEFAULTS[@]}" ${RUN_ARGS:-} | tee "$DEMO/run-summary.txt"
 rc=${PIPESTATUS[0]}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/raysynth/raysynth/internal/workspace"
 	"github.com/raysynth/raysynth/manifest"
+	"github.com/raysynth/raysynth/train"
 	"github.com/spf13/cobra"
 )
 
@@ -38,7 +39,7 @@ func (o *bundleOptions) addFlags(c *cobra.Command) {
 	f.StringVar(&o.out, "out", "", "bundle folder to create; must not exist (required)")
 	f.StringVar(&o.license, "license", "CC-BY-4.0", "SPDX license identifier of the released images")
 	f.StringVar(&o.description, "description", "", "one-line description for the dataset card and croissant.json")
-	f.StringVar(&o.organization, "organization", "", "Source-Organization: who releases the data (e.g. the hospital's name)")
+	f.StringVar(&o.organization, "organization", "", "Source-Organization: who releases the data (e.g. the hospital's name);\nrequired unless the workspace was made from raysynth phantom images")
 	f.StringVar(&o.override, "override-privacy-gate", "", "release although the privacy gate failed, for this REASON;\nthe reason and the failing checks are recorded in provenance.json and shown by every verify")
 	f.BoolVar(&o.json, "json", false, "print a JSON summary of the bundle on stdout")
 }
@@ -158,6 +159,19 @@ func bundleConfig(ws *workspace.Workspace, o *bundleOptions) (manifest.BuildConf
 		return cfg, err
 	}
 	cfg.ImageSize = meta.ImageSize
+	cfg.Phantom = meta.Phantom
+	if strings.TrimSpace(cfg.Organization) == "" {
+		if !meta.Phantom {
+			return cfg, usageErrorf("--organization is required: the dataset card, bag-info.txt and croissant.json name who releases the data (only a workspace made from raysynth phantom images may leave it out)")
+		}
+		cfg.Organization = "a raysynth demonstration (phantom data)"
+	}
+	if b, err := os.ReadFile(filepath.Join(ws.EvalDir(), train.EvalReportJSON)); err == nil {
+		var rep train.EvalReport
+		if json.Unmarshal(b, &rep) == nil && len(rep.Regimes) > 0 {
+			cfg.Evaluation = rep.Table()
+		}
+	}
 	if cfg.Workspace, err = os.ReadFile(ws.Path("workspace.json")); err != nil {
 		return cfg, err
 	}

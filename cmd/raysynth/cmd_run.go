@@ -370,6 +370,13 @@ func runRun(ctx context.Context, g *globals, o *runOptions) error {
 	if _, err := os.Stat(o.ingest.from); err != nil {
 		return usageErrorf("--from %s: %v", o.ingest.from, errors.Unwrap(err))
 	}
+	// The release names who publishes it; only phantom data (raysynth phantom writes phantom.json)
+	// may leave it out. Checked here, not hours later at the bundle stage.
+	if strings.TrimSpace(o.bundle.organization) == "" {
+		if _, err := os.Stat(filepath.Join(o.ingest.from, "phantom.json")); err != nil {
+			return usageErrorf("--bundle-organization (or bundle: {organization: …} in --config) is required: the dataset card names who releases the data; only raysynth phantom images may leave it out")
+		}
+	}
 	if err := os.MkdirAll(g.workspace, 0o755); err != nil {
 		return fmt.Errorf("create workspace: %w", err)
 	}

@@ -42,7 +42,7 @@ func TestBundleVerifyExitCodes(t *testing.T) {
 	}
 	ws := filepath.Join(dir, "ws")
 	rel := filepath.Join(dir, "rel")
-	code, out, errOut := runCLI(t, "--workspace", ws, "bundle", "--name", "chest", "--version", "1.0.0", "--key", key+".key", "--out", rel, "--json")
+	code, out, errOut := runCLI(t, "--workspace", ws, "bundle", "--organization", "Test Hospital", "--name", "chest", "--version", "1.0.0", "--key", key+".key", "--out", rel, "--json")
 	if code != 0 {
 		t.Fatalf("bundle exit %d: %s", code, errOut)
 	}
@@ -83,7 +83,7 @@ func TestBundleVerifyExitCodes(t *testing.T) {
 	}
 
 	os.WriteFile(filepath.Join(ws, "privacy", "summary.json"), []byte(`{"passed":false,"failed_checks":["mia_auc"]}`), 0o644)
-	code, _, errOut = runCLI(t, "--workspace", ws, "bundle", "--name", "chest", "--version", "1.0.1", "--key", key+".key", "--out", filepath.Join(dir, "rel2"))
+	code, _, errOut = runCLI(t, "--workspace", ws, "bundle", "--organization", "Test Hospital", "--name", "chest", "--version", "1.0.1", "--key", key+".key", "--out", filepath.Join(dir, "rel2"))
 	if code != exitGateFailed || !strings.Contains(errOut, "mia_auc") {
 		t.Fatalf("failed gate: exit %d, want %d: %s", code, exitGateFailed, errOut)
 	}

@@ -30,6 +30,9 @@ type Meta struct {
 	ImageSize int      `json:"image_size"`
 	Classes   []string `json:"classes"`
 	Seed      uint64   `json:"seed"`
+	// Phantom is true when images were ingested from a `raysynth phantom` folder: the workspace
+	// (and every release made from it) holds no patient data, and must never be described as such.
+	Phantom bool `json:"phantom,omitempty"`
 }
 
 // Workspace is an opened workspace folder.
