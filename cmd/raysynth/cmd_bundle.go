@@ -13,9 +13,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/raysynth/raysynth/evaluate"
 	"github.com/raysynth/raysynth/internal/workspace"
 	"github.com/raysynth/raysynth/manifest"
-	"github.com/raysynth/raysynth/train"
 	"github.com/spf13/cobra"
 )
 
@@ -166,8 +166,8 @@ func bundleConfig(ws *workspace.Workspace, o *bundleOptions) (manifest.BuildConf
 		}
 		cfg.Organization = "a raysynth demonstration (phantom data)"
 	}
-	if b, err := os.ReadFile(filepath.Join(ws.EvalDir(), train.EvalReportJSON)); err == nil {
-		var rep train.EvalReport
+	if b, err := os.ReadFile(filepath.Join(ws.EvalDir(), evaluate.EvalReportJSON)); err == nil {
+		var rep evaluate.Report
 		if json.Unmarshal(b, &rep) == nil && len(rep.Regimes) > 0 {
 			cfg.Evaluation = rep.Table()
 		}
