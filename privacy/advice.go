@@ -6,7 +6,8 @@ import "fmt"
 // terminal all say the same.
 const (
 	// AdviceCopies is the next step when memorization checks flagged candidates as copies.
-	AdviceCopies = "flagged images are copies or near-copies of a training patient: raysynth privacy --filter removes them and generates replacements; or retrain with fewer epochs, more images or differential privacy (raysynth train gan --dp-epsilon)"
+	// Advice puts the number of flagged candidates before it.
+	AdviceCopies = "raysynth privacy --filter removes them and generates replacements; or retrain with fewer epochs, more images or differential privacy (raysynth train gan --dp-epsilon)"
 	// AdviceDistribution is the next step when a distributional check failed.
 	AdviceDistribution = "a failed distribution check (share nearer train, percentiles, membership, adversarial) means the generators as a whole sit closer to their training patients than to unseen ones: retrain (fewer epochs, an earlier checkpoint, more images or --dp-epsilon), then raysynth synth and raysynth privacy again"
 	// AdviceNeverLoosen closes every failed-gate advice.
@@ -29,7 +30,7 @@ func Advice(failed []Check, flagged int) []string {
 		}
 	}
 	if flagged > 0 {
-		out = append(out, fmt.Sprintf("%d candidate(s) flagged: %s", flagged, AdviceCopies))
+		out = append(out, fmt.Sprintf("%d candidate(s) flagged as copies or near-copies of a training patient: %s", flagged, AdviceCopies))
 	}
 	if distribution {
 		out = append(out, AdviceDistribution)
