@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -187,5 +188,23 @@ func TestCandidatesFolder(t *testing.T) {
 	}
 	if res.Summary.Counts.Candidates != 6 {
 		t.Errorf("%d candidates read, want 5 PNG + 1 DICOM", res.Summary.Counts.Candidates)
+	}
+}
+
+func TestGateErrors(t *testing.T) {
+	if err := (&Result{Passed: true}).Err(); err != nil {
+		t.Fatalf("passed gate: %v", err)
+	}
+	failed := []Check{{Name: "memorization", Passed: false}}
+	err := fmt.Errorf("run: %w", (&Result{Failed: failed, ReportPath: "privacy/report.json"}).Err())
+	var ge *GateError
+	if !errors.As(err, &ge) || len(ge.Failed) != 1 || !errors.Is(err, ErrGateFailed) {
+		t.Fatalf("failed gate: %v does not give the failed checks", err)
+	}
+	if !strings.Contains(err.Error(), "privacy/report.json") {
+		t.Errorf("%v does not name the report", err)
+	}
+	if err := fmt.Errorf("filter: %w", ErrAllFlagged); !errors.Is(err, ErrGateFailed) || !errors.Is(err, ErrAllFlagged) {
+		t.Errorf("%v: every candidate flagged must be a failed gate", err)
 	}
 }

@@ -90,8 +90,37 @@ type Result struct {
 var ErrCandidates = errors.New("bad synthetic candidates")
 
 // ErrAllFlagged is wrapped when filtering removed every candidate: the gate cannot pass and
-// nothing is approved.
-var ErrAllFlagged = errors.New("every candidate was flagged")
+// nothing is approved. It is a failed gate: errors.Is(err, ErrGateFailed) holds too.
+var ErrAllFlagged = allFlaggedError{}
+
+type allFlaggedError struct{}
+
+func (allFlaggedError) Error() string        { return "every candidate was flagged" }
+func (allFlaggedError) Is(target error) bool { return target == ErrGateFailed }
+
+// ErrGateFailed is wrapped by [GateError] and [ErrAllFlagged]: the privacy gate did not pass and
+// nothing was approved.
+var ErrGateFailed = errors.New("privacy gate failed")
+
+// GateError is the error of a failed gate, with the checks that failed ([Result.Err] returns it).
+type GateError struct {
+	Failed     []Check
+	ReportPath string // the private report that explains them
+}
+
+func (e *GateError) Error() string {
+	return fmt.Sprintf("%s: %d check(s) failed; nothing was approved; report %s", ErrGateFailed, len(e.Failed), e.ReportPath)
+}
+
+func (e *GateError) Unwrap() error { return ErrGateFailed }
+
+// Err is nil when the gate passed, else a [*GateError] naming the failed checks.
+func (r *Result) Err() error {
+	if r.Passed {
+		return nil
+	}
+	return &GateError{Failed: r.Failed, ReportPath: r.ReportPath}
+}
 
 // Run checks the workspace's synthetic candidates (or the images in CandidatesDir) against its
 // real train and holdout images, optionally filters and regenerates, writes the private report

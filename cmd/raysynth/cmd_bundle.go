@@ -141,7 +141,7 @@ func buildBundle(ctx context.Context, g *globals, cfg manifest.BuildConfig, gate
 	var ge *manifest.GateError
 	switch {
 	case errors.As(err, &ge):
-		return nil, gateFailed(withHint(err, gateHint))
+		return nil, withHint(err, gateHint)
 	case errors.Is(err, manifest.ErrLeak):
 		return nil, withHint(err, "nothing was released; the approved set or a summary carries private data. Re-run synth and privacy")
 	case err != nil:
@@ -190,8 +190,8 @@ func bundleConfig(ws *workspace.Workspace, o *bundleOptions) (manifest.BuildConf
 	index, setDir, setName := ws.ApprovedIndexPath(), filepath.Dir(ws.ApprovedIndexPath()), "approved/"
 	if !*gate.Passed {
 		if strings.TrimSpace(o.override) == "" {
-			return cfg, gateFailed(withHint(&manifest.GateError{FailedChecks: gate.FailedChecks}, "nothing was released. See privacy/report.html for why; fix and re-run raysynth privacy,\n"+
-				"or release the checked images that were not flagged with --override-privacy-gate \"REASON\" (recorded in provenance.json and shown by every verify)"))
+			return cfg, withHint(&manifest.GateError{FailedChecks: gate.FailedChecks}, "nothing was released. See privacy/report.html for why; fix and re-run raysynth privacy,\n"+
+				"or release the checked images that were not flagged with --override-privacy-gate \"REASON\" (recorded in provenance.json and shown by every verify)")
 		}
 		index, setDir, setName = ws.CheckedIndexPath(), filepath.Dir(ws.CheckedIndexPath()), "privacy/checked/"
 	}

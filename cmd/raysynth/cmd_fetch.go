@@ -73,7 +73,7 @@ func runFetch(ctx context.Context, g *globals, ref string, o *fetchOptions) erro
 			if o.json && res != nil {
 				g.printJSON(res)
 			}
-			return verifyFailed(withHint(err, "the release is incomplete, tampered or signed by another key; nothing was kept. Tell the publisher"))
+			return withHint(err, "the release is incomplete, tampered or signed by another key; nothing was kept. Tell the publisher")
 		}
 		return s3Hint(err)
 	}

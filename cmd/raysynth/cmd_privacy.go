@@ -134,7 +134,7 @@ func runPrivacy(ctx context.Context, g *globals, o privacyOptions) error {
 		}
 		if errors.Is(err, privacy.ErrAllFlagged) {
 			// the gate failed: nothing can be released from this generator as it is
-			return gateFailed(withHint(err, "the generators copy their training images: train with fewer epochs, more images, or DP (--dp-epsilon); see privacy/report.json"))
+			return withHint(err, "the generators copy their training images: train with fewer epochs, more images, or DP (--dp-epsilon); see privacy/report.json")
 		}
 		return err
 	}
@@ -187,7 +187,7 @@ func runPrivacy(ctx context.Context, g *globals, o privacyOptions) error {
 			"\nsee " + res.HTMLPath + " (PRIVATE) for the suspicious images beside their nearest training patient" +
 			"\nwhat to do next:\n  " + strings.Join(privacy.Advice(res.Failed, len(res.Flagged)), "\n  ")
 		h += fmt.Sprintf("\nthe %d checked candidates that were not flagged are kept in %s: only raysynth bundle --override-privacy-gate \"REASON\" releases them", res.Checked, res.CheckedPath)
-		return gateFailed(withHint(fmt.Errorf("privacy gate failed: %d check(s) failed; nothing was approved; report %s", len(res.Failed), res.ReportPath), h))
+		return withHint(res.Err(), h)
 	}
 	fmt.Fprintf(g.stderr, "raysynth: privacy gate passed in %.1f s\n", res.Seconds)
 	fmt.Fprintf(g.stderr, "raysynth: next: raysynth bundle --name NAME --version VERSION --key KEY, then raysynth publish (the bundle carries %s, never the private report)\n", res.SummaryPath)

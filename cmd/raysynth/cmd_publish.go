@@ -101,9 +101,9 @@ func runPublish(ctx context.Context, g *globals, bundle string, o *publishOption
 	if err != nil {
 		switch {
 		case errors.Is(err, publish.ErrBundleRefused):
-			return verifyFailed(withHint(err, fmt.Sprintf("run `raysynth verify %s --key %s` to see every problem; publish uploads only a complete bundle signed by the key", bundle, o.keys[0])))
+			return withHint(err, fmt.Sprintf("run `raysynth verify %s --key %s` to see every problem; publish uploads only a complete bundle signed by the key", bundle, o.keys[0]))
 		case errors.Is(err, manifest.ErrVerification):
-			return verifyFailed(withHint(err, "the bucket holds other content than was uploaded; check who else writes there, then run raysynth audit"))
+			return withHint(err, "the bucket holds other content than was uploaded; check who else writes there, then run raysynth audit")
 		case errors.Is(err, publish.ErrConflict):
 			return withHint(err, "versions are immutable: build the bundle with a new --version and publish that")
 		}

@@ -81,9 +81,8 @@ func runVerify(ctx context.Context, g *globals, ref string, o *verifyOptions) er
 		return err
 	}
 	res, err := verifyAt(ctx, g, ref, o.endpoint, keys)
-	var ec exitCoder
-	if errors.As(err, &ec) {
-		return err
+	if err != nil && res == nil && errors.Is(err, manifest.ErrVerification) {
+		return err // the release could not even be opened (exit code 4)
 	}
 	if err != nil && !errors.Is(err, manifest.ErrVerification) {
 		return withHint(err, "give the bundle folder made by raysynth bundle, or an s3:// release")

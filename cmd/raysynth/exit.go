@@ -1,9 +1,19 @@
 package main
 
+// Exit codes: which code an error gets is decided here and nowhere else. The packages return typed
+// errors and sentinels (privacy.GateError, manifest.ErrVerification, publish.ErrBundleRefused, …);
+// exitCodes maps them with errors.Is and errors.As, as cosign's cmd/cosign/errors does. --help
+// prints the table from it, and TestReadmeExitCodes checks the README's table against it.
+
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
+
+	"github.com/raysynth/raysynth/manifest"
+	"github.com/raysynth/raysynth/privacy"
+	"github.com/raysynth/raysynth/publish"
 )
 
 // Exit codes, documented in --help and the README.
@@ -16,63 +26,95 @@ const (
 	exitInterrupted = 130
 )
 
-const exitCodesHelp = `
-Exit codes:
-  0    success
-  1    error
-  2    bad command line
-  3    privacy gate failed: nothing was released
-  4    verification failed: the bundle is incomplete, tampered or not signed by the key
-  130  interrupted (Ctrl-C): run the same command again to resume
-`
-
-const exitCodesLine = `
-Exit codes: 0 ok, 1 error, 2 bad command line, 3 privacy gate failed, 4 verification failed,
-130 interrupted (raysynth --help explains them)
-`
-
-// exitCoder lets a command choose the exit code of an error it returns (see gateFailed and
-// verifyFailed).
-type exitCoder struct {
-	err  error
-	code int
+// exitCodeEntry is one documented exit code and the errors that get it.
+type exitCodeEntry struct {
+	code    int
+	short   string           // in the one-line summary under each command's help
+	meaning string           // in --help and the README
+	match   func(error) bool // nil: success, or any error no other entry matches
 }
 
-func (e exitCoder) Error() string { return e.err.Error() }
-func (e exitCoder) Unwrap() error { return e.err }
-
-// gateFailed marks an error as a failed privacy gate (exit code 3).
-func gateFailed(err error) error { return exitCoder{err, exitGateFailed} }
-
-// verifyFailed marks an error as a failed verification (exit code 4).
-func verifyFailed(err error) error { return exitCoder{err, exitVerifyFail} }
+// exitCodes is the one table. Order matters for matching: an interrupted command is interrupted
+// whatever else failed, then the first entry that matches wins.
+var exitCodes = []exitCodeEntry{
+	{code: exitOK, short: "ok", meaning: "success"},
+	{code: exitError, short: "error", meaning: "error"},
+	{code: exitUsage, short: "bad command line", meaning: "bad command line", match: isUsage},
+	{code: exitGateFailed, short: "privacy gate failed", meaning: "privacy gate failed: nothing was released",
+		match: isAny(privacy.ErrGateFailed, manifest.ErrPrivacyGate)},
+	{code: exitVerifyFail, short: "verification failed", meaning: "verification failed: the bundle is incomplete, tampered or not signed by the key",
+		match: isAny(manifest.ErrVerification, publish.ErrBundleRefused)},
+	{code: exitInterrupted, short: "interrupted", meaning: "interrupted (Ctrl-C): run the same command again to resume",
+		match: isAny(context.Canceled)},
+}
 
 // exitCode maps an error to the documented exit code. It is the only place that does.
 func exitCode(err error) int {
-	var ec exitCoder
-	var ue usageError
-	switch {
-	case err == nil:
+	if err == nil {
 		return exitOK
-	case errors.Is(err, context.Canceled):
-		return exitInterrupted
-	case errors.As(err, &ec):
-		return ec.code
-	case errors.As(err, &ue):
-		return exitUsage
-	case isCobraUsage(err):
-		return exitUsage
+	}
+	last := exitCodes[len(exitCodes)-1]
+	if last.match(err) {
+		return last.code // interrupted wins over the error the interruption caused
+	}
+	for _, e := range exitCodes {
+		if e.match != nil && e.match(err) {
+			return e.code
+		}
 	}
 	return exitError
 }
 
-// isCobraUsage recognises the argument errors cobra returns as plain errors.
-func isCobraUsage(err error) bool {
-	m := err.Error()
-	for _, p := range []string{"unknown command", "unknown flag", "unknown shorthand", "accepts ", "requires at least", "requires at most", "required flag", "invalid argument"} {
-		if strings.Contains(m, p) {
-			return true
+func isAny(targets ...error) func(error) bool {
+	return func(err error) bool {
+		for _, t := range targets {
+			if errors.Is(err, t) {
+				return true
+			}
 		}
+		return false
 	}
-	return false
 }
+
+func isUsage(err error) bool {
+	var u usageError
+	return errors.As(err, &u)
+}
+
+// exitCodesHelp is the table at the end of raysynth --help.
+var exitCodesHelp = func() string {
+	var b strings.Builder
+	b.WriteString("\nExit codes:\n")
+	for _, e := range exitCodes {
+		fmt.Fprintf(&b, "  %-4d %s\n", e.code, e.meaning)
+	}
+	return b.String()
+}()
+
+// exitCodesLine is the one-line summary under each command's help.
+var exitCodesLine = func() string {
+	var parts []string
+	for _, e := range exitCodes {
+		parts = append(parts, fmt.Sprintf("%d %s", e.code, e.short))
+	}
+	// two lines, as before: the last entry (130) starts the second
+	return "\nExit codes: " + strings.Join(parts[:len(parts)-1], ", ") + ",\n" + parts[len(parts)-1] + " (raysynth --help explains them)\n"
+}()
+
+// marked gives err the exit code of a package sentinel without changing its message: for the
+// few failures cmd itself concludes from a package's result (verify found problems, an audit
+// failed releases).
+type marked struct {
+	err  error
+	kind error
+}
+
+func (e marked) Error() string        { return e.err.Error() }
+func (e marked) Unwrap() error        { return e.err }
+func (e marked) Is(target error) bool { return target == e.kind }
+
+// gateFailed marks an error as a failed privacy gate (exit code 3).
+func gateFailed(err error) error { return marked{err, privacy.ErrGateFailed} }
+
+// verifyFailed marks an error as a failed verification (exit code 4).
+func verifyFailed(err error) error { return marked{err, manifest.ErrVerification} }

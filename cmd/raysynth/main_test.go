@@ -5,8 +5,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/raysynth/raysynth/manifest"
+	"github.com/raysynth/raysynth/privacy"
+	"github.com/raysynth/raysynth/publish"
 )
 
 func runCLI(t *testing.T, args ...string) (code int, stdout, stderr string) {
@@ -43,7 +48,13 @@ func TestVersionJSON(t *testing.T) {
 }
 
 func TestUsageErrorsExit2(t *testing.T) {
-	for _, args := range [][]string{{"no-such-command"}, {"version", "--no-such-flag"}, {"--log-format", "xml", "version"}} {
+	for _, args := range [][]string{
+		{"no-such-command"}, {"version", "--no-such-flag"}, {"--log-format", "xml", "version"},
+		{"verify"},                 // cobra.ExactArgs
+		{"ingest", "extra"},        // cobra.NoArgs
+		{"fetch", "s3://b/p/name"}, // required flags --out and --key
+		{"--workspace", "w", "no-such-command"},
+	} {
 		code, _, errOut := runCLI(t, args...)
 		if code != exitUsage {
 			t.Errorf("%v: exit %d, want %d", args, code, exitUsage)
@@ -65,7 +76,14 @@ func TestExitCodeMapping(t *testing.T) {
 		{gateFailed(base), 3},
 		{verifyFailed(withHint(base, "h")), 4},
 		{withHint(context.Canceled, "h"), 130},
+		{gateFailed(withHint(context.Canceled, "h")), 130},
 		{usageErrorf("bad"), 2},
+		{fmt.Errorf("privacy: %w", (&privacy.Result{ReportPath: "r"}).Err()), 3},
+		{fmt.Errorf("filter: %w", privacy.ErrAllFlagged), 3},
+		{withHint(&manifest.GateError{FailedChecks: []string{"m"}}, "h"), 3},
+		{fmt.Errorf("verify: %w", manifest.ErrVerification), 4},
+		{fmt.Errorf("publish: %w", publish.ErrBundleRefused), 4},
+		{fmt.Errorf("publish: %w", publish.ErrConflict), 1},
 	} {
 		if got := exitCode(tc.err); got != tc.want {
 			t.Errorf("exitCode(%v) = %d, want %d", tc.err, got, tc.want)

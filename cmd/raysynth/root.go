@@ -72,6 +72,14 @@ not copies of any patient, and publishes them as a signed bundle researchers ver
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
+			// cobra checks these after this hook and returns plain errors: check them first, as
+			// usage errors (exit code 2)
+			if err := cmd.ValidateRequiredFlags(); err != nil {
+				return usageError{err}
+			}
+			if err := cmd.ValidateFlagGroups(); err != nil {
+				return usageError{err}
+			}
 			return g.setup()
 		},
 	}
@@ -100,6 +108,7 @@ not copies of any patient, and publishes them as a signed bundle researchers ver
 		}
 		root.AddCommand(c)
 	}
+	wrapArgsErrors(root)
 	// the full exit code table on raysynth --help; one line under each command's own help
 	root.SetUsageTemplate(root.UsageTemplate() + "{{if .HasParent}}" + exitCodesLine + "{{else}}" + exitCodesHelp + "{{end}}")
 	return root
@@ -172,9 +181,12 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	root := newRootCmd(g)
 	root.SetArgs(args)
 	root.SetFlagErrorFunc(flagError)
-	err := root.ExecuteContext(ctx)
-	if err != nil {
-		err = commandSuggestion(err)
+	var err error
+	if _, _, ferr := root.Find(args); ferr != nil {
+		// cobra's only error from Find: an unknown command
+		err = unknownCommand(root, args, ferr)
+	} else {
+		err = root.ExecuteContext(ctx)
 	}
 	if err == nil && ctx.Err() != nil {
 		err = ctx.Err()
@@ -226,8 +238,7 @@ func hint(err error) string {
 	if errors.As(err, &h) {
 		return h.hint
 	}
-	var u usageError
-	if errors.As(err, &u) || isCobraUsage(err) {
+	if isUsage(err) {
 		return "see raysynth --help, or raysynth COMMAND --help"
 	}
 	return ""

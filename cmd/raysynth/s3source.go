@@ -82,7 +82,7 @@ func openRelease(ctx context.Context, g *globals, ref, endpointFlag string) (*pu
 	}
 	rel, err := publish.OpenRelease(ctx, st, key)
 	if errors.Is(err, manifest.ErrVerification) {
-		return nil, verifyFailed(withHint(err, "do not use this release; tell the publisher (raysynth audit lists every release and pointer of the location)"))
+		return nil, withHint(err, "do not use this release; tell the publisher (raysynth audit lists every release and pointer of the location)")
 	}
 	if errors.Is(err, publish.ErrNoRelease) {
 		return nil, withHint(err, "give s3://BUCKET/PREFIX/NAME (follows NAME/LATEST) or s3://BUCKET/PREFIX/NAME/VERSION; raysynth audit s3://BUCKET/PREFIX lists the releases")

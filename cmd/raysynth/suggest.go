@@ -50,18 +50,40 @@ func suggestFlags(c *cobra.Command, name string) []string {
 	return out
 }
 
-// commandSuggestion rewrites cobra's multi-line "unknown command … Did you mean this?" error as
-// one error line and a hint.
-func commandSuggestion(err error) error {
-	msg, sugg, ok := strings.Cut(err.Error(), "\n\nDid you mean this?\n")
-	if !ok {
-		return err
-	}
+// unknownCommand turns the error of cobra's Find (an unknown command) into a usage error with
+// cobra's suggestions as a hint.
+func unknownCommand(root *cobra.Command, args []string, err error) error {
+	msg, _, _ := strings.Cut(err.Error(), "\n") // cobra appends its suggestions on more lines
+	uerr := usageError{fmt.Errorf("%s", msg)}
 	var names []string
-	for _, s := range strings.Fields(sugg) {
-		names = append(names, "raysynth "+s)
+	for _, a := range args {
+		if !strings.HasPrefix(a, "-") {
+			for _, s := range root.SuggestionsFor(a) {
+				names = append(names, "raysynth "+s)
+			}
+			break
+		}
 	}
-	return withHint(usageError{fmt.Errorf("%s", msg)}, "did you mean "+strings.Join(names, " or ")+"?")
+	if len(names) == 0 {
+		return uerr
+	}
+	return withHint(uerr, "did you mean "+strings.Join(names, " or ")+"?")
+}
+
+// wrapArgsErrors makes the errors of every command's argument check (cobra.ExactArgs, NoArgs, …)
+// usage errors.
+func wrapArgsErrors(c *cobra.Command) {
+	if check := c.Args; check != nil {
+		c.Args = func(cmd *cobra.Command, args []string) error {
+			if err := check(cmd, args); err != nil {
+				return usageError{err}
+			}
+			return nil
+		}
+	}
+	for _, sub := range c.Commands() {
+		wrapArgsErrors(sub)
+	}
 }
 
 // editDistance is the Levenshtein distance between a and b (cobra's own is unexported).
