@@ -51,7 +51,40 @@ var identifyingTags = []struct {
 // TestDeidentification plants a unique marker in every identifying attribute and a private tag
 // of each shared DICOM file, ingests them, and proves that no marker, source file name or
 // source path appears in any file of the workspace outside private/.
-func TestDeidentification(t *testing.T) {
+func TestDeidentification(t *testing.T) { checkDeidentified(t, nil) }
+
+// TestDeidentificationCompressed does the same with the marked files compressed as a PACS
+// exports them (JPEG 2000, JPEG-LS, lossless JPEG, RLE; markers and private tags kept by the
+// tools), one ingest per transfer syntax.
+func TestDeidentificationCompressed(t *testing.T) {
+	for _, name := range []string{"j2k-lossless", "jpeg-ls-lossless", "jpeg-lossless-sv1", "rle"} {
+		var enc dicomtest.Encoder
+		for _, e := range dicomtest.Encoders {
+			if e.Name == name {
+				enc = e
+			}
+		}
+		t.Run(name, func(t *testing.T) {
+			checkDeidentified(t, func(b []byte) ([]byte, error) {
+				// gdcmconv --raw makes every shared file (JPEG baseline, raw dataset) a plain
+				// Part-10 file the encoders accept.
+				native, err := dicomtest.Run([]string{"gdcmconv", "--raw"}, b)
+				if err != nil {
+					return nil, err
+				}
+				out, err := dicomtest.Encode(enc, native)
+				if err == nil && !bytes.Contains(out[:min(len(out), 1024)], []byte(enc.UID)) {
+					err = fmt.Errorf("%s did not write %s", enc.Args[0], enc.UID)
+				}
+				return out, err
+			})
+		})
+	}
+}
+
+// checkDeidentified runs the de-identification check on the shared DICOM files, each passed
+// through compress when it is not nil.
+func checkDeidentified(t *testing.T, compress func([]byte) ([]byte, error)) {
 	src := filepath.Join(sharedData(t), "dicom")
 	entries, err := os.ReadDir(src)
 	if err != nil {
@@ -91,6 +124,16 @@ func TestDeidentification(t *testing.T) {
 		marked, err := dicomtest.Mark(data, ms, creator, priv)
 		if err != nil {
 			t.Fatalf("mark %s: %v", e.Name(), err)
+		}
+		if compress != nil {
+			if marked, err = compress(marked); err != nil {
+				t.Fatalf("compress %s: %v", e.Name(), err)
+			}
+			for _, m := range ms[:3] {
+				if !bytes.Contains(marked, []byte(m.Value)) {
+					t.Fatalf("compressed %s lost the marker %s: the test would prove nothing", e.Name(), m.Value)
+				}
+			}
 		}
 		name := fmt.Sprintf("MRK%dNAME_%s", n, e.Name())
 		names = append(names, name)
@@ -138,7 +181,8 @@ func TestDeidentification(t *testing.T) {
 	}
 	// The private trace does hold the source paths and patient ids: the search above works.
 	if !foundPrivate[names[0]] || !foundPrivate[markers[1]] {
-		t.Fatalf("private source map lacks the source path or patient id: found %v", foundPrivate)
+		sm, _ := os.ReadFile(filepath.Join(ws, "private", "source-map.csv"))
+		t.Fatalf("private source map lacks the source path or patient id: found %v\n%s", foundPrivate, sm)
 	}
 	for _, f := range []string{"secret.key", "source-map.csv", "ingest-rejected.csv", "ingest-cache.jsonl"} {
 		st, err := os.Stat(filepath.Join(ws, "private", f))

@@ -636,7 +636,7 @@ func (p *processor) decode(path string, kind imageio.Kind, e *cacheEntry) error 
 	e.ID = p.ps.Image(hex.EncodeToString(sum[:]))
 	var plane imageio.Plane
 	if kind == imageio.KindDICOM {
-		info, pl, err := dicomio.Decode(data)
+		info, pl, err := dicomio.DecodeForSize(data, p.size) // JPEG 2000 at the level the output size needs
 		data = nil
 		if errors.Is(err, dicomio.ErrNoPixelData) {
 			e.ID, e.Kind = "", ""

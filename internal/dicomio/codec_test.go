@@ -145,7 +145,7 @@ func transferSyntaxOf(t testing.TB, b []byte) string {
 // transfer syntaxes with a MissingCodecError naming the Debian package.
 func TestCodecsAgainstUncompressed(t *testing.T) {
 	for _, src := range codecSources(t) {
-		_, want, wantPlane, err := storedOf(src.data)
+		wantInfo, want, wantPlane, err := storedOf(src.data)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -171,6 +171,11 @@ func TestCodecsAgainstUncompressed(t *testing.T) {
 					t.Fatalf("transfer syntax %s", info.TransferSyntaxUID)
 				}
 				if !e.Lossy {
+					// The attributes ingest reads survive, also where GDCM writes them as UN.
+					if info.PatientID != wantInfo.PatientID || info.StudyInstanceUID != wantInfo.StudyInstanceUID || info.Modality != wantInfo.Modality ||
+						info.WindowCenter != wantInfo.WindowCenter || info.WindowWidth != wantInfo.WindowWidth || info.RescaleSlope != wantInfo.RescaleSlope {
+						t.Fatalf("attributes differ from the uncompressed file's: %+v, want %+v", info, wantInfo)
+					}
 					if d := maxAbsDiff(got, want); d != 0 {
 						t.Fatalf("lossless decode differs from the uncompressed file by up to %d", d)
 					}

@@ -523,6 +523,11 @@ func str(ds dicom.Dataset, t tag.Tag) string {
 		return ""
 	}
 	v, ok := e.Value.GetValue().([]string)
+	if b, isBytes := e.Value.GetValue().([]byte); isBytes && e.RawValueRepresentation == "UN" {
+		// A known string attribute sent as UN (GDCM writes implicit-VR sources so when it
+		// compresses them): its bytes are the string (PS3.5 6.2.2).
+		v, ok = strings.Split(string(b), `\`), true
+	}
 	if !ok || len(v) == 0 {
 		return ""
 	}
@@ -553,6 +558,10 @@ func decimal(ds dicom.Dataset, t tag.Tag) (float64, bool) {
 	e, err := ds.FindElementByTag(t)
 	if err != nil || e.Value == nil {
 		return 0, false
+	}
+	if b, ok := e.Value.GetValue().([]byte); ok && e.RawValueRepresentation == "UN" {
+		f, err := strconv.ParseFloat(strings.TrimSpace(strings.Split(string(b), `\`)[0]), 64) // DS sent as UN
+		return f, err == nil
 	}
 	switch v := e.Value.GetValue().(type) {
 	case []string:
