@@ -20,6 +20,9 @@ import (
 // clock measures the neighbours too.
 func BenchmarkIngestJPEG2000Films(b *testing.B) {
 	const n = 8
+	if !codecInBuild("1.2.840.10008.1.2.4.90") {
+		b.Fatal("this build has no OpenJPEG: build with -tags openjpeg (make bench does)")
+	}
 	raw, err := os.ReadFile(filepath.Join(sharedData(b), "dicom", "barre_cr_mono1_10bit_440_nopreamble.dcm"))
 	if err != nil {
 		b.Fatal(err)
