@@ -106,7 +106,9 @@ func film16(stored []int32, w, h int, seed uint32) []byte {
 	elems := append(dicomtest.ImageElems(w, h, "MONOCHROME2", 16, px),
 		dicomtest.Str(0x0008, 0x0016, "UI", "1.2.840.10008.5.1.4.1.1.1.1"),
 		dicomtest.Str(0x0008, 0x0018, "UI", fmt.Sprintf("2.25.%d", 1000+seed)),
-		dicomtest.Str(0x0018, 0x0015, "CS", "CHEST"))
+		dicomtest.Str(0x0010, 0x0020, "LO", fmt.Sprintf("SYNTH-%d", seed)),
+		dicomtest.Str(0x0018, 0x0015, "CS", "CHEST"),
+		dicomtest.Str(0x0020, 0x000D, "UI", fmt.Sprintf("2.25.%d", 2000+seed)))
 	return dicomtest.Build(ExplicitVRLittleEndian, false, false, elems, nil)
 }
 

@@ -104,6 +104,7 @@ func LargeFilm(pix []float32, sw, sh, w, h int, seed uint32) []byte {
 		Str(0x0008, 0x0016, "UI", "1.2.840.10008.5.1.4.1.1.1.1"),
 		Str(0x0008, 0x0018, "UI", fmt.Sprintf("2.25.%d", 77000+seed)),
 		Str(0x0010, 0x0020, "LO", fmt.Sprintf("BENCH-%d", seed)),
-		Str(0x0018, 0x0015, "CS", "CHEST"))
+		Str(0x0018, 0x0015, "CS", "CHEST"),
+		Str(0x0020, 0x000D, "UI", fmt.Sprintf("2.25.%d", 88000+seed)))
 	return Build("1.2.840.10008.1.2.1", false, false, elems, nil)
 }
