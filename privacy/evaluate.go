@@ -495,8 +495,11 @@ func runSpace(ctx context.Context, sets Sets, sp space, tSub, hSub []int, pol Po
 	for i := range nS {
 		res.dist.SynthToTrain = append(res.dist.SynthToTrain, d1(stp, i))
 	}
+	// Candidates without a class (a folder of images with no class folders) are compared with
+	// every real class pooled: "all" then means every class, not only the labelled ones.
+	unlabelled := slices.ContainsFunc(sets.Synthetic, func(s Sample) bool { return s.Class == "" })
 	for i, j := range hSub {
-		if slices.Contains(classes, sets.Holdout[j].Class) {
+		if unlabelled || slices.Contains(classes, sets.Holdout[j].Class) {
 			res.dist.HoldoutToTrain = append(res.dist.HoldoutToTrain, d1(ht, i))
 		}
 	}
@@ -518,7 +521,7 @@ func runSpace(ctx context.Context, sets Sets, sp space, tSub, hSub []int, pol Po
 	for _, cls := range append([]string{""}, classes...) {
 		// "all classes" means the classes that have synthetic images: real images of other
 		// classes have nothing to be compared with
-		in := func(c string) bool { return c == cls || (cls == "" && synthClass[c]) }
+		in := func(c string) bool { return c == cls || (cls == "" && (unlabelled || synthClass[c])) }
 		add := func(c Check) {
 			c.Class, c.Embedding = cls, sp.name
 			if c.Note != "" && c.Note != noteBeyond {
