@@ -69,8 +69,8 @@ func (c *Config) Validate() error {
 	}
 	for i, cl := range c.Classes {
 		n := NormalizeClass(cl)
-		if n == "" || strings.ContainsAny(n, "/\\.,") {
-			errs = append(errs, fmt.Errorf("class name %q: want letters, digits and underscores", cl))
+		if err := CheckClass(n); err != nil {
+			errs = append(errs, fmt.Errorf("--classes: %w", err))
 		}
 		if slices.ContainsFunc(c.Classes[:i], func(s string) bool { return NormalizeClass(s) == n }) {
 			errs = append(errs, fmt.Errorf("class %q listed twice", cl))

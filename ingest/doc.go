@@ -34,6 +34,11 @@
 //
 //   - No patient is in both splits ([Report.PatientsInBothSplits] is checked to be 0).
 //   - The same inputs, seed and workspace give the same ids, split and bytes.
+//   - Memory is bounded by a budget, not by what files claim: each file's decode is priced from
+//     its headers before it is read (internal/dicomio's scan, internal/imageio's header
+//     estimate); a file over [imageio.MaxDecodeBytes] is rejected as too_large, and the decoding
+//     workers share one budget of that size. Rejections are journalled, so a re-run skips them.
+//   - Class names are letters, digits, _ - and . only ([CheckClass]).
 //   - Imports internal/dicomio, internal/imageio, internal/workspace, internal/fsutil and
-//     internal/progress only.
+//     internal/progress only (and golang.org/x/sync/semaphore for the shared budget).
 package ingest

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"sync"
@@ -22,6 +23,7 @@ import (
 	"github.com/raysynth/raysynth/internal/imageio"
 	"github.com/raysynth/raysynth/internal/progress"
 	"github.com/raysynth/raysynth/internal/workspace"
+	"golang.org/x/sync/semaphore"
 )
 
 // ErrRejected is returned (with the report) by a --strict ingest that rejected files.
@@ -41,6 +43,10 @@ var (
 	bigDICOM int64 = 32 << 20
 	maxDICOM int64 = 512 << 20
 )
+
+// memoryLimit is the Go heap limit during an ingest: the decode budget and room for the rest
+// (the file list, the journal, labels).
+const memoryLimit = imageio.MaxDecodeBytes + 64<<20
 
 // reasonNotImage marks (in the journal) a DICOM object without pixel data: ignored, like a text
 // file, not rejected.
@@ -169,7 +175,13 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	ctx, stop := context.WithCancel(ctx)
 	defer stop()
 	p := &processor{ws: ws, ps: ps, labels: labels, selected: selected, policy: cfg.LabelPolicy,
-		size: size, aspect: cfg.Aspect, cache: cache}
+		size: size, aspect: cfg.Aspect, cache: cache, mem: semaphore.NewWeighted(imageio.MaxDecodeBytes)}
+	// Keep the heap near that budget: the runtime collects harder as it nears the limit (a
+	// lower GOMEMLIMIT set by the user is kept).
+	if prev := debug.SetMemoryLimit(-1); prev > memoryLimit {
+		debug.SetMemoryLimit(memoryLimit)
+		defer debug.SetMemoryLimit(prev)
+	}
 	task := prog.Start("ingest", int64(len(files)), "files")
 	outcomes := make([]outcome, len(files))
 	jobs := make(chan job)
@@ -526,6 +538,9 @@ type processor struct {
 	size     int
 	aspect   imageio.Aspect
 	cache    map[string]*cacheEntry
+	// mem is the memory budget shared by the decoding workers: each decode holds its
+	// estimate, so together they stay within one file's budget.
+	mem *semaphore.Weighted
 }
 
 // process handles one file: recognise it, decide its class from the labels, then decode,
@@ -595,7 +610,7 @@ func (p *processor) process(ctx context.Context, path string) outcome {
 	}
 	e := &cacheEntry{Path: path, Size: st.Size(), ModTime: st.ModTime().UnixNano(), Out: p.size, Aspect: string(p.aspect), Kind: string(kind)}
 	o.entry = e
-	if err := p.decode(path, kind, e); err != nil {
+	if err := p.decode(ctx, path, kind, e); err != nil {
 		o.err = err
 	}
 	o.ignored = e.Reason == reasonNotImage
@@ -604,7 +619,7 @@ func (p *processor) process(ctx context.Context, path string) outcome {
 
 // decode fills e with the image written to the workspace, or a rejection. Only disk errors on
 // the workspace are returned.
-func (p *processor) decode(path string, kind imageio.Kind, e *cacheEntry) error {
+func (p *processor) decode(ctx context.Context, path string, kind imageio.Kind, e *cacheEntry) error {
 	if kind == imageio.KindDICOM && e.Size > bigDICOM {
 		// Check the header of a big file before loading it: multi-frame or compressed
 		// series are refused without holding them in memory.
@@ -617,16 +632,29 @@ func (p *processor) decode(path string, kind imageio.Kind, e *cacheEntry) error 
 			err = info.CheckRenderable()
 		}
 		if err == nil && e.Size > maxDICOM {
-			err = fmt.Errorf("%w: file of %d MB is larger than any radiograph (limit %d MB)", dicomio.ErrUnsupported, e.Size>>20, maxDICOM>>20)
+			err = fmt.Errorf("%w: file of %d MB is larger than any radiograph (limit %d MB)", dicomio.ErrTooLarge, e.Size>>20, maxDICOM>>20)
 		}
 		if err != nil {
-			e.Reason, e.Detail = ReasonUnsupported, "DICOM: "+err.Error()
-			if errors.Is(err, dicomio.ErrMalformed) {
-				e.Reason = ReasonUnreadable
-			}
+			e.Reason, e.Detail = rejectReason(err), "DICOM: "+err.Error()
 			return nil
 		}
 	}
+	// The memory budget: price the decode from the file's headers before reading it, refuse a
+	// file over the per-file budget (journalled like every rejection, so a re-run skips it),
+	// and wait until the decodes in flight leave room for this one.
+	est, err := estimate(path, kind, e.Size)
+	if err != nil {
+		e.Reason, e.Detail = rejectReason(err), err.Error()
+		if kind == imageio.KindDICOM {
+			e.Detail = "DICOM: " + e.Detail
+		}
+		return nil
+	}
+	est = min(max(est, 1), imageio.MaxDecodeBytes)
+	if err := p.mem.Acquire(ctx, est); err != nil {
+		return err
+	}
+	defer p.mem.Release(est)
 	data, err := os.ReadFile(path)
 	if err != nil {
 		e.Reason, e.Detail = ReasonUnreadable, "cannot read the file"
@@ -644,14 +672,7 @@ func (p *processor) decode(path string, kind imageio.Kind, e *cacheEntry) error 
 			return nil
 		}
 		if err != nil {
-			e.ID = ""
-			switch {
-			case errors.Is(err, dicomio.ErrUnsupported):
-				e.Reason = ReasonUnsupported
-			default:
-				e.Reason = ReasonUnreadable
-			}
-			e.Detail = "DICOM: " + err.Error()
+			e.ID, e.Reason, e.Detail = "", rejectReason(err), "DICOM: "+err.Error()
 			return nil
 		}
 		if err := info.CheckChest(); err != nil {
@@ -669,7 +690,7 @@ func (p *processor) decode(path string, kind imageio.Kind, e *cacheEntry) error 
 		pl, _, err := imageio.DecodePlane(data)
 		data = nil
 		if err != nil {
-			e.ID, e.Reason, e.Detail = "", ReasonUnreadable, err.Error()
+			e.ID, e.Reason, e.Detail = "", rejectReason(err), err.Error()
 			return nil
 		}
 		plane = pl
@@ -707,6 +728,34 @@ func (p *processor) decode(path string, kind imageio.Kind, e *cacheEntry) error 
 		}
 	}
 	return nil
+}
+
+// estimate returns what decoding and normalising the file will take, from its headers only
+// (a DICOM file's element stream is scanned, seeking over its pixel data; a PNG or JPEG file's
+// header is read).
+func estimate(path string, kind imageio.Kind, size int64) (int64, error) {
+	if kind == imageio.KindDICOM {
+		return dicomio.EstimateFile(path)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, fmt.Errorf("cannot open the file: %w", err)
+	}
+	defer f.Close()
+	_, est, err := imageio.Estimate(f, size)
+	return est, err
+}
+
+// rejectReason is the rejection reason for a decoding error: too_large over the memory budget,
+// unsupported for a valid file this build cannot render, unreadable otherwise.
+func rejectReason(err error) string {
+	switch {
+	case errors.Is(err, imageio.ErrTooLarge):
+		return ReasonTooLarge
+	case errors.Is(err, dicomio.ErrUnsupported):
+		return ReasonUnsupported
+	}
+	return ReasonUnreadable
 }
 
 func readHead(path string) ([]byte, error) {

@@ -11,7 +11,10 @@ import (
 	"path"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Labels formats accepted by --labels-format.
@@ -152,6 +155,9 @@ func parseLabels(r io.Reader, format, column string) (*Labels, error) {
 		var findings []string
 		for _, f := range strings.Split(rec[li], "|") {
 			c := NormalizeClass(f)
+			if err := CheckClass(c); c != "" && err != nil {
+				return nil, fmt.Errorf("%w: line %d: %v", ErrLabels, line, err)
+			}
 			if c != "" && !slices.Contains(findings, c) {
 				findings = append(findings, c)
 			}
@@ -185,7 +191,8 @@ func (l *Labels) Lookup(absPath string) int {
 }
 
 // NormalizeClass maps a finding or class name to raysynth's spelling: lower case, spaces and
-// hyphens as underscores, and NIH's "No Finding" as normal.
+// hyphens as underscores, and NIH's "No Finding" as normal. [CheckClass] then says whether the
+// result is a usable class name.
 func NormalizeClass(s string) string {
 	s = strings.ToLower(strings.TrimSpace(s))
 	s = strings.NewReplacer(" ", "_", "-", "_").Replace(s)
@@ -193,4 +200,31 @@ func NormalizeClass(s string) string {
 		return "normal"
 	}
 	return s
+}
+
+// MaxClassLen bounds a class name in bytes (it names folders and objects of every later stage).
+const MaxClassLen = 64
+
+// CheckClass checks a normalised class name against the class alphabet: letters, digits, "_",
+// "-" and ".", not starting with "." (a class name becomes a folder name in the workspace and in
+// bundles), at most [MaxClassLen] bytes. Control, format (bidi overrides such as U+202E) and
+// every other character are refused, so no later stage, file system or terminal sees them. The
+// error names the first offending character by code point, never raw.
+func CheckClass(c string) error {
+	switch {
+	case c == "":
+		return errors.New("empty class name")
+	case len(c) > MaxClassLen:
+		return fmt.Errorf("class name of %d bytes: at most %d", len(c), MaxClassLen)
+	case strings.HasPrefix(c, "."):
+		return fmt.Errorf("class name %s starts with a dot", strconv.QuoteToASCII(c))
+	case !utf8.ValidString(c):
+		return errors.New("class name is not UTF-8")
+	}
+	for _, r := range c {
+		if !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != '_' && r != '-' && r != '.' {
+			return fmt.Errorf("class name %s has the character %U; class names hold letters, digits, _ - and . only", strconv.QuoteToASCII(c), r)
+		}
+	}
+	return nil
 }

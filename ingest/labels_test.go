@@ -51,6 +51,13 @@ func TestParseLabelsErrors(t *testing.T) {
 		"unknown format":   {"file,label,patient\nx.png,normal,1\n", "dicomdir", "", "unknown labels format"},
 		"short row":        {"file,label,patient\nx.png\n", "auto", "", "fields"},
 		"kermany on plain": {"file,label,patient\nx.png,normal,1\n", "kermany", "", `needs a "image" column`},
+		// Class names outside the alphabet (letters, digits, _ - .) are refused with their line,
+		// named by code point: NUL used to fail later in train, U+202E to print reversed.
+		"NUL in a class":   {"file,label,patient\nx.png,normal,1\ny.png,nor\x00mal,2\n", "auto", "", `line 3: class name "nor\x00mal" has the character U+0000`},
+		"RLO in a class":   {"file,label,patient\nx.png,ev\u202eil,1\n", "auto", "", `line 2: class name "ev\u202eil" has the character U+202E`},
+		"slash in a class": {"file,label,patient\nx.png,a/b,1\n", "auto", "", "U+002F"},
+		"dot class":        {"file,label,patient\nx.png,..,1\n", "auto", "", "starts with a dot"},
+		"long class":       {"file,label,patient\nx.png," + strings.Repeat("a", 65) + ",1\n", "auto", "", "at most 64"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := parseLabels(strings.NewReader(tc.csv), tc.format, tc.column)
@@ -58,6 +65,15 @@ func TestParseLabelsErrors(t *testing.T) {
 				t.Fatalf("err %v, want ErrLabels mentioning %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// The class alphabet keeps real label spellings: NIH's, Kermany's and dotted version-like names.
+func TestClassAlphabetAcceptsRealLabels(t *testing.T) {
+	for _, c := range []string{"No Finding", "Pleural_Thickening", "Pleural-Thickening", "virus", "covid-19", "grade.2", "Lungenödem"} {
+		if err := CheckClass(NormalizeClass(c)); err != nil {
+			t.Errorf("%q: %v", c, err)
+		}
 	}
 }
 
@@ -120,6 +136,7 @@ func TestConfigValidate(t *testing.T) {
 		"bad aspect":      func(c *Config) { c.Aspect = "stretch" },
 		"classes no file": func(c *Config) { c.Classes = []string{"normal"} },
 		"keep fraction":   func(c *Config) { c.Keep = map[string]float64{"virus": 2} },
+		"bidi class":      func(c *Config) { c.Labels, c.Classes = "l.csv", []string{"a\u202eb"} },
 	} {
 		c := ok
 		mut(&c)

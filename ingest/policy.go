@@ -26,6 +26,7 @@ const (
 	ReasonSeveralSelected = "several_selected_classes" // several selected classes under --label-policy primary
 	ReasonNotChest        = "not_chest_film"           // DICOM says another modality or body part, or implausible shape
 	ReasonTooSmall        = "too_small"                // smaller than --size (raysynth never upscales)
+	ReasonTooLarge        = "too_large"                // decoding it would exceed the per-file memory budget
 	ReasonBlank           = "blank_image"              // every pixel the same
 	ReasonDuplicate       = "duplicate"                // same file or same pixels as an image already accepted
 )

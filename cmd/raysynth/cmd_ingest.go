@@ -64,7 +64,7 @@ private/secret.key). No file name, path or DICOM attribute value leaves private/
 an image back to its source is private/source-map.csv, and rejected files are listed with their
 paths in private/ingest-rejected.csv. ingest/report.json counts what was accepted and why the
 rest was rejected (unreadable, unsupported, unlabeled, class_not_selected, multiple_findings,
-several_selected_classes, not_chest_film, too_small, blank_image, duplicate).
+several_selected_classes, not_chest_film, too_small, too_large, blank_image, duplicate).
 
 Interrupted? Run the same command again: finished images are not decoded twice. Running it
 again with more files adds them; existing patients keep their split.`,

@@ -119,6 +119,39 @@ func ReadInfoFile(path string) (info *Info, err error) {
 	return info, err
 }
 
+// EstimateFile scans a DICOM file on disk (headers only: it seeks over pixel data) and returns
+// what decoding it would take ([Footprint.DecodeBytes]), or the scan's error ([ErrMalformed],
+// [ErrTooLarge]). Nothing is allocated in proportion to what the file claims.
+func EstimateFile(path string) (int64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return 0, err
+	}
+	head := make([]byte, HeadSize)
+	n, _ := io.ReadFull(f, head)
+	form := Detect(head[:n])
+	if form == NotDICOM {
+		return 0, fmt.Errorf("%w: no DICM preamble and no recognisable data elements", ErrMalformed)
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return 0, err
+	}
+	fp, err := Scan(f, st.Size(), form, DefaultLimits)
+	if err != nil {
+		return 0, err
+	}
+	est := fp.DecodeBytes(st.Size())
+	if est > DefaultLimits.MaxBytes {
+		return est, overBudget(est, DefaultLimits)
+	}
+	return est, nil
+}
+
 // Decode reads a DICOM file and renders its pixels through the pipeline described in the package
 // documentation. The returned plane holds values in [0, 255] with air dark. The file is parsed
 // once; native pixel data are taken as raw bytes and converted here (much faster than the

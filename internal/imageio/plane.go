@@ -1,6 +1,7 @@
 package imageio
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"image/color"
 	"image/jpeg"
 	"image/png"
+	"io"
 )
 
 // Plane is a one-channel image of float32 intensities in [0, 255], row-major, W×H. It is the
@@ -105,35 +107,50 @@ func BytesPerPixel(m color.Model) float64 {
 	return 8
 }
 
+// Estimate reads the header of a PNG or JPEG file of size bytes from r and returns its kind and
+// the memory decoding and normalising it will take ([DecodeBytes]). It returns [ErrNotImage]
+// for other content, an error for an unreadable header or implausible size, and an error
+// wrapping [ErrTooLarge] when the estimate is over [MaxDecodeBytes].
+func Estimate(r io.Reader, size int64) (Kind, int64, error) {
+	br := bufio.NewReader(r)
+	head, _ := br.Peek(8)
+	kind := Sniff(head)
+	var cfg image.Config
+	var err error
+	switch kind {
+	case KindPNG:
+		cfg, err = png.DecodeConfig(br)
+	case KindJPEG:
+		cfg, err = jpeg.DecodeConfig(br)
+	default:
+		return kind, 0, ErrNotImage
+	}
+	if err != nil {
+		return kind, 0, fmt.Errorf("decode %s header: %w", kind, err)
+	}
+	if cfg.Width <= 0 || cfg.Height <= 0 || int64(cfg.Width)*int64(cfg.Height) > MaxPixels {
+		return kind, 0, fmt.Errorf("decode %s: implausible size %dx%d", kind, cfg.Width, cfg.Height)
+	}
+	bpp := BytesPerPixel(cfg.ColorModel)
+	if kind == KindPNG {
+		bpp *= 1.5 // an interlaced PNG's last pass (half the pixels) is held beside the image
+	}
+	est := DecodeBytes(size, cfg.Width, cfg.Height, bpp)
+	if err := CheckBudget(est); err != nil {
+		return kind, est, fmt.Errorf("decode %s %dx%d: %w", kind, cfg.Width, cfg.Height, err)
+	}
+	return kind, est, nil
+}
+
 // DecodePlane decodes a PNG (8- or 16-bit gray, RGB, RGBA, palette) or JPEG image into a plane.
 // Colour is converted with the standard luminance weights; 16-bit gray is kept at full precision
 // and stretched from its own minimum to its maximum (16-bit sources rarely use the full range).
 // The header is read first: an image whose decoded buffers would exceed [MaxDecodeBytes] is
 // refused with an error wrapping [ErrTooLarge] before any pixel is decoded.
 func DecodePlane(data []byte) (Plane, Kind, error) {
-	kind := Sniff(data)
-	var cfg image.Config
-	var err error
-	switch kind {
-	case KindPNG:
-		cfg, err = png.DecodeConfig(bytes.NewReader(data))
-	case KindJPEG:
-		cfg, err = jpeg.DecodeConfig(bytes.NewReader(data))
-	default:
-		return Plane{}, kind, ErrNotImage
-	}
+	kind, _, err := Estimate(bytes.NewReader(data), int64(len(data)))
 	if err != nil {
-		return Plane{}, kind, fmt.Errorf("decode %s header: %w", kind, err)
-	}
-	if cfg.Width <= 0 || cfg.Height <= 0 || int64(cfg.Width)*int64(cfg.Height) > MaxPixels {
-		return Plane{}, kind, fmt.Errorf("decode %s: implausible size %dx%d", kind, cfg.Width, cfg.Height)
-	}
-	bpp := BytesPerPixel(cfg.ColorModel)
-	if kind == KindPNG {
-		bpp *= 1.5 // an interlaced PNG's last pass (half the pixels) is held beside the image
-	}
-	if err := CheckBudget(DecodeBytes(int64(len(data)), cfg.Width, cfg.Height, bpp)); err != nil {
-		return Plane{}, kind, fmt.Errorf("decode %s %dx%d: %w", kind, cfg.Width, cfg.Height, err)
+		return Plane{}, kind, err
 	}
 	var img image.Image
 	if kind == KindPNG {
