@@ -16,6 +16,7 @@ import (
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 
+	"github.com/raysynth/raysynth/internal/chart"
 	"github.com/raysynth/raysynth/internal/fsutil"
 	"github.com/raysynth/raysynth/internal/imageio"
 	"github.com/raysynth/raysynth/internal/workspace"
@@ -237,6 +238,8 @@ func histogramPNG(name string, d DistancePair) ([]byte, error) {
 	p.Title.Text = "Distance to the nearest training image (" + name + ")"
 	p.X.Label.Text = "d1"
 	p.Y.Label.Text = "density"
+	p.X.Tick.Marker = chart.NiceTicks{}
+	p.Y.Tick.Marker = chart.NiceTicks{}
 	lo, hi := math.Inf(1), math.Inf(-1)
 	for _, v := range append(slices.Clone(d.SynthToTrain), d.HoldoutToTrain...) {
 		lo, hi = min(lo, v), max(hi, v)
