@@ -37,7 +37,10 @@ func newFetchCmd(g *globals) *cobra.Command {
 		Short:   "Download a release, verify it, and only then put it in place",
 		Long: `fetch downloads a release (without VERSION, the one NAME/LATEST points to) into a staging
 folder beside DIR, verifies every hash and the signature there, and only then renames it to DIR.
-A failed verification leaves nothing; an interrupted download (Ctrl-C, network loss) is resumed by
+It downloads the tag manifest and its signature first and nothing else unless they verify, then
+only the files the signed manifests list (tag files at most 16 MB each); other objects, a
+release stored under another name or version, and a LATEST older than the highest signed version
+fail it (exit code 4, naming the rule). A failed verification leaves nothing; an interrupted download (Ctrl-C, network loss) is resumed by
 running the same command again, keeping the files already downloaded with the right size and hash.`,
 		Example: `  raysynth fetch s3://releases/chest/chest --key hospital.pub --out chest-latest
   raysynth fetch s3://releases/chest/chest/1.0.0 --key hospital.pub --out chest-1.0.0`,

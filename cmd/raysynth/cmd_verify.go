@@ -34,7 +34,10 @@ func newVerifyCmd(g *globals) *cobra.Command {
 		Long: `verify checks a release bundle (a folder, or an s3://BUCKET/PREFIX/NAME[/VERSION] release):
 the Sigstore signatures against the key, every hash in manifest-sha256.txt and
 tagmanifest-sha256.txt, that no file is missing or extra and Payload-Oxum matches, and that
-croissant.json and provenance.json are well formed and agree with the manifests. It never follows
+croissant.json and provenance.json are well formed and agree with the manifests; for a release in
+a bucket or a published folder, that its signed name and version are its location's, that LATEST
+names it and that no newer signed version sits beside it (see docs/threats.md). Until the tag
+manifest's signature verifies it reads nothing else. It never follows
 a path outside the bundle, a symbolic link or a device file, and never reads more of a file than
 the manifests say it holds.
 
