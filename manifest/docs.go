@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"github.com/raysynth/raysynth/internal/contract"
 )
 
 // The JSON documents of a bundle, shared by Build (which writes them) and Verify (which reads them).
@@ -109,35 +110,11 @@ type privacyFacts struct {
 	ReportSHA256 string          `json:"report_sha256"`
 }
 
-// ganSummary is the part of contract C3 (gan/<class>/summary.json) this package reads.
-type ganSummary struct {
-	Class            string  `json:"class"`
-	Seed             *uint64 `json:"seed"`
-	TrainFingerprint string  `json:"train_fingerprint"`
-	Checkpoint       string  `json:"checkpoint"`
-	CheckpointSHA256 string  `json:"checkpoint_sha256"`
-	DP               *struct {
-		Epsilon float64 `json:"epsilon"`
-		Delta   float64 `json:"delta"`
-	} `json:"dp"`
-}
+// ganSummary is the generator summary (contract C3) as this package reads it.
+type ganSummary = contract.GANSummary
 
-// privacySummary is the part of contract C4 (privacy/summary.json) this package reads.
-type privacySummary struct {
-	Passed       *bool           `json:"passed"`
-	FailedChecks []string        `json:"failed_checks"`
-	Policy       json.RawMessage `json:"policy"`
-	Counts       *struct {
-		Approved int `json:"approved"`
-	} `json:"counts"`
-	Checks []struct {
-		Name      string   `json:"name"`
-		Class     string   `json:"class"`
-		Value     *float64 `json:"value"`
-		Threshold *float64 `json:"threshold"`
-		Passed    bool     `json:"passed"`
-	} `json:"checks"`
-}
+// privacySummary is the privacy summary (contract C4) as this package reads it.
+type privacySummary = contract.PrivacySummary
 
 func parsePrivacySummary(data []byte) (*privacySummary, error) {
 	var p privacySummary

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/raysynth/raysynth/internal/contract"
 	"io"
 	"log/slog"
 	"maps"
@@ -280,21 +281,6 @@ func auditRelease(ctx context.Context, cfg AuditConfig, dir string) ReleaseRepor
 	return rr
 }
 
-// privacyReport is the part of privacy-report.json (contract C4) the audit reads.
-type privacyReport struct {
-	Passed       bool     `json:"passed"`
-	FailedChecks []string `json:"failed_checks"`
-	Checks       []struct {
-		Name      string   `json:"name"`
-		Class     string   `json:"class"`
-		Value     *float64 `json:"value"`
-		Threshold *float64 `json:"threshold"`
-		Bound     *float64 `json:"bound"`
-		Passed    bool     `json:"passed"`
-		Note      string   `json:"note"`
-	} `json:"checks"`
-}
-
 func readJSON(ctx context.Context, src manifest.Source, name string, v any) error {
 	rc, err := src.Open(ctx, name)
 	if err != nil {
@@ -311,7 +297,7 @@ func readJSON(ctx context.Context, src manifest.Source, name string, v any) erro
 func checkPolicy(ctx context.Context, p Policy, src manifest.Source, rr *ReleaseReport) ([]CheckNumbers, []string) {
 	var v []string
 	checks := []CheckNumbers{}
-	var pr privacyReport
+	var pr contract.PrivacySummary
 	if err := readJSON(ctx, src, manifest.FilePrivacyReport, &pr); err != nil {
 		v = append(v, fmt.Sprintf("%s unreadable: %v", manifest.FilePrivacyReport, err))
 	}

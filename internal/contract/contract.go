@@ -1,0 +1,76 @@
+// Package contract declares, once, the files that one stage writes and another reads: the
+// contracts C1–C6 that comments across the code refer to. The producing package keeps its full
+// type (with its own methods and fields); the consumers read the wire form declared here, and a
+// round-trip test beside each producer keeps the two in step.
+//
+//   - C1 labels file: DIR/labels.csv with columns file,label,patient (file relative to DIR);
+//     internal/phantom writes it, ingest reads it (with its other label layouts).
+//   - C2 a synthetic set: index.csv rows of [workspace.SynthImage] and images/<class>/<id>.png
+//     beside it; synth writes synth/ (candidates), privacy writes approved/, train and evaluate
+//     read either.
+//   - C3 gan/<class>/summary.json: what a generator was trained on and how ([GANSummary]);
+//     train writes it, synth, manifest (provenance, dataset card) and run read it.
+//   - C4 privacy/summary.json: the gate's public verdict ([PrivacySummary]); privacy writes it,
+//     manifest embeds it in a bundle as privacy-report.json, verify and audit read it there.
+//   - C5 eval/report.json: the evaluation ([evaluate.Report], read back by run and dp-curve).
+//   - C6 the generator and embedding seams privacy checks through (privacy.Generator,
+//     privacy.Embedder), which cmd backs with synth and train.
+//
+// # Imports
+//
+// Nothing of this module: every stage may import it, and manifest may import nothing else.
+//
+// [workspace.SynthImage]: https://pkg.go.dev/github.com/raysynth/raysynth/internal/workspace#SynthImage
+// [evaluate.Report]: https://pkg.go.dev/github.com/raysynth/raysynth/evaluate#Report
+package contract
+
+import "encoding/json"
+
+// GANSummary is the part of gan/<class>/summary.json (C3) that other stages read.
+type GANSummary struct {
+	Class            string  `json:"class"`
+	Size             int     `json:"size"`
+	Seed             *uint64 `json:"seed"` // nil when absent: a reader refuses such a summary
+	CodeVersion      string  `json:"code_version"`
+	TrainFingerprint string  `json:"train_fingerprint"`
+	TrainImages      int     `json:"train_images"`
+	TrainPatients    int     `json:"train_patients"`
+	Checkpoint       string  `json:"checkpoint"`
+	CheckpointSHA256 string  `json:"checkpoint_sha256"`
+	DP               *DP     `json:"dp"` // nil for a non-private generator
+}
+
+// DP is the part of the "dp" object of a GAN summary that other stages read.
+type DP struct {
+	Epsilon float64 `json:"epsilon"`
+	Delta   float64 `json:"delta"`
+}
+
+// PrivacySummary is privacy/summary.json (C4) as other stages read it: the verdict, the policy
+// (kept verbatim), every check with its numbers, and the image counts.
+type PrivacySummary struct {
+	Passed       *bool           `json:"passed"` // nil when absent: a reader refuses such a summary
+	FailedChecks []string        `json:"failed_checks"`
+	Policy       json.RawMessage `json:"policy"`
+	Checks       []Check         `json:"checks"`
+	Counts       *Counts         `json:"counts"`
+}
+
+// Check is one privacy check of a [PrivacySummary]. Value, Threshold and Bound are nil when the
+// check could not be computed (Note says why).
+type Check struct {
+	Name      string   `json:"name"`
+	Class     string   `json:"class"`
+	Value     *float64 `json:"value"`
+	Threshold *float64 `json:"threshold"`
+	Bound     *float64 `json:"bound"`
+	Passed    bool     `json:"passed"`
+	Note      string   `json:"note"`
+}
+
+// Counts are the candidate, approved and removed image counts of a [PrivacySummary].
+type Counts struct {
+	Candidates int `json:"candidates"`
+	Approved   int `json:"approved"`
+	Removed    int `json:"removed"`
+}
