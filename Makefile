@@ -81,7 +81,7 @@ check: deps-openblas
 
 # Go benchmarks (MinIO for the upload benchmark), then the two heavy parts as users run them.
 bench: build minio
-	go test -tags '$(TAGS)' -run '^$$' -bench . -benchtime 3x ./internal/... ./train/... ./privacy/... ./manifest/... ./publish/... 2>&1 | tee bench.txt
+	go test -tags '$(TAGS)' -run '^$$' -bench . -benchtime 3x ./internal/... ./ingest/... ./train/... ./privacy/... ./manifest/... ./publish/... 2>&1 | tee bench.txt
 	./raysynth version --verbose | tee -a bench.txt
 	./raysynth bench gan | tee -a bench.txt
 	./raysynth bench nn | tee -a bench.txt
