@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/raysynth/raysynth/internal/dicomio"
 	"github.com/raysynth/raysynth/publish/miniotest"
 	"github.com/rogpeppe/go-internal/testscript"
 )
@@ -50,6 +51,18 @@ func TestScripts(t *testing.T) {
 	_, sharedErr := os.Stat(filepath.Join(shared, "README.md"))
 	testscript.Run(t, testscript.Params{
 		Dir: "testdata/script",
+		// [codecs]: this build links every DICOM codec library (make's build does).
+		Condition: func(cond string) (bool, error) {
+			if cond != "codecs" {
+				return false, fmt.Errorf("unknown condition %q", cond)
+			}
+			for _, c := range dicomio.Codecs() {
+				if !c.Available {
+					return false, nil
+				}
+			}
+			return true, nil
+		},
 		Setup: func(env *testscript.Env) error {
 			if sharedErr != nil && scriptUsesShared(filepath.Base(env.WorkDir)) {
 				return fmt.Errorf("this script reads the shared real data, which is not at %s (set %s to the shared data folder): %v", shared, envTestdata, sharedErr)
