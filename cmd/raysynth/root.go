@@ -133,11 +133,14 @@ func (g *globals) setup() error {
 		level = slog.LevelDebug
 	}
 	opts := &slog.HandlerOptions{Level: level}
+	// Log values can be names from files and buckets: control and bidi characters are escaped
+	// (JSON logs stay valid; a handler writes whole records, so no rune is split).
+	logw := textsafe.NewWriter(g.stderr)
 	switch g.logFormat {
 	case "text":
-		g.log = slog.New(slog.NewTextHandler(g.stderr, opts))
+		g.log = slog.New(slog.NewTextHandler(logw, opts))
 	case "json":
-		g.log = slog.New(slog.NewJSONHandler(g.stderr, opts))
+		g.log = slog.New(slog.NewJSONHandler(logw, opts))
 	default:
 		return usageErrorf("--log-format must be text or json, not %q", g.logFormat)
 	}
