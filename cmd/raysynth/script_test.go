@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -50,7 +51,8 @@ func TestScripts(t *testing.T) {
 	shared := sharedData(t)
 	_, sharedErr := os.Stat(filepath.Join(shared, "README.md"))
 	testscript.Run(t, testscript.Params{
-		Dir: "testdata/script",
+		Dir:  "testdata/script",
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){"waitlines": cmdWaitLines},
 		// [codecs]: this build links every DICOM codec library (make's build does).
 		Condition: func(cond string) (bool, error) {
 			if cond != "codecs" {
@@ -107,4 +109,29 @@ func startScriptMinIO(env *testscript.Env) error {
 func scriptUsesShared(workDir string) bool {
 	b, err := os.ReadFile(filepath.Join("testdata", "script", strings.TrimPrefix(workDir, "script-")+".txtar"))
 	return err != nil || bytes.Contains(b, []byte("$SHARED")) || bytes.Contains(b, []byte(envTestdata))
+}
+
+// cmdWaitLines is the script command "waitlines FILE N": it waits (up to two minutes) until FILE
+// has at least N lines, so a script can kill a command mid-run at a point it reached, however
+// slow the machine is, instead of after a fixed sleep.
+func cmdWaitLines(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: waitlines FILE N")
+	}
+	n, err := strconv.Atoi(args[1])
+	if err != nil || n < 1 {
+		ts.Fatalf("waitlines: N must be a positive number, not %q", args[1])
+	}
+	path := ts.MkAbs(args[0])
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		b, _ := os.ReadFile(path)
+		if bytes.Count(b, []byte("\n")) >= n {
+			return
+		}
+		if time.Now().After(deadline) {
+			ts.Fatalf("waitlines: %s has %d lines after 2 minutes, want %d", args[0], bytes.Count(b, []byte("\n")), n)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
