@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"image"
 	"image/png"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -254,5 +255,86 @@ func TestAuditHelpPolicyParses(t *testing.T) {
 	}
 	if len(p.RequiredChecks) != 1 || len(p.RequiredRAIFields) != 2 || p.MaxEpsilon == nil {
 		t.Fatalf("parsed %+v", p)
+	}
+}
+
+// On a real S3 server, what a bucket writer without the key can do fails verify and fetch with
+// exit code 4 and the rule: LATEST moved back, a release copied to another version, a LATEST
+// that does not parse, a release without bagit.txt, an object with an unsafe name.
+func TestS3BindingExitCodes(t *testing.T) {
+	srv := miniotest.Start(t)
+	setS3Env(t, srv)
+	ctx := context.Background()
+	if err := srv.MakeBucket(ctx, "releases", false); err != nil {
+		t.Fatal(err)
+	}
+	pub, s := testKeyPair(t)
+	for _, v := range []string{"1.0.0", "1.1.0"} {
+		if code, _, errOut := runCLI(t, "publish", testBundle(t, s, v, ""), "--to", "s3://releases/r", "--key", pub); code != 0 {
+			t.Fatalf("publish %s exit %d: %s", v, code, errOut)
+		}
+	}
+	c, _ := srv.Client()
+	get := func(key string) []byte {
+		o, err := c.GetObject(ctx, "releases", key, minio.GetObjectOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer o.Close()
+		b, err := io.ReadAll(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	put := func(key string, b []byte) {
+		if _, err := c.PutObject(ctx, "releases", key, bytes.NewReader(b), int64(len(b)), minio.PutObjectOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	latest := get("r/chest/LATEST")
+	old := bytes.ReplaceAll(latest, []byte("1.1.0"), []byte("1.0.0"))
+	tm := get("r/chest/1.0.0/" + manifest.FileTagManifest)
+	sum := sha256.Sum256(tm)
+	var p publish.Pointer
+	json.Unmarshal(latest, &p)
+	old = bytes.ReplaceAll(old, []byte(p.TagManifestSHA256), []byte(hex.EncodeToString(sum[:])))
+
+	cases := []struct {
+		name  string
+		setup func()
+		ref   string
+		rule  string
+	}{
+		{"rollback", func() { put("r/chest/LATEST", old) }, "s3://releases/r/chest", "rollback"},
+		{"copied version", func() {
+			for o := range c.ListObjects(ctx, "releases", minio.ListObjectsOptions{Prefix: "r/chest/1.0.0/", Recursive: true}) {
+				put("r/chest/2.0.0/"+strings.TrimPrefix(o.Key, "r/chest/1.0.0/"), get(o.Key))
+			}
+		}, "s3://releases/r/chest/2.0.0", "name-version"},
+		{"forged LATEST", func() { put("r/lung/LATEST", []byte("{\"name\":")) }, "s3://releases/r/lung", "latest-pointer"},
+		{"incomplete release", func() { put("r/half/1.0.0/data/index.csv", []byte("x")) }, "s3://releases/r/half/1.0.0", "complete-release"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.setup()
+			code, out, errOut := runCLI(t, "verify", tc.ref, "--key", pub)
+			if code != exitVerifyFail || !strings.Contains(out+errOut, tc.rule) {
+				t.Errorf("verify exit %d: %s %s", code, out, errOut)
+			}
+			dest := filepath.Join(t.TempDir(), "got")
+			code, _, errOut = runCLI(t, "fetch", tc.ref, "--key", pub, "--out", dest)
+			if code != exitVerifyFail || !strings.Contains(errOut, tc.rule) {
+				t.Errorf("fetch exit %d: %s", code, errOut)
+			}
+			if _, err := os.Stat(dest); !os.IsNotExist(err) {
+				t.Errorf("fetch left %s", dest)
+			}
+		})
+	}
+	put("r/chest/1.1.0/.tmp-x", []byte("x"))
+	code, _, errOut := runCLI(t, "fetch", "s3://releases/r/chest/1.1.0", "--key", pub, "--out", filepath.Join(t.TempDir(), "got"))
+	if code != exitVerifyFail || !strings.Contains(errOut, "rule safe-names") {
+		t.Errorf("unsafe key: fetch exit %d: %s", code, errOut)
 	}
 }
