@@ -71,43 +71,9 @@ endpoint from --endpoint, AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL, the region fr
 }
 
 func runPublish(ctx context.Context, g *globals, bundle string, o *publishOptions) error {
-	if o.parallel < 1 || o.parallel > 128 {
-		return usageErrorf("--parallel must be between 1 and 128, not %d", o.parallel)
-	}
-	if o.retentionDays < 0 {
-		return usageErrorf("--retention-days must not be negative")
-	}
-	if o.presign < 0 || o.presign > publish.MaxPresign {
-		return usageErrorf("--presign must be at most 168h (7 days), not %s", o.presign)
-	}
-	keys, err := loadKeys(ctx, o.keys)
+	res, err := publishBundle(ctx, g, bundle, o)
 	if err != nil {
 		return err
-	}
-	st, err := openStore(ctx, g, o.to, o.endpoint)
-	if err != nil {
-		return err
-	}
-	rep, wait := g.newReporter()
-	cfg := publish.Config{
-		Bundle: bundle, Store: st, Keys: keys, Parallel: o.parallel, LegalHold: o.legalHold,
-		Presign: o.presign, VerifyRemote: !o.noVerifyAfter, Progress: publishProgress{rep}, Log: g.log,
-	}
-	if o.retentionDays > 0 {
-		cfg.RetainUntil = time.Now().UTC().Add(time.Duration(o.retentionDays) * 24 * time.Hour)
-	}
-	res, err := publish.Publish(ctx, cfg)
-	wait()
-	if err != nil {
-		switch {
-		case errors.Is(err, publish.ErrBundleRefused):
-			return withHint(err, fmt.Sprintf("run `raysynth verify %s --key %s` to see every problem; publish uploads only a complete bundle signed by the key", bundle, o.keys[0]))
-		case errors.Is(err, manifest.ErrVerification):
-			return withHint(err, "the bucket holds other content than was uploaded; check who else writes there, then run raysynth audit")
-		case errors.Is(err, publish.ErrConflict):
-			return withHint(err, "versions are immutable: build the bundle with a new --version and publish that")
-		}
-		return s3Hint(err)
 	}
 	if o.json {
 		return g.printJSON(res)
@@ -150,4 +116,47 @@ func pubHumanBytes(n int64) string {
 		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
 	}
 	return fmt.Sprintf("%d B", n)
+}
+
+// publishBundle is publish without the printing: run's publish stage calls it too.
+func publishBundle(ctx context.Context, g *globals, bundle string, o *publishOptions) (*publish.Result, error) {
+	if o.parallel < 1 || o.parallel > 128 {
+		return nil, usageErrorf("--parallel must be between 1 and 128, not %d", o.parallel)
+	}
+	if o.retentionDays < 0 {
+		return nil, usageErrorf("--retention-days must not be negative")
+	}
+	if o.presign < 0 || o.presign > publish.MaxPresign {
+		return nil, usageErrorf("--presign must be at most 168h (7 days), not %s", o.presign)
+	}
+	keys, err := loadKeys(ctx, o.keys)
+	if err != nil {
+		return nil, err
+	}
+	st, err := openStore(ctx, g, o.to, o.endpoint)
+	if err != nil {
+		return nil, err
+	}
+	rep, wait := g.newReporter()
+	cfg := publish.Config{
+		Bundle: bundle, Store: st, Keys: keys, Parallel: o.parallel, LegalHold: o.legalHold,
+		Presign: o.presign, VerifyRemote: !o.noVerifyAfter, Progress: publishProgress{rep}, Log: g.log,
+	}
+	if o.retentionDays > 0 {
+		cfg.RetainUntil = time.Now().UTC().Add(time.Duration(o.retentionDays) * 24 * time.Hour)
+	}
+	res, err := publish.Publish(ctx, cfg)
+	wait()
+	if err != nil {
+		switch {
+		case errors.Is(err, publish.ErrBundleRefused):
+			return nil, withHint(err, fmt.Sprintf("run `raysynth verify %s --key %s` to see every problem; publish uploads only a complete bundle signed by the key", bundle, o.keys[0]))
+		case errors.Is(err, manifest.ErrVerification):
+			return nil, withHint(err, "the bucket holds other content than was uploaded; check who else writes there, then run raysynth audit")
+		case errors.Is(err, publish.ErrConflict):
+			return nil, withHint(err, "versions are immutable: build the bundle with a new --version and publish that")
+		}
+		return nil, s3Hint(err)
+	}
+	return res, nil
 }

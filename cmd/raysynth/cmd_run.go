@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -18,6 +17,7 @@ import (
 	"github.com/raysynth/raysynth/internal/fsutil"
 	"github.com/raysynth/raysynth/internal/workspace"
 	"github.com/raysynth/raysynth/manifest"
+	"github.com/raysynth/raysynth/pipeline"
 	"github.com/raysynth/raysynth/privacy"
 	"github.com/raysynth/raysynth/publish"
 	"github.com/raysynth/raysynth/train"
@@ -123,7 +123,7 @@ docs/run.md: the config file, resuming, keys and passwords, download links.`,
 	f.StringVar(&o.config, "config", "", "YAML or JSON file with run's options (see above); flags override it")
 	f.StringVar(&o.pub, "pub", "", "public key to verify the release with (default: KEY with .pub for .key, or WORKSPACE/run/signer.pub)")
 	f.StringVar(&o.bundleOut, "bundle-out", "", "folder for the bundle before publishing (default WORKSPACE/run/bundle/NAME-VERSION)")
-	f.StringVar(&o.until, "until", "", "stop after this stage: ingest, gan, synth, classifier, privacy, evaluate, bundle or publish (run again without it to go on)")
+	f.StringVar(&o.until, "until", "", "stop after this stage: "+pipeline.UntilList(", ")+" (run again without it to go on)")
 	f.BoolVar(&o.json, "json", false, "print run's summary as JSON on stdout (stages' own output goes to stderr)")
 	for _, gr := range o.groups() {
 		tmp := &cobra.Command{}
@@ -299,30 +299,13 @@ func configValues(v any) ([]string, error) {
 	return []string{fmt.Sprint(v)}, nil
 }
 
-// runStage is one step of the chain.
-type runStage struct {
-	key     string // for --until
-	name    string
-	always  bool // run even when done with the same inputs (verify: the storage may have changed)
-	inputs  func() (string, error)
-	run     func(ctx context.Context, rec *stageRecord, restart bool) error
-	outputs func(rec *stageRecord) (string, error)
-}
-
-// runStageResult is how one stage went in this run.
-type runStageResult struct {
-	Stage   string  `json:"stage"`
-	Status  string  `json:"status"` // done, skipped (done), failed, interrupted, not run
-	Seconds float64 `json:"seconds,omitempty"`
-}
-
 // runSummary is run's output: what happened and where to look.
 type runSummary struct {
 	OK            bool                        `json:"ok"`
 	Name          string                      `json:"name"`
 	Version       string                      `json:"version"`
 	Workspace     string                      `json:"workspace"`
-	Stages        []runStageResult            `json:"stages"`
+	Stages        []pipeline.StageResult      `json:"stages"`
 	Privacy       *runPrivacyResult           `json:"privacy,omitempty"`
 	DP            map[string]*train.DPSummary `json:"dp,omitempty"` // per class, when the GANs were trained with DP
 	EvalReport    string                      `json:"evaluation_report,omitempty"`
@@ -383,7 +366,13 @@ func runRun(ctx context.Context, g *globals, o *runOptions) error {
 	ws := &workspace.Workspace{Dir: g.workspace}
 	runDir := ws.Path("run")
 	statePath := filepath.Join(runDir, "state.json")
-	st, err := loadRunState(statePath)
+	until, err := pipeline.Stage(""), error(nil)
+	if o.until != "" {
+		if until, err = pipeline.ParseUntil(o.until); err != nil {
+			return usageError{err}
+		}
+	}
+	st, err := pipeline.LoadState(statePath)
 	if err != nil {
 		return err
 	}
@@ -422,53 +411,57 @@ func runRun(ctx context.Context, g *globals, o *runOptions) error {
 	classifierModel := filepath.Join(ws.ClassifierDir(), train.ClassifierModelFile)
 	tagManifest := filepath.Join(o.bundleOut, manifest.FileTagManifest)
 
-	stages := []runStage{
-		{key: "ingest", name: "ingest",
-			inputs: func() (string, error) {
-				h := &hasher{}
-				h.add("options", o.ingest)
-				h.tree("from", o.ingest.from)
+	steps := []pipeline.Step{
+		{Stage: pipeline.Ingest,
+			Inputs: func() (string, error) {
+				h := &pipeline.Fingerprint{}
+				h.Add("options", o.ingest)
+				h.Tree("from", o.ingest.from)
 				if o.ingest.labels != "" {
-					h.file("labels", o.ingest.labels)
+					h.File("labels", o.ingest.labels)
 				}
-				return h.sum()
+				return h.Sum()
 			},
-			run: func(ctx context.Context, _ *stageRecord, _ bool) error { return runIngest(ctx, &sg, &o.ingest) },
-			outputs: func(*stageRecord) (string, error) {
-				h := &hasher{}
-				h.file("index", realIdx)
-				h.file("meta", metaFile)
-				return h.sum()
+			Run: func(ctx context.Context, _ *pipeline.Record, _ bool) error { return runIngest(ctx, &sg, &o.ingest) },
+			Outputs: func(*pipeline.Record) (string, error) {
+				h := &pipeline.Fingerprint{}
+				h.File("index", realIdx)
+				h.File("meta", metaFile)
+				return h.Sum()
 			}},
-		{key: "gan", name: "train gan",
-			inputs: func() (string, error) {
-				h := &hasher{}
+		{Stage: pipeline.GAN,
+			Inputs: func() (string, error) {
+				h := &pipeline.Fingerprint{}
 				opt := o.gan
 				opt.dp = nil // a pointer: hashed by value below
-				h.add("options", opt)
+				h.Add("options", opt)
 				if o.gan.dp != nil {
-					h.add("dp", *o.gan.dp)
+					h.Add("dp", *o.gan.dp)
 				}
-				h.file("index", realIdx)
-				h.file("meta", metaFile)
-				return h.sum()
+				h.File("index", realIdx)
+				h.File("meta", metaFile)
+				return h.Sum()
 			},
-			run: func(ctx context.Context, _ *stageRecord, restart bool) error {
+			Run: func(ctx context.Context, _ *pipeline.Record, restart bool) error {
 				opt := o.gan
 				opt.restart = restart
 				return checkpointHint(runTrainGAN(ctx, &sg, opt), ws.Path("gan"))
 			},
-			outputs: func(*stageRecord) (string, error) { h := &hasher{}; h.glob("gan", ganSummaries); return h.sum() }},
-		{key: "synth", name: "synth",
-			inputs: func() (string, error) {
-				h := &hasher{}
-				h.add("options", o.synth)
-				h.add("classes", ganClasses())
-				h.glob("gan", ganSummaries)
-				h.file("index", realIdx)
-				return h.sum()
+			Outputs: func(*pipeline.Record) (string, error) {
+				h := &pipeline.Fingerprint{}
+				h.Glob("gan", ganSummaries)
+				return h.Sum()
+			}},
+		{Stage: pipeline.Synth,
+			Inputs: func() (string, error) {
+				h := &pipeline.Fingerprint{}
+				h.Add("options", o.synth)
+				h.Add("classes", ganClasses())
+				h.Glob("gan", ganSummaries)
+				h.File("index", realIdx)
+				return h.Sum()
 			},
-			run: func(ctx context.Context, _ *stageRecord, _ bool) error {
+			Run: func(ctx context.Context, _ *pipeline.Record, _ bool) error {
 				opt := o.synth
 				if opt.classes == "" || opt.classes == "all" {
 					// classes train gan skipped (too few images) have no generator
@@ -476,117 +469,109 @@ func runRun(ctx context.Context, g *globals, o *runOptions) error {
 				}
 				return runSynth(ctx, &sg, opt)
 			},
-			outputs: func(*stageRecord) (string, error) {
-				h := &hasher{}
-				h.file("candidates", ws.CandidatesIndexPath())
-				return h.sum()
+			Outputs: func(*pipeline.Record) (string, error) {
+				h := &pipeline.Fingerprint{}
+				h.File("candidates", ws.CandidatesIndexPath())
+				return h.Sum()
 			}},
-		{key: "classifier", name: "train classifier",
-			inputs: func() (string, error) {
-				h := &hasher{}
-				h.add("options", o.classifier)
-				h.file("index", realIdx)
-				h.file("meta", metaFile)
+		{Stage: pipeline.Classifier,
+			Inputs: func() (string, error) {
+				h := &pipeline.Fingerprint{}
+				h.Add("options", o.classifier)
+				h.File("index", realIdx)
+				h.File("meta", metaFile)
 				switch o.classifier.withSynthetic {
 				case "approved":
-					h.file("synthetic", ws.ApprovedIndexPath())
+					h.File("synthetic", ws.ApprovedIndexPath())
 				case "candidates":
-					h.file("synthetic", ws.CandidatesIndexPath())
+					h.File("synthetic", ws.CandidatesIndexPath())
 				}
-				return h.sum()
+				return h.Sum()
 			},
-			run: func(ctx context.Context, _ *stageRecord, restart bool) error {
+			Run: func(ctx context.Context, _ *pipeline.Record, restart bool) error {
 				opt := o.classifier
 				opt.restart = restart
 				return checkpointHint(runTrainClassifier(ctx, &sg, opt), ws.ClassifierDir())
 			},
-			outputs: func(*stageRecord) (string, error) {
-				h := &hasher{}
-				h.file("model", classifierModel)
-				return h.sum()
+			Outputs: func(*pipeline.Record) (string, error) {
+				h := &pipeline.Fingerprint{}
+				h.File("model", classifierModel)
+				return h.Sum()
 			}},
-		{key: "privacy", name: "privacy",
-			inputs: func() (string, error) {
-				h := &hasher{}
-				h.add("options", o.privacy)
+		{Stage: pipeline.Privacy,
+			Inputs: func() (string, error) {
+				h := &pipeline.Fingerprint{}
+				h.Add("options", o.privacy)
 				if o.privacy.policy != "" {
-					h.file("policy", o.privacy.policy)
+					h.File("policy", o.privacy.policy)
 				}
-				h.file("candidates", ws.CandidatesIndexPath())
-				h.file("index", realIdx)
-				h.glob("gan", ganSummaries)
+				h.File("candidates", ws.CandidatesIndexPath())
+				h.File("index", realIdx)
+				h.Glob("gan", ganSummaries)
 				if slices.Contains(o.privacy.embedding, "classifier") {
-					h.file("classifier", classifierModel)
+					h.File("classifier", classifierModel)
 				}
-				return h.sum()
+				return h.Sum()
 			},
-			run: func(ctx context.Context, _ *stageRecord, _ bool) error { return runPrivacy(ctx, &sg, o.privacy) },
-			outputs: func(*stageRecord) (string, error) {
-				h := &hasher{}
-				h.file("summary", ws.PrivacySummaryPath())
-				h.file("approved", ws.ApprovedIndexPath())
-				return h.sum()
+			Run: func(ctx context.Context, _ *pipeline.Record, _ bool) error { return runPrivacy(ctx, &sg, o.privacy) },
+			Outputs: func(*pipeline.Record) (string, error) {
+				h := &pipeline.Fingerprint{}
+				h.File("summary", ws.PrivacySummaryPath())
+				h.File("approved", ws.ApprovedIndexPath())
+				return h.Sum()
 			}},
-		{key: "evaluate", name: "evaluate",
-			inputs: func() (string, error) {
-				h := &hasher{}
-				h.add("options", o.evaluate)
-				h.file("index", realIdx)
-				h.file("meta", metaFile)
+		{Stage: pipeline.Evaluate,
+			Inputs: func() (string, error) {
+				h := &pipeline.Fingerprint{}
+				h.Add("options", o.evaluate)
+				h.File("index", realIdx)
+				h.File("meta", metaFile)
 				if o.evaluate.synthetic == train.SyntheticCandidates {
-					h.file("synthetic", ws.CandidatesIndexPath())
+					h.File("synthetic", ws.CandidatesIndexPath())
 				} else {
-					h.file("synthetic", ws.ApprovedIndexPath())
+					h.File("synthetic", ws.ApprovedIndexPath())
 				}
 				if o.evaluate.testWorkspace != "" {
-					h.file("test", filepath.Join(o.evaluate.testWorkspace, "real", "index.csv"))
+					h.File("test", filepath.Join(o.evaluate.testWorkspace, "real", "index.csv"))
 				}
-				return h.sum()
+				return h.Sum()
 			},
-			run: func(ctx context.Context, _ *stageRecord, _ bool) error { return runEvaluate(ctx, &sg, o.evaluate) },
-			outputs: func(*stageRecord) (string, error) {
-				h := &hasher{}
-				h.file("report", filepath.Join(ws.EvalDir(), evaluate.EvalReportJSON))
-				return h.sum()
+			Run: func(ctx context.Context, _ *pipeline.Record, _ bool) error { return runEvaluate(ctx, &sg, o.evaluate) },
+			Outputs: func(*pipeline.Record) (string, error) {
+				h := &pipeline.Fingerprint{}
+				h.File("report", filepath.Join(ws.EvalDir(), evaluate.EvalReportJSON))
+				return h.Sum()
 			}},
-		{key: "bundle", name: "bundle",
-			inputs: func() (string, error) {
-				h := &hasher{}
-				h.add("options", o.bundle)
-				h.add("signer", signer.Public().Hint())
-				h.file("approved", ws.ApprovedIndexPath())
-				h.file("privacy", ws.PrivacySummaryPath())
-				h.glob("gan", ganSummaries)
-				h.file("meta", metaFile)
-				return h.sum()
+		{Stage: pipeline.Bundle,
+			Inputs: func() (string, error) {
+				h := &pipeline.Fingerprint{}
+				h.Add("options", o.bundle)
+				h.Add("signer", signer.Public().Hint())
+				h.File("approved", ws.ApprovedIndexPath())
+				h.File("privacy", ws.PrivacySummaryPath())
+				h.Glob("gan", ganSummaries)
+				h.File("meta", metaFile)
+				return h.Sum()
 			},
-			run: func(ctx context.Context, rec *stageRecord, _ bool) error {
+			Run: func(ctx context.Context, rec *pipeline.Record, _ bool) error {
 				return runRunBundle(ctx, g, ws, o, signer, rec)
 			},
-			outputs: func(*stageRecord) (string, error) {
-				h := &hasher{}
-				h.file("tagmanifest", tagManifest)
-				return h.sum()
+			Outputs: func(*pipeline.Record) (string, error) {
+				h := &pipeline.Fingerprint{}
+				h.File("tagmanifest", tagManifest)
+				return h.Sum()
 			}},
-		{key: "publish", name: "publish",
-			inputs: func() (string, error) {
-				h := &hasher{}
-				h.add("options", o.publish)
-				h.file("tagmanifest", tagManifest)
-				return h.sum()
+		{Stage: pipeline.Publish,
+			Inputs: func() (string, error) {
+				h := &pipeline.Fingerprint{}
+				h.Add("options", o.publish)
+				h.File("tagmanifest", tagManifest)
+				return h.Sum()
 			},
-			run: func(ctx context.Context, rec *stageRecord, _ bool) error {
-				var buf bytes.Buffer
-				pg := sg
-				pg.stdout = &buf
-				opt := *o
-				opt.publish.json = true
-				if err := runPublish(ctx, &pg, o.bundleOut, &opt.publish); err != nil {
+			Run: func(ctx context.Context, rec *pipeline.Record, _ bool) error {
+				res, err := publishBundle(ctx, &sg, o.bundleOut, &o.publish)
+				if err != nil {
 					return err
-				}
-				var res publish.Result
-				if err := json.Unmarshal(buf.Bytes(), &res); err != nil {
-					return fmt.Errorf("read publish result: %w", err)
 				}
 				state := "published"
 				if res.AlreadyPublished {
@@ -603,100 +588,30 @@ func runRun(ctx context.Context, g *globals, o *runOptions) error {
 				}
 				return nil
 			},
-			outputs: func(rec *stageRecord) (string, error) {
-				h := &hasher{}
-				h.add("location", rec.Facts["location"])
-				return h.sum()
+			Outputs: func(rec *pipeline.Record) (string, error) {
+				h := &pipeline.Fingerprint{}
+				h.Add("location", rec.Facts["location"])
+				return h.Sum()
 			}},
-		{key: "verify", name: "verify", always: true,
-			inputs: func() (string, error) {
-				h := &hasher{}
-				h.add("location", st.location(o.bundle.name, o.bundle.version))
-				h.add("key", pubRef)
-				h.file("tagmanifest", tagManifest)
-				return h.sum()
+		{Stage: pipeline.Verify, Always: true,
+			Inputs: func() (string, error) {
+				h := &pipeline.Fingerprint{}
+				h.Add("location", st.Location(o.bundle.name, o.bundle.version))
+				h.Add("key", pubRef)
+				h.File("tagmanifest", tagManifest)
+				return h.Sum()
 			},
-			run: func(ctx context.Context, _ *stageRecord, _ bool) error {
-				return runVerify(ctx, &sg, st.location(o.bundle.name, o.bundle.version), &verifyOptions{keys: []string{pubRef}, endpoint: o.publish.endpoint})
+			Run: func(ctx context.Context, _ *pipeline.Record, _ bool) error {
+				return runVerify(ctx, &sg, st.Location(o.bundle.name, o.bundle.version), &verifyOptions{keys: []string{pubRef}, endpoint: o.publish.endpoint})
 			},
-			outputs: func(*stageRecord) (string, error) { return "verified", nil }},
+			Outputs: func(*pipeline.Record) (string, error) { return "verified", nil }},
 	}
 
-	if o.until != "" && !slices.ContainsFunc(stages, func(s runStage) bool { return s.key == o.until }) {
-		return usageErrorf("--until %q: want one of ingest, gan, synth, classifier, privacy, evaluate, bundle, publish", o.until)
+	psum, runErr := pipeline.Run(ctx, pipeline.Config{StatePath: statePath, State: st, Name: o.bundle.name, Version: o.bundle.version,
+		Steps: steps, Until: until, Notify: func(e pipeline.Event) { printRunEvent(g.stderr, e) }})
+	if psum != nil {
+		sum.Stages = psum.Stages
 	}
-	runErr := func() error {
-		for i, s := range stages {
-			if i > 0 && stages[i-1].key == o.until {
-				for _, rest := range stages[i:] {
-					sum.Stages = append(sum.Stages, runStageResult{Stage: rest.name, Status: "not run (--until " + o.until + ")"})
-				}
-				return nil
-			}
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			res := runStageResult{Stage: s.name, Status: "not run"}
-			fmt.Fprintf(g.stderr, "raysynth run: stage %d of %d: %s\n", i+1, len(stages), s.name)
-			in, err := s.inputs()
-			if err != nil {
-				return fmt.Errorf("%s: %w", s.name, err)
-			}
-			key := stateKey(s.name, o.bundle.name, o.bundle.version)
-			rec := st.Stages[key]
-			if rec != nil && rec.Status == stageDone && rec.Inputs == in && !s.always {
-				if out, err := s.outputs(rec); err == nil && out == rec.Outputs {
-					res.Status = "skipped (done)"
-					sum.Stages = append(sum.Stages, res)
-					fmt.Fprintf(g.stderr, "raysynth run: %s: skipped (done, inputs unchanged)\n", s.name)
-					continue
-				}
-				fmt.Fprintf(g.stderr, "raysynth run: %s: its outputs changed since it finished; running it again\n", s.name)
-			}
-			restart := rec != nil && rec.Inputs != in
-			if restart {
-				fmt.Fprintf(g.stderr, "raysynth run: %s: inputs changed since it last ran; running it again\n", s.name)
-			}
-			nrec := &stageRecord{Status: stageRunning, Inputs: in, Started: time.Now().UTC()}
-			if rec != nil {
-				nrec.Facts = rec.Facts
-			}
-			st.Stages[key] = nrec
-			if err := st.save(statePath); err != nil {
-				return err
-			}
-			t0 := time.Now()
-			err = s.run(ctx, nrec, restart)
-			nrec.Seconds = time.Since(t0).Seconds()
-			res.Seconds = nrec.Seconds
-			nrec.Finished = time.Now().UTC()
-			switch {
-			case err == nil:
-				nrec.Status = stageDone
-				if nrec.Outputs, err = s.outputs(nrec); err != nil {
-					return fmt.Errorf("%s: %w", s.name, err)
-				}
-				res.Status = "done"
-			case errors.Is(err, context.Canceled) || ctx.Err() != nil:
-				nrec.Status, res.Status = stageRunning, "interrupted"
-			default:
-				nrec.Status, res.Status = stageFailed, "failed"
-			}
-			sum.Stages = append(sum.Stages, res)
-			if serr := st.save(statePath); serr != nil && err == nil {
-				err = serr
-			}
-			if err != nil {
-				for _, rest := range stages[i+1:] {
-					sum.Stages = append(sum.Stages, runStageResult{Stage: rest.name, Status: "not run"})
-				}
-				return err
-			}
-			fmt.Fprintf(g.stderr, "raysynth run: %s: done in %.1f s\n", s.name, nrec.Seconds)
-		}
-		return nil
-	}()
-
 	// The summary, whatever happened.
 	sum.Seconds = time.Since(start).Seconds()
 	fillRunSummary(sum, ws, st, o, pubRef)
@@ -714,12 +629,6 @@ func runRun(ctx context.Context, g *globals, o *runOptions) error {
 	return runErr
 }
 
-// releaseStages are recorded per release (name and version), so that going back to a version
-// finds its bundle and publication done instead of rebuilding a bundle that could no longer be
-// published (versions are immutable, and signatures differ each time).
-var releaseStages = []string{"bundle", "publish", "verify"}
-
-// stateKey is the name of a stage's record in run/state.json.
 // writeLinks writes --publish-presign's download links (file, url, expires) to path for the
 // summary to name; they are bearer links, so the file is 0600.
 func writeLinks(path string, links []publish.Link) error {
@@ -729,21 +638,6 @@ func writeLinks(path string, links []publish.Link) error {
 		fmt.Fprintf(&b, "%s\t%s\t%s\n", l.File, l.URL, l.Expires.Format(time.RFC3339))
 	}
 	return fsutil.WriteFile(path, []byte(b.String()), 0o600)
-}
-
-func stateKey(stage, name, version string) string {
-	if slices.Contains(releaseStages, stage) {
-		return stage + " " + name + " " + version
-	}
-	return stage
-}
-
-// location is where the publish stage put the release ("" before it ran).
-func (st *runState) location(name, version string) string {
-	if r := st.Stages[stateKey("publish", name, version)]; r != nil && r.Status == stageDone {
-		return r.Facts["location"]
-	}
-	return ""
 }
 
 // runPublicKey finds (or writes) the public half of the signing key for publish and verify.
@@ -797,7 +691,7 @@ func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
 
 // runRunBundle is `raysynth bundle` with the key run loaded at the start (one password prompt),
 // into run's bundle folder. A bundle this run made earlier from other inputs is replaced.
-func runRunBundle(ctx context.Context, g *globals, ws *workspace.Workspace, o *runOptions, signer *manifest.Signer, rec *stageRecord) error {
+func runRunBundle(ctx context.Context, g *globals, ws *workspace.Workspace, o *runOptions, signer *manifest.Signer, rec *pipeline.Record) error {
 	out := o.bundleOut
 	own := filepath.Join(ws.Path("run"), "bundle") // run's own folder of bundles
 	if fileExists(out) {
@@ -827,8 +721,8 @@ func runRunBundle(ctx context.Context, g *globals, ws *workspace.Workspace, o *r
 }
 
 // fillRunSummary reads the stages' public outputs for the summary.
-func fillRunSummary(sum *runSummary, ws *workspace.Workspace, st *runState, o *runOptions, pubRef string) {
-	if b, err := os.ReadFile(ws.PrivacySummaryPath()); err == nil && st.Stages["privacy"] != nil {
+func fillRunSummary(sum *runSummary, ws *workspace.Workspace, st *pipeline.State, o *runOptions, pubRef string) {
+	if b, err := os.ReadFile(ws.PrivacySummaryPath()); err == nil && st.Record(pipeline.Privacy, "", "") != nil {
 		var ps privacy.Summary
 		if json.Unmarshal(b, &ps) == nil {
 			p := &runPrivacyResult{Passed: ps.Passed, FailedChecks: ps.FailedChecks, Candidates: ps.Counts.Candidates,
@@ -843,7 +737,7 @@ func fillRunSummary(sum *runSummary, ws *workspace.Workspace, st *runState, o *r
 			sum.Privacy = p
 		}
 	}
-	if r := st.Stages["train gan"]; r != nil && r.Status == stageDone {
+	if st.DoneRecord(pipeline.GAN, "", "") != nil {
 		ms, _ := filepath.Glob(ws.Path("gan", "*", train.SummaryFile))
 		for _, m := range ms {
 			gs, err := train.ReadGANSummary(m)
@@ -858,7 +752,7 @@ func fillRunSummary(sum *runSummary, ws *workspace.Workspace, st *runState, o *r
 			}
 		}
 	}
-	if r := st.Stages["evaluate"]; r != nil && r.Status == stageDone {
+	if st.DoneRecord(pipeline.Evaluate, "", "") != nil {
 		p := filepath.Join(ws.EvalDir(), evaluate.EvalReportJSON)
 		if b, err := os.ReadFile(p); err == nil {
 			var rep evaluate.Report
@@ -868,15 +762,32 @@ func fillRunSummary(sum *runSummary, ws *workspace.Workspace, st *runState, o *r
 			sum.EvalReport = filepath.Join(ws.EvalDir(), evaluate.EvalReportMD)
 		}
 	}
-	if r := st.Stages[stateKey("bundle", o.bundle.name, o.bundle.version)]; r != nil && r.Status == stageDone {
+	if r := st.DoneRecord(pipeline.Bundle, o.bundle.name, o.bundle.version); r != nil {
 		sum.Bundle = r.Facts["bundle"]
 	}
-	if loc := st.location(o.bundle.name, o.bundle.version); loc != "" {
+	if loc := st.Location(o.bundle.name, o.bundle.version); loc != "" {
 		sum.Location = loc
 		sum.VerifyCommand = "raysynth verify " + shellQuote(loc) + " --key " + shellQuote(pubRef) + endpointArg(loc, o.publish.endpoint)
 	}
-	if r := st.Stages[stateKey("publish", o.bundle.name, o.bundle.version)]; r != nil && r.Status == stageDone && r.Facts["links"] != "" {
+	if r := st.DoneRecord(pipeline.Publish, o.bundle.name, o.bundle.version); r != nil && r.Facts["links"] != "" {
 		sum.LinksFile, sum.LinksExpire = r.Facts["links"], r.Facts["links_expire"]
+	}
+}
+
+// printRunEvent tells people on stderr what the pipeline does.
+func printRunEvent(w io.Writer, e pipeline.Event) {
+	name := e.Stage.Name()
+	switch e.Kind {
+	case pipeline.Starting:
+		fmt.Fprintf(w, "raysynth run: stage %d of %d: %s\n", e.Index, e.Total, name)
+	case pipeline.SkippedDone:
+		fmt.Fprintf(w, "raysynth run: %s: skipped (done, inputs unchanged)\n", name)
+	case pipeline.OutputsChanged:
+		fmt.Fprintf(w, "raysynth run: %s: its outputs changed since it finished; running it again\n", name)
+	case pipeline.InputsChanged:
+		fmt.Fprintf(w, "raysynth run: %s: inputs changed since it last ran; running it again\n", name)
+	case pipeline.Finished:
+		fmt.Fprintf(w, "raysynth run: %s: done in %.1f s\n", name, e.Seconds)
 	}
 }
 

@@ -18,6 +18,7 @@ var allowed = map[string][]string{
 	"privacy":  {"internal/"},
 	"manifest": {"internal/contract"},
 	"publish":  {"manifest", "internal/contract"},
+	"pipeline": {"ingest", "train", "synth", "evaluate", "privacy", "manifest", "publish", "internal/"},
 	"internal": {"internal/"},
 }
 

@@ -1,0 +1,30 @@
+// Package pipeline is `raysynth run`: the stages of a release in order, resumable. It knows the
+// stages as typed constants ([Stages] is the one list; `--until` and the state's keys derive from
+// it), remembers in WORKSPACE/run/state.json which stage finished with which inputs, and skips a
+// finished stage when its input and output fingerprints are unchanged.
+//
+// # State
+//
+//	WORKSPACE/run/state.json   {"version": 1, "stages": {"ingest": {...}, "bundle NAME VERSION": {...}}}
+//
+// A record holds the stage's status (running, done, failed), the sha256 fingerprint of its
+// options and input files, the fingerprint of its outputs when done, and a few facts later
+// stages need (the bundle folder, the published location). The stages that make a release
+// ([Bundle], [Publish], [Verify]) are recorded per name and version, so that going back to a
+// version finds its bundle and publication done instead of rebuilding one that could no longer
+// be published. State is written atomically before and after each stage.
+//
+// # Imports
+//
+// The stages and internal/... . Each [Step] supplies what a stage reads, does and writes; the
+// engine never prints: it reports through [Config.Notify] and returns a [Summary].
+//
+// # Invariants
+//
+//   - A stage whose inputs changed since it last ran is run again with restart set; one whose
+//     outputs changed under it (edited, deleted) is run again too.
+//   - [Verify] runs every time: the storage may have changed since the release was published.
+//   - state.json holds no secret, pixel or patient identifier: fingerprints and paths only.
+//   - An interrupted stage stays "running": the next run starts it again (its own checkpoints
+//     make that a resume).
+package pipeline
