@@ -2,11 +2,9 @@ package main
 
 import (
 	"context"
-	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -14,6 +12,7 @@ import (
 	"time"
 
 	"github.com/raysynth/raysynth/evaluate"
+	"github.com/raysynth/raysynth/ingest"
 	"github.com/raysynth/raysynth/internal/workspace"
 	"github.com/raysynth/raysynth/manifest"
 	"github.com/spf13/cobra"
@@ -223,76 +222,8 @@ func bundleConfig(ws *workspace.Workspace, o *bundleOptions) (manifest.BuildConf
 		}
 		cfg.Generators = append(cfg.Generators, b)
 	}
-	cfg.Forbidden, cfg.RealImageSHA256, err = privateStrings(ws)
+	cfg.Forbidden, cfg.RealImageSHA256, err = ingest.PrivateStrings(ws)
 	return cfg, err
-}
-
-// minForbidden is the shortest private string checked: shorter ones (a two-digit patient number)
-// would match innocent bytes such as counts and hashes.
-const minForbidden = 6
-
-// privateStrings collects what no bundle file may contain: the workspace secret, every image and
-// patient pseudonym, every source path, file name and source patient id, and the hashes of the
-// real images.
-func privateStrings(ws *workspace.Workspace) (strs, hashes []string, err error) {
-	add := func(s string) {
-		if s = strings.TrimSpace(s); len(s) >= minForbidden {
-			strs = append(strs, s)
-		}
-	}
-	if b, err := os.ReadFile(ws.SecretPath()); err == nil {
-		add(string(b))
-	} else if !errors.Is(err, os.ErrNotExist) {
-		return nil, nil, fmt.Errorf("read workspace secret: %w", err)
-	}
-	if real, err := ws.ReadRealIndex(); err == nil {
-		for _, r := range real {
-			add(r.ID)
-			add(r.Patient)
-			hashes = append(hashes, r.SHA256)
-		}
-	} else if !errors.Is(err, os.ErrNotExist) {
-		return nil, nil, err
-	}
-	// private/source-map.csv: id, patient, …, sha256, pixel_sha256, indexed, source_path, source_patient.
-	f, err := os.Open(ws.SourceMapPath())
-	if errors.Is(err, os.ErrNotExist) {
-		return strs, hashes, nil
-	}
-	if err != nil {
-		return nil, nil, fmt.Errorf("read source map: %w", err)
-	}
-	defer f.Close()
-	r := csv.NewReader(f)
-	r.FieldsPerRecord = -1
-	header, err := r.Read()
-	if err != nil {
-		return nil, nil, fmt.Errorf("read source map %s: %w", ws.SourceMapPath(), err)
-	}
-	for {
-		rec, err := r.Read()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nil, nil, fmt.Errorf("read source map %s: %w", ws.SourceMapPath(), err)
-		}
-		for i, v := range rec {
-			if i >= len(header) {
-				break
-			}
-			switch header[i] {
-			case "id", "patient", "source_patient":
-				add(v)
-			case "source_path":
-				add(v)
-				add(filepath.Base(v))
-			case "sha256":
-				hashes = append(hashes, v)
-			}
-		}
-	}
-	return strs, hashes, nil
 }
 
 // signerHint says what to do about a signing key that did not load. A hint already on err (no

@@ -22,6 +22,10 @@
 //	  approved/index.csv        the synthetic images the privacy gate approved
 //	  approved/images/<class>/<id>.png (and .dcm)
 //	  eval/                     evaluation reports and charts
+//	  run/state.json            raysynth run's resumable state: per stage, status and input/output fingerprints (package pipeline)
+//	  run/signer.pub            the public half of --key, when run found none beside it
+//	  run/bundle/NAME-VERSION/  the bundles run built (unless --bundle-out)
+//	  run/links/NAME-VERSION.tsv (0600) --publish-presign's download links: bearer URLs, never published
 //
 // # Invariants
 //
