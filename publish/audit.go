@@ -71,19 +71,8 @@ type ReleaseReport struct {
 	OK                bool                `json:"ok"`
 }
 
-// CheckNumbers are a privacy check's key numbers from privacy-report.json.
-type CheckNumbers struct {
-	Name      string   `json:"name"`
-	Class     string   `json:"class,omitempty"`
-	Value     *float64 `json:"value"`
-	Threshold *float64 `json:"threshold"`
-	// Bound is the one-sided confidence bound the gate decided on (absent in reports made
-	// without one); Note says why a check passed or failed other than by its value, e.g. a point
-	// estimate beyond the threshold that is not significant.
-	Bound  *float64 `json:"bound,omitempty"`
-	Passed bool     `json:"passed"`
-	Note   string   `json:"note,omitempty"`
-}
+// CheckNumbers are a privacy check's key numbers from privacy-report.json (contract C4).
+type CheckNumbers = contract.Check
 
 // PointerReport is one NAME/LATEST pointer.
 type PointerReport struct {
@@ -301,9 +290,7 @@ func checkPolicy(ctx context.Context, p Policy, src manifest.Source, rr *Release
 	if err := readJSON(ctx, src, manifest.FilePrivacyReport, &pr); err != nil {
 		v = append(v, fmt.Sprintf("%s unreadable: %v", manifest.FilePrivacyReport, err))
 	}
-	for _, c := range pr.Checks {
-		checks = append(checks, CheckNumbers{Name: c.Name, Class: c.Class, Value: c.Value, Threshold: c.Threshold, Bound: c.Bound, Passed: c.Passed, Note: c.Note})
-	}
+	checks = append(checks, pr.Checks...)
 	if len(p.AllowedKeyHints) > 0 {
 		files := slices.Sorted(maps.Keys(rr.Signers))
 		if len(files) == 0 {

@@ -56,16 +56,18 @@ type PrivacySummary struct {
 	Counts       *Counts         `json:"counts"`
 }
 
-// Check is one privacy check of a [PrivacySummary]. Value, Threshold and Bound are nil when the
-// check could not be computed (Note says why).
+// Check is one privacy check of a [PrivacySummary]. Value and Threshold are nil when the check
+// could not be computed; Bound is the one-sided confidence bound the gate decided on (absent in
+// reports made without one); Note says why a check passed or failed other than by its value, e.g.
+// a point estimate beyond the threshold that is not significant.
 type Check struct {
 	Name      string   `json:"name"`
-	Class     string   `json:"class"`
+	Class     string   `json:"class,omitempty"`
 	Value     *float64 `json:"value"`
 	Threshold *float64 `json:"threshold"`
-	Bound     *float64 `json:"bound"`
+	Bound     *float64 `json:"bound,omitempty"`
 	Passed    bool     `json:"passed"`
-	Note      string   `json:"note"`
+	Note      string   `json:"note,omitempty"`
 }
 
 // Counts are the candidate, approved and removed image counts of a [PrivacySummary].
