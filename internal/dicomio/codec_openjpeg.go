@@ -151,5 +151,18 @@ func decodeOpenJPEG(cs []byte, in *Info) ([]int32, int, int, error) {
 	src := unsafe.Slice((*int32)(unsafe.Pointer(comp.data)), w*h)
 	out := make([]int32, w*h)
 	copy(out, src)
+	if bits := in.BitsStored; bits >= 1 && bits <= 16 && (comp.sgnd != 0) == in.PixelSigned {
+		// JPEG 2000 gives true sample values: clamp lossy overshoot to the BitsStored range
+		// (masking would wrap 2048 in a signed 12-bit film to -2048), as GDCM does. When the
+		// codestream's signedness disagrees with PixelRepresentation the values are bit
+		// patterns, which decodeEncapsulated masks and sign-extends.
+		lo, hi := int32(0), int32(1)<<bits-1
+		if in.PixelSigned {
+			lo, hi = -(int32(1) << (bits - 1)), int32(1)<<(bits-1)-1
+		}
+		for i, v := range out {
+			out[i] = min(hi, max(lo, v))
+		}
+	}
 	return out, w, h, nil
 }

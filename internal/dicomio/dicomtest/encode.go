@@ -20,6 +20,7 @@ type Encoder struct {
 	Lossy     bool
 	Reference []string // for lossy syntaxes: a tool that decompresses to native, for comparison
 	MaxBits   int      // the largest BitsStored the encoder accepts (0: 16)
+	Unsigned  bool     // the encoder refuses signed pixel data
 }
 
 // Encoders lists the fixtures the codec tests make: every transfer syntax a PACS exports chest
@@ -34,7 +35,7 @@ var Encoders = []Encoder{
 	{Name: "jpeg-ls-lossless", UID: "1.2.840.10008.1.2.4.80", Args: []string{"dcmcjpls", "+el"}},
 	{Name: "jpeg-ls-lossless-fragments", UID: "1.2.840.10008.1.2.4.80", Args: []string{"dcmcjpls", "+el", "+fs", "8"}},
 	{Name: "jpeg-ls-lossless-gdcm", UID: "1.2.840.10008.1.2.4.80", Args: []string{"gdcmconv", "--jpegls"}},
-	{Name: "jpeg-ls-near-lossless", UID: "1.2.840.10008.1.2.4.81", Args: []string{"dcmcjpls", "+en", "+md", "2"}, Lossy: true, Reference: []string{"dcmdjpls"}},
+	{Name: "jpeg-ls-near-lossless", UID: "1.2.840.10008.1.2.4.81", Args: []string{"dcmcjpls", "+en", "+md", "2"}, Lossy: true, Reference: []string{"dcmdjpls"}, Unsigned: true},
 	{Name: "j2k-lossless", UID: "1.2.840.10008.1.2.4.90", Args: []string{"gdcmconv", "--j2k"}},
 	{Name: "j2k-lossless-fragments", UID: "1.2.840.10008.1.2.4.90", Args: []string{"gdcmconv", "--j2k"}, Then: []string{"gdcmconv", "--split", "8192"}},
 	{Name: "j2k-lossy", UID: "1.2.840.10008.1.2.4.91", Args: []string{"gdcmconv", "--j2k", "--lossy", "-r", "8"}, Lossy: true, Reference: []string{"gdcmconv", "--raw"}},
