@@ -72,6 +72,7 @@ for data in $DATASETS; do
       "$RAYSYNTH" --workspace "$ws" privacy --embedding pixel,classifier --json > "$ws/privacy-gate.json" || \
         say "$data/$recipe: the privacy gate did not pass (exit $?); evaluation continues on $SYNTHETIC"
     fi
+    mkdir -p "$ws/eval"
     say "$data/$recipe: evaluate ($REGIMES, $REPEATS repeats, $EVAL_EPOCHS epochs, synthetic: $SYNTHETIC)"
     "$RAYSYNTH" --workspace "$ws" evaluate --synthetic "$SYNTHETIC" --regimes "$REGIMES" --repeats "$REPEATS" \
       --epochs "$EVAL_EPOCHS" --seed "$SEED" --json > "$ws/eval/report.json.tmp" && mv "$ws/eval/report.json.tmp" "$ws/eval/evaluate.json"

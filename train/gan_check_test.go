@@ -3,6 +3,8 @@ package train
 import (
 	"context"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -68,5 +70,17 @@ func TestTrainGANReportsCollapseOfUntrainedGenerator(t *testing.T) {
 	}
 	if !found {
 		t.Errorf("no collapse warning after one epoch: %+v %v", sc, res.Classes[0].Warnings)
+	}
+}
+
+func TestLatestGridByEpochNumber(t *testing.T) {
+	dir := t.TempDir()
+	for _, n := range []string{"epoch-800.png", "epoch-1000.png", "epoch-999.png"} {
+		if err := os.WriteFile(filepath.Join(dir, n), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := latestGrid(dir); filepath.Base(got) != "epoch-1000.png" {
+		t.Errorf("latest grid %s, want epoch-1000.png", got)
 	}
 }

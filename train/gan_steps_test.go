@@ -43,6 +43,20 @@ func TestTrainGANStepsAndSmallClass(t *testing.T) {
 	if _, err := TrainGAN(context.Background(), cfg); !errors.Is(err, ErrCheckpointMismatch) || !strings.Contains(err.Error(), "recipe augmented") {
 		t.Errorf("another recipe on the checkpoint: %v", err)
 	}
+	// sampling the average instead of the last weights is not another training: recorded
+	cfg.Recipe, _ = RecipeByName(RecipeAugmented)
+	cfg.Recipe.SampleEMA = true
+	if res, err = TrainGAN(context.Background(), cfg); err != nil || res.Classes[0].Status != "up-to-date" {
+		t.Fatalf("other sampled weights: %v %+v", err, res)
+	}
+	g, err := LoadGenerator(filepath.Join(w.GANDir("normal"), CheckpointFile), 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	if g.Weights != WeightsEMA {
+		t.Errorf("generator samples %s, want %s", g.Weights, WeightsEMA)
+	}
 }
 
 // With a step budget, augmentation and the moving average, a run interrupted mid-way and run

@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -611,6 +612,16 @@ func trainClass(ctx context.Context, cfg GANConfig, log *slog.Logger, rep progre
 	if err != nil {
 		return res, err
 	}
+	if got.Recipe.SampleEMA != cfg.Recipe.SampleEMA {
+		// Only the choice of sampled weights changed: record it in the checkpoint.
+		got.Recipe.SampleEMA = cfg.Recipe.SampleEMA
+		if c.Meta, err = json.Marshal(got); err != nil {
+			return res, err
+		}
+		if sha, err = WriteCheckpoint(ckptPath, c); err != nil {
+			return res, err
+		}
+	}
 	sum := &GANSummary{Class: class, Size: cfg.Size, Epochs: got.Epoch, Steps: got.Steps, Batch: batch, Recipe: cfg.Recipe,
 		Weights: WeightsLast, LR: cfg.LR, Beta1: cfg.Beta1,
 		Seed: cfg.Seed, CodeVersion: cfg.CodeVersion, TrainFingerprint: ts.fingerprint, TrainImages: n,
@@ -683,7 +694,12 @@ func latestGrid(dir string) string {
 	if len(m) == 0 {
 		return ""
 	}
-	slices.Sort(m)
+	// by epoch number: epoch-1000.png sorts before epoch-800.png as text
+	epoch := func(p string) int {
+		n, _ := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(filepath.Base(p), "epoch-"), ".png"))
+		return n
+	}
+	slices.SortFunc(m, func(a, b string) int { return epoch(a) - epoch(b) })
 	return m[len(m)-1]
 }
 
@@ -708,7 +724,7 @@ func metaDiff(got, want ganMeta) string {
 	if got.TrainFingerprint != want.TrainFingerprint {
 		d = append(d, "the train split changed since it was made")
 	}
-	if got.Recipe != want.Recipe {
+	if !sameTraining(got.Recipe, want.Recipe) {
 		d = append(d, fmt.Sprintf("recipe %s (run asks %s)", recipeLabel(got.Recipe), recipeLabel(want.Recipe)))
 	}
 	if s := dpDiff(got.DP, want.DP); s != "" {

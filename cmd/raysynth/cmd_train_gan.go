@@ -19,6 +19,7 @@ type trainGANOptions struct {
 	steps           int
 	recipe          string
 	emaDecay        float64
+	sampleEMA       bool
 	batch           int
 	size            int
 	lr, beta1       float64
@@ -39,8 +40,9 @@ func (o *trainGANOptions) addFlags(c *cobra.Command) {
 	f.StringVar(&o.classes, "classes", "all", "classes to train: all, or a comma-separated list")
 	f.IntVar(&o.epochs, "epochs", 0, "training epochs per class (passes over its train images), instead of --steps")
 	f.IntVar(&o.steps, "steps", 0, "D+G training steps per class (default without --epochs: 30 epochs' worth, at least 2,000 and at most 6,000; with DP: 25 epochs)")
-	f.StringVar(&o.recipe, "recipe", train.DefaultRecipe, "training recipe: "+strings.Join(train.Recipes, " or ")+" (dcgan: the published DCGAN; augmented: differentiable augmentation of every image the discriminator sees)")
+	f.StringVar(&o.recipe, "recipe", train.DefaultRecipe, "training recipe: "+strings.Join(train.Recipes, " or ")+" (augmented: differentiable augmentation of every image the discriminator sees; dcgan: the published DCGAN)")
 	f.Float64Var(&o.emaDecay, "ema-decay", train.DefaultEMADecay, "decay of the moving average of the generator's weights kept in the checkpoint (0: none)")
+	f.BoolVar(&o.sampleEMA, "sample-ema", false, "generators sample the moving average instead of the last weights (changing it later needs no retraining)")
 	f.IntVar(&o.batch, "batch", 64, "batch size (a class with fewer train images uses all of them per step)")
 	f.IntVar(&o.size, "size", 0, "image size: a power of two from 16 to 256 (default: the workspace's); workspace images are averaged down to it")
 	f.Float64Var(&o.lr, "lr", 2e-4, "Adam learning rate")
@@ -116,7 +118,7 @@ func runTrainGAN(ctx context.Context, g *globals, o trainGANOptions) error {
 	if err != nil {
 		return usageErrorf("--recipe: %v", err)
 	}
-	recipe.EMADecay = o.emaDecay
+	recipe.EMADecay, recipe.SampleEMA = o.emaDecay, o.sampleEMA
 	cfg := train.GANConfig{Workspace: w, Classes: classes, Epochs: o.epochs, Steps: o.steps, Recipe: recipe, Batch: o.batch, Size: o.size, LR: o.lr,
 		Beta1: o.beta1, Seed: o.seed, CheckpointEvery: o.checkpointEvery, SampleEvery: o.sampleEvery, MinImages: o.minImages,
 		Restart: o.restart, CodeVersion: versionString(), Log: g.log, Progress: reporter, DP: o.dp}
