@@ -188,6 +188,9 @@ func TestCardStatesWhatTheDataIs(t *testing.T) {
 			card, _ := os.ReadFile(filepath.Join(cfg.Out, FileReadme))
 			cr, _ := os.ReadFile(filepath.Join(cfg.Out, FileCroissant))
 			text := string(card) + string(cr)
+			if !strings.Contains(string(card), "base64 -d | cmp - provenance.json") {
+				t.Errorf("card's standard-tool commands do not cover provenance.json")
+			}
 			if strings.Contains(text, "realistic") {
 				t.Errorf("card calls the data realistic")
 			}
