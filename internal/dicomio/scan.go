@@ -134,14 +134,57 @@ func (s *scanner) run(form Form) error {
 			s.implicit = false // every other syntax is explicit VR little endian
 		}
 	case RawDataset:
-		head, _ := s.r.Peek(HeadSize)
-		if !walkElements(head, true) && walkElements(head, false) {
-			s.implicit = false
+		if err := s.inferRaw(); err != nil {
+			return err
 		}
 	default:
 		return fmt.Errorf("%w: no DICM preamble and no recognisable data elements", ErrMalformed)
 	}
 	return s.elementsUntil(-1, 0, 0)
+}
+
+// inferRaw picks the encoding of a dataset without meta header the way the library does: the
+// first of implicit VR little endian, explicit VR big endian and explicit VR little endian under
+// which the first element reads from the first 100 bytes. The library allocates that element's
+// claimed length while trying each encoding, so a first element claiming more than the file
+// holds under any encoding tried is refused.
+func (s *scanner) inferRaw() error {
+	head, _ := s.r.Peek(100)
+	if len(head) < 100 {
+		return nil // the library refuses a raw dataset shorter than 100 bytes
+	}
+	for _, syn := range []struct {
+		bo       binary.ByteOrder
+		implicit bool
+	}{{binary.LittleEndian, true}, {binary.BigEndian, false}, {binary.LittleEndian, false}} {
+		t := tag.Tag{Group: syn.bo.Uint16(head[0:2]), Element: syn.bo.Uint16(head[2:4])}
+		var vl uint32
+		hdr := 8
+		vr := string(head[4:6])
+		switch {
+		case syn.implicit || t == tag.Item:
+			vl = syn.bo.Uint32(head[4:8])
+			vr = tag.UnknownVR
+			if e, err := tag.Find(t); err == nil {
+				vr = e.VRs[0]
+			}
+		case vr == "NA" || vr == "OB" || vr == "OD" || vr == "OF" || vr == "OL" || vr == "OW" || vr == "SQ" || vr == "UN" || vr == "UC" || vr == "UR" || vr == "UT":
+			vl, hdr = syn.bo.Uint32(head[8:12]), 12
+		default:
+			vl = uint32(syn.bo.Uint16(head[6:8]))
+			if vl == 0xFFFF {
+				vl = tag.VLUndefinedLength
+			}
+		}
+		if vl != tag.VLUndefinedLength && int64(vl) > s.size-int64(hdr) {
+			return fmt.Errorf("%w: the first element claims %d bytes but the file has %d", ErrMalformed, vl, s.size)
+		}
+		if vl != tag.VLUndefinedLength && hdr+int(vl) <= len(head) || vl == tag.VLUndefinedLength && tag.GetVRKind(t, vr) == tag.VRSequence {
+			s.bo, s.implicit = syn.bo, syn.implicit
+			return nil
+		}
+	}
+	return nil // no encoding reads: the library refuses the file
 }
 
 // meta reads the file meta group (explicit VR little endian) and returns its transfer syntax.

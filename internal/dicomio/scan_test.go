@@ -28,6 +28,10 @@ func hostile() map[string]struct {
 	for i := range 120_000 {
 		many.Write(dicomtest.Header(0x0009, uint16(0x1000+i%0x1000), "LO", 0))
 	}
+	// A raw dataset (no meta header) in explicit VR whose first element, read as implicit VR
+	// (the library's first guess), claims 4 GB: "LO" and its 2-byte length make the 4-byte one.
+	rawLie := dicomtest.Header(0x0008, 0x0070, "LO", 0xFEFF)
+	rawLie = append(rawLie, bytes.Repeat([]byte{'A'}, 0xFEFF)...)
 	// A film claiming 16000 × 16000 pixels with a tiny pixel data value.
 	huge := dicomtest.ImageElems(2, 2, "MONOCHROME2", 16, px)
 	huge[3] = dicomtest.US(0x0028, 0x0010, 16000)
@@ -36,16 +40,17 @@ func hostile() map[string]struct {
 		data []byte
 		want error
 	}{
-		"nested sequences 1000":       {dicomtest.NestedSequences(1000), ErrMalformed},
-		"nested sequences 5000":       {dicomtest.NestedSequences(5000), ErrMalformed},
-		"string claims 4 GB":          {withTail(dicomtest.Header(0x0010, 0x4000, "UT", 0xFFFFFFF0)), ErrMalformed},
-		"bytes claim 2 GB":            {withTail(dicomtest.Header(0x0009, 0x1010, "OB", 0x7FFFFFF0)), ErrMalformed},
-		"pixel data claims 4 GB":      {append(film[:len(film)-20], dicomtest.Header(0x7FE0, 0x0010, "OW", 0xFFFFFFFE)...), ErrMalformed},
-		"undefined-length string":     {withTail(dicomtest.Header(0x0010, 0x4000, "UT", 0xFFFFFFFF)), ErrMalformed},
-		"item longer than its parent": {withTail(dicomtest.Header(0x0008, 0x1115, "SQ", 16), []byte{0xFE, 0xFF, 0x00, 0xE0, 0x00, 0x00, 0x10, 0x00}, make([]byte, 8)), ErrMalformed},
-		"fragment claims 4 GB":        {withTail(dicomtest.Header(0x0009, 0x1010, "OB", 0xFFFFFFFF), []byte{0xFE, 0xFF, 0x00, 0xE0, 0xF0, 0xFF, 0xFF, 0xFF}), ErrMalformed},
-		"120000 elements":             {withTail(many.Bytes()), ErrTooLarge},
-		"16000 x 16000 film":          {dicomtest.Build(ExplicitVRLittleEndian, false, false, huge, nil), ErrTooLarge},
+		"nested sequences 1000":          {dicomtest.NestedSequences(1000), ErrMalformed},
+		"nested sequences 5000":          {dicomtest.NestedSequences(5000), ErrMalformed},
+		"string claims 4 GB":             {withTail(dicomtest.Header(0x0010, 0x4000, "UT", 0xFFFFFFF0)), ErrMalformed},
+		"bytes claim 2 GB":               {withTail(dicomtest.Header(0x0009, 0x1010, "OB", 0x7FFFFFF0)), ErrMalformed},
+		"pixel data claims 4 GB":         {append(film[:len(film)-20], dicomtest.Header(0x7FE0, 0x0010, "OW", 0xFFFFFFFE)...), ErrMalformed},
+		"undefined-length string":        {withTail(dicomtest.Header(0x0010, 0x4000, "UT", 0xFFFFFFFF)), ErrMalformed},
+		"item longer than its parent":    {withTail(dicomtest.Header(0x0008, 0x1115, "SQ", 16), []byte{0xFE, 0xFF, 0x00, 0xE0, 0x00, 0x00, 0x10, 0x00}, make([]byte, 8)), ErrMalformed},
+		"fragment claims 4 GB":           {withTail(dicomtest.Header(0x0009, 0x1010, "OB", 0xFFFFFFFF), []byte{0xFE, 0xFF, 0x00, 0xE0, 0xF0, 0xFF, 0xFF, 0xFF}), ErrMalformed},
+		"120000 elements":                {withTail(many.Bytes()), ErrTooLarge},
+		"raw dataset lying to the guess": {append(rawLie, dicomtest.Header(0x0008, 0x0080, "LO", 4)...), ErrMalformed},
+		"16000 x 16000 film":             {dicomtest.Build(ExplicitVRLittleEndian, false, false, huge, nil), ErrTooLarge},
 	}
 }
 
