@@ -49,7 +49,7 @@ func hostile() map[string]struct {
 		"item longer than its parent":    {withTail(dicomtest.Header(0x0008, 0x1115, "SQ", 16), []byte{0xFE, 0xFF, 0x00, 0xE0, 0x00, 0x00, 0x10, 0x00}, make([]byte, 8)), ErrMalformed},
 		"fragment claims 4 GB":           {withTail(dicomtest.Header(0x0009, 0x1010, "OB", 0xFFFFFFFF), []byte{0xFE, 0xFF, 0x00, 0xE0, 0xF0, 0xFF, 0xFF, 0xFF}), ErrMalformed},
 		"120000 elements":                {withTail(many.Bytes()), ErrTooLarge},
-		"raw dataset lying to the guess": {append(rawLie, dicomtest.Header(0x0008, 0x0080, "LO", 4)...), ErrMalformed},
+		"raw dataset lying to the guess": {append(append(rawLie, dicomtest.Header(0x0008, 0x0080, "LO", 4)...), "ACME"...), ErrMalformed},
 		"16000 x 16000 film":             {dicomtest.Build(ExplicitVRLittleEndian, false, false, huge, nil), ErrTooLarge},
 	}
 }
