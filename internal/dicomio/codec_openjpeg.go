@@ -136,6 +136,9 @@ var (
 // DICOM) with OpenJPEG, single-threaded: ingest decodes several files at once. With in.minSide
 // set, it decodes the lowest resolution level whose shorter side is still at least minSide.
 func decodeOpenJPEG(cs []byte, in *Info) ([]int32, int, int, error) {
+	if err := checkJ2KHeader(cs, in.Columns, in.Rows); err != nil {
+		return nil, 0, 0, fmt.Errorf("%w: JPEG 2000 codestream does not decode: %v", ErrMalformed, err)
+	}
 	reduce := 0
 	for in.minSide > 0 && reduce < 8 && min(in.Columns, in.Rows)>>(reduce+1) >= in.minSide {
 		reduce++
