@@ -14,10 +14,18 @@
 // version finds its bundle and publication done instead of rebuilding one that could no longer
 // be published. State is written atomically before and after each stage.
 //
+// # Shape
+//
+// [Run] knows what each stage reads and writes in the workspace (its fingerprints), where run's
+// bundle and download links go, and reads the stages' public outputs (privacy summary, DP
+// accounting, evaluation report) into a typed [Summary]. The work itself goes through [Runner],
+// a small interface cmd backs with the single commands, so a stage behaves in a run as it does
+// alone. [RunSteps] is the engine under it: steps in order, skip, restart, record.
+//
 // # Imports
 //
-// The stages and internal/... . Each [Step] supplies what a stage reads, does and writes; the
-// engine never prints: it reports through [Config.Notify] and returns a [Summary].
+// The stages (ingest, train, synth, evaluate, privacy, manifest, publish) and internal/... .
+// The pipeline never prints: it reports through [Config.Notify] and returns a [Summary].
 //
 // # Invariants
 //

@@ -171,7 +171,7 @@ func TestRunResumesAndSkips(t *testing.T) {
 		defer cancel()
 		f.cancelFn = cancel
 		var events []Event
-		sum, err := Run(ctx, Config{StatePath: statePath, State: st, Name: "chest", Version: "1.0.0", Steps: f.steps(), Until: until,
+		sum, err := RunSteps(ctx, StepsConfig{StatePath: statePath, State: st, Name: "chest", Version: "1.0.0", Steps: f.steps(), Until: until,
 			Notify: func(e Event) { events = append(events, e) }})
 		if sum != nil && len(sum.Stages) != len(Stages) {
 			t.Fatalf("summary lists %d stages, want %d: %+v", len(sum.Stages), len(Stages), sum.Stages)
@@ -236,7 +236,7 @@ func TestConfigValidate(t *testing.T) {
 	f := &fakeStages{dir: t.TempDir(), option: map[Stage]string{}}
 	steps := f.steps()
 	steps[1], steps[2] = steps[2], steps[1]
-	_, err := Run(context.Background(), Config{StatePath: "s", State: &State{Stages: map[string]*Record{}}, Steps: steps})
+	_, err := RunSteps(context.Background(), StepsConfig{StatePath: "s", State: &State{Stages: map[string]*Record{}}, Steps: steps})
 	if err == nil || !strings.Contains(err.Error(), "in order") {
 		t.Fatalf("stages out of order: %v", err)
 	}

@@ -5,6 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/raysynth/raysynth/evaluate"
+	"github.com/raysynth/raysynth/privacy"
+	"github.com/raysynth/raysynth/train"
 )
 
 // Step is what one stage reads, does and writes. Inputs and Outputs return fingerprints (see
@@ -18,8 +22,8 @@ type Step struct {
 	Outputs func(rec *Record) (string, error)
 }
 
-// Config is one run.
-type Config struct {
+// StepsConfig is one run of the engine over steps.
+type StepsConfig struct {
 	StatePath string // WORKSPACE/run/state.json
 	State     *State // loaded from StatePath (LoadState) by the caller, who reads it for its summary
 	Name      string // release name and version: the key of the per-release stages
@@ -30,7 +34,7 @@ type Config struct {
 }
 
 // Validate checks that the steps are the stages in order, and Until.
-func (c *Config) Validate() error {
+func (c *StepsConfig) Validate() error {
 	if c.StatePath == "" || c.State == nil {
 		return errors.New("pipeline: no state")
 	}
@@ -86,16 +90,26 @@ type StageResult struct {
 	Seconds float64 `json:"seconds,omitempty"`
 }
 
-// Summary is what [Run] returns, whatever happened.
+// Summary is what [Run] and [RunSteps] return, whatever happened.
 type Summary struct {
 	Stages  []StageResult
 	Seconds float64
+	State   *State // after the run ([Run] only)
+	// From the state, when the stages are done ([Run] only).
+	Bundle      string
+	Location    string
+	LinksFile   string // presigned download links: file, url, expires per line
+	LinksExpire string
+	// The stages' public outputs, when they ran ([Run] only).
+	Privacy    *privacy.Summary
+	DP         map[string]*train.DPSummary // per class, when the GANs were trained with DP
+	Evaluation *evaluate.Report
 }
 
-// Run runs the steps in order: a stage done before with the same inputs and outputs is skipped,
+// RunSteps runs the steps in order: a stage done before with the same inputs and outputs is skipped,
 // the state is saved before and after each stage, and the run stops after cfg.Until, at the first
 // error, or when ctx is cancelled. The summary lists every stage, those not run included.
-func Run(ctx context.Context, cfg Config) (*Summary, error) {
+func RunSteps(ctx context.Context, cfg StepsConfig) (*Summary, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -106,7 +120,7 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 	return sum, err
 }
 
-func run(ctx context.Context, cfg *Config, sum *Summary) error {
+func run(ctx context.Context, cfg *StepsConfig, sum *Summary) error {
 	notify := func(e Event) {
 		if cfg.Notify != nil {
 			cfg.Notify(e)

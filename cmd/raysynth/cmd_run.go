@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"github.com/raysynth/raysynth/evaluate"
@@ -14,11 +13,9 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/raysynth/raysynth/internal/fsutil"
 	"github.com/raysynth/raysynth/internal/workspace"
 	"github.com/raysynth/raysynth/manifest"
 	"github.com/raysynth/raysynth/pipeline"
-	"github.com/raysynth/raysynth/privacy"
 	"github.com/raysynth/raysynth/publish"
 	"github.com/raysynth/raysynth/train"
 	"github.com/spf13/cobra"
@@ -365,16 +362,14 @@ func runRun(ctx context.Context, g *globals, o *runOptions) error {
 	}
 	ws := &workspace.Workspace{Dir: g.workspace}
 	runDir := ws.Path("run")
-	statePath := filepath.Join(runDir, "state.json")
 	until, err := pipeline.Stage(""), error(nil)
 	if o.until != "" {
 		if until, err = pipeline.ParseUntil(o.until); err != nil {
 			return usageError{err}
 		}
 	}
-	st, err := pipeline.LoadState(statePath)
-	if err != nil {
-		return err
+	if _, err := pipeline.LoadState(pipeline.StatePath(ws)); err != nil {
+		return err // a damaged state, before the password is asked
 	}
 
 	// The key first: a wrong password must not surface after an hour of training.
@@ -387,235 +382,37 @@ func runRun(ctx context.Context, g *globals, o *runOptions) error {
 		return err
 	}
 	if o.bundleOut == "" {
-		o.bundleOut = filepath.Join(runDir, "bundle", o.bundle.name+"-"+o.bundle.version)
+		o.bundleOut = pipeline.DefaultBundleOut(ws, o.bundle.name, o.bundle.version)
 	}
 	o.bundle.out = o.bundleOut
 	o.publish.keys = []string{pubRef}
 
+	r := &runRunner{g: g, o: o, ws: ws, signer: signer, pubRef: pubRef}
 	// Stages print their tables on stderr: stdout is run's summary only.
-	sg := *g
-	sg.stdout = g.stderr
-
-	sum := &runSummary{Until: o.until, Name: o.bundle.name, Version: o.bundle.version, Workspace: g.workspace, PublicKey: pubRef, KeyHint: signer.Public().Hint()}
-	ganClasses := func() []string {
-		var cs []string
-		ms, _ := filepath.Glob(ws.Path("gan", "*", train.SummaryFile))
-		for _, m := range ms {
-			cs = append(cs, filepath.Base(filepath.Dir(m)))
-		}
-		slices.Sort(cs)
-		return cs
+	r.sg = *g
+	r.sg.stdout = g.stderr
+	cfg := pipeline.Config{Workspace: ws, Name: o.bundle.name, Version: o.bundle.version,
+		From: o.ingest.from, Labels: o.ingest.labels, PrivacyPolicy: o.privacy.policy,
+		PrivacyClassifier:     slices.Contains(o.privacy.embedding, "classifier"),
+		ClassifierSynthetic:   o.classifier.withSynthetic,
+		EvaluateCandidates:    o.evaluate.synthetic == train.SyntheticCandidates,
+		EvaluateTestWorkspace: o.evaluate.testWorkspace,
+		BundleOut:             o.bundleOut, SignerHint: signer.Public().Hint(), PublicKey: pubRef,
+		Options: map[pipeline.Stage]any{pipeline.Ingest: o.ingest, pipeline.GAN: ganFingerprint(o.gan), pipeline.Synth: o.synth,
+			pipeline.Classifier: o.classifier, pipeline.Privacy: o.privacy, pipeline.Evaluate: o.evaluate,
+			pipeline.Bundle: o.bundle, pipeline.Publish: o.publish},
+		Runner: r, Until: until, Notify: func(e pipeline.Event) { printRunEvent(g.stderr, e) }}
+	psum, runErr := pipeline.Run(ctx, cfg)
+	if errors.Is(runErr, pipeline.ErrBundleFolder) {
+		runErr = withHint(runErr, "move it away, or give another folder with --bundle-out")
 	}
-	realIdx, metaFile := ws.RealIndexPath(), ws.Path("workspace.json")
-	ganSummaries := ws.Path("gan", "*", train.SummaryFile)
-	classifierModel := filepath.Join(ws.ClassifierDir(), train.ClassifierModelFile)
-	tagManifest := filepath.Join(o.bundleOut, manifest.FileTagManifest)
-
-	steps := []pipeline.Step{
-		{Stage: pipeline.Ingest,
-			Inputs: func() (string, error) {
-				h := &pipeline.Fingerprint{}
-				h.Add("options", o.ingest)
-				h.Tree("from", o.ingest.from)
-				if o.ingest.labels != "" {
-					h.File("labels", o.ingest.labels)
-				}
-				return h.Sum()
-			},
-			Run: func(ctx context.Context, _ *pipeline.Record, _ bool) error { return runIngest(ctx, &sg, &o.ingest) },
-			Outputs: func(*pipeline.Record) (string, error) {
-				h := &pipeline.Fingerprint{}
-				h.File("index", realIdx)
-				h.File("meta", metaFile)
-				return h.Sum()
-			}},
-		{Stage: pipeline.GAN,
-			Inputs: func() (string, error) {
-				h := &pipeline.Fingerprint{}
-				opt := o.gan
-				opt.dp = nil // a pointer: hashed by value below
-				h.Add("options", opt)
-				if o.gan.dp != nil {
-					h.Add("dp", *o.gan.dp)
-				}
-				h.File("index", realIdx)
-				h.File("meta", metaFile)
-				return h.Sum()
-			},
-			Run: func(ctx context.Context, _ *pipeline.Record, restart bool) error {
-				opt := o.gan
-				opt.restart = restart
-				return checkpointHint(runTrainGAN(ctx, &sg, opt), ws.Path("gan"))
-			},
-			Outputs: func(*pipeline.Record) (string, error) {
-				h := &pipeline.Fingerprint{}
-				h.Glob("gan", ganSummaries)
-				return h.Sum()
-			}},
-		{Stage: pipeline.Synth,
-			Inputs: func() (string, error) {
-				h := &pipeline.Fingerprint{}
-				h.Add("options", o.synth)
-				h.Add("classes", ganClasses())
-				h.Glob("gan", ganSummaries)
-				h.File("index", realIdx)
-				return h.Sum()
-			},
-			Run: func(ctx context.Context, _ *pipeline.Record, _ bool) error {
-				opt := o.synth
-				if opt.classes == "" || opt.classes == "all" {
-					// classes train gan skipped (too few images) have no generator
-					opt.classes = strings.Join(ganClasses(), ",")
-				}
-				return runSynth(ctx, &sg, opt)
-			},
-			Outputs: func(*pipeline.Record) (string, error) {
-				h := &pipeline.Fingerprint{}
-				h.File("candidates", ws.CandidatesIndexPath())
-				return h.Sum()
-			}},
-		{Stage: pipeline.Classifier,
-			Inputs: func() (string, error) {
-				h := &pipeline.Fingerprint{}
-				h.Add("options", o.classifier)
-				h.File("index", realIdx)
-				h.File("meta", metaFile)
-				switch o.classifier.withSynthetic {
-				case "approved":
-					h.File("synthetic", ws.ApprovedIndexPath())
-				case "candidates":
-					h.File("synthetic", ws.CandidatesIndexPath())
-				}
-				return h.Sum()
-			},
-			Run: func(ctx context.Context, _ *pipeline.Record, restart bool) error {
-				opt := o.classifier
-				opt.restart = restart
-				return checkpointHint(runTrainClassifier(ctx, &sg, opt), ws.ClassifierDir())
-			},
-			Outputs: func(*pipeline.Record) (string, error) {
-				h := &pipeline.Fingerprint{}
-				h.File("model", classifierModel)
-				return h.Sum()
-			}},
-		{Stage: pipeline.Privacy,
-			Inputs: func() (string, error) {
-				h := &pipeline.Fingerprint{}
-				h.Add("options", o.privacy)
-				if o.privacy.policy != "" {
-					h.File("policy", o.privacy.policy)
-				}
-				h.File("candidates", ws.CandidatesIndexPath())
-				h.File("index", realIdx)
-				h.Glob("gan", ganSummaries)
-				if slices.Contains(o.privacy.embedding, "classifier") {
-					h.File("classifier", classifierModel)
-				}
-				return h.Sum()
-			},
-			Run: func(ctx context.Context, _ *pipeline.Record, _ bool) error { return runPrivacy(ctx, &sg, o.privacy) },
-			Outputs: func(*pipeline.Record) (string, error) {
-				h := &pipeline.Fingerprint{}
-				h.File("summary", ws.PrivacySummaryPath())
-				h.File("approved", ws.ApprovedIndexPath())
-				return h.Sum()
-			}},
-		{Stage: pipeline.Evaluate,
-			Inputs: func() (string, error) {
-				h := &pipeline.Fingerprint{}
-				h.Add("options", o.evaluate)
-				h.File("index", realIdx)
-				h.File("meta", metaFile)
-				if o.evaluate.synthetic == train.SyntheticCandidates {
-					h.File("synthetic", ws.CandidatesIndexPath())
-				} else {
-					h.File("synthetic", ws.ApprovedIndexPath())
-				}
-				if o.evaluate.testWorkspace != "" {
-					h.File("test", filepath.Join(o.evaluate.testWorkspace, "real", "index.csv"))
-				}
-				return h.Sum()
-			},
-			Run: func(ctx context.Context, _ *pipeline.Record, _ bool) error { return runEvaluate(ctx, &sg, o.evaluate) },
-			Outputs: func(*pipeline.Record) (string, error) {
-				h := &pipeline.Fingerprint{}
-				h.File("report", filepath.Join(ws.EvalDir(), evaluate.EvalReportJSON))
-				return h.Sum()
-			}},
-		{Stage: pipeline.Bundle,
-			Inputs: func() (string, error) {
-				h := &pipeline.Fingerprint{}
-				h.Add("options", o.bundle)
-				h.Add("signer", signer.Public().Hint())
-				h.File("approved", ws.ApprovedIndexPath())
-				h.File("privacy", ws.PrivacySummaryPath())
-				h.Glob("gan", ganSummaries)
-				h.File("meta", metaFile)
-				return h.Sum()
-			},
-			Run: func(ctx context.Context, rec *pipeline.Record, _ bool) error {
-				return runRunBundle(ctx, g, ws, o, signer, rec)
-			},
-			Outputs: func(*pipeline.Record) (string, error) {
-				h := &pipeline.Fingerprint{}
-				h.File("tagmanifest", tagManifest)
-				return h.Sum()
-			}},
-		{Stage: pipeline.Publish,
-			Inputs: func() (string, error) {
-				h := &pipeline.Fingerprint{}
-				h.Add("options", o.publish)
-				h.File("tagmanifest", tagManifest)
-				return h.Sum()
-			},
-			Run: func(ctx context.Context, rec *pipeline.Record, _ bool) error {
-				res, err := publishBundle(ctx, &sg, o.bundleOut, &o.publish)
-				if err != nil {
-					return err
-				}
-				state := "published"
-				if res.AlreadyPublished {
-					state = "already published with the same content"
-				}
-				fmt.Fprintf(g.stderr, "%s %s %s to %s: %d files (uploaded %d, already there %d)\n", state, res.Name, res.Version, res.Location, res.Files, res.Uploaded, res.Skipped)
-				rec.Facts = map[string]string{"location": res.Location}
-				if len(res.Links) > 0 {
-					p := filepath.Join(runDir, "links", res.Name+"-"+res.Version+".tsv")
-					if err := writeLinks(p, res.Links); err != nil {
-						return err
-					}
-					rec.Facts["links"], rec.Facts["links_expire"] = p, res.Links[0].Expires.Format(time.RFC3339)
-				}
-				return nil
-			},
-			Outputs: func(rec *pipeline.Record) (string, error) {
-				h := &pipeline.Fingerprint{}
-				h.Add("location", rec.Facts["location"])
-				return h.Sum()
-			}},
-		{Stage: pipeline.Verify, Always: true,
-			Inputs: func() (string, error) {
-				h := &pipeline.Fingerprint{}
-				h.Add("location", st.Location(o.bundle.name, o.bundle.version))
-				h.Add("key", pubRef)
-				h.File("tagmanifest", tagManifest)
-				return h.Sum()
-			},
-			Run: func(ctx context.Context, _ *pipeline.Record, _ bool) error {
-				return runVerify(ctx, &sg, st.Location(o.bundle.name, o.bundle.version), &verifyOptions{keys: []string{pubRef}, endpoint: o.publish.endpoint})
-			},
-			Outputs: func(*pipeline.Record) (string, error) { return "verified", nil }},
-	}
-
-	psum, runErr := pipeline.Run(ctx, pipeline.Config{StatePath: statePath, State: st, Name: o.bundle.name, Version: o.bundle.version,
-		Steps: steps, Until: until, Notify: func(e pipeline.Event) { printRunEvent(g.stderr, e) }})
-	if psum != nil {
-		sum.Stages = psum.Stages
+	if psum == nil {
+		return runErr
 	}
 	// The summary, whatever happened.
-	sum.Seconds = time.Since(start).Seconds()
-	fillRunSummary(sum, ws, st, o, pubRef)
-	sum.OK = runErr == nil
+	sum := &runSummary{Until: o.until, Name: o.bundle.name, Version: o.bundle.version, Workspace: g.workspace, PublicKey: pubRef,
+		KeyHint: signer.Public().Hint(), Stages: psum.Stages, Seconds: time.Since(start).Seconds(), OK: runErr == nil}
+	fillRunSummary(sum, ws, psum, o, pubRef)
 	if runErr != nil {
 		sum.Error = runErr.Error()
 	}
@@ -629,15 +426,84 @@ func runRun(ctx context.Context, g *globals, o *runOptions) error {
 	return runErr
 }
 
-// writeLinks writes --publish-presign's download links (file, url, expires) to path for the
-// summary to name; they are bearer links, so the file is 0600.
-func writeLinks(path string, links []publish.Link) error {
-	var b strings.Builder
-	b.WriteString("file\turl\texpires\n")
-	for _, l := range links {
-		fmt.Fprintf(&b, "%s\t%s\t%s\n", l.File, l.URL, l.Expires.Format(time.RFC3339))
+// ganFingerprint is train gan's options as fingerprinted: the DP settings by value.
+func ganFingerprint(o trainGANOptions) any {
+	dp := o.dp
+	o.dp = nil
+	if dp == nil {
+		return o
 	}
-	return fsutil.WriteFile(path, []byte(b.String()), 0o600)
+	return [2]any{o, *dp}
+}
+
+// runRunner backs the pipeline's stages with the single commands, printing on stderr.
+type runRunner struct {
+	g      *globals
+	sg     globals // g with stdout pointing at stderr
+	o      *runOptions
+	ws     *workspace.Workspace
+	signer *manifest.Signer
+	pubRef string
+}
+
+func (r *runRunner) Ingest(ctx context.Context) error { return runIngest(ctx, &r.sg, &r.o.ingest) }
+
+func (r *runRunner) TrainGAN(ctx context.Context, restart bool) error {
+	opt := r.o.gan
+	opt.restart = restart
+	return checkpointHint(runTrainGAN(ctx, &r.sg, opt), r.ws.Path("gan"))
+}
+
+func (r *runRunner) Synth(ctx context.Context, classes []string) error {
+	opt := r.o.synth
+	if opt.classes == "" || opt.classes == "all" {
+		// classes train gan skipped (too few images) have no generator
+		opt.classes = strings.Join(classes, ",")
+	}
+	return runSynth(ctx, &r.sg, opt)
+}
+
+func (r *runRunner) TrainClassifier(ctx context.Context, restart bool) error {
+	opt := r.o.classifier
+	opt.restart = restart
+	return checkpointHint(runTrainClassifier(ctx, &r.sg, opt), r.ws.ClassifierDir())
+}
+
+func (r *runRunner) Privacy(ctx context.Context) error  { return runPrivacy(ctx, &r.sg, r.o.privacy) }
+func (r *runRunner) Evaluate(ctx context.Context) error { return runEvaluate(ctx, &r.sg, r.o.evaluate) }
+
+// Bundle is `raysynth bundle` with the key run loaded at the start (one password prompt).
+func (r *runRunner) Bundle(ctx context.Context, out string) error {
+	opt := r.o.bundle
+	opt.out = out
+	cfg, err := bundleConfig(r.ws, &opt)
+	if err != nil {
+		return err
+	}
+	cfg.Signer = r.signer
+	res, err := buildBundle(ctx, &r.sg, cfg, "nothing was released; see privacy/report.html for why")
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(r.g.stderr, "bundle %s %s: %d images, %d files, signed by key %s, in %s\n", res.Name, res.Version, res.Images, res.Files, res.KeyHint, res.Dir)
+	return nil
+}
+
+func (r *runRunner) Publish(ctx context.Context, bundle string) (*publish.Result, error) {
+	res, err := publishBundle(ctx, &r.sg, bundle, &r.o.publish)
+	if err != nil {
+		return nil, err
+	}
+	state := "published"
+	if res.AlreadyPublished {
+		state = "already published with the same content"
+	}
+	fmt.Fprintf(r.g.stderr, "%s %s %s to %s: %d files (uploaded %d, already there %d)\n", state, res.Name, res.Version, res.Location, res.Files, res.Uploaded, res.Skipped)
+	return res, nil
+}
+
+func (r *runRunner) Verify(ctx context.Context, location string) error {
+	return runVerify(ctx, &r.sg, location, &verifyOptions{keys: []string{r.pubRef}, endpoint: r.o.publish.endpoint})
 }
 
 // runPublicKey finds (or writes) the public half of the signing key for publish and verify.
@@ -689,88 +555,28 @@ func checkpointHint(err error, dir string) error {
 
 func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
 
-// runRunBundle is `raysynth bundle` with the key run loaded at the start (one password prompt),
-// into run's bundle folder. A bundle this run made earlier from other inputs is replaced.
-func runRunBundle(ctx context.Context, g *globals, ws *workspace.Workspace, o *runOptions, signer *manifest.Signer, rec *pipeline.Record) error {
-	out := o.bundleOut
-	own := filepath.Join(ws.Path("run"), "bundle") // run's own folder of bundles
-	if fileExists(out) {
-		if rec.Facts["bundle"] != out && !strings.HasPrefix(filepath.Clean(out), filepath.Clean(own)+string(filepath.Separator)) {
-			return withHint(fmt.Errorf("bundle folder %s exists and was not made by this run", out),
-				"move it away, or give another folder with --bundle-out")
-		}
-		if err := os.RemoveAll(out); err != nil {
-			return err
-		}
-	}
-	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
-		return err
-	}
-	cfg, err := bundleConfig(ws, &o.bundle)
-	if err != nil {
-		return err
-	}
-	cfg.Signer = signer
-	res, err := buildBundle(ctx, g, cfg, "nothing was released; see privacy/report.html for why")
-	if err != nil {
-		return err
-	}
-	rec.Facts = map[string]string{"bundle": out}
-	fmt.Fprintf(g.stderr, "bundle %s %s: %d images, %d files, signed by key %s, in %s\n", res.Name, res.Version, res.Images, res.Files, res.KeyHint, res.Dir)
-	return nil
-}
-
 // fillRunSummary reads the stages' public outputs for the summary.
-func fillRunSummary(sum *runSummary, ws *workspace.Workspace, st *pipeline.State, o *runOptions, pubRef string) {
-	if b, err := os.ReadFile(ws.PrivacySummaryPath()); err == nil && st.Record(pipeline.Privacy, "", "") != nil {
-		var ps privacy.Summary
-		if json.Unmarshal(b, &ps) == nil {
-			p := &runPrivacyResult{Passed: ps.Passed, FailedChecks: ps.FailedChecks, Candidates: ps.Counts.Candidates,
-				Approved: ps.Counts.Approved, Removed: ps.Counts.Removed, PerClass: map[string]int{},
-				PublicSummary: ws.PrivacySummaryPath(), PrivateReport: ws.PrivacyHTMLPath()}
-			if p.FailedChecks == nil {
-				p.FailedChecks = []string{}
-			}
-			for c, n := range ps.Counts.PerClass {
-				p.PerClass[c] = n.Approved
-			}
-			sum.Privacy = p
+func fillRunSummary(sum *runSummary, ws *workspace.Workspace, ps *pipeline.Summary, o *runOptions, pubRef string) {
+	if s := ps.Privacy; s != nil {
+		p := &runPrivacyResult{Passed: s.Passed, FailedChecks: s.FailedChecks, Candidates: s.Counts.Candidates,
+			Approved: s.Counts.Approved, Removed: s.Counts.Removed, PerClass: map[string]int{},
+			PublicSummary: ws.PrivacySummaryPath(), PrivateReport: ws.PrivacyHTMLPath()}
+		if p.FailedChecks == nil {
+			p.FailedChecks = []string{}
 		}
-	}
-	if st.DoneRecord(pipeline.GAN, "", "") != nil {
-		ms, _ := filepath.Glob(ws.Path("gan", "*", train.SummaryFile))
-		for _, m := range ms {
-			gs, err := train.ReadGANSummary(m)
-			if err != nil {
-				continue
-			}
-			if dp, err := gs.DecodeDP(); err == nil && dp != nil {
-				if sum.DP == nil {
-					sum.DP = map[string]*train.DPSummary{}
-				}
-				sum.DP[filepath.Base(filepath.Dir(m))] = dp
-			}
+		for c, n := range s.Counts.PerClass {
+			p.PerClass[c] = n.Approved
 		}
+		sum.Privacy = p
 	}
-	if st.DoneRecord(pipeline.Evaluate, "", "") != nil {
-		p := filepath.Join(ws.EvalDir(), evaluate.EvalReportJSON)
-		if b, err := os.ReadFile(p); err == nil {
-			var rep evaluate.Report
-			if json.Unmarshal(b, &rep) == nil {
-				sum.EvalTable = rep.Table()
-			}
-			sum.EvalReport = filepath.Join(ws.EvalDir(), evaluate.EvalReportMD)
-		}
+	sum.DP = ps.DP
+	if ps.Evaluation != nil {
+		sum.EvalTable = ps.Evaluation.Table()
+		sum.EvalReport = filepath.Join(ws.EvalDir(), evaluate.EvalReportMD)
 	}
-	if r := st.DoneRecord(pipeline.Bundle, o.bundle.name, o.bundle.version); r != nil {
-		sum.Bundle = r.Facts["bundle"]
-	}
-	if loc := st.Location(o.bundle.name, o.bundle.version); loc != "" {
-		sum.Location = loc
-		sum.VerifyCommand = "raysynth verify " + shellQuote(loc) + " --key " + shellQuote(pubRef) + endpointArg(loc, o.publish.endpoint)
-	}
-	if r := st.DoneRecord(pipeline.Publish, o.bundle.name, o.bundle.version); r != nil && r.Facts["links"] != "" {
-		sum.LinksFile, sum.LinksExpire = r.Facts["links"], r.Facts["links_expire"]
+	sum.Bundle, sum.Location, sum.LinksFile, sum.LinksExpire = ps.Bundle, ps.Location, ps.LinksFile, ps.LinksExpire
+	if sum.Location != "" {
+		sum.VerifyCommand = "raysynth verify " + shellQuote(sum.Location) + " --key " + shellQuote(pubRef) + endpointArg(sum.Location, o.publish.endpoint)
 	}
 }
 
