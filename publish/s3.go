@@ -69,15 +69,15 @@ func endpointHost(ep string) (host string, secure bool, err error) {
 	}
 	u, err := url.Parse(ep)
 	if err != nil {
-		return "", false, fmt.Errorf("bad S3 endpoint %q: %v", ep, err)
+		return "", false, fmt.Errorf("%w: cannot parse it: %v", ErrBadEndpoint, err) // ep may hold a password: never print it
 	}
 	switch u.Scheme {
 	case "http", "https":
 	default:
-		return "", false, fmt.Errorf("bad S3 endpoint %q: scheme must be http or https", ep)
+		return "", false, fmt.Errorf("%w %q: scheme must be http or https", ErrBadEndpoint, u.Redacted())
 	}
 	if u.Host == "" || (u.Path != "" && u.Path != "/") || u.User != nil {
-		return "", false, fmt.Errorf("bad S3 endpoint %q: give scheme://host[:port] only", u.Redacted())
+		return "", false, fmt.Errorf("%w %q: give scheme://host[:port] only", ErrBadEndpoint, u.Redacted())
 	}
 	return u.Host, u.Scheme == "https", nil
 }

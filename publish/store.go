@@ -63,6 +63,7 @@ var (
 	ErrNoSuchBucket          = errors.New("bucket does not exist")
 	ErrBadCredentials        = errors.New("credentials rejected")
 	ErrObjectLockUnsupported = errors.New("object lock not supported")
+	ErrBadEndpoint           = errors.New("bad S3 endpoint")
 	ErrConflict              = errors.New("release already exists with different content")
 	ErrBundleRefused         = errors.New("bundle refused")
 	ErrNoRelease             = errors.New("release not found")

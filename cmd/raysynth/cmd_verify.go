@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/raysynth/raysynth/publish"
 	"io"
 	"path/filepath"
 	"slices"
@@ -88,6 +89,9 @@ func runVerify(ctx context.Context, g *globals, ref string, o *verifyOptions) er
 		return err // the release could not even be opened (exit code 4)
 	}
 	if err != nil && !errors.Is(err, manifest.ErrVerification) {
+		if publish.IsS3URL(ref) {
+			return s3Hint(err)
+		}
 		return withHint(err, "give the bundle folder made by raysynth bundle, or an s3:// release")
 	}
 	out := verifyOutput{VerifyResult: res, OK: res.OK(), EquivalentCommands: equivalentCommands(ref, o.keys[0], o.endpoint), CosignOffline: cosignOfflineNote}

@@ -99,6 +99,12 @@ func verifyAt(ctx context.Context, g *globals, ref, endpointFlag string, keys []
 	if !publish.IsS3URL(ref) {
 		_, errBag := os.Stat(filepath.Join(ref, manifest.FileBagIt))
 		_, errLatest := os.Stat(filepath.Join(ref, publish.LatestName))
+		if errBag != nil && errLatest != nil {
+			if fi, err := os.Stat(ref); err == nil && fi.IsDir() {
+				return nil, verifyFailed(withHint(fmt.Errorf("%s: not a bundle (no %s)", ref, manifest.FileBagIt),
+					"give the folder that raysynth bundle made (it holds bagit.txt), a release folder NAME/VERSION, a NAME folder with LATEST, or an s3:// release"))
+			}
+		}
 		if errBag == nil || errLatest != nil {
 			return manifest.Verify(ctx, manifest.DirSource(ref), manifest.VerifyOptions{Keys: keys})
 		}
@@ -126,6 +132,8 @@ func s3Hint(err error) error {
 		return withHint(err, "retention and legal hold need a bucket created with Object Lock enabled (e.g. `mc mb --with-lock`); or publish without --retention-days/--legal-hold")
 	case errors.Is(err, publish.ErrBadURL):
 		return usageError{err}
+	case errors.Is(err, publish.ErrBadEndpoint):
+		return usageError{withHint(err, "give the endpoint as scheme://host[:port] (--endpoint or AWS_ENDPOINT_URL_S3); credentials never go in the URL: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY")}
 	case errors.Is(err, context.Canceled):
 		return err
 	case !publish.Permanent(err):
