@@ -1,6 +1,6 @@
 # raysynth: the entry point for building, testing, benchmarking and the demo.
 #   make demo    run the whole product end to end on a phantom data set (no arguments needed)
-#   make test    install what the tests need (OpenBLAS, MinIO) and run every test
+#   make test    install what the tests need (OpenBLAS, MinIO, VersityGW, cosign v2 and v3) and run every test
 #   make check   gofmt, go vet, staticcheck, then the tests
 #   make bench   benchmarks (speed and memory goals are checked here, never by timed tests)
 #   make fuzz    every fuzz target for FUZZTIME each (default 60s); a crash is kept in testdata/fuzz
@@ -14,6 +14,16 @@ MINIO_VERSION := v0.0.0-20260212201848-7aac2a2c5b7c
 MINIO_BIN  := $(CACHE)/minio-$(MINIO_VERSION)/minio
 STATICCHECK_VERSION := v0.8.2
 export RAYSYNTH_MINIO_BIN := $(MINIO_BIN)
+# A second S3 implementation the tests publish to: VersityGW (S3 in front of a POSIX folder).
+VERSITYGW_VERSION := v1.8.0
+VERSITYGW_BIN := $(CACHE)/versitygw-$(VERSITYGW_VERSION)/versitygw
+export RAYSYNTH_VERSITYGW_BIN := $(VERSITYGW_BIN)
+# cosign, both major versions researchers run, for the offline verification interop test.
+COSIGN2_VERSION := v2.6.5
+COSIGN3_VERSION := v3.1.3
+COSIGN2_BIN := $(CACHE)/cosign-$(COSIGN2_VERSION)/cosign
+COSIGN3_BIN := $(CACHE)/cosign-$(COSIGN3_VERSION)/cosign
+export RAYSYNTH_COSIGN_BINS := $(COSIGN2_BIN):$(COSIGN3_BIN)
 
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null | grep . || echo dev)
 COMMIT  ?= $(shell git rev-parse --verify -q HEAD 2>/dev/null || echo unknown)
@@ -35,7 +45,7 @@ export OPENBLAS_CORETYPE := SkylakeX
 endif
 endif
 
-.PHONY: all build setup deps-openblas minio test test-short check bench fuzz demo demo-s3 clean
+.PHONY: all build setup deps-openblas minio versitygw cosign test test-short check bench fuzz demo demo-s3 clean
 
 all: build
 
@@ -65,7 +75,27 @@ $(MINIO_BIN):
 	@echo "make: building the MinIO test server once (several minutes); cached in $(dir $@)" >&2
 	GOBIN=$(abspath $(dir $@)) go install github.com/minio/minio@$(MINIO_VERSION)
 
-setup: deps-openblas minio
+# VersityGW and cosign, built and cached the same way (each a few minutes cold; see docs/s3-compatibility.md).
+versitygw: $(VERSITYGW_BIN)
+$(VERSITYGW_BIN):
+	@echo "make: building the VersityGW test server once; cached in $(dir $@)" >&2
+	@rm -rf $(@D).tmp && mkdir -p $(@D).tmp
+	GOBIN=$(abspath $(@D)).tmp go install github.com/versity/versitygw/cmd/versitygw@$(VERSITYGW_VERSION)
+	@rm -rf $(@D) && mv $(@D).tmp $(@D)
+
+cosign: $(COSIGN2_BIN) $(COSIGN3_BIN)
+$(CACHE)/cosign-v2.%/cosign:
+	@echo "make: building cosign v2.$* once; cached in $(dir $@)" >&2
+	@rm -rf $(@D).tmp && mkdir -p $(@D).tmp
+	GOBIN=$(abspath $(@D)).tmp go install github.com/sigstore/cosign/v2/cmd/cosign@v2.$*
+	@rm -rf $(@D) && mv $(@D).tmp $(@D)
+$(CACHE)/cosign-v3.%/cosign:
+	@echo "make: building cosign v3.$* once; cached in $(dir $@)" >&2
+	@rm -rf $(@D).tmp && mkdir -p $(@D).tmp
+	GOBIN=$(abspath $(@D)).tmp go install github.com/sigstore/cosign/v3/cmd/cosign@v3.$*
+	@rm -rf $(@D) && mv $(@D).tmp $(@D)
+
+setup: deps-openblas minio versitygw cosign
 
 test: setup
 	go test -tags '$(TAGS)' -count=1 -timeout 40m ./...
@@ -80,7 +110,7 @@ check: deps-openblas
 	$(MAKE) test
 
 # Go benchmarks (MinIO for the upload benchmark), then the two heavy parts as users run them.
-bench: build minio
+bench: build minio versitygw
 	go test -tags '$(TAGS)' -run '^$$' -bench . -benchtime 3x ./internal/... ./ingest/... ./train/... ./privacy/... ./manifest/... ./publish/... 2>&1 | tee bench.txt
 	./raysynth version --verbose | tee -a bench.txt
 	./raysynth bench gan | tee -a bench.txt

@@ -23,7 +23,7 @@ import (
 func copyRelease(t *testing.T, bucket, from, to string) {
 	t.Helper()
 	ctx := context.Background()
-	c := rawClient(t, srv)
+	c := rawClient(t, srv())
 	for o := range c.ListObjects(ctx, bucket, minio.ListObjectsOptions{Prefix: from + "/", Recursive: true}) {
 		if o.Err != nil {
 			t.Fatal(o.Err)
@@ -38,7 +38,7 @@ func copyRelease(t *testing.T, bucket, from, to string) {
 
 func putObject(t *testing.T, bucket, key string, body []byte) {
 	t.Helper()
-	if _, err := rawClient(t, srv).PutObject(context.Background(), bucket, key, bytes.NewReader(body), int64(len(body)), minio.PutObjectOptions{}); err != nil {
+	if _, err := rawClient(t, srv()).PutObject(context.Background(), bucket, key, bytes.NewReader(body), int64(len(body)), minio.PutObjectOptions{}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -68,7 +68,7 @@ func hasKind(vr *manifest.VerifyResult, kind string) bool {
 func TestCopiedReleaseFailsNameVersionBinding(t *testing.T) {
 	ctx := context.Background()
 	bucket := newBucket(t, false)
-	st := openS3(t, srv, bucket, "")
+	st := openS3(t, srv(), bucket, "")
 	if _, err := Publish(ctx, Config{Bundle: makeBundle(t, bundleOpts{n: 2, version: "0.1.0"}), Store: st, Keys: keys(t)}); err != nil {
 		t.Fatal(err)
 	}
@@ -119,7 +119,7 @@ func TestCopiedReleaseFailsNameVersionBinding(t *testing.T) {
 func TestLatestRollbackDetected(t *testing.T) {
 	ctx := context.Background()
 	bucket := newBucket(t, false)
-	st := openS3(t, srv, bucket, "")
+	st := openS3(t, srv(), bucket, "")
 	for _, v := range []string{"0.1.0", "0.2.0"} {
 		if _, err := Publish(ctx, Config{Bundle: makeBundle(t, bundleOpts{n: 2, version: v, seed: uint64(len(v))}), Store: st, Keys: keys(t)}); err != nil {
 			t.Fatal(err)
@@ -164,7 +164,7 @@ func TestLatestRollbackDetected(t *testing.T) {
 func TestForgedPointersAndIncompleteReleases(t *testing.T) {
 	ctx := context.Background()
 	bucket := newBucket(t, false)
-	st := openS3(t, srv, bucket, "")
+	st := openS3(t, srv(), bucket, "")
 	if _, err := Publish(ctx, Config{Bundle: makeBundle(t, bundleOpts{n: 2}), Store: st, Keys: keys(t)}); err != nil {
 		t.Fatal(err)
 	}
@@ -189,7 +189,7 @@ func TestForgedPointersAndIncompleteReleases(t *testing.T) {
 func TestAuditPolicyChecksEverySigner(t *testing.T) {
 	ctx := context.Background()
 	bucket := newBucket(t, false)
-	st := openS3(t, srv, bucket, "")
+	st := openS3(t, srv(), bucket, "")
 	a, b := signer(t), newSigner(t)
 	byA := makeBundle(t, bundleOpts{n: 2, signer: a})
 	byB := makeBundle(t, bundleOpts{n: 2, signer: b})
@@ -233,7 +233,7 @@ func (c *countingStore) Get(ctx context.Context, key string) (io.ReadCloser, err
 func TestFetchDownloadsOnlySignedFiles(t *testing.T) {
 	ctx := context.Background()
 	bucket := newBucket(t, false)
-	st := openS3(t, srv, bucket, "")
+	st := openS3(t, srv(), bucket, "")
 	if _, err := Publish(ctx, Config{Bundle: makeBundle(t, bundleOpts{n: 4}), Store: st, Keys: keys(t)}); err != nil {
 		t.Fatal(err)
 	}

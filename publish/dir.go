@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -20,11 +21,24 @@ import (
 // internal/fsutil), which listings skip.
 const tmpPrefix = ".tmp-"
 
-type dirStore struct{ root string }
+// tmpDir is the folder under the root where objects are written before they are linked into
+// place: outside every release folder, so a killed publish leaves nothing inside NAME/VERSION/.
+const tmpDir = tmpPrefix + "publish"
+
+// staleTemp is the age after which a temporary file in tmpDir is taken for a killed run's
+// leftover and removed.
+const staleTemp = time.Hour
+
+type dirStore struct {
+	root  string
+	mu    sync.Mutex
+	swept map[string]bool // folders already cleared of temporaries by this store
+}
 
 // OpenDir returns a Store over a local folder (created by the first write when missing). Objects
-// are plain files at ROOT/KEY, written under a temporary name and linked into place, so a reader
-// never sees half a file and create-only writes cannot replace an existing one.
+// are plain files at ROOT/KEY, written under a temporary name in ROOT/.tmp-publish/ and linked
+// into place, so a reader never sees half a file, a release folder never holds a temporary (even
+// after a kill), and create-only writes cannot replace an existing one.
 func OpenDir(root string) (Store, error) {
 	if root == "" {
 		return nil, errors.New("empty folder name")
@@ -32,10 +46,36 @@ func OpenDir(root string) (Store, error) {
 	if st, err := os.Stat(root); err == nil && !st.IsDir() {
 		return nil, fmt.Errorf("%s is not a folder", root)
 	}
-	return &dirStore{root: root}, nil
+	return &dirStore{root: root, swept: map[string]bool{}}, nil
 }
 
 func (d *dirStore) String() string { return d.root }
+
+func (d *dirStore) WriteMode() WriteMode { return WriteMode{Integrity: "sha256", CreateOnly: "link"} }
+
+// sweep removes, once per folder, what a killed run left: temporaries inside a release folder
+// (where earlier versions wrote them) and stale ones in tmpDir.
+func (d *dirStore) sweep(dir string, olderThan time.Duration) {
+	d.mu.Lock()
+	done := d.swept[dir]
+	d.swept[dir] = true
+	d.mu.Unlock()
+	if done {
+		return
+	}
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, e := range ents {
+		if !strings.HasPrefix(e.Name(), tmpPrefix) || e.IsDir() {
+			continue
+		}
+		if st, err := e.Info(); err == nil && time.Since(st.ModTime()) >= olderThan {
+			os.Remove(filepath.Join(dir, e.Name()))
+		}
+	}
+}
 
 // safeKey rejects keys that would leave the folder or hit a temporary name.
 func safeKey(key string) error {
@@ -153,7 +193,13 @@ func (d *dirStore) Put(ctx context.Context, key string, r io.Reader, size int64,
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("create folder %s: %w", dir, err)
 	}
-	tmp, err := os.CreateTemp(dir, tmpPrefix+path.Base(key)+"-*")
+	tdir := filepath.Join(d.root, tmpDir)
+	if err := os.MkdirAll(tdir, 0o755); err != nil {
+		return fmt.Errorf("create folder %s: %w", tdir, err)
+	}
+	d.sweep(dir, 0)
+	d.sweep(tdir, staleTemp)
+	tmp, err := os.CreateTemp(tdir, tmpPrefix+path.Base(key)+"-*")
 	if err != nil {
 		return fmt.Errorf("create temporary file for %s: %w", p, err)
 	}

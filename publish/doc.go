@@ -18,7 +18,8 @@
 // manifest only, of this module. It publishes what a manifest describes and never sees train,
 // synth or privacy. minio-go types never leave this package; configuration comes in as plain
 // structs ([S3Config], [Config]) that cmd fills from flags and the AWS_* environment. The
-// subpackage miniotest runs a real MinIO server for tests and is imported only by _test files.
+// subpackage s3test runs real S3 servers (MinIO, VersityGW) for tests, or reaches one named by
+// RAYSYNTH_S3_TEST_ENDPOINT, and is imported only by _test files.
 //
 // # Invariants
 //
@@ -28,8 +29,15 @@
 //     under an immutable NAME/VERSION/ prefix. LATEST never names an incomplete release.
 //   - Writes are create-only (If-None-Match: *) and carry a full-object CRC-64/NVME checksum the
 //     server checks, plus the file's sha256 as metadata; objects are tagged
-//     classification=synthetic. Re-publishing the same content is a no-op, different content is
+//     classification=synthetic. A server that rejects or ignores the trailing checksum gets
+//     Content-MD5 and a read-back of size and ETag; one that ignores If-None-Match (found by
+//     sending the first small object twice) gets a HEAD before each PUT; each fallback is said
+//     once ([WriteMode]). Re-publishing the same content is a no-op, different content is
 //     refused with [ErrConflict] before anything is written.
+//   - Every S3 call has connect, idle and overall deadlines ([Timeouts]): a stalled or trickling
+//     server fails within the idle deadline ([ErrStalled]), retried at most 3 times. A host that
+//     does not resolve and a refused first connection fail at once ([ErrUnreachable]).
+//   - A folder store writes temporaries in ROOT/.tmp-publish/, never inside a release folder.
 //   - A re-run after an interruption (cancel, kill, server restart) finishes the release, skipping
 //     objects already present with the right checksum. Transient errors are retried with backoff
 //     ([Retry]); permanent ones ([ErrAccessDenied], [ErrNoSuchBucket], [ErrBadCredentials],

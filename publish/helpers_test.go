@@ -11,14 +11,12 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"encoding/pem"
-	"flag"
 	"fmt"
 	"image"
 	"image/png"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"regexp"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -26,61 +24,79 @@ import (
 
 	"github.com/minio/minio-go/v7"
 	"github.com/raysynth/raysynth/manifest"
-	"github.com/raysynth/raysynth/publish/miniotest"
+	"github.com/raysynth/raysynth/publish/s3test"
 )
 
-// srv is the MinIO server shared by the tests of this package (see TestMain).
-var srv *miniotest.Server
+// The S3 servers shared by the tests of this package, started at their first use (so that the
+// tests that need none run without the server binaries) and stopped by TestMain: srv() is the
+// first of them (MinIO, or the endpoint named by RAYSYNTH_S3_TEST_ENDPOINT), for features only
+// some servers have (Object Lock); allServers() is every one, for the behaviour every
+// S3-compatible store must show (see eachServer).
+var (
+	serversOnce sync.Once
+	servers     []*s3test.Server
+	serversErr  error
+)
+
+func allServers() []*s3test.Server {
+	serversOnce.Do(func() {
+		for _, k := range s3test.Kinds() {
+			s, err := s3test.StartDir(k, "")
+			if err != nil {
+				serversErr = err
+				return
+			}
+			servers = append(servers, s)
+		}
+	})
+	if serversErr != nil {
+		panic("publish tests: " + serversErr.Error())
+	}
+	return servers
+}
+
+func srv() *s3test.Server { return allServers()[0] }
 
 func TestMain(m *testing.M) {
 	if os.Getenv(envChild) != "" {
 		os.Exit(childPublish())
 	}
-	if onlyFuzzing() {
-		// The fuzz targets use no MinIO (FuzzS3Listing serves its own hostile responses), so
-		// `make fuzz` runs them without the server binary.
-		os.Exit(m.Run())
-	}
-	s, err := miniotest.StartDir("")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "publish tests:", err)
-		os.Exit(1)
-	}
-	srv = s
 	code := m.Run()
-	s.Stop()
+	for _, s := range servers {
+		s.Stop()
+	}
 	os.Exit(code)
 }
 
-// onlyFuzzing reports whether this run fuzzes (-test.fuzz) or runs fuzz targets only (-test.run
-// naming Fuzz targets), so no test that needs MinIO is selected.
-func onlyFuzzing() bool {
-	flag.Parse()
-	if fl := flag.Lookup("test.fuzz"); fl != nil && fl.Value.String() != "" {
-		return true
+// eachServer runs f as a subtest against every S3 server (MinIO and VersityGW, or the endpoint
+// named by RAYSYNTH_S3_TEST_ENDPOINT).
+func eachServer(t *testing.T, f func(t *testing.T, s *s3test.Server)) {
+	for _, s := range allServers() {
+		t.Run(string(s.Kind), func(t *testing.T) { f(t, s) })
 	}
-	fl := flag.Lookup("test.run")
-	return fl != nil && regexp.MustCompile(`^\^?\(?Fuzz[^|()]*(\|Fuzz[^|()]*)*\)?\$?$`).MatchString(fl.Value.String())
 }
 
 var bucketSeq atomic.Int64
 
-// newBucket makes a fresh bucket on the shared server.
-func newBucket(t testing.TB, lock bool) string {
+// newBucket makes a fresh bucket on the first shared server.
+func newBucket(t testing.TB, lock bool) string { return newBucketOn(t, srv(), lock) }
+
+// newBucketOn makes a fresh bucket on s.
+func newBucketOn(t testing.TB, s *s3test.Server, lock bool) string {
 	t.Helper()
-	name := fmt.Sprintf("t%d-%d", time.Now().UnixNano()%1e9, bucketSeq.Add(1))
-	if err := srv.MakeBucket(context.Background(), name, lock); err != nil {
+	name := s.BucketName(fmt.Sprintf("t%d-%d", time.Now().UnixNano()%1e9, bucketSeq.Add(1)))
+	if err := s.MakeBucket(context.Background(), name, lock); err != nil {
 		t.Fatal(err)
 	}
 	return name
 }
 
-func s3cfg(s *miniotest.Server, bucket, prefix string) S3Config {
-	return S3Config{Endpoint: s.Endpoint, AccessKey: s.User, SecretKey: s.Password, Bucket: bucket, Prefix: prefix,
+func s3cfg(s *s3test.Server, bucket, prefix string) S3Config {
+	return S3Config{Endpoint: s.Endpoint, AccessKey: s.User, SecretKey: s.Password, Region: s.Region, Bucket: bucket, Prefix: prefix,
 		Retry: Retry{Attempts: 3, Base: 20 * time.Millisecond}}
 }
 
-func openS3(t testing.TB, s *miniotest.Server, bucket, prefix string) Store {
+func openS3(t testing.TB, s *s3test.Server, bucket, prefix string) Store {
 	t.Helper()
 	st, err := OpenS3(context.Background(), s3cfg(s, bucket, prefix))
 	if err != nil {
@@ -89,7 +105,7 @@ func openS3(t testing.TB, s *miniotest.Server, bucket, prefix string) Store {
 	return st
 }
 
-func rawClient(t testing.TB, s *miniotest.Server) *minio.Client {
+func rawClient(t testing.TB, s *s3test.Server) *minio.Client {
 	t.Helper()
 	c, err := s.Client()
 	if err != nil {
@@ -265,9 +281,6 @@ func countObjects(t testing.TB, st Store, prefix string) int {
 	return len(objs)
 }
 
-// miniotestStart starts a server of its own for a test that stops or restarts it.
-func miniotestStart(t *testing.T) *miniotest.Server { return miniotest.Start(t) }
-
 // envChild makes the test binary a publisher process that a test can kill (see childPublish).
 const envChild = "RAYSYNTH_TEST_PUBLISH_CHILD"
 
@@ -280,7 +293,7 @@ func childPublish() int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	st, err := OpenS3(ctx, S3Config{Endpoint: e("ENDPOINT"), AccessKey: e("USER"), SecretKey: e("PASSWORD"), Bucket: e("BUCKET")})
+	st, err := OpenS3(ctx, S3Config{Endpoint: e("ENDPOINT"), AccessKey: e("USER"), SecretKey: e("PASSWORD"), Region: e("REGION"), Bucket: e("BUCKET")})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1

@@ -106,6 +106,7 @@ type Result struct {
 	RetainUntil      time.Time `json:"retain_until,omitzero"`
 	LegalHold        bool      `json:"legal_hold,omitempty"`
 	VerifiedInPlace  bool      `json:"verified_in_place"`
+	WriteMode        WriteMode `json:"write_mode"` // how the writes were checked and kept create-only; fallbacks taken
 	Seconds          float64   `json:"seconds"`
 	Links            []Link    `json:"links,omitempty"`
 }
@@ -347,6 +348,7 @@ func Publish(ctx context.Context, cfg Config) (*Result, error) {
 			res.Links = append(res.Links, Link{File: lf.name, URL: u, Expires: exp})
 		}
 	}
+	res.WriteMode = cfg.Store.WriteMode()
 	res.Seconds = time.Since(t0).Seconds()
 	return res, nil
 }

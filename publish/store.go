@@ -3,6 +3,7 @@ package publish
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"time"
@@ -31,6 +32,8 @@ type Store interface {
 	Protect(ctx context.Context, key string, until time.Time, hold bool) error
 	// Presign returns a time-limited download link, or an error for a store that has none.
 	Presign(ctx context.Context, key string, expiry time.Duration) (string, error)
+	// WriteMode says how this store's writes were checked and kept create-only so far.
+	WriteMode() WriteMode
 	// String names the root for people (s3://BUCKET/PREFIX or a folder); never a secret.
 	String() string
 }
@@ -55,6 +58,21 @@ type PutOptions struct {
 	LegalHold   bool              // Object Lock legal hold
 }
 
+// WriteMode says how a store makes its writes safe. An S3 server that rejects or ignores
+// trailing checksums, or ignores If-None-Match, gets the fallbacks every S3 server supports; each
+// fallback taken is said once in Notes.
+type WriteMode struct {
+	// Integrity: "crc64nvme" (a full-object checksum the server verified), "content-md5" (each PUT
+	// carries Content-MD5; the object's size and ETag are read back), "sha256" (a folder: the
+	// written file is hashed). Empty until the first write.
+	Integrity string `json:"integrity,omitempty"`
+	// CreateOnly: "if-none-match" (the server refuses to replace an object), "head-before-put"
+	// (the server ignores If-None-Match: a HEAD before each PUT, which a concurrent writer could
+	// race), "link" (a folder: a hard link never replaces a file). Empty until known.
+	CreateOnly string   `json:"create_only,omitempty"`
+	Notes      []string `json:"notes,omitempty"`
+}
+
 // Sentinel errors callers branch on.
 var (
 	ErrNotFound              = errors.New("object not found")
@@ -68,6 +86,8 @@ var (
 	ErrBundleRefused         = errors.New("bundle refused")
 	ErrNoRelease             = errors.New("release not found")
 	ErrUnsafeKey             = errors.New("unsafe object key")
+	ErrUnreachable           = errors.New("endpoint unreachable")
+	ErrStalled               = errors.New("storage call timed out")
 )
 
 // permanentError marks an error that retrying cannot fix.
@@ -85,13 +105,22 @@ func Permanent(err error) bool {
 		errors.Is(err, ErrObjectLockUnsupported) || errors.Is(err, ErrConflict) || errors.Is(err, ErrUnsafeKey)
 }
 
+// stalled reports whether err is a timeout of one call (no byte moved within the idle deadline,
+// or the call outlived its overall deadline).
+func stalled(err error) bool { return errors.Is(err, ErrStalled) }
+
 // Retry says how transient errors (network failures, server errors, throttling) are retried.
 type Retry struct {
-	Attempts int           // total attempts per operation; 0 means 6
+	Attempts int           // total attempts per operation; 0 means 6 (3 for a stalled call)
 	Base     time.Duration // first wait; 0 means 250ms; doubled each time
 	Max      time.Duration // longest wait; 0 means 5s
-	log      *slog.Logger  // retries are logged at Warn when set
+	log      *slog.Logger  // retries are logged at Debug when set
+	notice   func(string)  // each retry is said as one plain line when set
 }
+
+// maxStalledAttempts bounds the attempts of a call that timed out: a stalled server costs at most
+// that many idle deadlines.
+const maxStalledAttempts = 3
 
 func (r Retry) norm() Retry {
 	if r.Attempts <= 0 {
@@ -119,14 +148,21 @@ func (r Retry) do(ctx context.Context, op func() error) error {
 			return cerr
 		}
 		err = op()
-		if err == nil || Permanent(err) || errors.Is(err, context.Canceled) || attempt >= r.Attempts {
+		limit := r.Attempts
+		if stalled(err) {
+			limit = min(limit, maxStalledAttempts)
+		}
+		if err == nil || Permanent(err) || errors.Is(err, context.Canceled) || attempt >= limit {
 			return err
 		}
 		if ctx.Err() != nil {
 			return errors.Join(ctx.Err(), err)
 		}
 		if r.log != nil {
-			r.log.Warn("transient storage error; retrying", "attempt", attempt, "of", r.Attempts, "wait_seconds", wait.Seconds(), "error", err.Error())
+			r.log.Debug("transient storage error; retrying", "attempt", attempt, "of", limit, "wait_seconds", wait.Seconds(), "error", err.Error())
+		}
+		if r.notice != nil {
+			r.notice(fmt.Sprintf("%v; retrying in %s (attempt %d of %d)", err, wait.Round(10*time.Millisecond), attempt+1, limit))
 		}
 		t := time.NewTimer(wait)
 		select {

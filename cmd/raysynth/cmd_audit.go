@@ -68,6 +68,7 @@ every privacy check). Exit code 4 when any release or finding fails.` + auditPol
 		},
 	}
 	o.addFlags(c)
+	g.addS3Flags(c)
 	return c
 }
 

@@ -50,6 +50,7 @@ running the same command again, keeping the files already downloaded with the ri
 		},
 	}
 	o.addFlags(c)
+	g.addS3Flags(c)
 	return c
 }
 

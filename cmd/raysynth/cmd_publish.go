@@ -47,7 +47,10 @@ func newPublishCmd(g *globals) *cobra.Command {
 		Long: `publish verifies the bundle locally (it refuses an unsigned or failing bundle), then uploads it
 to PREFIX/NAME/VERSION/ with create-only writes and a CRC-64/NVME checksum on every object, in an
 order that never shows a half release: payload, tag files, tag manifest, signatures, and the
-PREFIX/NAME/LATEST pointer last. Objects are tagged classification=synthetic.
+PREFIX/NAME/LATEST pointer last. Objects are tagged classification=synthetic. A server that
+rejects or ignores that checksum gets Content-MD5 and a read-back of each object's size and ETag;
+one that ignores create-only writes gets a HEAD before each PUT; either is said once (and in
+--json under write_mode). Every S3 call has connect, idle and overall deadlines (--s3-*-timeout).
 
 Interrupted (Ctrl-C, killed, server restarted)? Run the same command again: objects already there
 with the right checksum are skipped. Publishing the same version again with the same content is a
@@ -67,6 +70,7 @@ endpoint from --endpoint, AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL, the region fr
 		},
 	}
 	o.addFlags(c)
+	g.addS3Flags(c)
 	return c
 }
 
@@ -128,6 +132,9 @@ func publishBundle(ctx context.Context, g *globals, bundle string, o *publishOpt
 	}
 	if o.presign < 0 || o.presign > publish.MaxPresign {
 		return nil, usageErrorf("--presign must be at most 168h (7 days), not %s", o.presign)
+	}
+	if err := needCredentials(o.to); err != nil {
+		return nil, err
 	}
 	keys, err := loadKeys(ctx, o.keys)
 	if err != nil {

@@ -25,7 +25,7 @@ import (
 	"github.com/minio/minio-go/v7"
 	"github.com/raysynth/raysynth/manifest"
 	"github.com/raysynth/raysynth/publish"
-	"github.com/raysynth/raysynth/publish/miniotest"
+	"github.com/raysynth/raysynth/publish/s3test"
 )
 
 // testKeyPair writes a public key file and returns it with its signer.
@@ -54,9 +54,15 @@ func testKeyPair(t *testing.T) (string, *manifest.Signer) {
 // testBundle builds a small real signed bundle.
 func testBundle(t *testing.T, s *manifest.Signer, version, override string) string {
 	t.Helper()
+	return testBundleN(t, s, version, override, 4)
+}
+
+// testBundleN builds a real signed bundle of n images.
+func testBundleN(t *testing.T, s *manifest.Signer, version, override string, n int) string {
+	t.Helper()
 	dir := t.TempDir()
 	var imgs []manifest.Image
-	for i := range 4 {
+	for i := range n {
 		class := []string{"normal", "effusion"}[i%2]
 		img := image.NewGray(image.Rect(0, 0, 16, 16))
 		for j := range img.Pix {
@@ -73,7 +79,7 @@ func testBundle(t *testing.T, s *manifest.Signer, version, override string) stri
 	passed := override == ""
 	privacy, _ := json.Marshal(map[string]any{"passed": passed, "failed_checks": map[bool][]string{true: {}, false: {"nn_ratio"}}[passed],
 		"policy": map[string]any{}, "checks": []any{map[string]any{"name": "nn_ratio", "class": "", "value": 1.5, "threshold": 1.2, "passed": passed}},
-		"counts": map[string]any{"candidates": 4, "approved": 4, "removed": 0, "per_class": map[string]int{}}, "embedding": []string{"pixels"}, "filter": nil})
+		"counts": map[string]any{"candidates": n, "approved": n, "removed": 0, "per_class": map[string]int{}}, "embedding": []string{"pixels"}, "filter": nil})
 	var gens []json.RawMessage
 	for _, c := range []string{"normal", "effusion"} {
 		gen := sha256.Sum256([]byte(c))
@@ -92,7 +98,7 @@ func testBundle(t *testing.T, s *manifest.Signer, version, override string) stri
 	return out
 }
 
-func setS3Env(t *testing.T, s *miniotest.Server) {
+func setS3Env(t *testing.T, s *s3test.Server) {
 	for _, kv := range s.Env() {
 		k, v, _ := strings.Cut(kv, "=")
 		t.Setenv(k, v)
@@ -101,119 +107,126 @@ func setS3Env(t *testing.T, s *miniotest.Server) {
 	t.Setenv(envEndpoint, "")
 }
 
+// publish, verify in place, fetch and audit through the CLI, on every S3 server (MinIO and
+// VersityGW, or the endpoint named by RAYSYNTH_S3_TEST_ENDPOINT).
 func TestPublishFetchAuditCLI(t *testing.T) {
-	srv := miniotest.Start(t)
-	setS3Env(t, srv)
-	ctx := context.Background()
-	if err := srv.MakeBucket(ctx, "releases", false); err != nil {
-		t.Fatal(err)
-	}
-	pub, s := testKeyPair(t)
-	b1 := testBundle(t, s, "1.0.0", "")
+	for _, kind := range s3test.Kinds() {
+		t.Run(string(kind), func(t *testing.T) {
+			srv := s3test.Start(t, kind)
+			b := srv.BucketName("releases")
+			setS3Env(t, srv)
+			ctx := context.Background()
+			if err := srv.MakeBucket(ctx, b, false); err != nil {
+				t.Fatal(err)
+			}
+			pub, s := testKeyPair(t)
+			b1 := testBundle(t, s, "1.0.0", "")
 
-	code, out, errOut := runCLI(t, "publish", b1, "--to", "s3://releases/chest", "--key", pub, "--parallel", "2", "--presign", "1h")
-	if code != 0 {
-		t.Fatalf("publish exit %d: %s", code, errOut)
-	}
-	if !strings.HasPrefix(out, "s3://releases/chest/chest/1.0.0\n") || !strings.Contains(out, "bagit.txt\thttp://") {
-		t.Fatalf("publish stdout: %q", out)
-	}
-	for _, want := range []string{"published chest 1.0.0", "LATEST now points to 1.0.0", "raysynth verify s3://releases/chest/chest/1.0.0 --key " + pub} {
-		if !strings.Contains(errOut, want) {
-			t.Errorf("publish stderr lacks %q: %s", want, errOut)
-		}
-	}
-	if strings.Contains(out+errOut, srv.Password) {
-		t.Fatal("the secret key was printed")
-	}
-	code, out, errOut = runCLI(t, "publish", b1, "--to", "s3://releases/chest", "--key", pub, "--json")
-	var res publish.Result
-	if code != 0 || json.Unmarshal([]byte(out), &res) != nil || !res.AlreadyPublished {
-		t.Fatalf("republish exit %d: %s %s", code, out, errOut)
-	}
+			code, out, errOut := runCLI(t, "publish", b1, "--to", "s3://"+b+"/chest", "--key", pub, "--parallel", "2", "--presign", "1h")
+			if code != 0 {
+				t.Fatalf("publish exit %d: %s", code, errOut)
+			}
+			if !strings.HasPrefix(out, "s3://"+b+"/chest/chest/1.0.0\n") || !strings.Contains(out, "bagit.txt\thttp://") {
+				t.Fatalf("publish stdout: %q", out)
+			}
+			for _, want := range []string{"published chest 1.0.0", "LATEST now points to 1.0.0", "raysynth verify s3://" + b + "/chest/chest/1.0.0 --key " + pub} {
+				if !strings.Contains(errOut, want) {
+					t.Errorf("publish stderr lacks %q: %s", want, errOut)
+				}
+			}
+			if strings.Contains(out+errOut, srv.Password) {
+				t.Fatal("the secret key was printed")
+			}
+			code, out, errOut = runCLI(t, "publish", b1, "--to", "s3://"+b+"/chest", "--key", pub, "--json")
+			var res publish.Result
+			if code != 0 || json.Unmarshal([]byte(out), &res) != nil || !res.AlreadyPublished {
+				t.Fatalf("republish exit %d: %s %s", code, out, errOut)
+			}
 
-	// The verifyAt helper verify uses: in place through LATEST.
-	vr, err := verifyAt(ctx, &globals{log: discardLog()}, "s3://releases/chest/chest", "", []*manifest.PublicKey{s.Public()})
-	if err != nil || vr.Version != "1.0.0" || vr.HighestSignedVersion != "1.0.0" {
-		t.Fatalf("verify in place: %v %+v", err, vr)
-	}
+			// The verifyAt helper verify uses: in place through LATEST.
+			vr, err := verifyAt(ctx, &globals{log: discardLog()}, "s3://"+b+"/chest/chest", "", []*manifest.PublicKey{s.Public()})
+			if err != nil || vr.Version != "1.0.0" || vr.HighestSignedVersion != "1.0.0" {
+				t.Fatalf("verify in place: %v %+v", err, vr)
+			}
 
-	// raysynth verify in place, through LATEST and by version.
-	for _, ref := range []string{"s3://releases/chest/chest", "s3://releases/chest/chest/1.0.0"} {
-		if code, out, errOut := runCLI(t, "verify", ref, "--key", pub); code != 0 || !strings.Contains(out, "OK: s3://releases/chest/chest/1.0.0") {
-			t.Fatalf("verify %s exit %d: %s %s", ref, code, out, errOut)
-		}
-	}
+			// raysynth verify in place, through LATEST and by version.
+			for _, ref := range []string{"s3://" + b + "/chest/chest", "s3://" + b + "/chest/chest/1.0.0"} {
+				if code, out, errOut := runCLI(t, "verify", ref, "--key", pub); code != 0 || !strings.Contains(out, "OK: s3://"+b+"/chest/chest/1.0.0") {
+					t.Fatalf("verify %s exit %d: %s %s", ref, code, out, errOut)
+				}
+			}
 
-	// Only --endpoint names the server (the environment does not): verify finds the release
-	// there, and the raysynth fetch command it prints carries the flag.
-	t.Setenv(envEndpointS3, "")
-	code, out, errOut = runCLI(t, "verify", "s3://releases/chest/chest/1.0.0", "--key", pub, "--endpoint", srv.Endpoint, "--json")
-	if code != 0 || !strings.Contains(out, `"ok": true`) || !strings.Contains(out, "--endpoint "+srv.Endpoint+" --out BUNDLE") {
-		t.Fatalf("verify --endpoint exit %d: %s %s", code, out, errOut)
-	}
-	code, _, errOut = runCLI(t, "publish", b1, "--to", "s3://releases/chest", "--key", pub, "--endpoint", srv.Endpoint)
-	if code != 0 || !strings.Contains(errOut, "raysynth verify s3://releases/chest/chest/1.0.0 --key "+pub+" --endpoint "+srv.Endpoint) {
-		t.Fatalf("publish --endpoint exit %d: %s", code, errOut)
-	}
-	t.Setenv(envEndpointS3, srv.Endpoint)
+			// Only --endpoint names the server (the environment does not): verify finds the release
+			// there, and the raysynth fetch command it prints carries the flag.
+			t.Setenv(envEndpointS3, "")
+			code, out, errOut = runCLI(t, "verify", "s3://"+b+"/chest/chest/1.0.0", "--key", pub, "--endpoint", srv.Endpoint, "--json")
+			if code != 0 || !strings.Contains(out, `"ok": true`) || !strings.Contains(out, "--endpoint "+srv.Endpoint+" --out BUNDLE") {
+				t.Fatalf("verify --endpoint exit %d: %s %s", code, out, errOut)
+			}
+			code, _, errOut = runCLI(t, "publish", b1, "--to", "s3://"+b+"/chest", "--key", pub, "--endpoint", srv.Endpoint)
+			if code != 0 || !strings.Contains(errOut, "raysynth verify s3://"+b+"/chest/chest/1.0.0 --key "+pub+" --endpoint "+srv.Endpoint) {
+				t.Fatalf("publish --endpoint exit %d: %s", code, errOut)
+			}
+			t.Setenv(envEndpointS3, srv.Endpoint)
 
-	dest := filepath.Join(t.TempDir(), "got")
-	code, out, errOut = runCLI(t, "fetch", "s3://releases/chest/chest", "--key", pub, "--out", dest)
-	if code != 0 || strings.TrimSpace(out) != dest {
-		t.Fatalf("fetch exit %d: %q %s", code, out, errOut)
-	}
-	if _, err := os.Stat(filepath.Join(dest, manifest.FileTagManifestSig)); err != nil {
-		t.Fatal(err)
-	}
+			dest := filepath.Join(t.TempDir(), "got")
+			code, out, errOut = runCLI(t, "fetch", "s3://"+b+"/chest/chest", "--key", pub, "--out", dest)
+			if code != 0 || strings.TrimSpace(out) != dest {
+				t.Fatalf("fetch exit %d: %q %s", code, out, errOut)
+			}
+			if _, err := os.Stat(filepath.Join(dest, manifest.FileTagManifestSig)); err != nil {
+				t.Fatal(err)
+			}
 
-	// A release with an override, then an audit that fails on it (exit 4) with JSON for machines.
-	b2 := testBundle(t, s, "1.1.0", "ethics board approval 2026-11-27")
-	if code, _, errOut := runCLI(t, "publish", b2, "--to", "s3://releases/chest", "--key", pub); code != 0 {
-		t.Fatalf("publish override exit %d: %s", code, errOut)
-	}
-	code, out, _ = runCLI(t, "audit", "s3://releases/chest", "--key", pub)
-	if code != exitVerifyFail || !strings.Contains(out, "\nFAIL ") || !strings.Contains(out, "overridden") || !strings.Contains(out, "\nok ") {
-		t.Fatalf("audit exit %d:\n%s", code, out)
-	}
-	code, out, _ = runCLI(t, "audit", "s3://releases/chest", "--key", pub, "--json")
-	var rep publish.AuditReport
-	if code != exitVerifyFail || json.Unmarshal([]byte(out), &rep) != nil || rep.OK || rep.Failed != 1 || len(rep.Releases) != 2 {
-		t.Fatalf("audit --json exit %d: %s", code, out)
-	}
-	pol := filepath.Join(t.TempDir(), "policy.yaml")
-	os.WriteFile(pol, []byte("allow_overrides: true\nrequire_privacy_passed: false\n"), 0o644)
-	if code, out, errOut := runCLI(t, "audit", "s3://releases/chest", "--key", pub, "--policy", pol); code != 0 {
-		t.Fatalf("audit with a lenient policy exit %d: %s %s", code, out, errOut)
-	}
+			// A release with an override, then an audit that fails on it (exit 4) with JSON for machines.
+			b2 := testBundle(t, s, "1.1.0", "ethics board approval 2026-11-27")
+			if code, _, errOut := runCLI(t, "publish", b2, "--to", "s3://"+b+"/chest", "--key", pub); code != 0 {
+				t.Fatalf("publish override exit %d: %s", code, errOut)
+			}
+			code, out, _ = runCLI(t, "audit", "s3://"+b+"/chest", "--key", pub)
+			if code != exitVerifyFail || !strings.Contains(out, "\nFAIL ") || !strings.Contains(out, "overridden") || !strings.Contains(out, "\nok ") {
+				t.Fatalf("audit exit %d:\n%s", code, out)
+			}
+			code, out, _ = runCLI(t, "audit", "s3://"+b+"/chest", "--key", pub, "--json")
+			var rep publish.AuditReport
+			if code != exitVerifyFail || json.Unmarshal([]byte(out), &rep) != nil || rep.OK || rep.Failed != 1 || len(rep.Releases) != 2 {
+				t.Fatalf("audit --json exit %d: %s", code, out)
+			}
+			pol := filepath.Join(t.TempDir(), "policy.yaml")
+			os.WriteFile(pol, []byte("allow_overrides: true\nrequire_privacy_passed: false\n"), 0o644)
+			if code, out, errOut := runCLI(t, "audit", "s3://"+b+"/chest", "--key", pub, "--policy", pol); code != 0 {
+				t.Fatalf("audit with a lenient policy exit %d: %s %s", code, out, errOut)
+			}
 
-	// Tampering through the S3 API fails verification in place and fetch (exit 4), leaving nothing.
-	c, _ := srv.Client()
-	if _, err := c.PutObject(ctx, "releases", "chest/chest/1.1.0/README.md", strings.NewReader("edited"), 6, minio.PutObjectOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	if code, out, _ := runCLI(t, "verify", "s3://releases/chest/chest", "--key", pub); code != exitVerifyFail || !strings.Contains(out, "hash-mismatch") {
-		t.Fatalf("verify of a tampered release exit %d: %s", code, out)
-	}
-	dest2 := filepath.Join(t.TempDir(), "got2")
-	code, _, errOut = runCLI(t, "fetch", "s3://releases/chest/chest", "--key", pub, "--out", dest2)
-	if code != exitVerifyFail || !strings.Contains(errOut, "rule hash: README.md") {
-		t.Fatalf("fetch of a tampered release exit %d: %s", code, errOut)
-	}
-	if _, err := os.Stat(dest2); !os.IsNotExist(err) {
-		t.Fatal("tampered release left in the output folder")
-	}
+			// Tampering through the S3 API fails verification in place and fetch (exit 4), leaving nothing.
+			c, _ := srv.Client()
+			if _, err := c.PutObject(ctx, b, "chest/chest/1.1.0/README.md", strings.NewReader("edited"), 6, minio.PutObjectOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			if code, out, _ := runCLI(t, "verify", "s3://"+b+"/chest/chest", "--key", pub); code != exitVerifyFail || !strings.Contains(out, "hash-mismatch") {
+				t.Fatalf("verify of a tampered release exit %d: %s", code, out)
+			}
+			dest2 := filepath.Join(t.TempDir(), "got2")
+			code, _, errOut = runCLI(t, "fetch", "s3://"+b+"/chest/chest", "--key", pub, "--out", dest2)
+			if code != exitVerifyFail || !strings.Contains(errOut, "rule hash: README.md") {
+				t.Fatalf("fetch of a tampered release exit %d: %s", code, errOut)
+			}
+			if _, err := os.Stat(dest2); !os.IsNotExist(err) {
+				t.Fatal("tampered release left in the output folder")
+			}
 
-	// Refused bundle: exit 4 and a hint.
-	other, _ := testKeyPair(t)
-	code, _, errOut = runCLI(t, "publish", b1, "--to", "s3://releases/chest", "--key", other)
-	if code != exitVerifyFail || !strings.Contains(errOut, "raysynth: hint: run `raysynth verify") {
-		t.Fatalf("publish with the wrong key exit %d: %s", code, errOut)
+			// Refused bundle: exit 4 and a hint.
+			other, _ := testKeyPair(t)
+			code, _, errOut = runCLI(t, "publish", b1, "--to", "s3://"+b+"/chest", "--key", other)
+			if code != exitVerifyFail || !strings.Contains(errOut, "raysynth: hint: run `raysynth verify") {
+				t.Fatalf("publish with the wrong key exit %d: %s", code, errOut)
+			}
+		})
 	}
 }
 
 func TestPublishCLIClearErrors(t *testing.T) {
-	srv := miniotest.Start(t)
+	srv := s3test.Start(t, s3test.MinIO)
 	setS3Env(t, srv)
 	if err := srv.MakeBucket(context.Background(), "releases", false); err != nil {
 		t.Fatal(err)

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/raysynth/raysynth/internal/textsafe"
+	"github.com/raysynth/raysynth/publish"
 	"github.com/spf13/cobra"
 )
 
@@ -23,6 +24,7 @@ type globals struct {
 	stdout    io.Writer // data: JSON with --json, tables, paths
 	stderr    io.Writer // people: logs, progress, hints
 	log       *slog.Logger
+	s3        publish.Timeouts // deadlines of S3 calls (--s3-*-timeout on the commands that reach S3)
 }
 
 // Command groups shown in --help, in the order a steward meets them.

@@ -4,13 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/raysynth/raysynth/internal/progress"
 	"github.com/raysynth/raysynth/manifest"
 	"github.com/raysynth/raysynth/publish"
+	"github.com/spf13/cobra"
 )
 
 // s3Config resolves how to reach an S3 location: the --endpoint flag, then AWS_ENDPOINT_URL_S3,
@@ -37,7 +40,45 @@ func s3Config(g *globals, loc publish.Location, endpointFlag string) publish.S3C
 		Region:       region,
 		Bucket:       loc.Bucket,
 		Prefix:       loc.Prefix,
+		Timeouts:     g.s3,
 		Log:          g.log,
+		Notice:       plainLines(g.stderr),
+	}
+}
+
+// plainLines prints the storage layer's retries and fallbacks as plain lines for people on w
+// (stderr), one at a time: "raysynth: s3://…: …; retrying in 1s (attempt 2 of 6)".
+func plainLines(w io.Writer) func(string) {
+	var mu sync.Mutex
+	return func(msg string) {
+		mu.Lock()
+		defer mu.Unlock()
+		fmt.Fprintf(w, "raysynth: %s\n", msg)
+	}
+}
+
+// addS3Flags adds the deadlines of S3 calls to a command that reaches S3.
+func (g *globals) addS3Flags(c *cobra.Command) {
+	f := c.Flags()
+	f.DurationVar(&g.s3.Connect, "s3-connect-timeout", publish.DefaultConnectTimeout, "S3: longest wait to connect (TCP and TLS) to the endpoint")
+	f.DurationVar(&g.s3.Idle, "s3-idle-timeout", publish.DefaultIdleTimeout, "S3: a call fails when no byte moves for this long (a stalled or trickling server); retried at most 3 times")
+	f.DurationVar(&g.s3.Request, "s3-request-timeout", publish.DefaultRequestTimeout, "S3: longest time for one call (one object up or down, one listing)")
+}
+
+// needCredentials fails at once when an S3 command that writes has no credentials (a bad URL is
+// left to openStore, which says what is wrong with it).
+func needCredentials(where string) error {
+	if loc, err := publish.ParseLocation(where); err != nil || !loc.IsS3() || os.Getenv(envAccessKey) != "" || os.Getenv(envSecretKey) != "" {
+		return nil
+	}
+	return withHint(fmt.Errorf("%s: no S3 credentials: %s and %s are unset", where, envAccessKey, envSecretKey),
+		"export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN for temporary credentials) for the endpoint (--endpoint or AWS_ENDPOINT_URL_S3); `raysynth env` lists them")
+}
+
+// sayAnonymous tells, at once, that an S3 command that reads goes without credentials.
+func sayAnonymous(g *globals, where string) {
+	if publish.IsS3URL(where) && os.Getenv(envAccessKey) == "" && os.Getenv(envSecretKey) == "" {
+		fmt.Fprintf(g.stderr, "raysynth: no S3 credentials (%s and %s are unset): reading %s anonymously, which only a public bucket allows\n", envAccessKey, envSecretKey, where)
 	}
 }
 
@@ -50,6 +91,7 @@ func openStore(ctx context.Context, g *globals, where, endpointFlag string) (pub
 	if !loc.IsS3() {
 		return publish.OpenDir(loc.Dir)
 	}
+	sayAnonymous(g, where)
 	st, err := publish.OpenS3(ctx, s3Config(g, loc, endpointFlag))
 	return st, s3Hint(err)
 }
@@ -66,6 +108,7 @@ func openRelease(ctx context.Context, g *globals, ref, endpointFlag string) (*pu
 		}
 		key = loc.Prefix
 		loc.Prefix = ""
+		sayAnonymous(g, ref)
 		st, err = publish.OpenS3(ctx, s3Config(g, loc, endpointFlag))
 		if err != nil {
 			return nil, s3Hint(err)
@@ -126,6 +169,12 @@ func s3Hint(err error) error {
 		return withHint(err, "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN for temporary credentials) for this endpoint; `raysynth env` lists them")
 	case errors.Is(err, publish.ErrNoSuchBucket):
 		return withHint(err, "create the bucket first, or fix the bucket name in the s3:// URL and the endpoint (--endpoint, AWS_ENDPOINT_URL_S3)")
+	case errors.Is(err, publish.ErrUnreachable):
+		return withHint(err, "give the S3 server's URL with --endpoint or AWS_ENDPOINT_URL_S3 (without either, raysynth uses AWS's endpoint for AWS_REGION)")
+	case errors.Is(err, publish.ErrStalled):
+		return withHint(err, "the server accepted the connection but stopped sending or receiving; check its health and the network, raise --s3-idle-timeout for a slow link, then run the same command again to resume")
+	case errors.Is(err, publish.ErrAccessDenied) && os.Getenv(envAccessKey) == "":
+		return withHint(err, "export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY for this endpoint; `raysynth env` lists them")
 	case errors.Is(err, publish.ErrAccessDenied):
 		return withHint(err, "ask the bucket's administrator for a policy that allows s3:ListBucket, s3:GetObject and s3:PutObject (and s3:PutObjectTagging) on this prefix")
 	case errors.Is(err, publish.ErrObjectLockUnsupported):

@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/raysynth/raysynth/internal/dicomio"
-	"github.com/raysynth/raysynth/publish/miniotest"
+	"github.com/raysynth/raysynth/publish/s3test"
 	"github.com/rogpeppe/go-internal/testscript"
 )
 
@@ -72,7 +72,7 @@ func TestScripts(t *testing.T) {
 			env.Setenv("SHARED", shared)
 			env.Setenv(envTestdata, shared)
 			env.Setenv("HOME", env.WorkDir)
-			for _, k := range []string{envBLASCore, "RAYSYNTH_MINIO_BIN", "PATH"} {
+			for _, k := range []string{envBLASCore, s3test.EnvMinIOBin, "PATH"} {
 				if v, ok := os.LookupEnv(k); ok {
 					env.Setenv(k, v)
 				}
@@ -90,7 +90,7 @@ func TestScripts(t *testing.T) {
 // script sees the AWS_* variables that reach it as root (AWS_ENDPOINT_URL_S3, AWS_ACCESS_KEY_ID,
 // AWS_SECRET_ACCESS_KEY, AWS_REGION); the server stops when the script ends.
 func startScriptMinIO(env *testscript.Env) error {
-	s, err := miniotest.StartDir(filepath.Join(env.WorkDir, ".minio"))
+	s, err := s3test.StartDir(s3test.MinIO, filepath.Join(env.WorkDir, ".minio"))
 	if err != nil {
 		return err
 	}
