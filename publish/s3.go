@@ -514,7 +514,7 @@ func (s *s3Store) Put(ctx context.Context, key string, r io.Reader, size int64, 
 		if err := rewind(); err != nil {
 			return err
 		}
-		err := s.putOnce(ctx, key, r, size, opts, rewind, seekable)
+		err := s.putOnce(ctx, key, r, size, opts, rewind, seekable, false)
 		if err != nil && !seekable && !Permanent(err) {
 			return permanentError{err} // cannot resend a stream
 		}
@@ -532,7 +532,7 @@ func (s *s3Store) probeCreateOnly(ctx context.Context, key string, r io.Reader, 
 	if err := rewind(); err != nil {
 		return err
 	}
-	err := s.putOnce(ctx, key, r, size, opts, rewind, true)
+	err := s.putOnce(ctx, key, r, size, opts, rewind, true, true)
 	switch {
 	case errors.Is(err, ErrExists):
 		s.create.CompareAndSwap(modeUnknown, createHonoured)
@@ -547,8 +547,9 @@ func (s *s3Store) probeCreateOnly(ctx context.Context, key string, r io.Reader, 
 }
 
 // putOnce makes one attempt at writing an object, with the trailing checksum or, once the server
-// has rejected or ignored it, with Content-MD5.
-func (s *s3Store) putOnce(ctx context.Context, key string, r io.Reader, size int64, opts PutOptions, rewind func() error, seekable bool) error {
+// has rejected or ignored it, with Content-MD5. A probe only learns whether the server took the
+// PUT: the bytes are those of an object just written and checked.
+func (s *s3Store) putOnce(ctx context.Context, key string, r io.Reader, size int64, opts PutOptions, rewind func() error, seekable, probe bool) error {
 	cctx, cancel := s.callCtx(ctx)
 	defer cancel()
 	po := s.putOptions(opts)
@@ -557,6 +558,8 @@ func (s *s3Store) putOnce(ctx context.Context, key string, r io.Reader, size int
 		po.DisableMultipart = size <= 64<<20
 		info, err := s.c.PutObject(cctx, s.bucket, s.prefix+key, r, size, po)
 		switch {
+		case probe:
+			return s.classify(cctx, err, key)
 		case err == nil && info.ChecksumCRC64NVME != "":
 			s.reached.Store(true)
 			if opts.CRC64NVME != "" && info.ChecksumCRC64NVME != opts.CRC64NVME {
@@ -586,7 +589,7 @@ func (s *s3Store) putOnce(ctx context.Context, key string, r io.Reader, size int
 	po.SendContentMd5 = true
 	po.DisableMultipart = size <= 64<<20
 	info, err := s.plain.PutObject(cctx, s.bucket, s.prefix+key, r, size, po)
-	if err != nil {
+	if err != nil || probe {
 		return s.classify(cctx, err, key)
 	}
 	s.reached.Store(true)
