@@ -98,7 +98,7 @@ func FuzzS3Listing(f *testing.F) {
 		st, err := OpenS3(ctx, S3Config{Endpoint: hostileServer.url, AccessKey: "k", SecretKey: "s", Bucket: "bkt", Prefix: "p",
 			Retry: Retry{Attempts: 2, Base: time.Millisecond}})
 		if err != nil {
-			t.Fatalf("open: %v", err) // the bucket check is always answered 200
+			return // the bucket check reads the first page of the (hostile) listing
 		}
 		objs, err := st.List(ctx, "chest/")
 		if err == nil {

@@ -56,6 +56,7 @@ standard-tool commands (cosign, sha256sum) that check the same without raysynth.
 		},
 	}
 	o.addFlags(c)
+	g.addS3Flags(c)
 	return c
 }
 
