@@ -275,7 +275,7 @@ func TestAuditHelpPolicyParses(t *testing.T) {
 // exit code 4 and the rule: LATEST moved back, a release copied to another version, a LATEST
 // that does not parse, a release without bagit.txt, an object with an unsafe name.
 func TestS3BindingExitCodes(t *testing.T) {
-	srv := miniotest.Start(t)
+	srv := s3test.Start(t, s3test.MinIO)
 	setS3Env(t, srv)
 	ctx := context.Background()
 	if err := srv.MakeBucket(ctx, "releases", false); err != nil {
