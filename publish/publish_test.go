@@ -276,7 +276,10 @@ func TestPublishCancelThenResume(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if res.Skipped != n || res.Uploaded != len(files)-n || !res.LatestUpdated {
+		// An upload in flight when the context was cancelled may still complete on the server after
+		// the count above (seen on VersityGW: 8 counted, 9 skipped), so the resume skips at least
+		// what was counted and uploads the rest.
+		if res.Skipped < n || res.Skipped+res.Uploaded != len(files) || res.Uploaded == 0 || !res.LatestUpdated {
 			t.Fatalf("resume: %+v (had %d)", res, n)
 		}
 	})
