@@ -36,7 +36,15 @@ func NewParam(name string, shape ...int) *Param {
 type Graph struct {
 	g      *gorgonia.ExprGraph
 	params map[*Param]*Node
+	prec   Precision
 }
+
+// SetPrecision chooses the arithmetic of the graph's matrix products (FP32 unless set); it
+// applies to the machines compiled afterwards.
+func (g *Graph) SetPrecision(p Precision) { g.prec = p }
+
+// Precision returns the arithmetic of the graph's matrix products.
+func (g *Graph) Precision() Precision { return g.prec }
 
 // NewGraph returns an empty graph. It sets OpenBLAS to one thread: the operations parallelise
 // over rows and samples themselves.
@@ -226,6 +234,11 @@ func (g *Graph) Compile(roots ...*Node) (*Machine, error) {
 		return nil, errors.New("nn: compile: no outputs")
 	}
 	sub := g.g.ExactSubgraphRoots(roots...)
+	for _, n := range sub.AllNodes() {
+		if op, ok := n.Op().(precisioned); ok {
+			op.setPrecision(g.prec)
+		}
+	}
 	return &Machine{vm: gorgonia.NewTapeMachine(sub), sub: sub}, nil
 }
 

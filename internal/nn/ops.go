@@ -22,6 +22,7 @@ type base struct {
 	kind  string
 	shape tensor.Shape
 	out   *tensor.Dense
+	prec  Precision // the graph's, set by Compile; products go through prec.Sgemm / prec.Gemm
 }
 
 func newBase(kind string, shape ...int) base {

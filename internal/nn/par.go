@@ -3,8 +3,6 @@ package nn
 import (
 	"runtime"
 	"sync"
-
-	"github.com/raysynth/raysynth/internal/blas"
 )
 
 // parallel runs f over [0,n) split into at most GOMAXPROCS contiguous ranges. Use it only where
@@ -42,29 +40,9 @@ func chunked(n int, f func(p, lo, hi int)) {
 	})
 }
 
-// gemm computes C = op(A)·op(B) + beta·C (row-major) with the m rows of C split across goroutines.
-// Each element of C is computed by one call over the full k, so the split never changes results.
+// gemm is FP32.Gemm, for call sites that do not yet follow the graph's precision.
 func gemm(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	if m == 0 || n == 0 {
-		return
-	}
-	w := runtime.GOMAXPROCS(0)
-	if m < 2*w || int64(m)*int64(n)*int64(k) < 1<<18 {
-		w = 1
-	}
-	parallel(w, func(p0, p1 int) {
-		for p := p0; p < p1; p++ {
-			lo, hi := m*p/w, m*(p+1)/w
-			if lo == hi {
-				continue
-			}
-			aOff := lo * lda
-			if transA {
-				aOff = lo
-			}
-			blas.Sgemm(transA, transB, hi-lo, n, k, 1, a[aOff:], lda, b, ldb, beta, c[lo*ldc:], ldc)
-		}
-	})
+	FP32.Gemm(transA, transB, m, n, k, a, lda, b, ldb, beta, c, ldc)
 }
 
 // scratch is one growing buffer shared by the operations, which run one at a time.

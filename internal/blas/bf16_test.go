@@ -1,0 +1,119 @@
+package blas
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+func TestRoundBF16(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		in   uint32
+		want uint32
+	}{
+		{"exact", 0x3f800000, 0x3f800000},
+		{"below half rounds down", 0x3f807fff, 0x3f800000},
+		{"half to even stays even", 0x3f808000, 0x3f800000},
+		{"half to even rounds up odd", 0x3f818000, 0x3f820000},
+		{"above half rounds up", 0x3f808001, 0x3f810000},
+		{"carry into exponent", 0x3fffffff, 0x40000000},
+		{"largest finite overflows to inf", 0x7f7fffff, 0x7f800000},
+		{"negative", 0xbf808001, 0xbf810000},
+		{"inf", 0x7f800000, 0x7f800000},
+		{"nan stays nan", 0x7f800001, 0x7fc00000},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := math.Float32bits(RoundBF16(math.Float32frombits(tc.in)))
+			if got != tc.want {
+				t.Fatalf("RoundBF16(%#08x) = %#08x, want %#08x", tc.in, got, tc.want)
+			}
+		})
+	}
+}
+
+// TestGemmBF16 checks the bf16 product two ways: against a float64 product of the rounded
+// inputs (tight: only the float32 accumulation differs) and against the float32 product of the
+// unrounded inputs (within bfloat16's 8-bit mantissa).
+func TestGemmBF16(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for _, tc := range []struct {
+		name        string
+		ta, tb      bool
+		m, n, k     int
+		alpha, beta float32
+	}{
+		{"NN", false, false, 7, 5, 3, 1, 0},
+		{"TN", true, false, 6, 9, 4, 0.5, 1},
+		{"NT", false, true, 3, 8, 11, 2, -1},
+		{"TT", true, true, 10, 10, 10, 1, 0.25},
+		{"conv shaped", false, false, 1024, 64, 512, 1, 0},
+		{"weight grad shaped", true, false, 512, 64, 1024, 1, 1},
+		{"odd sizes", false, true, 65, 130, 257, 1, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			lda, ldb := tc.k, tc.n
+			if tc.ta {
+				lda = tc.m
+			}
+			if tc.tb {
+				ldb = tc.k
+			}
+			a := make([]float32, tc.m*tc.k)
+			b := make([]float32, tc.k*tc.n)
+			c := make([]float32, tc.m*tc.n)
+			for i := range a {
+				a[i] = r.Float32()*2 - 1
+			}
+			for i := range b {
+				b[i] = r.Float32()*2 - 1
+			}
+			for i := range c {
+				c[i] = r.Float32()
+			}
+			ra := make([]float32, len(a))
+			rb := make([]float32, len(b))
+			for i := range a {
+				ra[i] = RoundBF16(a[i])
+			}
+			for i := range b {
+				rb[i] = RoundBF16(b[i])
+			}
+			exact := append([]float32(nil), c...)
+			naive(tc.ta, tc.tb, tc.m, tc.n, tc.k, tc.alpha, ra, lda, rb, ldb, tc.beta, exact, tc.n)
+			full := append([]float32(nil), c...)
+			naive(tc.ta, tc.tb, tc.m, tc.n, tc.k, tc.alpha, a, lda, b, ldb, tc.beta, full, tc.n)
+			GemmBF16(tc.ta, tc.tb, tc.m, tc.n, tc.k, tc.alpha, a, lda, b, ldb, tc.beta, c, tc.n)
+			// Inputs in [-1,1): a sum of k products has size about √k; bf16 keeps 8 bits, so the
+			// rounding error of the whole product is about √k·2⁻⁸ and float32 accumulation
+			// about k·2⁻²⁴.
+			bf16Tol := 4 * math.Sqrt(float64(tc.k)) * math.Abs(float64(tc.alpha)) / 256
+			var worstFull float64
+			for i := range c {
+				if d := math.Abs(float64(c[i] - exact[i])); d > 1e-5*float64(tc.k) {
+					t.Fatalf("c[%d] = %v, want %v from the rounded inputs (backend %s)", i, c[i], exact[i], BF16Backend())
+				}
+				worstFull = max(worstFull, math.Abs(float64(c[i]-full[i])))
+			}
+			if worstFull > bf16Tol {
+				t.Fatalf("bf16 product differs from float32 by %g, more than bfloat16 rounding allows (%g)", worstFull, bf16Tol)
+			}
+			if tc.k >= 64 && worstFull == 0 {
+				t.Fatalf("bf16 product equals the float32 one exactly: the inputs were not rounded")
+			}
+		})
+	}
+}
+
+func BenchmarkGemmBF16512(b *testing.B) {
+	const n = 512
+	x := make([]float32, n*n)
+	for i := range x {
+		x[i] = float32(i%7) * 0.1
+	}
+	c := make([]float32, n*n)
+	b.SetBytes(2 * n * n * n) // reported MB/s is MFLOP/s
+	for b.Loop() {
+		GemmBF16(false, false, n, n, n, 1, x, n, x, n, 0, c, n)
+	}
+}
