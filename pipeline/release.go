@@ -12,7 +12,9 @@ import (
 	"time"
 
 	"github.com/raysynth/raysynth/evaluate"
+	"github.com/raysynth/raysynth/ingest"
 	"github.com/raysynth/raysynth/internal/fsutil"
+	"github.com/raysynth/raysynth/internal/progress"
 	"github.com/raysynth/raysynth/internal/workspace"
 	"github.com/raysynth/raysynth/manifest"
 	"github.com/raysynth/raysynth/privacy"
@@ -20,11 +22,9 @@ import (
 	"github.com/raysynth/raysynth/train"
 )
 
-// Runner does each stage's work. cmd backs it with the single commands (raysynth ingest, train
-// gan, …) so that a stage behaves in a run as the command does; a small interface declared where
-// it is used, as [manifest.Source] and [privacy.Embedder] are.
+// Runner does the work of the stages not yet called directly. cmd backs it with the single
+// commands (raysynth train gan, …) so that a stage behaves in a run as the command does.
 type Runner interface {
-	Ingest(ctx context.Context) error
 	TrainGAN(ctx context.Context, restart bool) error
 	Synth(ctx context.Context, classes []string) error // classes: those with a trained generator
 	TrainClassifier(ctx context.Context, restart bool) error
@@ -42,6 +42,9 @@ type Config struct {
 	Version   string
 	From      string // the export folder (listed, not read, for ingest's fingerprint)
 	Labels    string
+	// Each stage's configuration, as the single command builds it. Run sets what only exists
+	// once the earlier stages ran (the workspace, the progress reporter).
+	Ingest ingest.Config
 	// What some stages read besides the workspace, for their fingerprints.
 	PrivacyPolicy         string // policy file, "" for the built-in one
 	PrivacyClassifier     bool   // privacy also checks in the classifier's embedding
@@ -55,11 +58,16 @@ type Config struct {
 	Runner                Runner
 	Until                 Stage // "" or the stage to stop after
 	Notify                func(Event)
+	// Progress gives each stage a reporter, and a function to call when the stage's work ends
+	// (before its result is reported); nil: none.
+	Progress func(Stage) (progress.Reporter, func())
+
+	work work // the stages' work: the packages (the tests put a recorder here)
 }
 
 // Validate checks the config.
 func (c *Config) Validate() error {
-	if c.Workspace == nil || c.Runner == nil || c.Name == "" || c.Version == "" || c.From == "" {
+	if c.Workspace == nil || (c.Runner == nil && c.work == nil) || c.Name == "" || c.Version == "" || c.From == "" {
 		return errors.New("pipeline: workspace, runner, name, version and from are required")
 	}
 	if c.Until != "" {
@@ -91,6 +99,9 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 	st, err := LoadState(statePath)
 	if err != nil {
 		return nil, err
+	}
+	if cfg.work == nil {
+		cfg.work = &direct{Runner: cfg.Runner, c: &cfg}
 	}
 	sum, err := RunSteps(ctx, StepsConfig{StatePath: statePath, State: st, Name: cfg.Name, Version: cfg.Version,
 		Steps: cfg.steps(st), Until: cfg.Until, Notify: cfg.Notify})
@@ -146,7 +157,7 @@ func (c *Config) readOutputs(sum *Summary, st *State) {
 }
 
 func (c *Config) steps(st *State) []Step {
-	ws, run := c.Workspace, c.Runner
+	ws, run := c.Workspace, c.work
 	realIdx, metaFile := ws.RealIndexPath(), ws.Path("workspace.json")
 	ganSummaries := ws.Path("gan", "*", train.SummaryFile)
 	classifierModel := filepath.Join(ws.ClassifierDir(), train.ClassifierModelFile)
@@ -296,7 +307,7 @@ func (c *Config) bundle(ctx context.Context, rec *Record, _ bool) error {
 	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
 		return err
 	}
-	if err := c.Runner.Bundle(ctx, out); err != nil {
+	if err := c.work.Bundle(ctx, out); err != nil {
 		return err
 	}
 	rec.Facts = map[string]string{"bundle": out}
@@ -306,7 +317,7 @@ func (c *Config) bundle(ctx context.Context, rec *Record, _ bool) error {
 // publish publishes the bundle and records where; presigned download links go to
 // WORKSPACE/run/links/NAME-VERSION.tsv (0600: they are bearer links).
 func (c *Config) publish(ctx context.Context, rec *Record, _ bool) error {
-	res, err := c.Runner.Publish(ctx, c.BundleOut)
+	res, err := c.work.Publish(ctx, c.BundleOut)
 	if err != nil {
 		return err
 	}

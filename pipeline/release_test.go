@@ -15,8 +15,8 @@ import (
 	"github.com/raysynth/raysynth/publish"
 )
 
-// recorder is a Runner that writes the one file each stage's output fingerprint reads. The real
-// stages behind cmd's Runner are tested by the run_* testscripts; this checks what Run itself
+// recorder does each stage's work by writing the one file its output fingerprint reads. The real
+// stages are tested by the run_* testscripts; this checks what Run itself
 // decides: the files it writes, the folders it refuses, the facts it keeps.
 type recorder struct {
 	ws    *workspace.Workspace
@@ -73,7 +73,7 @@ func TestRunRelease(t *testing.T) {
 	os.MkdirAll(from, 0o755)
 	os.WriteFile(filepath.Join(from, "a.png"), []byte("x"), 0o644)
 	r := &recorder{ws: ws}
-	cfg := Config{Workspace: ws, Name: "chest", Version: "1.0.0", From: from, Runner: r, Options: map[Stage]any{GAN: 3}}
+	cfg := Config{Workspace: ws, Name: "chest", Version: "1.0.0", From: from, work: r, Options: map[Stage]any{GAN: 3}}
 
 	sum, err := Run(context.Background(), cfg)
 	if err != nil || !slices.Equal(r.ran, Stages) {

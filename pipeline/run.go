@@ -63,6 +63,7 @@ const (
 	OutputsChanged                  // done before, but its outputs changed since: running again
 	InputsChanged                   // its inputs changed since it last ran: running again
 	Finished                        // done now
+	Reported                        // the stage's package returned Result (also when the stage then fails)
 )
 
 // Event is reported through [Config.Notify].
@@ -72,6 +73,7 @@ type Event struct {
 	Index   int // 1-based
 	Total   int
 	Seconds float64 // for Finished
+	Result  any     // for Reported: *ingest.Report, …
 }
 
 // Status words of a [StageResult].
@@ -174,7 +176,9 @@ func run(ctx context.Context, cfg *StepsConfig, sum *Summary) error {
 			return err
 		}
 		t0 := time.Now()
-		err = s.Run(ctx, nrec, restart)
+		if err = s.Run(ctx, nrec, restart); err != nil {
+			err = &StageError{Stage: s.Stage, Err: err}
+		}
 		nrec.Seconds = time.Since(t0).Seconds()
 		res.Seconds = nrec.Seconds
 		nrec.Finished = time.Now().UTC()
@@ -205,5 +209,14 @@ func run(ctx context.Context, cfg *StepsConfig, sum *Summary) error {
 	}
 	return nil
 }
+
+// StageError is the error a stage's work failed with; the message is the stage's own.
+type StageError struct {
+	Stage Stage
+	Err   error
+}
+
+func (e *StageError) Error() string { return e.Err.Error() }
+func (e *StageError) Unwrap() error { return e.Err }
 
 func withKind(e Event, k EventKind) Event { e.Kind = k; return e }

@@ -86,24 +86,12 @@ again with more files adds them; existing patients keep their split.`,
 }
 
 func runIngest(ctx context.Context, g *globals, o *ingestOptions) error {
-	if o.from == "" {
-		return usageErrorf("--from is required: the folder of DICOM, PNG or JPEG files to ingest")
-	}
-	keep := map[string]float64{}
-	for _, k := range o.keep {
-		name, f, err := ingest.ParseKeep(k)
-		if err != nil {
-			return usageError{err}
-		}
-		keep[name] = f
+	cfg, err := ingestConfig(g, o)
+	if err != nil {
+		return err
 	}
 	reporter, wait := g.newReporter()
-	cfg := ingest.Config{
-		From: o.from, Workspace: g.workspace, Labels: o.labels, LabelsFormat: o.labelsFormat,
-		LabelColumn: o.labelColumn, Classes: o.classes, LabelPolicy: o.labelPolicy, Size: o.size,
-		Aspect: imageio.Aspect(o.aspect), Holdout: o.holdout, Seed: o.seed, SeedSet: o.seedSet,
-		Keep: keep, Strict: o.strict, Log: g.log, Progress: reporter,
-	}
+	cfg.Progress = reporter
 	if err := cfg.Validate(); err != nil {
 		wait()
 		return usageError{err}
@@ -118,9 +106,35 @@ func runIngest(ctx context.Context, g *globals, o *ingestOptions) error {
 			}
 		}
 	}
+	return ingestHint(err, g.workspace)
+}
+
+// ingestConfig is ingest's configuration from its options (run's ingest stage uses it too).
+func ingestConfig(g *globals, o *ingestOptions) (ingest.Config, error) {
+	if o.from == "" {
+		return ingest.Config{}, usageErrorf("--from is required: the folder of DICOM, PNG or JPEG files to ingest")
+	}
+	keep := map[string]float64{}
+	for _, k := range o.keep {
+		name, f, err := ingest.ParseKeep(k)
+		if err != nil {
+			return ingest.Config{}, usageError{err}
+		}
+		keep[name] = f
+	}
+	return ingest.Config{
+		From: o.from, Workspace: g.workspace, Labels: o.labels, LabelsFormat: o.labelsFormat,
+		LabelColumn: o.labelColumn, Classes: o.classes, LabelPolicy: o.labelPolicy, Size: o.size,
+		Aspect: imageio.Aspect(o.aspect), Holdout: o.holdout, Seed: o.seed, SeedSet: o.seedSet,
+		Keep: keep, Strict: o.strict, Log: g.log,
+	}, nil
+}
+
+// ingestHint says what to do about an ingest error.
+func ingestHint(err error, wsDir string) error {
 	switch {
 	case errors.Is(err, ingest.ErrRejected):
-		return withHint(err, "the files and reasons are in "+(&workspace.Workspace{Dir: g.workspace}).RejectedListPath()+" (private: it names source files)")
+		return withHint(err, "the files and reasons are in "+(&workspace.Workspace{Dir: wsDir}).RejectedListPath()+" (private: it names source files)")
 	case errors.Is(err, ingest.ErrLabels):
 		return withHint(err, "choose the layout with --labels-format and the label column with --label-column; see raysynth ingest --help")
 	case errors.Is(err, ingest.ErrBusy):

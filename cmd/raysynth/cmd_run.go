@@ -13,6 +13,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/raysynth/raysynth/ingest"
+	"github.com/raysynth/raysynth/internal/progress"
 	"github.com/raysynth/raysynth/internal/workspace"
 	"github.com/raysynth/raysynth/manifest"
 	"github.com/raysynth/raysynth/pipeline"
@@ -350,6 +352,10 @@ func runRun(ctx context.Context, g *globals, o *runOptions) error {
 	if _, err := os.Stat(o.ingest.from); err != nil {
 		return usageErrorf("--from %s: %v", o.ingest.from, errors.Unwrap(err))
 	}
+	ingestCfg, err := ingestConfig(g, &o.ingest)
+	if err != nil {
+		return err
+	}
 	// The release names who publishes it; only phantom data (raysynth phantom writes phantom.json)
 	// may leave it out. Checked here, not hours later at the bundle stage.
 	if strings.TrimSpace(o.bundle.organization) == "" {
@@ -362,7 +368,7 @@ func runRun(ctx context.Context, g *globals, o *runOptions) error {
 	}
 	ws := &workspace.Workspace{Dir: g.workspace}
 	runDir := ws.Path("run")
-	until, err := pipeline.Stage(""), error(nil)
+	var until pipeline.Stage
 	if o.until != "" {
 		if until, err = pipeline.ParseUntil(o.until); err != nil {
 			return usageError{err}
@@ -392,7 +398,9 @@ func runRun(ctx context.Context, g *globals, o *runOptions) error {
 	r.sg = *g
 	r.sg.stdout = g.stderr
 	cfg := pipeline.Config{Workspace: ws, Name: o.bundle.name, Version: o.bundle.version,
-		From: o.ingest.from, Labels: o.ingest.labels, PrivacyPolicy: o.privacy.policy,
+		From: o.ingest.from, Labels: o.ingest.labels, Ingest: ingestCfg,
+		Progress:              func(pipeline.Stage) (progress.Reporter, func()) { return g.newReporter() },
+		PrivacyPolicy:         o.privacy.policy,
 		PrivacyClassifier:     slices.Contains(o.privacy.embedding, "classifier"),
 		ClassifierSynthetic:   o.classifier.withSynthetic,
 		EvaluateCandidates:    o.evaluate.synthetic == train.SyntheticCandidates,
@@ -401,8 +409,9 @@ func runRun(ctx context.Context, g *globals, o *runOptions) error {
 		Options: map[pipeline.Stage]any{pipeline.Ingest: o.ingest, pipeline.GAN: ganFingerprint(o.gan), pipeline.Synth: o.synth,
 			pipeline.Classifier: o.classifier, pipeline.Privacy: o.privacy, pipeline.Evaluate: o.evaluate,
 			pipeline.Bundle: o.bundle, pipeline.Publish: o.publish},
-		Runner: r, Until: until, Notify: func(e pipeline.Event) { printRunEvent(g.stderr, e) }}
+		Runner: r, Until: until, Notify: r.event}
 	psum, runErr := pipeline.Run(ctx, cfg)
+	runErr = r.hint(runErr)
 	if errors.Is(runErr, pipeline.ErrBundleFolder) {
 		runErr = withHint(runErr, "move it away, or give another folder with --bundle-out")
 	}
@@ -446,7 +455,36 @@ type runRunner struct {
 	pubRef string
 }
 
-func (r *runRunner) Ingest(ctx context.Context) error { return runIngest(ctx, &r.sg, &r.o.ingest) }
+// event tells people on stderr what the pipeline does, and prints each stage's result as the
+// single command does (its tables on stderr: stdout is run's summary).
+func (r *runRunner) event(e pipeline.Event) {
+	if e.Kind != pipeline.Reported {
+		printRunEvent(r.g.stderr, e)
+		return
+	}
+	switch res := e.Result.(type) {
+	case *ingest.Report:
+		printIngestSummary(&r.sg, res)
+	}
+}
+
+// hint gives a stage's error the single command's hint; a configuration a package refused is a
+// bad command line.
+func (r *runRunner) hint(err error) error {
+	var ce *pipeline.ConfigError
+	if errors.As(err, &ce) {
+		return usageError{err}
+	}
+	var se *pipeline.StageError
+	if !errors.As(err, &se) {
+		return err
+	}
+	switch se.Stage {
+	case pipeline.Ingest:
+		return ingestHint(err, r.g.workspace)
+	}
+	return err
+}
 
 func (r *runRunner) TrainGAN(ctx context.Context, restart bool) error {
 	opt := r.o.gan
