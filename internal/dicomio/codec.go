@@ -2,7 +2,6 @@ package dicomio
 
 import (
 	"bytes"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"image/jpeg"
@@ -273,38 +272,4 @@ func endsWithEOI(cs []byte) bool {
 		n--
 	}
 	return n >= 2 && cs[n-2] == 0xFF && cs[n-1] == 0xD9
-}
-
-// maxJ2KTiles bounds the tiles of a JPEG 2000 film: encoders write one tile or a few hundred;
-// a fuzzed header asking for millions made OpenJPEG 2.5.0 spend seconds in opj_read_header.
-const maxJ2KTiles = 4096
-
-// checkJ2KHeader reads the SIZ marker segment of a JPEG 2000 codestream (or of the codestream
-// box of a JP2 file) and refuses a size other than w×h, several components, or more than
-// maxJ2KTiles tiles, before OpenJPEG parses anything.
-func checkJ2KHeader(cs []byte, w, h int) error {
-	i := bytes.Index(cs[:min(len(cs), 4096)], []byte{0xFF, 0x4F, 0xFF, 0x51})
-	if i < 0 {
-		return errors.New("no start-of-codestream and SIZ markers")
-	}
-	s := cs[i+4:]
-	if len(s) < 38 {
-		return errors.New("SIZ marker segment truncated")
-	}
-	u32 := func(o int) int64 { return int64(binary.BigEndian.Uint32(s[o:])) }
-	xsiz, ysiz, xo, yo := u32(4), u32(8), u32(12), u32(16)
-	xt, yt, xto, yto := u32(20), u32(24), u32(28), u32(32)
-	comps := int(binary.BigEndian.Uint16(s[36:]))
-	switch {
-	case xsiz-xo != int64(w) || ysiz-yo != int64(h):
-		return fmt.Errorf("codestream is %dx%d but Rows/Columns say %dx%d", xsiz-xo, ysiz-yo, w, h)
-	case comps != 1:
-		return fmt.Errorf("%d components (want 1 gray component)", comps)
-	case xt == 0 || yt == 0 || xto > xo || yto > yo:
-		return errors.New("invalid tile grid")
-	}
-	if tiles := ((xsiz - xto + xt - 1) / xt) * ((ysiz - yto + yt - 1) / yt); tiles > maxJ2KTiles {
-		return fmt.Errorf("%d tiles (at most %d)", tiles, maxJ2KTiles)
-	}
-	return nil
 }

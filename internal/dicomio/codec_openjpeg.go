@@ -123,6 +123,7 @@ fail:
 import "C"
 
 import (
+	"errors"
 	"fmt"
 	"unsafe"
 )
@@ -136,7 +137,9 @@ var (
 // DICOM) with OpenJPEG, single-threaded: ingest decodes several files at once. With in.minSide
 // set, it decodes the lowest resolution level whose shorter side is still at least minSide.
 func decodeOpenJPEG(cs []byte, in *Info) ([]int32, int, int, error) {
-	if err := checkJ2KHeader(cs, in.Columns, in.Rows); err != nil {
+	if err := checkJ2KHeader(cs, in.Columns, in.Rows); errors.Is(err, ErrTooLarge) {
+		return nil, 0, 0, err
+	} else if err != nil {
 		return nil, 0, 0, fmt.Errorf("%w: JPEG 2000 codestream does not decode: %v", ErrMalformed, err)
 	}
 	reduce := 0

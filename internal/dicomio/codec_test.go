@@ -377,8 +377,8 @@ func fuzzCodec(f *testing.F, uids ...string) {
 		switch {
 		case err == nil && len(v) != in.Columns*in.Rows:
 			t.Fatalf("%d samples for %dx%d", len(v), in.Columns, in.Rows)
-		case err != nil && !errors.Is(err, ErrMalformed) && !errors.Is(err, ErrUnsupported):
-			t.Fatalf("error %v is neither malformed nor unsupported", err)
+		case err != nil && !errors.Is(err, ErrMalformed) && !errors.Is(err, ErrUnsupported) && !errors.Is(err, ErrTooLarge):
+			t.Fatalf("error %v is neither malformed, unsupported nor too large", err)
 		}
 	})
 }

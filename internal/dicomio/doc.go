@@ -36,7 +36,9 @@
 //     lengths beyond the bytes left, more than 100,000 elements, and files whose parse and decode
 //     are estimated over [imageio.MaxDecodeBytes] ([ErrMalformed] or [ErrTooLarge]). This also
 //     keeps the library's error wrapping, quadratic in the nesting depth, small (see
-//     docs/dicom-upstream.md).
+//     docs/dicom-upstream.md). A JPEG 2000 header is read in Go before OpenJPEG sees it: a coding
+//     structure (tiles, code-blocks, precincts, packets) beyond what a film needs is [ErrTooLarge],
+//     since OpenJPEG allocates and walks it before reading any coded data.
 //   - [ReadInfo] never reads pixel data (SkipPixelData).
 //   - Imports internal/imageio and github.com/suyashkumar/dicom only (and, through cgo, the C
 //     codec libraries above). The dicomtest subpackage builds tiny DICOM files, plants markers
