@@ -120,12 +120,14 @@ bench: build minio versitygw
 # Every `func Fuzz…` of every package, one after the other (go test fuzzes one target at a time).
 # A failing input is written to the package's testdata/fuzz/TARGET/ and stays as a regression
 # seed that plain `go test` runs. No target needs MinIO.
+# FUZZFLAGS passes more flags to go test, e.g. FUZZFLAGS=-parallel=1 on a shared machine.
 FUZZTIME ?= 60s
+FUZZFLAGS ?=
 fuzz: deps-openblas
 	@set -e; n=0; for dir in $$(grep -rl --include='*_test.go' '^func Fuzz' . | xargs -n1 dirname | sort -u); do \
 	  for t in $$(grep -ho '^func Fuzz[A-Za-z0-9_]*' $$dir/*_test.go | sed 's/^func //' | sort -u); do \
 	    n=$$((n+1)); echo "make: fuzz $$dir $$t for $(FUZZTIME)" >&2; \
-	    go test -tags '$(TAGS)' -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZTIME) $$dir; \
+	    go test -tags '$(TAGS)' -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZTIME) $(FUZZFLAGS) $$dir; \
 	  done; \
 	done; echo "make: $$n fuzz targets found nothing" >&2
 
