@@ -3,6 +3,7 @@ package dicomio
 import (
 	"bufio"
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"image"
@@ -582,6 +583,36 @@ func integer(ds dicom.Dataset, t tag.Tag, def int) int {
 			if n, err := strconv.Atoi(strings.TrimSpace(v[0])); err == nil {
 				return n
 			}
+		}
+	case []byte:
+		if e.RawValueRepresentation == "UN" {
+			return unInteger(t, v, def)
+		}
+	}
+	return def
+}
+
+// unInteger reads a known integer attribute sent as UN (GDCM writes implicit-VR sources so when
+// it compresses them): its bytes are the value in the VR of the data dictionary, little endian
+// (PS3.5 6.2.2), binary for US/SS/UL/SL and text for IS.
+func unInteger(t tag.Tag, b []byte, def int) int {
+	info, err := tag.Find(t)
+	if err != nil || len(info.VRs) == 0 {
+		return def
+	}
+	le := binary.LittleEndian
+	switch vr := info.VRs[0]; {
+	case vr == "US" && len(b) >= 2:
+		return int(le.Uint16(b))
+	case vr == "SS" && len(b) >= 2:
+		return int(int16(le.Uint16(b)))
+	case vr == "UL" && len(b) >= 4:
+		return int(le.Uint32(b))
+	case vr == "SL" && len(b) >= 4:
+		return int(int32(le.Uint32(b)))
+	case vr == "IS":
+		if n, err := strconv.Atoi(strings.TrimRight(strings.TrimSpace(strings.Split(string(b), `\`)[0]), "\x00")); err == nil {
+			return n
 		}
 	}
 	return def

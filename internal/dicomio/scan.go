@@ -369,7 +369,7 @@ func (s *scanner) value(t tag.Tag, vr string, vl uint32, depth int, end int64) e
 		return err
 	}
 	s.account(vr, int64(vl), v)
-	if depth == 0 && vr == "US" && vl >= 2 {
+	if depth == 0 && (vr == "US" || vr == "UN") && vl >= 2 { // UN: a US sent as UN (GDCM)
 		switch t {
 		case tag.Rows:
 			s.rows = int64(s.bo.Uint16(v))
