@@ -37,7 +37,9 @@ HAVE_OPENBLAS = $(shell test -e /usr/include/x86_64-linux-gnu/cblas.h -o -e /usr
 CODEC_TAGS = $(shell test -e /usr/include/openjpeg-2.5/openjpeg.h && echo openjpeg) \
 	$(shell test -e /usr/include/charls/charls.h && echo charls) \
 	$(shell test -e /usr/include/gdcm-3.0/gdcmjpeg/16/jpeglib.h && echo gdcmjpeg)
-TAGS = $(strip $(if $(filter yes,$(HAVE_OPENBLAS)),openblas,) $(CODEC_TAGS))
+# oneDNN's bf16 matrix products (--precision bf16) when Debian's libdnnl-dev is installed.
+HAVE_DNNL = $(shell test -e /usr/include/oneapi/dnnl/dnnl.h && ldconfig -p 2>/dev/null | grep -q libdnnl && echo yes)
+TAGS = $(strip $(if $(filter yes,$(HAVE_OPENBLAS)),openblas,) $(if $(filter yes,$(HAVE_DNNL)),dnnl,) $(CODEC_TAGS))
 # Debian's OpenBLAS 0.3.21 takes AVX-512 Zen CPUs for Haswell; SkylakeX kernels are twice as fast.
 AVX512 := $(shell grep -q avx512bw /proc/cpuinfo 2>/dev/null && echo yes)
 ifeq ($(AVX512),yes)
@@ -53,13 +55,13 @@ all: build
 build: deps-openblas
 	go build -tags '$(TAGS)' -ldflags '$(LDFLAGS)' -o raysynth ./cmd/raysynth
 
-# Install Debian's OpenBLAS, the DICOM codec libraries (OpenJPEG, CharLS, GDCM's IJG libjpeg) and the
+# Install Debian's OpenBLAS, oneDNN, the DICOM codec libraries (OpenJPEG, CharLS, GDCM's IJG libjpeg) and the
 # tools the tests make and check DICOM files with (dcmtk, GDCM's gdcmconv) when missing and possible
 # (root with apt-get); otherwise the pure-Go build is used (it refuses the codecs it lacks, naming
 # the package).
-DEB_PACKAGES := libopenblas-dev dcmtk libopenjp2-7-dev libcharls-dev libgdcm-dev libgdcm-tools
+DEB_PACKAGES := libopenblas-dev libdnnl-dev dcmtk libopenjp2-7-dev libcharls-dev libgdcm-dev libgdcm-tools
 deps-openblas:
-	@if ! { test -e /usr/include/x86_64-linux-gnu/cblas.h && command -v dcmdump >/dev/null && command -v gdcmconv >/dev/null \
+	@if ! { test -e /usr/include/x86_64-linux-gnu/cblas.h && test -e /usr/include/oneapi/dnnl/dnnl.h && command -v dcmdump >/dev/null && command -v gdcmconv >/dev/null \
 	    && test -e /usr/include/openjpeg-2.5/openjpeg.h && test -e /usr/include/charls/charls.h && test -e /usr/include/gdcm-3.0/gdcmjpeg/16/jpeglib.h; }; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	    echo "make: installing $(DEB_PACKAGES) with apt-get" >&2; \

@@ -43,6 +43,8 @@ type versionInfo struct {
 	BLAS      string          `json:"blas"`
 	BLASCore  string          `json:"blas_core,omitempty"`
 	CoreEnv   string          `json:"openblas_coretype_env,omitempty"`
+	BF16      string          `json:"bf16"`
+	HasBF16   bool            `json:"bf16_hardware"`
 	GOMAXPROC int             `json:"gomaxprocs"`
 	Codecs    []dicomio.Codec `json:"dicom_codecs"`
 }
@@ -63,7 +65,7 @@ func newVersionCmd(g *globals) *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			info := versionInfo{
 				Version: version, Commit: buildCommit(), Go: runtime.Version(), OS: runtime.GOOS, Arch: runtime.GOARCH,
-				BLAS: blas.Backend(), BLASCore: blas.CoreType(), CoreEnv: os.Getenv(envBLASCore), GOMAXPROC: runtime.GOMAXPROCS(0),
+				BLAS: blas.Backend(), BLASCore: blas.CoreType(), CoreEnv: os.Getenv(envBLASCore), BF16: blas.BF16Backend(), HasBF16: blas.HasBF16(), GOMAXPROC: runtime.GOMAXPROCS(0),
 				Codecs: dicomio.Codecs(),
 			}
 			if o.json {
@@ -77,6 +79,11 @@ func newVersionCmd(g *globals) *cobra.Command {
 					core = " (core " + info.BLASCore + ")"
 				}
 				fmt.Fprintf(g.stdout, "blas:      %s%s\n", info.BLAS, core)
+				auto := ""
+				if !info.HasBF16 {
+					auto = "; --precision auto trains in fp32"
+				}
+				fmt.Fprintf(g.stdout, "bf16:      %s%s\n", info.BF16, auto)
 				fmt.Fprintln(g.stdout, "DICOM codecs (transfer syntaxes: library):")
 				for _, c := range info.Codecs {
 					state := c.Version

@@ -3,14 +3,18 @@ package blas
 import "math"
 
 // RoundBF16 rounds x to the nearest bfloat16 (ties to even) and returns it as a float32 whose
-// low 16 bits are zero. NaN stays NaN; values beyond the largest bfloat16 become ±Inf.
+// low 16 bits are zero. NaN stays NaN; values beyond the largest bfloat16 become ±Inf; float32
+// denormals (below 1.2e-38) become zero of the same sign, as the AVX512_BF16 conversion does.
 func RoundBF16(x float32) float32 {
 	u := math.Float32bits(x)
-	if u&0x7f800000 == 0x7f800000 { // Inf or NaN: keep (quiet the NaN so it stays one)
+	switch u & 0x7f800000 {
+	case 0x7f800000: // Inf or NaN: keep (quiet the NaN so it stays one)
 		if u&0x007fffff != 0 {
 			u |= 0x00400000
 		}
 		return math.Float32frombits(u &^ 0xffff)
+	case 0:
+		return math.Float32frombits(u & 0x80000000)
 	}
 	u += 0x7fff + (u>>16)&1
 	return math.Float32frombits(u &^ 0xffff)

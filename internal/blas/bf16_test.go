@@ -22,6 +22,8 @@ func TestRoundBF16(t *testing.T) {
 		{"negative", 0xbf808001, 0xbf810000},
 		{"inf", 0x7f800000, 0x7f800000},
 		{"nan stays nan", 0x7f800001, 0x7fc00000},
+		{"denormal flushes to zero", 0x00012345, 0x00000000},
+		{"negative denormal to negative zero", 0x80012345, 0x80000000},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got := math.Float32bits(RoundBF16(math.Float32frombits(tc.in)))
@@ -116,4 +118,17 @@ func BenchmarkGemmBF16512(b *testing.B) {
 	for b.Loop() {
 		GemmBF16(false, false, n, n, n, 1, x, n, x, n, 0, c, n)
 	}
+}
+
+// BenchmarkCeiling reports the side-by-side float32 and bf16 rates of a 1024³ product.
+func BenchmarkCeiling(b *testing.B) {
+	SetThreads(1)
+	var c Ceiling
+	for b.Loop() {
+		c = MeasureCeiling(1024, 3)
+	}
+	b.ReportMetric(c.FP32GFLOPS, "fp32-GFLOP/s")
+	b.ReportMetric(c.BF16GFLOPS, "bf16-GFLOP/s")
+	b.ReportMetric(c.FP32CPUGFLOPS, "fp32-cpu-GFLOP/s")
+	b.ReportMetric(c.BF16CPUGFLOPS, "bf16-cpu-GFLOP/s")
 }
