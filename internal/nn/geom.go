@@ -5,8 +5,6 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
-
-	"github.com/raysynth/raysynth/internal/blas"
 )
 
 // geom describes a strided convolution between a "big" NHWC map (B, H, W, C) and a "small" one
@@ -200,7 +198,7 @@ func (g geom) forTiles(f func(worker, b0, b1 int)) {
 }
 
 // conv computes small = conv(big, w) with w of shape (K·K·C, Cs).
-func (g geom) conv(big, w, small []float32) {
+func (g geom) conv(p Precision, big, w, small []float32) {
 	rowLen := g.kkc()
 	per := g.smallRows()
 	bufs := workerScratch(min(g.B, max(1, smallTileFloats/(per*rowLen))) * per * rowLen)
@@ -209,12 +207,12 @@ func (g geom) conv(big, w, small []float32) {
 		r0, r1 := b0*per, b1*per
 		cols := bufs[wk][:(r1-r0)*rowLen]
 		g.im2col(big, cols, r0, r1)
-		blas.Sgemm(false, false, r1-r0, g.Cs, rowLen, 1, cols, rowLen, w, g.Cs, 0, small[r0*g.Cs:], g.Cs)
+		p.Sgemm(false, false, r1-r0, g.Cs, rowLen, cols, rowLen, w, g.Cs, 0, small[r0*g.Cs:], g.Cs)
 	})
 }
 
 // convT computes big = convᵀ(small, w): the adjoint of conv with the same weights.
-func (g geom) convT(small, w, big []float32) {
+func (g geom) convT(p Precision, small, w, big []float32) {
 	rowLen := g.kkc()
 	per := g.smallRows()
 	bufs := workerScratch(min(g.B, max(1, smallTileFloats/(per*rowLen))) * per * rowLen)
@@ -222,7 +220,7 @@ func (g geom) convT(small, w, big []float32) {
 	g.forTiles(func(wk, b0, b1 int) {
 		r0, r1 := b0*per, b1*per
 		cols := bufs[wk][:(r1-r0)*rowLen]
-		blas.Sgemm(false, true, r1-r0, rowLen, g.Cs, 1, small[r0*g.Cs:], g.Cs, w, g.Cs, 0, cols, rowLen)
+		p.Sgemm(false, true, r1-r0, rowLen, g.Cs, small[r0*g.Cs:], g.Cs, w, g.Cs, 0, cols, rowLen)
 		for b := b0; b < b1; b++ {
 			g.col2im(cols, big, b, r0)
 		}
@@ -230,7 +228,7 @@ func (g geom) convT(small, w, big []float32) {
 }
 
 // filterGrad computes dw (K·K·C, Cs) = im2col(big)ᵀ · small, summed over the batch in tile order.
-func (g geom) filterGrad(big, small, dw []float32) {
+func (g geom) filterGrad(p Precision, big, small, dw []float32) {
 	rowLen := g.kkc()
 	per := g.smallRows()
 	for b0 := 0; b0 < g.B; b0 += g.tileSamples {
@@ -242,7 +240,7 @@ func (g geom) filterGrad(big, small, dw []float32) {
 		if b0 > 0 {
 			beta = 1
 		}
-		gemm(true, false, rowLen, g.Cs, r1-r0, cols, rowLen, small[r0*g.Cs:], g.Cs, beta, dw, g.Cs)
+		p.Gemm(true, false, rowLen, g.Cs, r1-r0, cols, rowLen, small[r0*g.Cs:], g.Cs, beta, dw, g.Cs)
 		putScratch()
 	}
 }

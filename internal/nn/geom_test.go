@@ -24,9 +24,9 @@ func TestConvMatchesDirectLoops(t *testing.T) {
 		w := randSlice(rng, g.kkc()*tc.cs)
 		small := randSlice(rng, tc.b*g.smallRows()*tc.cs)
 		gotSmall := make([]float32, len(small))
-		g.conv(big, w, gotSmall)
+		g.conv(FP32, big, w, gotSmall)
 		gotBig := make([]float32, len(big))
-		g.convT(small, w, gotBig)
+		g.convT(FP32, small, w, gotBig)
 		wantSmall := make([]float64, len(small))
 		wantBig := make([]float64, len(big))
 		for b := 0; b < tc.b; b++ {

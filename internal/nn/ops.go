@@ -107,7 +107,7 @@ func (op *convOp) Arity() int         { return 2 }
 func (op *convOp) Type() hm.Type      { return hm.NewFnType(tt(4), tt(2), tt(4)) }
 func (op *convOp) DiffWRT(int) []bool { return []bool{op.inGrad, true} }
 func (op *convOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) {
-	op.g.conv(f32s(in[0]), f32s(in[1]), op.data())
+	op.g.conv(op.prec, f32s(in[0]), f32s(in[1]), op.data())
 	return op.value(), nil
 }
 func (op *convOp) SymDiff(in gorgonia.Nodes, _, grad *gorgonia.Node) (gorgonia.Nodes, error) {
@@ -141,7 +141,7 @@ func (op *convTOp) Arity() int         { return 2 }
 func (op *convTOp) Type() hm.Type      { return hm.NewFnType(tt(4), tt(2), tt(4)) }
 func (op *convTOp) DiffWRT(int) []bool { return []bool{op.inGrad, true} }
 func (op *convTOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) {
-	op.g.convT(f32s(in[0]), f32s(in[1]), op.data())
+	op.g.convT(op.prec, f32s(in[0]), f32s(in[1]), op.data())
 	return op.value(), nil
 }
 func (op *convTOp) SymDiff(in gorgonia.Nodes, _, grad *gorgonia.Node) (gorgonia.Nodes, error) {
@@ -173,7 +173,7 @@ func newFilterGradOp(g geom) *filterGradOp {
 func (op *filterGradOp) Arity() int    { return 2 }
 func (op *filterGradOp) Type() hm.Type { return hm.NewFnType(tt(4), tt(4), tt(2)) }
 func (op *filterGradOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) {
-	op.g.filterGrad(f32s(in[0]), f32s(in[1]), op.data())
+	op.g.filterGrad(op.prec, f32s(in[0]), f32s(in[1]), op.data())
 	return op.value(), nil
 }
 
@@ -191,7 +191,7 @@ func (op *denseOp) Arity() int         { return 2 }
 func (op *denseOp) Type() hm.Type      { return hm.NewFnType(tt(op.inDims), tt(2), tt(len(op.shape))) }
 func (op *denseOp) DiffWRT(int) []bool { return []bool{op.inGrad, true} }
 func (op *denseOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) {
-	gemm(false, false, op.b, op.n, op.kin, f32s(in[0]), op.kin, f32s(in[1]), op.n, 0, op.data(), op.n)
+	op.prec.Gemm(false, false, op.b, op.n, op.kin, f32s(in[0]), op.kin, f32s(in[1]), op.n, 0, op.data(), op.n)
 	return op.value(), nil
 }
 func (op *denseOp) SymDiff(in gorgonia.Nodes, _, grad *gorgonia.Node) (gorgonia.Nodes, error) {
@@ -222,7 +222,7 @@ func (d *denseDataOp) Type() hm.Type {
 }
 func (d *denseDataOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) {
 	o := d.op
-	gemm(false, true, o.b, o.kin, o.n, f32s(in[0]), o.n, f32s(in[1]), o.n, 0, d.data(), o.kin)
+	d.prec.Gemm(false, true, o.b, o.kin, o.n, f32s(in[0]), o.n, f32s(in[1]), o.n, 0, d.data(), o.kin)
 	return d.value(), nil
 }
 
@@ -237,7 +237,7 @@ func (f *denseFilterOp) Type() hm.Type {
 }
 func (f *denseFilterOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) {
 	o := f.op
-	gemm(true, false, o.kin, o.n, o.b, f32s(in[0]), o.kin, f32s(in[1]), o.n, 0, f.data(), o.n)
+	f.prec.Gemm(true, false, o.kin, o.n, o.b, f32s(in[0]), o.kin, f32s(in[1]), o.n, 0, f.data(), o.n)
 	return f.value(), nil
 }
 

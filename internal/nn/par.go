@@ -40,11 +40,6 @@ func chunked(n int, f func(p, lo, hi int)) {
 	})
 }
 
-// gemm is FP32.Gemm, for call sites that do not yet follow the graph's precision.
-func gemm(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	FP32.Gemm(transA, transB, m, n, k, a, lda, b, ldb, beta, c, ldc)
-}
-
 // scratch is one growing buffer shared by the operations, which run one at a time.
 var scratch struct {
 	mu  sync.Mutex

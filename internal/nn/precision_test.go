@@ -1,0 +1,78 @@
+package nn
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+func TestParsePrecision(t *testing.T) {
+	for _, p := range []Precision{FP32, BF16} {
+		got, err := ParsePrecision(p.String())
+		if err != nil || got != p {
+			t.Fatalf("ParsePrecision(%q) = %v, %v", p.String(), got, err)
+		}
+	}
+	if _, err := ParsePrecision("fp16"); err == nil {
+		t.Fatal("fp16 accepted")
+	}
+}
+
+// TestBF16GraphFollowsFP32 runs the same small network (transposed convolution, convolution,
+// dense, GAN loss and all their gradients) in both precisions: the bf16 graph must really round
+// (results differ from fp32) and stay within bfloat16's precision of the fp32 results.
+func TestBF16GraphFollowsFP32(t *testing.T) {
+	run := func(p Precision) (loss float32, grads [][]float32) {
+		rng := rand.New(rand.NewPCG(7, 8))
+		g := NewGraph()
+		g.SetPrecision(p)
+		z, zd := randInput(g, rng, "z", false, 4, 4, 4, 8)
+		w1, _ := randInput(g, rng, "w1", false, 4*4*4, 8)
+		w2, _ := randInput(g, rng, "w2", false, 4*4*4, 16)
+		w3, _ := randInput(g, rng, "w3", false, 4*4*16, 1)
+		for i := range zd {
+			zd[i] *= 0.5
+		}
+		x := must(t)(ConvTranspose2D(z, w1, 4, 2, 1, true)) // 4×4×8 → 8×8×4
+		h := must(t)(Conv2D(x, w2, 4, 2, 1, true))          // → 4×4×16
+		l := must(t)(Dense(h, w3, []int{1, 1, 1}, true))    // → logit
+		cost := must(t)(GANLoss(l, 2))
+		gs, err := Grad(cost, z, w1, w2, w3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := g.Compile(append([]*Node{cost}, gs...)...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer m.Close()
+		if err := m.Run(); err != nil {
+			t.Fatal(err)
+		}
+		for _, n := range gs {
+			grads = append(grads, append([]float32(nil), Value(n)...))
+		}
+		return Scalar(cost), grads
+	}
+	l32, g32 := run(FP32)
+	l16, g16 := run(BF16)
+	if l32 == l16 {
+		t.Fatalf("bf16 loss %v equals the fp32 loss exactly: the products were not rounded", l16)
+	}
+	if d := math.Abs(float64(l16 - l32)); d > 0.05*math.Abs(float64(l32))+1e-3 {
+		t.Fatalf("bf16 loss %v, fp32 %v", l16, l32)
+	}
+	for i := range g32 {
+		var num, den float64
+		for j := range g32[i] {
+			d := float64(g16[i][j] - g32[i][j])
+			num += d * d
+			den += float64(g32[i][j]) * float64(g32[i][j])
+		}
+		// bfloat16 keeps 8 significant bits (relative rounding 2⁻⁹); a few products deep the
+		// relative error of a whole gradient stays within a few percent.
+		if rel := math.Sqrt(num / den); rel > 0.05 || rel == 0 {
+			t.Fatalf("gradient %d: relative difference bf16 vs fp32 %.3g, want within (0, 0.05]", i, rel)
+		}
+	}
+}
