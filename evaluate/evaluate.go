@@ -10,6 +10,7 @@ import (
 	"github.com/raysynth/raysynth/train"
 	"io/fs"
 	"log/slog"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -41,6 +42,12 @@ var RegimeNames = map[string]string{
 	RegimeOversampled: "real, minority oversampling",
 }
 
+// How regime (b) evens out the classes that synthetic images left unbalanced (Config.BalancedRebalance).
+const (
+	RebalanceWeighted   = "weighted"
+	RebalanceOversample = "oversample"
+)
+
 // AllRegimes lists the regimes in report order.
 var AllRegimes = []string{RegimeReal, RegimeBalanced, RegimeSynthetic, RegimeWeighted, RegimeOversampled}
 
@@ -61,18 +68,24 @@ type Config struct {
 	Batch         int
 	LR            float64
 	Seed          uint64
-	Size          int      // image side; 0: the workspace's (larger images are averaged down)
-	Synthetic     string   // train.SyntheticApproved or train.SyntheticCandidates, for regimes b and c
-	Regimes       []string // nil: all of AllRegimes
-	ValFraction   float64
-	Patience      int
-	NoAugment     bool
-	Resamples     int // paired bootstrap resamples (0: 2000)
-	MinSupport    int // fewest test images of a class for its metrics (0: metrics.DefaultMinSupport)
-	Arch          *train.ClassifierArch
-	CodeVersion   string
-	Progress      progress.Reporter
-	Log           *slog.Logger
+	Size          int    // image side; 0: the workspace's (larger images are averaged down)
+	Synthetic     string // train.SyntheticApproved or train.SyntheticCandidates, for regimes b and c
+	// SyntheticPerReal caps regime (b)'s synthetic images of a class at this many per real train
+	// image of the class (0: no cap, every class topped up to the majority count).
+	SyntheticPerReal float64
+	// BalancedRebalance evens out what regime (b) leaves unbalanced: "" (nothing), RebalanceWeighted
+	// (class-weighted loss over real + synthetic) or RebalanceOversample (minority classes repeated).
+	BalancedRebalance string
+	Regimes           []string // nil: all of AllRegimes
+	ValFraction       float64
+	Patience          int
+	NoAugment         bool
+	Resamples         int // paired bootstrap resamples (0: 2000)
+	MinSupport        int // fewest test images of a class for its metrics (0: metrics.DefaultMinSupport)
+	Arch              *train.ClassifierArch
+	CodeVersion       string
+	Progress          progress.Reporter
+	Log               *slog.Logger
 }
 
 // Validate checks the configuration.
@@ -86,6 +99,14 @@ func (c Config) Validate() error {
 	cc := train.ClassifierConfig{Workspace: c.Workspace, Size: c.Size, Epochs: c.Epochs, Batch: c.Batch, LR: c.LR, ValFraction: c.ValFraction, Patience: c.Patience, Arch: c.Arch}
 	if err := cc.Validate(); err != nil {
 		return err
+	}
+	if c.SyntheticPerReal < 0 || math.IsNaN(c.SyntheticPerReal) || math.IsInf(c.SyntheticPerReal, 0) {
+		return fmt.Errorf("synthetic images per real image %v: want 0 (no cap) or more", c.SyntheticPerReal)
+	}
+	switch c.BalancedRebalance {
+	case "", RebalanceWeighted, RebalanceOversample:
+	default:
+		return fmt.Errorf("rebalancing of (b) %q: want none, %s or %s", c.BalancedRebalance, RebalanceWeighted, RebalanceOversample)
 	}
 	if c.Synthetic != train.SyntheticApproved && c.Synthetic != train.SyntheticCandidates {
 		return fmt.Errorf("synthetic set %q: want %s or %s", c.Synthetic, train.SyntheticApproved, train.SyntheticCandidates)
@@ -169,7 +190,7 @@ func repeatSeed(seed uint64, r int) uint64 {
 }
 
 // regimeSets builds a regime's training and validation examples for one repeat's seed.
-func regimeSets(d *evalData, regime string, seed uint64) (tr, val []train.Example, shortfall []int) {
+func regimeSets(d *evalData, regime string, perReal float64, seed uint64) (tr, val []train.Example, shortfall []int) {
 	k := len(d.classes)
 	realTr, realVal := train.SplitValidation(d.train, d.frac, seed)
 	switch regime {
@@ -185,6 +206,9 @@ func regimeSets(d *evalData, regime string, seed uint64) (tr, val []train.Exampl
 		shortfall = make([]int, k)
 		for c := 0; c < k; c++ {
 			need := most - counts[c]
+			if perReal > 0 {
+				need = min(need, int(perReal*float64(counts[c])+0.5))
+			}
 			pool := byClass[c]
 			for _, j := range rng.Perm(len(pool))[:min(need, len(pool))] {
 				tr = append(tr, pool[j])
@@ -262,9 +286,11 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 			if err := ctx.Err(); err != nil {
 				return nil, err
 			}
-			tr, val, shortfall := regimeSets(d, reg, seed)
+			tr, val, shortfall := regimeSets(d, reg, cfg.SyntheticPerReal, seed)
+			rb := reg == RegimeBalanced && cfg.BalancedRebalance != ""
 			fc := train.FitConfig{Arch: arch, Classes: d.classes, Epochs: cfg.Epochs, Batch: cfg.Batch, LR: cfg.LR, Seed: seed,
-				Weighted: reg == RegimeWeighted, Oversample: reg == RegimeOversampled, Augment: !cfg.NoAugment,
+				Weighted:   reg == RegimeWeighted || (rb && cfg.BalancedRebalance == RebalanceWeighted),
+				Oversample: reg == RegimeOversampled || (rb && cfg.BalancedRebalance == RebalanceOversample), Augment: !cfg.NoAugment,
 				Patience: cfg.Patience, Restart: true, CodeVersion: cfg.CodeVersion, Log: log}
 			key := sha256.Sum256([]byte(train.Fingerprint(fc.Settings(len(tr), len(val)), map[string][]train.Example{"train": tr, "val": val}) + testFP))
 			name := fmt.Sprintf("%s-r%d", reg, r)

@@ -17,30 +17,33 @@ import (
 
 // Report is eval/report.json.
 type Report struct {
-	Format      int            `json:"format"`
-	Created     string         `json:"created"`
-	CodeVersion string         `json:"code_version"`
-	Classes     []string       `json:"classes"`
-	ImageSize   int            `json:"image_size"`
-	Seed        uint64         `json:"seed"`
-	Repeats     int            `json:"repeats"`
-	Epochs      int            `json:"epochs"`
-	Batch       int            `json:"batch"`
-	LR          float64        `json:"lr"`
-	ValFraction float64        `json:"validation_fraction"`
-	Patience    int            `json:"patience"`
-	Augment     bool           `json:"augment"`
-	MinSupport  int            `json:"min_support"`
-	Synthetic   string         `json:"synthetic"`
-	Data        EvalCounts     `json:"data"`
-	Regimes     []RegimeReport `json:"regimes"`
-	Comparisons []Comparison   `json:"comparisons"`
-	Fidelity    *Fidelity      `json:"fidelity,omitempty"`
-	Findings    []string       `json:"findings"`
-	Notes       []string       `json:"notes"`
-	Seconds     float64        `json:"seconds"`       // this invocation
-	ModelSecs   float64        `json:"model_seconds"` // training and testing every model, reused ones included
-	RunsReused  int            `json:"runs_reused"`
+	Format      int      `json:"format"`
+	Created     string   `json:"created"`
+	CodeVersion string   `json:"code_version"`
+	Classes     []string `json:"classes"`
+	ImageSize   int      `json:"image_size"`
+	Seed        uint64   `json:"seed"`
+	Repeats     int      `json:"repeats"`
+	Epochs      int      `json:"epochs"`
+	Batch       int      `json:"batch"`
+	LR          float64  `json:"lr"`
+	ValFraction float64  `json:"validation_fraction"`
+	Patience    int      `json:"patience"`
+	Augment     bool     `json:"augment"`
+	MinSupport  int      `json:"min_support"`
+	Synthetic   string   `json:"synthetic"`
+	// How regime (b) used the synthetic set when not the plain top-up to the majority count.
+	SyntheticPerReal  float64        `json:"synthetic_per_real,omitempty"`
+	BalancedRebalance string         `json:"balanced_rebalance,omitempty"`
+	Data              EvalCounts     `json:"data"`
+	Regimes           []RegimeReport `json:"regimes"`
+	Comparisons       []Comparison   `json:"comparisons"`
+	Fidelity          *Fidelity      `json:"fidelity,omitempty"`
+	Findings          []string       `json:"findings"`
+	Notes             []string       `json:"notes"`
+	Seconds           float64        `json:"seconds"`       // this invocation
+	ModelSecs         float64        `json:"model_seconds"` // training and testing every model, reused ones included
+	RunsReused        int            `json:"runs_reused"`
 }
 
 // EvalCounts are the images (and patients) per class the evaluation used.
@@ -227,6 +230,7 @@ func buildReport(ctx context.Context, cfg Config, d *evalData, regs []string, re
 		HoldoutImages: named(d.classes, train.ClassCounts(d.holdout, k)), HoldoutPatients: patientsPerClass(d.holdout, d.classes)}
 	if len(d.synthetic) > 0 {
 		r.Synthetic = cfg.Synthetic
+		r.SyntheticPerReal, r.BalancedRebalance = cfg.SyntheticPerReal, cfg.BalancedRebalance
 		r.Data.SyntheticImages = named(d.classes, train.ClassCounts(d.synthetic, k))
 		if len(d.synthSkip) > 0 {
 			r.Data.SyntheticSkipped = d.synthSkip
@@ -636,6 +640,22 @@ func (r *Report) Table() string {
 	return sb.String()
 }
 
+// balancedVariant says how regime (b) differed from the plain top-up to the majority count ("" when
+// it did not).
+func (r *Report) balancedVariant() string {
+	var parts []string
+	if r.SyntheticPerReal > 0 {
+		parts = append(parts, fmt.Sprintf("at most %g synthetic images per real train image of a class", r.SyntheticPerReal))
+	}
+	switch r.BalancedRebalance {
+	case RebalanceWeighted:
+		parts = append(parts, "then a class-weighted loss over real + synthetic")
+	case RebalanceOversample:
+		parts = append(parts, "then minority classes oversampled over real + synthetic")
+	}
+	return strings.Join(parts, ", ")
+}
+
 // Markdown renders report.md: tables a clinician can read and the findings in plain words.
 func (r *Report) Markdown() string {
 	var sb strings.Builder
@@ -643,6 +663,9 @@ func (r *Report) Markdown() string {
 	p("# Does adding synthetic X-rays help? Evaluation report\n\n")
 	p("train.Classifier trained %d time(s) per regime (different seeds), at most %d epochs each, %d×%d images, early stopping on a validation subset of train patients; tested on the real **holdout** patients, never seen by the generators or the classifiers. Synthetic set: %s.\n\n",
 		r.Repeats, r.Epochs, r.ImageSize, r.ImageSize, orNone(r.Synthetic))
+	if v := r.balancedVariant(); v != "" {
+		p("Regime (b) in this run: %s.\n\n", v)
+	}
 	p("| class | train images (patients) | holdout images (patients) | synthetic images |\n|---|---|---|---|\n")
 	for _, c := range r.Classes {
 		syn := "–"

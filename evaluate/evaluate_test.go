@@ -273,3 +273,47 @@ func TestEvaluateInterruptedResumesToSameResults(t *testing.T) {
 		}
 	}
 }
+
+// TestBalancedVariantCapsSyntheticAndRebalances: with SyntheticPerReal regime (b) adds at most
+// that many synthetic images per real one of a class, its models are new runs (not the plain
+// top-up's, reused), and the report says how (b) was made.
+func TestBalancedVariantCapsSyntheticAndRebalances(t *testing.T) {
+	cfg := evalTestConfig(t)
+	cfg.TestWorkspace, cfg.Repeats, cfg.Epochs, cfg.Regimes = nil, 1, 1, []string{RegimeBalanced}
+	ctx := context.Background()
+	if _, err := Run(ctx, cfg); err != nil {
+		t.Fatal(err)
+	}
+	cfg.SyntheticPerReal, cfg.BalancedRebalance = 1, RebalanceWeighted
+	rep, err := Run(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.RunsReused != 0 {
+		t.Errorf("the variant reused %d run(s) of the plain top-up", rep.RunsReused)
+	}
+	run := rep.Regimes[0].Runs[0]
+	capped := false
+	for _, c := range rep.Classes {
+		if run.TrainSynthetic[c] > run.TrainReal[c] {
+			t.Errorf("%s: %d synthetic images for %d real ones, want at most 1 per real", c, run.TrainSynthetic[c], run.TrainReal[c])
+		}
+		if run.TrainSynthetic[c] > 0 && run.TrainSynthetic[c] == run.TrainReal[c] {
+			capped = true
+		}
+	}
+	if !capped {
+		t.Errorf("no class reached the cap: %v synthetic for %v real", run.TrainSynthetic, run.TrainReal)
+	}
+	md, _ := os.ReadFile(filepath.Join(cfg.Workspace.EvalDir(), EvalReportMD))
+	if want := "Regime (b) in this run: at most 1 synthetic images per real train image of a class, then a class-weighted loss"; !strings.Contains(string(md), want) {
+		t.Errorf("report.md lacks %q", want)
+	}
+	if rep.SyntheticPerReal != 1 || rep.BalancedRebalance != RebalanceWeighted {
+		t.Errorf("report records per-real %v, rebalance %q", rep.SyntheticPerReal, rep.BalancedRebalance)
+	}
+	cfg.BalancedRebalance = "smote"
+	if err := cfg.Validate(); err == nil {
+		t.Error("rebalance smote accepted")
+	}
+}

@@ -16,9 +16,9 @@ import (
 
 type evaluateOptions struct {
 	repeats, epochs, batch, size, patience, resamples, minSupport int
-	lr, valFraction                                               float64
+	lr, valFraction, synthPerReal                                 float64
 	seed                                                          uint64
-	synthetic, testWorkspace, regimes                             string
+	synthetic, testWorkspace, regimes, rebalance                  string
 	noAugment, json                                               bool
 }
 
@@ -27,6 +27,8 @@ func (o *evaluateOptions) addFlags(c *cobra.Command) {
 	f.IntVar(&o.repeats, "repeats", 3, "models per regime, each with its own seed (3 or more for a standard deviation worth reading)")
 	f.IntVar(&o.epochs, "epochs", train.DefaultClassifierEpochs, "at most this many epochs per model")
 	f.StringVar(&o.synthetic, "synthetic", train.SyntheticApproved, "synthetic set for regimes b and c: approved (passed the privacy gate) or candidates")
+	f.Float64Var(&o.synthPerReal, "synthetic-per-real", 0, "regime b: at most this many synthetic images per real train image of a class (0: top every class up to the majority)")
+	f.StringVar(&o.rebalance, "b-rebalance", "none", "regime b: what evens out the classes after the synthetic top-up: none, weighted (class-weighted loss) or oversample")
 	f.StringVar(&o.testWorkspace, "test-workspace", "", "another ingested workspace to test on as an external test set (all its images)")
 	f.StringVar(&o.regimes, "regimes", "a,b,c,d,e", "regimes to run: a real only, b real+synthetic balanced, c synthetic only, d class-weighted, e oversampled")
 	f.IntVar(&o.batch, "batch", train.DefaultClassifierBatch, "images per step")
@@ -169,9 +171,13 @@ func runEvaluate(ctx context.Context, g *globals, o evaluateOptions) error {
 	if len(regimes) == 0 {
 		return usageErrorf("--regimes lists no regime (use some of a,b,c,d,e)")
 	}
+	rebalance := o.rebalance
+	if rebalance == "none" {
+		rebalance = ""
+	}
 	reporter, wait := g.newReporter()
 	cfg := evaluate.Config{Workspace: w, TestWorkspace: tw, Repeats: o.repeats, Epochs: o.epochs, Batch: o.batch, LR: o.lr,
-		Seed: o.seed, Size: o.size, Synthetic: o.synthetic, Regimes: regimes, ValFraction: o.valFraction, Patience: o.patience,
+		Seed: o.seed, Size: o.size, Synthetic: o.synthetic, SyntheticPerReal: o.synthPerReal, BalancedRebalance: rebalance, Regimes: regimes, ValFraction: o.valFraction, Patience: o.patience,
 		NoAugment: o.noAugment, Resamples: o.resamples, MinSupport: o.minSupport, CodeVersion: versionString(),
 		Progress: reporter, Log: g.log}
 	if err := cfg.Validate(); err != nil {
