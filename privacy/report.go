@@ -9,6 +9,8 @@ import (
 	"image"
 	"image/color"
 	"math"
+	"os"
+	"path/filepath"
 	"slices"
 	"sort"
 
@@ -17,6 +19,7 @@ import (
 	"gonum.org/v1/plot/vg"
 
 	"github.com/raysynth/raysynth/internal/chart"
+	"github.com/raysynth/raysynth/internal/contract"
 	"github.com/raysynth/raysynth/internal/fsutil"
 	"github.com/raysynth/raysynth/internal/imageio"
 	"github.com/raysynth/raysynth/internal/workspace"
@@ -35,6 +38,34 @@ type Summary struct {
 	Embedding    []string       `json:"embedding"`
 	Filter       *PublicFilter  `json:"filter"`
 	Method       map[string]any `json:"method"`
+	// CollapseCheck is train's check of each class's generator for collapse (few distinct
+	// nearest training films, little diversity), read from gan/<class>/summary.json. It does not
+	// decide the gate; its warnings say the released set may be a few films repeated.
+	CollapseCheck []CollapseCheck `json:"collapse_check,omitempty"`
+}
+
+// CollapseCheck is one class's collapse check as train gan measured it on its sample grid.
+type CollapseCheck struct {
+	Class string `json:"class"`
+	contract.SampleCheck
+}
+
+// readCollapseChecks reads the collapse check of each class's generator (classes without a
+// summary or a check, e.g. images made by another tool, are left out).
+func readCollapseChecks(ws *workspace.Workspace, classes []string) []CollapseCheck {
+	var out []CollapseCheck
+	for _, c := range slices.Sorted(slices.Values(classes)) {
+		b, err := os.ReadFile(filepath.Join(ws.GANDir(c), "summary.json"))
+		if err != nil {
+			continue
+		}
+		var g contract.GANSummary
+		if json.Unmarshal(b, &g) != nil || g.SampleCheck == nil {
+			continue
+		}
+		out = append(out, CollapseCheck{Class: c, SampleCheck: *g.SampleCheck})
+	}
+	return out
 }
 
 // Counts are the candidate and approved image counts.
@@ -327,6 +358,11 @@ equal-size subsets of {{.E.TrainSubset}} patients. Policy: {{.R.Inputs.PolicySou
 no image, no patient): that is what the bundle carries. This report and report.json stay in the workspace.</p>{{end}}
 {{with .R.Filter}}<h2>Filtering</h2><p>{{len .Rounds}} round(s), {{.Removed}} image(s) removed, targets {{if .Reached}}reached{{else}}not reached{{end}} (round limit {{.MaxRounds}}). {{.Note}}</p>
 {{if .Rounds}}<table><tr><th>round</th><th class="l">removed per class</th><th class="l">generated per class</th></tr>{{range .Rounds}}<tr><td>{{.Round}}</td><td class="l">{{.Removed}}</td><td class="l">{{.Generated}}</td></tr>{{end}}</table>{{end}}{{end}}
+{{with .R.Summary.CollapseCheck}}<h2>Collapse check of the generators</h2>
+<p>From <code>train gan</code>'s sample grid of each class: distinct nearest training films among the samples and how much the samples vary against the training films. Warnings do not fail the gate; they say the set may be a few films repeated.</p>
+<table><tr><th class="l">class</th><th>samples</th><th>training films</th><th>distinct nearest</th><th>most common nearest</th><th>spread vs films</th><th class="l">warnings</th></tr>
+{{range .}}<tr{{if .Warnings}} class="bad"{{end}}><td class="l">{{cls .Class}}</td><td>{{.Samples}}</td><td>{{.TrainFilms}}</td><td>{{.DistinctNearest}}</td><td>{{f .TopNearestShare}}</td><td>{{f .SpreadRatio}}</td><td class="l">{{range .Warnings}}<span class="fail">{{.}}</span><br>{{else}}none{{end}}</td></tr>
+{{end}}</table>{{end}}
 <h2>Checks</h2>
 <table><tr><th class="l">embedding</th><th class="l">check</th><th class="l">class</th><th>value</th><th>bound</th><th>rule</th><th>threshold</th><th>n</th><th class="l">result</th></tr>
 {{range .E.Checks}}<tr{{if not .Passed}} class="bad"{{end}}><td class="l">{{.Embedding}}</td><td class="l">{{.Name}}</td><td class="l">{{cls .Class}}</td><td>{{f .Value}}</td><td>{{f .Bound}}</td><td>{{.Rule}}</td><td>{{f .Threshold}}</td><td>{{.N}}</td><td class="l">{{if .Passed}}<span class="pass">pass</span>{{else}}<span class="fail">FAIL</span>{{end}} {{.Note}}</td></tr>

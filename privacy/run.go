@@ -9,6 +9,7 @@ import (
 	"image"
 	"io/fs"
 	"log/slog"
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
@@ -244,6 +245,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		res.Checked = len(keep)
 	}
 	sum := newSummary(ev, cfg.Policy, embNames, len(cands), approved, filt, final)
+	if cfg.CandidatesDir == "" {
+		sum.CollapseCheck = readCollapseChecks(ws, slices.Collect(maps.Keys(target)))
+	}
 	res.Summary = sum
 	res.Seconds = time.Since(start).Seconds()
 	rep := &Report{Private: privateNotice, Created: now().UTC().Format(time.RFC3339), CodeVersion: cfg.CodeVersion,

@@ -20,7 +20,9 @@ func TestGANSummaryMatchesContract(t *testing.T) {
 	}{{"private", dp}, {"non-private", json.RawMessage("null")}} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := GANSummary{Class: "virus", Size: 64, Seed: 7, CodeVersion: "v1", TrainFingerprint: "f00d", TrainImages: 104,
-				TrainPatients: 51, Checkpoint: "checkpoint.ckpt", CheckpointSHA256: "beef", DP: tc.dp}
+				TrainPatients: 51, Checkpoint: "checkpoint.ckpt", CheckpointSHA256: "beef", DP: tc.dp,
+				SampleCheck: &SampleCheck{Samples: 64, TrainFilms: 104, DistinctNearest: 3, TopNearestShare: 0.9, SpreadRatio: 0.1,
+					Warnings: []string{"few distinct nearest training films"}}}
 			b, err := json.Marshal(s)
 			if err != nil {
 				t.Fatal(err)
@@ -33,6 +35,10 @@ func TestGANSummaryMatchesContract(t *testing.T) {
 				c.TrainFingerprint != s.TrainFingerprint || c.TrainImages != s.TrainImages || c.TrainPatients != s.TrainPatients ||
 				c.Checkpoint != s.Checkpoint || c.CheckpointSHA256 != s.CheckpointSHA256 {
 				t.Errorf("contract reads %+v from %s", c, b)
+			}
+			if sc := c.SampleCheck; sc == nil || sc.Samples != 64 || sc.TrainFilms != 104 || sc.DistinctNearest != 3 ||
+				sc.TopNearestShare != 0.9 || sc.SpreadRatio != 0.1 || len(sc.Warnings) != 1 {
+				t.Errorf("sample check read as %+v from %s", c.SampleCheck, b)
 			}
 			if private := tc.name == "private"; (c.DP != nil) != private || (private && (c.DP.Epsilon != 4 || c.DP.Delta != 1e-5)) {
 				t.Errorf("dp read as %+v from %s", c.DP, b)

@@ -9,7 +9,8 @@
 //     beside it; synth writes synth/ (candidates), privacy writes approved/, train and evaluate
 //     read either.
 //   - C3 gan/<class>/summary.json: what a generator was trained on and how ([GANSummary]);
-//     train writes it, synth, manifest (provenance, dataset card) and run read it.
+//     train writes it, synth, manifest (provenance, dataset card), run and privacy (the collapse
+//     check in its report) read it.
 //   - C4 privacy/summary.json: the gate's public verdict ([PrivacySummary]); privacy writes it,
 //     manifest embeds it in a bundle as privacy-report.json, verify and audit read it there.
 //   - C5 eval/report.json: the evaluation ([evaluate.Report], read back by run and dp-curve).
@@ -38,6 +39,21 @@ type GANSummary struct {
 	Checkpoint       string  `json:"checkpoint"`
 	CheckpointSHA256 string  `json:"checkpoint_sha256"`
 	DP               *DP     `json:"dp"` // nil for a non-private generator
+	// SampleCheck is train's collapse check of the generator's samples; nil in summaries written
+	// before it existed.
+	SampleCheck *SampleCheck `json:"sample_check"`
+}
+
+// SampleCheck is the "sample_check" object of a GAN summary: how many distinct training films
+// are nearest to the generator's samples and how much the samples vary against the films, with
+// train's warnings when either says collapse.
+type SampleCheck struct {
+	Samples         int      `json:"samples"`
+	TrainFilms      int      `json:"train_films"`
+	DistinctNearest int      `json:"distinct_nearest"`
+	TopNearestShare float64  `json:"top_nearest_share"`
+	SpreadRatio     float64  `json:"spread_ratio"`
+	Warnings        []string `json:"warnings,omitempty"`
 }
 
 // DP is the part of the "dp" object of a GAN summary that other stages read.
