@@ -2,8 +2,11 @@ package main
 
 import (
 	"bytes"
+	"compress/zlib"
 	"context"
+	"encoding/binary"
 	"fmt"
+	"hash/crc32"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -14,6 +17,7 @@ import (
 	"time"
 
 	"github.com/raysynth/raysynth/internal/dicomio"
+	"github.com/raysynth/raysynth/internal/dicomio/dicomtest"
 	"github.com/raysynth/raysynth/publish/s3test"
 	"github.com/rogpeppe/go-internal/testscript"
 )
@@ -52,7 +56,7 @@ func TestScripts(t *testing.T) {
 	_, sharedErr := os.Stat(filepath.Join(shared, "README.md"))
 	testscript.Run(t, testscript.Params{
 		Dir:  "testdata/script",
-		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){"waitlines": cmdWaitLines},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){"waitlines": cmdWaitLines, "hostile": cmdHostile},
 		// [codecs]: this build links every DICOM codec library (make's build does).
 		Condition: func(cond string) (bool, error) {
 			if cond != "codecs" {
@@ -134,4 +138,68 @@ func cmdWaitLines(ts *testscript.TestScript, neg bool, args []string) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// cmdHostile is the script command "hostile DIR": it writes into DIR the hostile files of
+// issue 15, each a few hundred kilobytes at most, that once took gigabytes to read or decode:
+// 5,000 nested DICOM sequences, a DICOM element claiming 4 GB, a 16000² DICOM film header,
+// a JPEG 2000 film whose header asks OpenJPEG for 1,000 layers of 2×2 precincts, a 16384² 8-bit
+// gray PNG (261 KB, 268 MB decoded) and an 8192² 16-bit RGBA PNG (512 MB decoded).
+func cmdHostile(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: hostile DIR")
+	}
+	dir := ts.MkAbs(args[0])
+	head := dicomtest.Build(dicomio.ExplicitVRLittleEndian, false, false, []dicomtest.El{dicomtest.Str(0x0008, 0x0060, "CS", "DX")}, nil)
+	film := dicomtest.ImageElems(2, 2, "MONOCHROME2", 12, []uint16{1, 2, 3, 4})
+	film[3], film[4] = dicomtest.US(0x0028, 0x0010, 16000), dicomtest.US(0x0028, 0x0011, 16000)
+	j2k := dicomtest.J2KHeader{W: 1024, H: 1024, Levels: 10, Layers: 1000, CB: 2, PP: 1}.Codestream()
+	j2kElems := dicomtest.ImageElems(1024, 1024, "MONOCHROME2", 16, nil)
+	files := map[string][]byte{
+		"nested.dcm":      dicomtest.NestedSequences(5000),
+		"claims4gb.dcm":   append(head, dicomtest.Header(0x0010, 0x4000, "UT", 0xFFFFFFF0)...),
+		"film16000.dcm":   dicomtest.Build(dicomio.ExplicitVRLittleEndian, false, false, film, nil),
+		"j2k-layers.dcm":  dicomtest.Build(dicomio.JPEG2000Lossless, false, false, j2kElems[:len(j2kElems)-1], j2k),
+		"gray16384.png":   zeroPNG(16384, 16384, 0, 8, 1),
+		"rgba16_8192.png": zeroPNG(8192, 8192, 6, 16, 8),
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		ts.Fatalf("%v", err)
+	}
+	for name, b := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+			ts.Fatalf("%v", err)
+		}
+	}
+}
+
+// zeroPNG is a real w×h PNG of zero pixels (colour type, bit depth, bytes per pixel): a few
+// hundred kilobytes that decode to hundreds of megabytes.
+func zeroPNG(w, h int, colorType, depth byte, bpp int) []byte {
+	var buf bytes.Buffer
+	buf.WriteString("\x89PNG\r\n\x1a\n")
+	chunk := func(typ string, data []byte) {
+		binary.Write(&buf, binary.BigEndian, uint32(len(data)))
+		c := crc32.NewIEEE()
+		c.Write([]byte(typ))
+		c.Write(data)
+		buf.WriteString(typ)
+		buf.Write(data)
+		binary.Write(&buf, binary.BigEndian, c.Sum32())
+	}
+	ihdr := make([]byte, 13)
+	binary.BigEndian.PutUint32(ihdr[0:], uint32(w))
+	binary.BigEndian.PutUint32(ihdr[4:], uint32(h))
+	ihdr[8], ihdr[9] = depth, colorType
+	chunk("IHDR", ihdr)
+	var z bytes.Buffer
+	zw, _ := zlib.NewWriterLevel(&z, zlib.BestSpeed)
+	row := make([]byte, 1+w*bpp)
+	for range h {
+		zw.Write(row)
+	}
+	zw.Close()
+	chunk("IDAT", z.Bytes())
+	chunk("IEND", nil)
+	return buf.Bytes()
 }
