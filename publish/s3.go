@@ -183,7 +183,7 @@ func OpenS3(ctx context.Context, cfg S3Config) (Store, error) {
 		c, err := minio.New(host, &minio.Options{
 			Creds:           creds,
 			Secure:          secure,
-			Transport:       tr,
+			Transport:       listGuard{tr},
 			Region:          region,
 			TrailingHeaders: trailing,
 			BucketLookup:    minio.BucketLookupPath,
@@ -206,7 +206,12 @@ func OpenS3(ctx context.Context, cfg S3Config) (Store, error) {
 	err := s.retry.do(ctx, func() error {
 		cctx, cancel := s.callCtx(ctx)
 		defer cancel()
+		// One page is enough: a second (the first said "truncated" but held no key) is refused.
+		cctx = context.WithValue(cctx, listPagesKey{}, &listPages{max: 1})
 		for o := range s.c.ListObjectsIter(cctx, s.bucket, minio.ListObjectsOptions{Prefix: s.prefix, MaxKeys: 1}) {
+			if errors.Is(o.Err, errSecondPage) {
+				break
+			}
 			if o.Err != nil {
 				return s.classify(cctx, o.Err, "")
 			}
@@ -357,15 +362,86 @@ func (s *s3Store) classifyNet(err error, where string) error {
 	return fmt.Errorf("%s: %w", where, err) // transient
 }
 
+// listBounds bound one listing, which a broken or hostile server could make endless (pages that
+// say "truncated" forever) or huge (one page of gigabytes): keys returned, pages asked for, and
+// bytes of one page. A release lists one key per file and audit the whole store; a server gives
+// up to 1,000 keys a page, and a page of 1,000 keys of the longest (1,024-byte) names is under
+// 1.5 MB. A variable, so tests can lower it.
+var listBounds = struct {
+	keys, pages int64
+	pageBytes   int64
+}{keys: 1_000_000, pages: 20_000, pageBytes: 8 << 20}
+
+// listPagesKey is the context key of a listing's page counter, which listGuard increments.
+type listPagesKey struct{}
+
+// listPages counts the pages of one listing, up to max.
+type listPages struct {
+	n   atomic.Int64
+	max int64
+}
+
+// errSecondPage refuses the second page of the bucket check, which needs only the first.
+var errSecondPage = fmt.Errorf("%w: a second page of the bucket check", ErrListTooLong)
+
+// listGuard is the S3 clients' transport: it counts the pages of a listing (in the counter its
+// context carries) and caps each page's body at listBounds.pageBytes.
+type listGuard struct{ http.RoundTripper }
+
+func (g listGuard) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.Method != http.MethodGet || !req.URL.Query().Has("list-type") {
+		return g.RoundTripper.RoundTrip(req)
+	}
+	if p, ok := req.Context().Value(listPagesKey{}).(*listPages); ok && p.n.Add(1) > p.max {
+		if p.max == 1 {
+			return nil, errSecondPage
+		}
+		return nil, fmt.Errorf("%w: more than %d pages (the server keeps saying the listing is truncated)", ErrListTooLong, p.max)
+	}
+	resp, err := g.RoundTripper.RoundTrip(req)
+	if err == nil {
+		resp.Body = &cappedBody{ReadCloser: resp.Body, left: listBounds.pageBytes + 1}
+	}
+	return resp, err
+}
+
+// cappedBody fails a read past its cap instead of letting a listing page grow without end.
+type cappedBody struct {
+	io.ReadCloser
+	left int64
+}
+
+func (b *cappedBody) Read(p []byte) (int, error) {
+	if b.left <= 0 {
+		return 0, fmt.Errorf("%w: a page of more than %d MB", ErrListTooLong, listBounds.pageBytes>>20)
+	}
+	if int64(len(p)) > b.left {
+		p = p[:b.left]
+	}
+	n, err := b.ReadCloser.Read(p)
+	b.left -= int64(n)
+	if b.left <= 0 && err == nil {
+		err = fmt.Errorf("%w: a page of more than %d MB", ErrListTooLong, listBounds.pageBytes>>20)
+	}
+	return n, err
+}
+
 func (s *s3Store) List(ctx context.Context, prefix string) ([]ObjectInfo, error) {
 	var out []ObjectInfo
 	err := s.retry.do(ctx, func() error {
 		cctx, cancel := s.callCtx(ctx)
 		defer cancel()
+		cctx = context.WithValue(cctx, listPagesKey{}, &listPages{max: listBounds.pages})
 		out = out[:0]
 		for o := range s.c.ListObjectsIter(cctx, s.bucket, minio.ListObjectsOptions{Prefix: s.prefix + prefix, Recursive: true}) {
+			if errors.Is(o.Err, ErrListTooLong) {
+				return o.Err
+			}
 			if o.Err != nil {
 				return s.classify(cctx, o.Err, prefix)
+			}
+			if int64(len(out)) >= listBounds.keys {
+				return fmt.Errorf("%w: more than %d objects", ErrListTooLong, listBounds.keys)
 			}
 			out = append(out, ObjectInfo{Key: strings.TrimPrefix(o.Key, s.prefix), Size: o.Size, Modified: o.LastModified})
 		}

@@ -88,6 +88,7 @@ var (
 	ErrUnsafeKey             = errors.New("unsafe object key")
 	ErrUnreachable           = errors.New("endpoint unreachable")
 	ErrStalled               = errors.New("storage call timed out")
+	ErrListTooLong           = errors.New("listing over its bounds")
 )
 
 // permanentError marks an error that retrying cannot fix.
@@ -102,7 +103,8 @@ func Permanent(err error) bool {
 	var p permanentError
 	return errors.As(err, &p) || errors.Is(err, ErrNotFound) || errors.Is(err, ErrExists) ||
 		errors.Is(err, ErrAccessDenied) || errors.Is(err, ErrNoSuchBucket) || errors.Is(err, ErrBadCredentials) ||
-		errors.Is(err, ErrObjectLockUnsupported) || errors.Is(err, ErrConflict) || errors.Is(err, ErrUnsafeKey)
+		errors.Is(err, ErrObjectLockUnsupported) || errors.Is(err, ErrConflict) || errors.Is(err, ErrUnsafeKey) ||
+		errors.Is(err, ErrListTooLong)
 }
 
 // stalled reports whether err is a timeout of one call (no byte moved within the idle deadline,
