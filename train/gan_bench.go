@@ -59,6 +59,83 @@ type BenchResult struct {
 	GFLOPS          float64   `json:"gflops"`
 	PeakRSSBytes    int64     `json:"peak_rss_bytes"`
 	Params          int       `json:"params"`
+
+	// Set by [BenchGANSuite]: the step against the matrix-product ceiling measured in the same
+	// process just before and just after this run (their mean), by wall time and by CPU time,
+	// and the wall time of 5,000 steps at this speed.
+	CeilingGFLOPS      float64 `json:"ceiling_gflops,omitempty"`
+	CeilingFraction    float64 `json:"ceiling_fraction,omitempty"`
+	GFLOPPerCPUS       float64 `json:"gflop_per_cpu_second,omitempty"`
+	CPUCeilingFraction float64 `json:"cpu_ceiling_fraction,omitempty"`
+	Minutes5000Steps   float64 `json:"minutes_per_5000_steps,omitempty"`
+}
+
+// BenchSuiteConfig runs [BenchGAN] at several batch sizes (BenchConfig.Batch is ignored).
+type BenchSuiteConfig struct {
+	BenchConfig
+	Batches []int
+}
+
+// Validate checks the configuration.
+func (c BenchSuiteConfig) Validate() error {
+	if len(c.Batches) == 0 {
+		return fmt.Errorf("bench: no batch size")
+	}
+	for _, b := range c.Batches {
+		cfg := c.BenchConfig
+		cfg.Batch = b
+		if err := cfg.Validate(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// BenchSuite is what [BenchGANSuite] measured: one result per batch size and the ceilings
+// measured before the first run, between runs and after the last.
+type BenchSuite struct {
+	Runs     []*BenchResult `json:"runs"`
+	Ceilings []Ceiling      `json:"ceilings"`
+}
+
+// BenchGANSuite times the DCGAN step at each batch size with the matrix-product ceiling measured
+// around every run in the same process, so the fraction of the ceiling compares figures taken
+// under the same load.
+func BenchGANSuite(ctx context.Context, cfg BenchSuiteConfig) (*BenchSuite, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	out := &BenchSuite{}
+	c, err := gemmCeiling(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out.Ceilings = append(out.Ceilings, c)
+	for _, b := range cfg.Batches {
+		one := cfg.BenchConfig
+		one.Batch = b
+		r, err := BenchGAN(ctx, one)
+		if err != nil {
+			return nil, err
+		}
+		after, err := gemmCeiling(ctx)
+		if err != nil {
+			return nil, err
+		}
+		before := out.Ceilings[len(out.Ceilings)-1]
+		out.Ceilings = append(out.Ceilings, after)
+		r.CeilingGFLOPS = (before.GFLOPS + after.GFLOPS) / 2
+		r.CeilingFraction = r.GFLOPS / r.CeilingGFLOPS
+		if r.CPUPerStep > 0 {
+			r.GFLOPPerCPUS = r.GFLOPPerStep / r.CPUPerStep
+			if cpuCeil := (before.GFLOPPerCPUS + after.GFLOPPerCPUS) / 2; cpuCeil > 0 {
+				r.CPUCeilingFraction = r.GFLOPPerCPUS / cpuCeil
+			}
+		}
+		r.Minutes5000Steps = 5000 * r.SecondsPerStep / 60
+		out.Runs = append(out.Runs, r)
+	}
+	return out, nil
 }
 
 func median(xs []float64) float64 {

@@ -10,15 +10,16 @@ import (
 )
 
 type benchGANOptions struct {
-	size, batch, steps, genBatches int
-	recipe                         string
-	json                           bool
+	size, steps, genBatches int
+	batches                 []int
+	recipe                  string
+	json                    bool
 }
 
 func (o *benchGANOptions) addFlags(c *cobra.Command) {
 	f := c.Flags()
 	f.IntVar(&o.size, "size", 64, "image size (power of two, 16 to 256)")
-	f.IntVar(&o.batch, "batch", 64, "batch size")
+	f.IntSliceVar(&o.batches, "batch", []int{32, 64}, "batch sizes to time, one run each (e.g. --batch 32,64)")
 	f.IntVar(&o.steps, "steps", 10, "timed D+G training steps (after one warm-up step)")
 	f.IntVar(&o.genBatches, "gen-batches", 10, "timed eval-mode generation batches")
 	f.StringVar(&o.recipe, "recipe", train.DefaultRecipe, "training recipe to time: "+strings.Join(train.Recipes, " or ")+" (augmentation and the moving average are part of its step)")
@@ -30,11 +31,14 @@ func newBenchGANCmd(g *globals) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "gan",
 		Short: "Time DCGAN training steps and generation on random data",
-		Long: `Builds the default DCGAN on random data and reports the median seconds per D+G step, real
-images per second, generated images per second (eval mode), GFLOP/s of matrix work, peak RSS and
-the BLAS in use. Other load on the machine makes the figures noisy: run it on a quiet machine.`,
+		Long: `Builds the default DCGAN on random data and reports, for each batch size, the median seconds
+per D+G step, real images per second, generated images per second (eval mode), GFLOP/s of matrix
+work, peak RSS and the BLAS in use. Around every run it measures the matrix-product ceiling in the
+same process (bench nn's block shape, one single-threaded SGEMM per core) and reports the step's
+fraction of it, by wall time and by CPU time, and the projected minutes for 5,000 steps. Other
+load on the machine makes the wall-time figures noisy: run it on a quiet machine.`,
 		Example: `  raysynth bench gan
-  raysynth bench gan --size 128 --steps 5 --json`,
+  raysynth bench gan --batch 64 --size 128 --steps 5 --json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runBenchGAN(cmd.Context(), g, o) },
 	}
@@ -43,24 +47,37 @@ the BLAS in use. Other load on the machine makes the figures noisy: run it on a 
 }
 
 func runBenchGAN(ctx context.Context, g *globals, o benchGANOptions) error {
-	cfg := train.BenchConfig{Size: o.size, Batch: o.batch, Steps: o.steps, GenBatches: o.genBatches, Seed: 1, Recipe: o.recipe}
+	cfg := train.BenchSuiteConfig{BenchConfig: train.BenchConfig{Size: o.size, Steps: o.steps, GenBatches: o.genBatches, Seed: 1, Recipe: o.recipe}, Batches: o.batches}
 	if err := cfg.Validate(); err != nil {
 		return usageErrorf("%v", err)
 	}
-	fmt.Fprintf(g.stderr, "raysynth: benchmarking a %d×%d DCGAN (recipe %s), batch %d, %d steps…\n", o.size, o.size, o.recipe, o.batch, o.steps)
-	r, err := train.BenchGAN(ctx, cfg)
+	fmt.Fprintf(g.stderr, "raysynth: benchmarking a %d×%d DCGAN (recipe %s), batch %s, %d steps…\n", o.size, o.size, o.recipe, joinInts(o.batches), o.steps)
+	s, err := train.BenchGANSuite(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	if o.json {
-		return g.printJSON(r)
+		return g.printJSON(s)
 	}
-	blasName := blasLabel(r.BLAS, r.BLASCore)
-	fmt.Fprintf(g.stdout, "DCGAN %d×%d, recipe %s, batch %d, %d parameters, %s, GOMAXPROCS %d\n", r.Size, r.Size, r.Recipe, r.Batch, r.Params, blasName, r.GOMAXPROCS)
-	fmt.Fprintf(g.stdout, "D+G step (median of %d):  %.3f s   %.0f real img/s   %.1f GFLOP/step   %.1f GFLOP/s\n",
-		r.Steps, r.SecondsPerStep, r.RealImagesPerS, r.GFLOPPerStep, r.GFLOPS)
-	fmt.Fprintf(g.stdout, "CPU time per step:        %.3f s (user+system; the wall time above depends on other load)\n", r.CPUPerStep)
-	fmt.Fprintf(g.stdout, "generation (eval mode):   %.4f s per %d   %.0f img/s   (CPU %.4f s per %d)\n", r.GenBatchSeconds, r.Batch, r.GenImagesPerS, r.GenCPUPerBatch, r.Batch)
-	fmt.Fprintf(g.stdout, "peak RSS:                 %.0f MB\n", float64(r.PeakRSSBytes)/1e6)
+	for _, r := range s.Runs {
+		blasName := blasLabel(r.BLAS, r.BLASCore)
+		fmt.Fprintf(g.stdout, "DCGAN %d×%d, recipe %s, batch %d, %d parameters, %s, GOMAXPROCS %d\n", r.Size, r.Size, r.Recipe, r.Batch, r.Params, blasName, r.GOMAXPROCS)
+		fmt.Fprintf(g.stdout, "D+G step (median of %d):  %.3f s   %.0f real img/s   %.1f GFLOP/step   %.1f GFLOP/s\n",
+			r.Steps, r.SecondsPerStep, r.RealImagesPerS, r.GFLOPPerStep, r.GFLOPS)
+		fmt.Fprintf(g.stdout, "CPU time per step:        %.3f s (user+system; the wall time above depends on other load)\n", r.CPUPerStep)
+		fmt.Fprintf(g.stdout, "matrix-product ceiling:   %.1f GFLOP/s in this run: the step reaches %.0f%% (by CPU time %.0f%%)\n",
+			r.CeilingGFLOPS, 100*r.CeilingFraction, 100*r.CPUCeilingFraction)
+		fmt.Fprintf(g.stdout, "5,000 steps:              %.1f min at this speed\n", r.Minutes5000Steps)
+		fmt.Fprintf(g.stdout, "generation (eval mode):   %.4f s per %d   %.0f img/s   (CPU %.4f s per %d)\n", r.GenBatchSeconds, r.Batch, r.GenImagesPerS, r.GenCPUPerBatch, r.Batch)
+		fmt.Fprintf(g.stdout, "peak RSS:                 %.0f MB\n", float64(r.PeakRSSBytes)/1e6)
+	}
 	return nil
+}
+
+func joinInts(xs []int) string {
+	s := make([]string, len(xs))
+	for i, x := range xs {
+		s[i] = fmt.Sprint(x)
+	}
+	return strings.Join(s, ",")
 }
