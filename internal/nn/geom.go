@@ -112,21 +112,37 @@ func (g geom) col2im(cols, big []float32, b, r0 int) {
 				continue
 			}
 			dst := out[(iy*g.W+ix)*c : (iy*g.W+ix+1)*c]
-			first := true
+			var offs [4]int
+			n := 0
 			for oy := oy0; oy <= oy1; oy++ {
 				base := ((b*g.Ho+oy)*g.Wo-r0)*rowLen + (iy+g.P-oy*g.S)*kc + (ix+g.P)*c
 				for ox := ox0; ox <= ox1; ox++ {
 					off := base + ox*(rowLen-g.S*c) // row ox, tap kx = ix+P-ox·S
-					if first {
-						copy(dst, cols[off:off+c])
-						first = false
-					} else {
+					if n < len(offs) {
+						offs[n] = off
+					} else { // more than 4 taps cover this pixel (kernel > 2·stride): add as we go
+						if n == len(offs) {
+							sum4(dst, cols[offs[0]:offs[0]+c], cols[offs[1]:offs[1]+c], cols[offs[2]:offs[2]+c], cols[offs[3]:offs[3]+c])
+						}
 						addTo(dst, cols[off:off+c])
 					}
+					n++
 				}
 			}
-			if first {
+			// The sums run in the same (oy, ox) order whatever the count, so results are bit
+			// for bit those of adding the taps one by one.
+			switch n {
+			case 0:
 				clear(dst)
+			case 1:
+				copy(dst, cols[offs[0]:offs[0]+c])
+			case 2:
+				sum2(dst, cols[offs[0]:offs[0]+c], cols[offs[1]:offs[1]+c])
+			case 3:
+				sum2(dst, cols[offs[0]:offs[0]+c], cols[offs[1]:offs[1]+c])
+				addTo(dst, cols[offs[2]:offs[2]+c])
+			case 4:
+				sum4(dst, cols[offs[0]:offs[0]+c], cols[offs[1]:offs[1]+c], cols[offs[2]:offs[2]+c], cols[offs[3]:offs[3]+c])
 			}
 		}
 	}
@@ -165,6 +181,23 @@ func addTo(dst, src []float32) {
 	}
 	for ; i < len(dst); i++ {
 		dst[i] += src[i]
+	}
+}
+
+// sum2 writes dst = a + b in one pass.
+func sum2(dst, a, b []float32) {
+	a, b = a[:len(dst)], b[:len(dst)]
+	for i := range dst {
+		dst[i] = a[i] + b[i]
+	}
+}
+
+// sum4 writes dst = ((a + b) + c) + d in one pass: the four taps of a stride-2, 4×4 transposed
+// convolution, one write per output instead of a copy and three read-modify-writes.
+func sum4(dst, a, b, c, d []float32) {
+	a, b, c, d = a[:len(dst)], b[:len(dst)], c[:len(dst)], d[:len(dst)]
+	for i := range dst {
+		dst[i] = a[i] + b[i] + c[i] + d[i]
 	}
 }
 
