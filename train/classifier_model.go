@@ -115,10 +115,7 @@ func (m *cnn) forward(g *nn.Graph, x *nn.Node, mode nn.BNMode, drop *nn.DropoutS
 		if h, err = nn.Conv2D(h, g.Param(m.conv[i]), 3, 1, 1, i > 0); err != nil {
 			return nil, nil, err
 		}
-		if h, err = nn.BatchNorm(h, g.Param(m.bn[i][0]), g.Param(m.bn[i][1]), m.bnStats[i], mode, 1); err != nil {
-			return nil, nil, err
-		}
-		if h, err = nn.ReLU(h); err != nil {
+		if h, err = nn.BatchNormAct(h, g.Param(m.bn[i][0]), g.Param(m.bn[i][1]), m.bnStats[i], mode, 1, 0); err != nil {
 			return nil, nil, err
 		}
 		if h, err = nn.MaxPool2D(h, 2); err != nil {
@@ -128,10 +125,7 @@ func (m *cnn) forward(g *nn.Graph, x *nn.Node, mode nn.BNMode, drop *nn.DropoutS
 	if h, err = nn.Dense(h, g.Param(m.fc1), []int{m.arch.Hidden}, true); err != nil {
 		return nil, nil, err
 	}
-	if h, err = nn.BiasAdd(h, g.Param(m.fc1b)); err != nil {
-		return nil, nil, err
-	}
-	if emb, err = nn.ReLU(h); err != nil {
+	if emb, err = nn.BiasLeakyReLU(h, g.Param(m.fc1b), 0); err != nil {
 		return nil, nil, err
 	}
 	h = emb

@@ -159,10 +159,7 @@ func (m *dcgan) gen(g *nn.Graph, z *nn.Node, mode nn.BNMode) (*nn.Node, error) {
 			break
 		}
 	}
-	if h, err = nn.BiasAdd(h, g.Param(m.gOutBias)); err != nil {
-		return nil, err
-	}
-	return nn.Tanh(h)
+	return nn.BiasTanh(h, g.Param(m.gOutBias))
 }
 
 // disc adds the discriminator: images (N, Size, Size, 1) → logits (N, 1, 1, 1). groups splits the
@@ -175,10 +172,7 @@ func (m *dcgan) disc(g *nn.Graph, x *nn.Node, mode nn.BNMode, groups int, inputG
 	if err != nil {
 		return nil, err
 	}
-	if h, err = nn.BiasAdd(h, g.Param(m.dInBias)); err != nil {
-		return nil, err
-	}
-	if h, err = nn.LeakyReLU(h, 0.2); err != nil {
+	if h, err = nn.BiasLeakyReLU(h, g.Param(m.dInBias), 0.2); err != nil {
 		return nil, err
 	}
 	for i := 1; i < len(m.dConv); i++ {

@@ -124,6 +124,23 @@ func TestGradients(t *testing.T) {
 			b, bd := randInput(g, rng, "b", false, 1, 1, 1, 4)
 			return must(t)(BiasAdd(x, b)), []*Node{x, b}, [][]float32{xd, bd}
 		}},
+		{"bias+leaky relu 0.2", func(t *testing.T, g *Graph, rng *rand.Rand) (*Node, []*Node, [][]float32) {
+			x, xd := randInput(g, rng, "x", true, 2, 3, 3, 4)
+			b, bd := g.Input("b", 1, 1, 1, 4)
+			copy(bd, []float32{0.03, -0.02, 0.01, -0.04}) // small: x+b keeps x's sign, away from the kink
+			return must(t)(BiasLeakyReLU(x, b, 0.2)), []*Node{x, b}, [][]float32{xd, bd}
+		}},
+		{"bias+relu", func(t *testing.T, g *Graph, rng *rand.Rand) (*Node, []*Node, [][]float32) {
+			x, xd := randInput(g, rng, "x", true, 2, 3, 3, 4)
+			b, bd := g.Input("b", 1, 1, 1, 4)
+			copy(bd, []float32{0.05, -0.03, 0.02, -0.01})
+			return must(t)(BiasLeakyReLU(x, b, 0)), []*Node{x, b}, [][]float32{xd, bd}
+		}},
+		{"bias+tanh", func(t *testing.T, g *Graph, rng *rand.Rand) (*Node, []*Node, [][]float32) {
+			x, xd := randInput(g, rng, "x", false, 2, 3, 3, 1)
+			b, bd := randInput(g, rng, "b", false, 1, 1, 1, 1)
+			return must(t)(BiasTanh(x, b)), []*Node{x, b}, [][]float32{xd, bd}
+		}},
 		{"gan loss discriminator", func(t *testing.T, g *Graph, rng *rand.Rand) (*Node, []*Node, [][]float32) {
 			x, xd := randInput(g, rng, "logits", false, 6, 1, 1, 1)
 			xd[0] = 30 // far in the tail: the stable form must not overflow

@@ -469,3 +469,135 @@ func (op *lossGradOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) {
 	}
 	return op.value(), nil
 }
+
+// ---- per-channel bias and activation in one pass -------------------------------------------
+
+// biasActOp is y = act(x + b): BiasAdd then LeakyReLU/ReLU or tanh, one pass over the data and
+// one buffer instead of two. The arithmetic is that of the two operations one after the other.
+type biasActOp struct {
+	base
+	c     int
+	dims  int
+	kind  actKind
+	alpha float32
+	part  []float32 // reduceChunks × c partial sums of the backward pass
+	db    []float32 // the bias gradient, left by the backward pass
+}
+
+func biasAct(x, b *Node, kind actKind, alpha float32, name string) (*Node, error) {
+	s := x.Shape()
+	c := s[len(s)-1]
+	if b.Shape().TotalSize() != c {
+		return nil, fmt.Errorf("nn: bias of %d for %d channels", b.Shape().TotalSize(), c)
+	}
+	op := &biasActOp{base: newBase(name, s...), c: c, dims: len(s), kind: kind, alpha: alpha,
+		part: make([]float32, reduceChunks*c), db: make([]float32, c)}
+	return apply(op, x, b)
+}
+
+// BiasLeakyReLU is BiasAdd followed by LeakyReLU(alpha) (ReLU when alpha is 0) as one operation.
+func BiasLeakyReLU(x, b *Node, alpha float32) (*Node, error) {
+	return biasAct(x, b, actLeaky, alpha, "biasLeakyReLU")
+}
+
+// BiasTanh is BiasAdd followed by Tanh as one operation.
+func BiasTanh(x, b *Node) (*Node, error) { return biasAct(x, b, actTanh, 0, "biasTanh") }
+
+func (op *biasActOp) Arity() int         { return 2 }
+func (op *biasActOp) Type() hm.Type      { return hm.NewFnType(tt(op.dims), tt(4), tt(op.dims)) }
+func (op *biasActOp) DiffWRT(int) []bool { return []bool{true, true} }
+func (op *biasActOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) {
+	x, b, y := f32s(in[0]), f32s(in[1]), op.data()
+	c, kind, a := op.c, op.kind, op.alpha
+	parallel(len(x)/c, func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			xs, ys := x[r*c:(r+1)*c], y[r*c:(r+1)*c]
+			ys = ys[:len(xs)]
+			bs := b[:len(xs)]
+			if kind == actTanh {
+				for j, v := range xs {
+					ys[j] = float32(math.Tanh(float64(v + bs[j])))
+				}
+				continue
+			}
+			for j, v := range xs {
+				u := v + bs[j]
+				neg := float32(math.Float32bits(u) >> 31) // branch-free, see actOp
+				ys[j] = u * (1 - (1-a)*neg)
+			}
+		}
+	})
+	return op.value(), nil
+}
+func (op *biasActOp) SymDiff(_ gorgonia.Nodes, out, grad *gorgonia.Node) (gorgonia.Nodes, error) {
+	dx, err := apply(&biasActGradOp{base: newBase(op.base.kind+"Grad", op.shape...), fwd: op}, out, grad)
+	if err != nil {
+		return nil, err
+	}
+	db, err := apply(&biasActParamGradOp{base: newBase(op.base.kind+"GradBias", 1, 1, 1, op.c), fwd: op}, dx)
+	if err != nil {
+		return nil, err
+	}
+	return gorgonia.Nodes{dx, db}, nil
+}
+
+// biasActGradOp takes (y, dy), writes dx = dy·act′ and leaves the per-channel sums of dx (the
+// bias gradient) in the forward op, in the same chunk order as [channelSums].
+type biasActGradOp struct {
+	base
+	fwd *biasActOp
+}
+
+func (op *biasActGradOp) Arity() int { return 2 }
+func (op *biasActGradOp) Type() hm.Type {
+	d := op.fwd.dims
+	return hm.NewFnType(tt(d), tt(d), tt(d))
+}
+func (op *biasActGradOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) {
+	y, dy, dx := f32s(in[0]), f32s(in[1]), op.data()
+	f := op.fwd
+	c, a := f.c, f.alpha
+	chunked(len(y)/c, func(p, lo, hi int) {
+		acc := f.part[p*c : (p+1)*c]
+		clear(acc)
+		for r := lo; r < hi; r++ {
+			ys, ds, out := y[r*c:(r+1)*c], dy[r*c:(r+1)*c], dx[r*c:(r+1)*c]
+			ds, out, acc := ds[:len(ys)], out[:len(ys)], acc[:len(ys)]
+			if f.kind == actTanh {
+				for j, v := range ys {
+					d := ds[j] * (1 - v*v)
+					out[j] = d
+					acc[j] += d
+				}
+				continue
+			}
+			for j, v := range ys {
+				pos := 1 - float32(math.Float32bits(v)>>31) // the sign of y is the sign of x+b
+				d := ds[j] * (a + (1-a)*pos)
+				out[j] = d
+				acc[j] += d
+			}
+		}
+	})
+	for j := 0; j < c; j++ {
+		var s float64
+		for p := 0; p < reduceChunks; p++ {
+			s += float64(f.part[p*c+j])
+		}
+		f.db[j] = float32(s)
+	}
+	return op.value(), nil
+}
+
+// biasActParamGradOp returns the bias gradient; its input is the dx node, only to run after it.
+type biasActParamGradOp struct {
+	base
+	fwd *biasActOp
+}
+
+func (op *biasActParamGradOp) Arity() int    { return 1 }
+func (op *biasActParamGradOp) Type() hm.Type { return hm.NewFnType(tt(op.fwd.dims), tt(4)) }
+func (op *biasActParamGradOp) Do(...gorgonia.Value) (gorgonia.Value, error) {
+	copy(op.data(), op.fwd.db)
+	return op.value(), nil
+}
