@@ -170,21 +170,53 @@ func fmtPtr(p *float64) string {
 	return fmtFloat(*p)
 }
 
+// croissantContext is the JSON-LD @context of Croissant 1.1 exactly as the reference library,
+// mlcroissant 1.1.0, writes it for a 1.1 document (rdf.make_context) and checks it on reading: a
+// document whose context lacks any of these keys loads with a "not standard" warning.
+// manifest/testdata/croissant-1.1-context.json is that library's output, and a test keeps the two
+// equal.
+func croissantContext() map[string]any {
+	return map[string]any{
+		"@language": "en", "@vocab": "https://schema.org/", "sc": "https://schema.org/",
+		"cr": "http://mlcommons.org/croissant/", "rai": "http://mlcommons.org/croissant/RAI/", "dct": "http://purl.org/dc/terms/",
+		"arrayShape": "cr:arrayShape", "citeAs": "cr:citeAs", "column": "cr:column", "conformsTo": "dct:conformsTo",
+		"containedIn":        "cr:containedIn",
+		"data":               map[string]any{"@id": "cr:data", "@type": "@json"},
+		"dataType":           map[string]any{"@id": "cr:dataType", "@type": "@vocab"},
+		"description":        map[string]any{"@container": "@language"},
+		"equivalentProperty": "cr:equivalentProperty",
+		"examples":           map[string]any{"@id": "cr:examples", "@type": "@json"},
+		"extract":            "cr:extract", "field": "cr:field", "fileProperty": "cr:fileProperty", "fileObject": "cr:fileObject",
+		"fileSet": "cr:fileSet", "format": "cr:format", "includes": "cr:includes", "isArray": "cr:isArray",
+		"isLiveDataset": "cr:isLiveDataset", "jsonPath": "cr:jsonPath", "key": "cr:key", "md5": "cr:md5",
+		"name":        map[string]any{"@container": "@language"},
+		"parentField": "cr:parentField", "path": "cr:path", "recordSet": "cr:recordSet", "references": "cr:references",
+		"regex": "cr:regex", "repeated": "cr:repeated", "replace": "cr:replace", "samplingRate": "cr:samplingRate",
+		"separator": "cr:separator", "source": "cr:source", "subField": "cr:subField", "transform": "cr:transform",
+	}
+}
+
+// The record sets of croissant.json. Loaders that follow Croissant's record-set semantics
+// (mlcroissant, and through it TensorFlow Datasets and Hugging Face) draw a record set from one
+// source, or from two joined by the first field that declares `references`: "images" joins the
+// PNG file set with data/index.csv on the file path, "dicom" joins the DICOM file set with it on
+// the dicom column, and "classes" lists the class values that images/class refers to.
+const (
+	rsImages  = "images"
+	rsDICOM   = "dicom"
+	rsClasses = "classes"
+	fsImages  = "image-files"
+	fsDICOM   = "dicom-files"
+	// fileJoinRegex takes a file set member's path (relative to the bundle, or longer) to the
+	// path data/index.csv gives (relative to data/). It maps its own output to itself, because
+	// mlcroissant applies it both before the join and when reading the joined field.
+	pngJoinRegex   = `^(?:.*/)?(images/[^/]+/[^/]+\.png)$`
+	dicomJoinRegex = `^(?:.*/)?(images/[^/]+/[^/]+\.dcm)$`
+)
+
 // croissant returns the Croissant 1.1 document (hashes and sizes of the tag files written so far).
 func (f *facts) croissant(hashes map[string]string, sizes map[string]int64) map[string]any {
 	cfg := f.cfg
-	ctx := map[string]any{
-		"@language": "en", "@vocab": "https://schema.org/", "sc": "https://schema.org/",
-		"cr": "http://mlcommons.org/croissant/", "rai": "http://mlcommons.org/croissant/RAI/", "dct": "http://purl.org/dc/terms/",
-		"citeAs": "cr:citeAs", "column": "cr:column", "conformsTo": "dct:conformsTo",
-		"data": map[string]any{"@id": "cr:data", "@type": "@json"}, "dataType": map[string]any{"@id": "cr:dataType", "@type": "@vocab"},
-		"examples": map[string]any{"@id": "cr:examples", "@type": "@json"}, "extract": "cr:extract", "field": "cr:field",
-		"fileProperty": "cr:fileProperty", "fileObject": "cr:fileObject", "fileSet": "cr:fileSet", "format": "cr:format",
-		"includes": "cr:includes", "isLiveDataset": "cr:isLiveDataset", "jsonPath": "cr:jsonPath", "key": "cr:key",
-		"md5": "cr:md5", "parentField": "cr:parentField", "path": "cr:path", "recordSet": "cr:recordSet",
-		"references": "cr:references", "regex": "cr:regex", "repeated": "cr:repeated", "replace": "cr:replace",
-		"separator": "cr:separator", "source": "cr:source", "subField": "cr:subField", "transform": "cr:transform",
-	}
 	fileObj := func(name, format, desc string) map[string]any {
 		return map[string]any{"@type": "cr:FileObject", "@id": name, "name": name, "contentUrl": name,
 			"contentSize": strconv.FormatInt(sizes[name], 10) + " B", "encodingFormat": format, "sha256": hashes[name], "description": desc}
@@ -196,30 +228,74 @@ func (f *facts) croissant(hashes map[string]string, sizes map[string]int64) map[
 		fileObj(FileManifest, "text/plain", "sha256 of every payload file (sha256sum -c format)."),
 		fileObj(FileReadme, "text/markdown", "Dataset card."),
 		fileObj(FilePrivacyReport, "application/json", "Public aggregate summary of the privacy checks."),
-		map[string]any{"@type": "cr:FileSet", "@id": "image-files", "name": "image-files", "encodingFormat": "image/png",
+		map[string]any{"@type": "cr:FileSet", "@id": fsImages, "name": fsImages, "encodingFormat": "image/png",
 			"includes": "data/images/*/*.png", "description": "The synthetic images, one folder per class."},
 	}
 	if f.dicom > 0 {
-		dist = append(dist, map[string]any{"@type": "cr:FileSet", "@id": "dicom-files", "name": "dicom-files", "encodingFormat": "application/dicom",
-			"includes": "data/images/*/*.dcm", "description": "DICOM Secondary Capture copies of the images (SyntheticData YES)."})
+		// application/dicom is the registered media type; image/dicom is the one mlcroissant
+		// reads DICOM by (with pydicom).
+		dist = append(dist, map[string]any{"@type": "cr:FileSet", "@id": fsDICOM, "name": fsDICOM,
+			"encodingFormat": []any{"application/dicom", "image/dicom"},
+			"includes":       "data/images/*/*.dcm", "description": "DICOM Secondary Capture copies of the images (SyntheticData YES)."})
 	}
-	col := func(name, typ, desc string) map[string]any {
-		return map[string]any{"@type": "cr:Field", "@id": "images/" + name, "name": name, "description": desc, "dataType": typ,
-			"source": map[string]any{"fileObject": map[string]any{"@id": FileIndex}, "extract": map[string]any{"column": name}}}
+	field := func(rs, name, typ, desc string, source map[string]any) map[string]any {
+		return map[string]any{"@type": "cr:Field", "@id": rs + "/" + name, "name": name, "description": desc, "dataType": typ, "source": source}
 	}
+	column := func(name string) map[string]any {
+		return map[string]any{"fileObject": map[string]any{"@id": FileIndex}, "extract": map[string]any{"column": name}}
+	}
+	col := func(rs, name, typ, desc string) map[string]any { return field(rs, name, typ, desc, column(name)) }
+	// join is the field that joins a file set with data/index.csv: the member's path, taken by
+	// the regex to the form of the index's column.
+	join := func(rs, fileSet, regex, indexColumn, desc string) map[string]any {
+		j := field(rs, "file", "sc:Text", desc, map[string]any{"fileSet": map[string]any{"@id": fileSet},
+			"extract": map[string]any{"fileProperty": "fullpath"}, "transform": map[string]any{"regex": regex}})
+		j["references"] = column(indexColumn)
+		return j
+	}
+	class := col(rsImages, "class", "sc:Text", "Condition the generator was trained on: "+strings.Join(f.classes, ", ")+"; one of the values of the classes record set.")
+	class["references"] = map[string]any{"field": map[string]any{"@id": rsClasses + "/name"}}
 	fields := []any{
-		col("id", "sc:Text", "Image identifier."),
-		col("class", "sc:Text", "Condition the generator was trained on: "+strings.Join(f.classes, ", ")+"."),
-		col("file", "sc:Text", "Path of the PNG relative to data/."),
-		col("sha256", "sc:Text", "sha256 of the PNG."),
-		col("generator", "sc:Text", "sha256 of the generator checkpoint that made the image."),
-		col("seed", "sc:Integer", "Random seed of the sampling stream."),
-		col("sample", "sc:Integer", "Sample number within the seed's stream."),
-		map[string]any{"@type": "cr:Field", "@id": "images/image", "name": "image", "description": "The image.", "dataType": "sc:ImageObject",
-			"source": map[string]any{"fileSet": map[string]any{"@id": "image-files"}, "extract": map[string]any{"fileProperty": "content"}}},
+		// The join comes first: mlcroissant joins a record set's sources by its first field
+		// with references.
+		join(rsImages, fsImages, pngJoinRegex, "file", "Path of the PNG relative to data/ (the join with data/index.csv)."),
+		field(rsImages, "image", "sc:ImageObject", "The image (PNG, gray).", map[string]any{"fileSet": map[string]any{"@id": fsImages}, "extract": map[string]any{"fileProperty": "content"}}),
+		col(rsImages, "id", "sc:Text", "Image identifier."),
+		class,
+		col(rsImages, "sha256", "sc:Text", "sha256 of the PNG."),
+		col(rsImages, "size", "sc:Integer", "Size of the PNG in bytes."),
+		col(rsImages, "generator", "sc:Text", "sha256 of the generator checkpoint that made the image."),
+		col(rsImages, "seed", "sc:Integer", "Random seed of the sampling stream."),
+		col(rsImages, "sample", "sc:Integer", "Sample number within the seed's stream."),
+	}
+	var classValues []any
+	for _, c := range f.classes {
+		classValues = append(classValues, map[string]any{rsClasses + "/name": c})
+	}
+	recordSets := []any{
+		map[string]any{"@type": "cr:RecordSet", "@id": rsClasses, "name": rsClasses, "dataType": "sc:Enumeration",
+			"description": "The classes (conditions) of the images.", "key": map[string]any{"@id": rsClasses + "/name"},
+			"field": []any{map[string]any{"@type": "cr:Field", "@id": rsClasses + "/name", "name": "name", "description": "Class name, as in data/images/<class>/.", "dataType": "sc:Text"}},
+			"data":  classValues},
+		map[string]any{"@type": "cr:RecordSet", "@id": rsImages, "name": rsImages, "key": map[string]any{"@id": rsImages + "/id"},
+			"description": "One record per synthetic image (" + f.classCounts() + ").", "field": fields},
+	}
+	if f.dicom > 0 {
+		dclass := col(rsDICOM, "class", "sc:Text", "Condition the generator was trained on.")
+		dclass["references"] = map[string]any{"field": map[string]any{"@id": rsClasses + "/name"}}
+		recordSets = append(recordSets, map[string]any{"@type": "cr:RecordSet", "@id": rsDICOM, "name": rsDICOM, "key": map[string]any{"@id": rsDICOM + "/id"},
+			"description": fmt.Sprintf("One record per DICOM Secondary Capture copy (%d): the same image as the PNG with the same id.", f.dicom),
+			"field": []any{
+				join(rsDICOM, fsDICOM, dicomJoinRegex, "dicom", "Path of the DICOM file relative to data/ (the join with data/index.csv)."),
+				field(rsDICOM, "pixels", "cr:UInt8", "The DICOM file's pixel data, as pydicom reads it.", map[string]any{"fileSet": map[string]any{"@id": fsDICOM}, "extract": map[string]any{"fileProperty": "content"}}),
+				col(rsDICOM, "id", "sc:Text", "Image identifier (the PNG's id)."),
+				dclass,
+				field(rsDICOM, "sha256", "sc:Text", "sha256 of the DICOM file.", column("dicom_sha256")),
+				field(rsDICOM, "size", "sc:Integer", "Size of the DICOM file in bytes.", column("dicom_size")),
+			}})
 	}
 	doc := map[string]any{
-		"@context": ctx, "@type": "sc:Dataset", "conformsTo": croissantConf,
+		"@context": croissantContext(), "@type": "sc:Dataset", "conformsTo": croissantConf,
 		"name": cfg.Name, "version": cfg.Version, "description": f.description(),
 		"license":       "https://spdx.org/licenses/" + cfg.License + ".html",
 		"datePublished": f.date,
@@ -228,8 +304,7 @@ func (f *facts) croissant(hashes map[string]string, sizes map[string]int64) map[
 		"isLiveDataset": false,
 		"citeAs":        fmt.Sprintf("%s, %s %s (%s), %s.", orDefault(cfg.Organization, "unspecified"), cfg.Name, cfg.Version, f.kind(), f.date[:4]),
 		"distribution":  dist,
-		"recordSet": []any{map[string]any{"@type": "cr:RecordSet", "@id": "images", "name": "images",
-			"description": "One record per synthetic image (" + f.classCounts() + ").", "field": fields}},
+		"recordSet":     recordSets,
 	}
 	for k, v := range f.rai() {
 		doc[k] = v

@@ -156,5 +156,6 @@ type croissant struct {
 	RecordSet []struct {
 		Type  string            `json:"@type"`
 		Field []json.RawMessage `json:"field"`
+		Data  json.RawMessage   `json:"data"` // inline records (an enumeration): fields need no source
 	} `json:"recordSet"`
 }

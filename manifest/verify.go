@@ -115,6 +115,10 @@ type VerifyResult struct {
 	PayloadBytes         int64          `json:"payload_bytes"`
 	Files                int            `json:"files"`
 	Problems             []Problem      `json:"problems"`
+	// Warnings do not fail verification: the bundle is intact and signed, but something in it
+	// will not work as a researcher expects ([KindCroissantLoad]: croissant.json would not load
+	// in Croissant readers).
+	Warnings []Problem `json:"warnings"`
 }
 
 // OK reports whether the bundle verified.
@@ -168,7 +172,7 @@ func Verify(ctx context.Context, src Source, opts VerifyOptions) (*VerifyResult,
 		return nil, fmt.Errorf("verify %s: %w", src, err)
 	}
 	v := &verifier{ctx: ctx, src: src, opts: opts,
-		res:  &VerifyResult{Source: src.String(), ImagesPerClass: map[string]int{}, Signers: map[string]string{}},
+		res:  &VerifyResult{Source: src.String(), ImagesPerClass: map[string]int{}, Signers: map[string]string{}, Warnings: []Problem{}},
 		seen: map[string]bool{}, safe: map[string]FileInfo{}, bad: map[string]bool{},
 		hashes: map[string]string{}, sizes: map[string]int64{}, expect: map[string]int64{}, listed: map[string]ManifestEntry{}}
 	v.run(files)
@@ -397,6 +401,20 @@ func (v *verifier) run(files []FileInfo) {
 	// 5. croissant.json, index.csv and provenance.json agree with the manifests.
 	v.checkCroissant(cr, payloadSet)
 	v.checkIndex(index, payloadSet)
+	if data := tags[FileCroissant]; data != nil && cr != nil {
+		var header []string
+		if index != nil {
+			header = indexHeader
+		}
+		paths := make([]string, 0, len(payloadSet))
+		for p := range payloadSet {
+			paths = append(paths, p)
+		}
+		slices.Sort(paths)
+		for _, w := range croissantLoadProblems(data, header, index, paths) {
+			v.res.Warnings = append(v.res.Warnings, Problem{File: FileCroissant, Kind: KindCroissantLoad, Detail: w})
+		}
+	}
 	if provOK {
 		v.checkProvenance(prov, tags[FilePrivacyReport], index)
 	}
@@ -725,6 +743,9 @@ func (v *verifier) checkCroissant(c *croissant, payload map[string]string) {
 		ids[d.ID] = true
 	}
 	for _, rs := range c.RecordSet {
+		if len(rs.Data) > 0 && string(rs.Data) != "null" {
+			continue // inline records: the fields need no source
+		}
 		for _, raw := range rs.Field {
 			var f struct {
 				Name   string `json:"name"`

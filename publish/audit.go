@@ -68,7 +68,12 @@ type ReleaseReport struct {
 	DPEpsilon         *float64            `json:"dp_epsilon"`
 	Problems          []string            `json:"problems"`          // verification problems
 	Violations        []string            `json:"policy_violations"` // policy failures
-	OK                bool                `json:"ok"`
+	// CroissantLoads is false when the release verified but its croissant.json would not load
+	// in Croissant readers (mlcroissant and the loaders built on it); CroissantWarnings say why.
+	// Neither fails the release: its data are intact and signed.
+	CroissantLoads    bool     `json:"croissant_loads"`
+	CroissantWarnings []string `json:"croissant_warnings"`
+	OK                bool     `json:"ok"`
 }
 
 // CheckNumbers are a privacy check's key numbers from privacy-report.json (contract C4).
@@ -223,7 +228,7 @@ func auditRelease(ctx context.Context, cfg AuditConfig, dir string) ReleaseRepor
 		rel.Name = ""
 	}
 	rr := ReleaseReport{Dir: dir, Name: rel.Name, Version: rel.Version, ImagesPerClass: map[string]int{}, Signers: map[string]string{},
-		FailedChecks: []string{}, Checks: []CheckNumbers{}, Overrides: []manifest.Override{}, Problems: []string{}, Violations: []string{}}
+		FailedChecks: []string{}, Checks: []CheckNumbers{}, Overrides: []manifest.Override{}, Problems: []string{}, Violations: []string{}, CroissantWarnings: []string{}}
 	src := rel.Source()
 	if files, err := src.List(ctx); err == nil {
 		for _, f := range files {
@@ -255,6 +260,9 @@ func auditRelease(ctx context.Context, cfg AuditConfig, dir string) ReleaseRepor
 		for _, p := range vr.Problems {
 			rr.Problems = append(rr.Problems, fmt.Sprintf("%s: %s: %s", p.File, p.Kind, p.Detail))
 		}
+		for _, w := range vr.Warnings {
+			rr.CroissantWarnings = append(rr.CroissantWarnings, w.Detail)
+		}
 	}
 	if err != nil && len(rr.Problems) == 0 {
 		rr.Problems = append(rr.Problems, err.Error())
@@ -263,6 +271,7 @@ func auditRelease(ctx context.Context, cfg AuditConfig, dir string) ReleaseRepor
 		rr.Problems = append(rr.Problems, "no signature (*.sigstore.json) in this version")
 	}
 	rr.Verified = err == nil && rr.Signed
+	rr.CroissantLoads = rr.Verified && len(rr.CroissantWarnings) == 0
 	if rr.Verified {
 		rr.Checks, rr.Violations = checkPolicy(ctx, cfg.Policy, src, &rr)
 	}

@@ -184,6 +184,9 @@ func printAudit(g *globals, r *publish.AuditReport, allChecks bool) {
 		for _, v := range rr.Violations {
 			fmt.Fprintf(g.stdout, "%s: policy: %s\n", rr.Dir, v)
 		}
+		for _, w := range rr.CroissantWarnings {
+			fmt.Fprintf(g.stdout, "%s: croissant: %s\n", rr.Dir, w)
+		}
 	}
 	stray := map[string]bool{}
 	for _, k := range r.Stray {

@@ -106,6 +106,7 @@ func runVerify(ctx context.Context, g *globals, ref string, o *verifyOptions) er
 	} else {
 		printVerify(g.stdout, out)
 	}
+	printLoadWarnings(g.stderr, res.Warnings)
 	if !res.OK() {
 		return verifyFailed(withHint(fmt.Errorf("%s: %d problem(s) (rules: %s): the bundle is incomplete, tampered or not signed by the key", ref, len(res.Problems), problemKinds(res)),
 			"do not use this bundle; ask the publisher for the release again, or check that --key is the publisher's key"))
@@ -150,11 +151,27 @@ func printVerify(w io.Writer, out verifyOutput) {
 	} else {
 		fmt.Fprintf(w, "DP:         none\n")
 	}
+	if n := len(r.Warnings); n > 0 {
+		fmt.Fprintf(w, "croissant:  does not load cleanly in Croissant readers (%d warning(s), on stderr)\n", n)
+	} else if out.OK {
+		fmt.Fprintf(w, "croissant:  loads (records, joins and @context checked)\n")
+	}
 	fmt.Fprintf(w, "\nthe same checks with standard tools (in the bundle folder):\n")
 	for _, c := range out.EquivalentCommands {
 		fmt.Fprintf(w, "  %s\n", c)
 	}
 	fmt.Fprintf(w, "  (%s)\n", out.CosignOffline)
+}
+
+// printLoadWarnings prints verify's warnings: the bundle is intact, but its croissant.json would
+// not load in Croissant readers (mlcroissant, and the loaders built on it).
+func printLoadWarnings(w io.Writer, warnings []manifest.Problem) {
+	for _, p := range warnings {
+		fmt.Fprintf(w, "raysynth: warning: %s: %s: %s\n", p.File, p.Kind, p.Detail)
+	}
+	if len(warnings) > 0 {
+		fmt.Fprintf(w, "raysynth: hint: the images and index.csv are intact; load them from data/images/<class>/ and data/index.csv, or ask the publisher for a release made by a newer raysynth bundle\n")
+	}
 }
 
 // problemKinds lists the distinct kinds of the problems: the rules that failed.
