@@ -76,16 +76,19 @@ type Config struct {
 	// BalancedRebalance evens out what regime (b) leaves unbalanced: "" (nothing), RebalanceWeighted
 	// (class-weighted loss over real + synthetic) or RebalanceOversample (minority classes repeated).
 	BalancedRebalance string
-	Regimes           []string // nil: all of AllRegimes
-	ValFraction       float64
-	Patience          int
-	NoAugment         bool
-	Resamples         int // paired bootstrap resamples (0: 2000)
-	MinSupport        int // fewest test images of a class for its metrics (0: metrics.DefaultMinSupport)
-	Arch              *train.ClassifierArch
-	CodeVersion       string
-	Progress          progress.Reporter
-	Log               *slog.Logger
+	// OnlyRepeat (1-based) trains only that repeat's models and writes no report, so the repeats
+	// can run in parallel processes; a run without it then reuses them all and writes the report.
+	OnlyRepeat  int
+	Regimes     []string // nil: all of AllRegimes
+	ValFraction float64
+	Patience    int
+	NoAugment   bool
+	Resamples   int // paired bootstrap resamples (0: 2000)
+	MinSupport  int // fewest test images of a class for its metrics (0: metrics.DefaultMinSupport)
+	Arch        *train.ClassifierArch
+	CodeVersion string
+	Progress    progress.Reporter
+	Log         *slog.Logger
 }
 
 // Validate checks the configuration.
@@ -115,6 +118,9 @@ func (c Config) Validate() error {
 		if _, ok := RegimeNames[r]; !ok {
 			return fmt.Errorf("regime %q: want some of a, b, c, d, e", r)
 		}
+	}
+	if c.OnlyRepeat < 0 || c.OnlyRepeat > c.Repeats {
+		return fmt.Errorf("repeat %d: want 1 to %d (the number of repeats)", c.OnlyRepeat, c.Repeats)
 	}
 	if c.Resamples != 0 && c.Resamples < 100 {
 		return fmt.Errorf("%d bootstrap resamples: use at least 100", c.Resamples)
@@ -233,6 +239,9 @@ func regimeSets(d *evalData, regime string, perReal float64, seed uint64) (tr, v
 // repeat and regime it trains a classifier and tests it on the real holdout patients (and the
 // external test workspace), then writes eval/report.json, eval/report.md and eval/sensitivity.png.
 // Each finished (regime, repeat) is saved under eval/runs; a rerun with the same settings skips it.
+//
+// With Config.OnlyRepeat it returns a nil report and no error: that repeat's runs are saved, and
+// a run without it writes the report.
 func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -281,6 +290,9 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	var reused int
 	var fidelityModel *train.Classifier
 	for r := 0; r < cfg.Repeats; r++ {
+		if cfg.OnlyRepeat > 0 && r != cfg.OnlyRepeat-1 {
+			continue
+		}
 		seed := repeatSeed(cfg.Seed, r)
 		for _, reg := range regs {
 			if err := ctx.Err(); err != nil {
@@ -363,6 +375,9 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	if fidelityModel != nil {
 		defer fidelityModel.Close()
+	}
+	if cfg.OnlyRepeat > 0 {
+		return nil, nil
 	}
 	report, err := buildReport(ctx, cfg, d, regs, records, fidelityModel)
 	if err != nil {

@@ -317,3 +317,36 @@ func TestBalancedVariantCapsSyntheticAndRebalances(t *testing.T) {
 		t.Error("rebalance smote accepted")
 	}
 }
+
+// TestOnlyRepeatSavesItsRunsForTheReport: --repeat trains that repeat only and writes no report;
+// the run without it reuses those models and trains the rest.
+func TestOnlyRepeatSavesItsRunsForTheReport(t *testing.T) {
+	cfg := evalTestConfig(t)
+	cfg.TestWorkspace, cfg.Repeats, cfg.Epochs, cfg.Regimes = nil, 2, 1, []string{RegimeReal}
+	ctx := context.Background()
+	only := cfg
+	only.OnlyRepeat = 2
+	rep, err := Run(ctx, only)
+	if err != nil || rep != nil {
+		t.Fatalf("repeat 2 alone: report %v, err %v; want neither", rep, err)
+	}
+	runs := filepath.Join(cfg.Workspace.EvalDir(), EvalRunsDir)
+	if _, err := os.Stat(filepath.Join(runs, "a-r1.json")); err != nil {
+		t.Fatalf("repeat 2's run not saved: %v", err)
+	}
+	for _, f := range []string{filepath.Join(runs, "a-r0.json"), filepath.Join(cfg.Workspace.EvalDir(), EvalReportJSON)} {
+		if _, err := os.Stat(f); err == nil {
+			t.Errorf("%s written by a run of repeat 2 only", f)
+		}
+	}
+	if rep, err = Run(ctx, cfg); err != nil {
+		t.Fatal(err)
+	}
+	if rep.RunsReused != 1 || len(rep.Regimes[0].Runs) != 2 {
+		t.Errorf("full run reused %d run(s) and has %d, want 1 and 2", rep.RunsReused, len(rep.Regimes[0].Runs))
+	}
+	only.OnlyRepeat = 3
+	if err := only.Validate(); err == nil {
+		t.Error("repeat 3 of 2 accepted")
+	}
+}

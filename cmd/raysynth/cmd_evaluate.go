@@ -15,16 +15,17 @@ import (
 )
 
 type evaluateOptions struct {
-	repeats, epochs, batch, size, patience, resamples, minSupport int
-	lr, valFraction, synthPerReal                                 float64
-	seed                                                          uint64
-	synthetic, testWorkspace, regimes, rebalance                  string
-	noAugment, json                                               bool
+	repeats, repeat, epochs, batch, size, patience, resamples, minSupport int
+	lr, valFraction, synthPerReal                                         float64
+	seed                                                                  uint64
+	synthetic, testWorkspace, regimes, rebalance                          string
+	noAugment, json                                                       bool
 }
 
 func (o *evaluateOptions) addFlags(c *cobra.Command) {
 	f := c.Flags()
 	f.IntVar(&o.repeats, "repeats", 3, "models per regime, each with its own seed (3 or more for a standard deviation worth reading)")
+	f.IntVar(&o.repeat, "repeat", 0, "train only this repeat (1 to --repeats) and write no report: repeats in parallel processes, then one run without it writes the report")
 	f.IntVar(&o.epochs, "epochs", train.DefaultClassifierEpochs, "at most this many epochs per model")
 	f.StringVar(&o.synthetic, "synthetic", train.SyntheticApproved, "synthetic set for regimes b and c: approved (passed the privacy gate) or candidates")
 	f.Float64Var(&o.synthPerReal, "synthetic-per-real", 0, "regime b: at most this many synthetic images per real train image of a class (0: top every class up to the majority)")
@@ -177,7 +178,7 @@ func runEvaluate(ctx context.Context, g *globals, o evaluateOptions) error {
 	}
 	reporter, wait := g.newReporter()
 	cfg := evaluate.Config{Workspace: w, TestWorkspace: tw, Repeats: o.repeats, Epochs: o.epochs, Batch: o.batch, LR: o.lr,
-		Seed: o.seed, Size: o.size, Synthetic: o.synthetic, SyntheticPerReal: o.synthPerReal, BalancedRebalance: rebalance, Regimes: regimes, ValFraction: o.valFraction, Patience: o.patience,
+		Seed: o.seed, Size: o.size, Synthetic: o.synthetic, SyntheticPerReal: o.synthPerReal, BalancedRebalance: rebalance, OnlyRepeat: o.repeat, Regimes: regimes, ValFraction: o.valFraction, Patience: o.patience,
 		NoAugment: o.noAugment, Resamples: o.resamples, MinSupport: o.minSupport, CodeVersion: versionString(),
 		Progress: reporter, Log: g.log}
 	if err := cfg.Validate(); err != nil {
@@ -190,6 +191,11 @@ func runEvaluate(ctx context.Context, g *globals, o evaluateOptions) error {
 	}
 	if err != nil {
 		return err
+	}
+	if rep == nil { // --repeat: that repeat's runs only
+		fmt.Fprintf(g.stderr, "raysynth: repeat %d of %d finished (runs in %s); run evaluate without --repeat to write the report\n",
+			o.repeat, o.repeats, filepath.Join(w.EvalDir(), evaluate.EvalRunsDir))
+		return nil
 	}
 	dir := w.EvalDir()
 	fmt.Fprintf(g.stderr, "raysynth: wrote %s, %s and %s (%.0f s, %d finished runs reused)\n",
