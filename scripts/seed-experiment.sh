@@ -14,6 +14,17 @@
 #
 #   scripts/seed-experiment.sh [OUT]                OUT defaults to /tmp/raysynth-seed
 #   DATASETS="kermany" RECIPES="augmented" REPEATS=3 GAN_STEPS=1500 scripts/seed-experiment.sh
+#   CLASS_STEPS="virus=3000" SYNTH_PER_CLASS=1800 scripts/seed-experiment.sh   # the committed run
+#
+# CLASS_STEPS gives some classes their own step budget (each class is trained by its own
+# train gan --classes call; the others get GAN_STEPS). SYNTH_PER_CLASS makes that many candidates
+# of every class (synth --per-class) instead of topping minorities up (synth --balance), so
+# regime (c) synthetic only has films of every class. The privacy gate runs with --filter
+# (flagged candidates replaced and everything checked again, at most MAX_ROUNDS rounds; the
+# thresholds are the defaults). EVAL_FLAGS are passed to evaluate (for example
+# "--synthetic-per-real 1 --b-rebalance weighted"); with EVAL_NAME the evaluation goes to its
+# own workspace copy <ws>-<EVAL_NAME> (same generators and synthetic set), so variants of
+# regime (b) do not overwrite the main report.
 #
 # Every stage is resumable: run it again after an interruption and finished work is skipped
 # (train gan resumes from checkpoints, evaluate from eval/runs). Slow: on 2 shared cores one
@@ -32,6 +43,11 @@ EVAL_EPOCHS=${EVAL_EPOCHS:-4}
 REGIMES=${REGIMES:-a,b,c,d,e}
 SYNTHETIC=${SYNTHETIC:-approved} # the privacy gate's approved set (candidates: everything synth made)
 SEED=${SEED:-1}
+CLASS_STEPS=${CLASS_STEPS:-}    # e.g. "virus=3000": per-class step budgets
+SYNTH_PER_CLASS=${SYNTH_PER_CLASS:-} # candidates per class (default: synth --balance)
+MAX_ROUNDS=${MAX_ROUNDS:-5}
+EVAL_FLAGS=${EVAL_FLAGS:-}
+EVAL_NAME=${EVAL_NAME:-}
 RESULTS=docs/results/seed-experiment
 mkdir -p "$OUT"
 say() { printf '%s  %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
@@ -57,37 +73,54 @@ for data in $DATASETS; do
     if [ ! -e "$ws/.ingested" ]; then # the same ingest (same split) for every recipe
       mkdir -p "$ws" && cp -r "$base/." "$ws/"
     fi
-    say "$data/$recipe: train gan ($GAN_STEPS steps per class, batch $GAN_BATCH)"
-    "$RAYSYNTH" --workspace "$ws" train gan --recipe "$recipe" --steps "$GAN_STEPS" --batch "$GAN_BATCH" --seed "$SEED" >&2
-    if [ ! -e "$ws/synth/index.csv" ] || [ "$ws/synth/index.csv" -ot "$ws/gan" ]; then
-      say "$data/$recipe: synth --balance"
-      "$RAYSYNTH" --workspace "$ws" synth --balance --seed "$SEED" >&2
+    # every class with a train count (train gan skips and reports those under --min-images)
+    for class in $(jq -r '.classes[]' "$ws/workspace.json"); do
+      steps=$GAN_STEPS
+      for cs in $CLASS_STEPS; do [ "${cs%%=*}" = "$class" ] && steps=${cs#*=}; done
+      say "$data/$recipe: train gan $class ($steps steps, batch $GAN_BATCH)"
+      "$RAYSYNTH" --workspace "$ws" train gan --recipe "$recipe" --classes "$class" --steps "$steps" --batch "$GAN_BATCH" --seed "$SEED" >&2 ||
+        say "$data/$recipe: train gan $class stopped (exit $?; a class under --min-images is reported and skipped)"
+    done
+    if [ ! -e "$ws/synth/index.csv" ] || [ -n "$(find "$ws/gan" -newer "$ws/synth/index.csv" -name checkpoint.ckpt)" ]; then
+      if [ -n "$SYNTH_PER_CLASS" ]; then
+        say "$data/$recipe: synth --per-class $SYNTH_PER_CLASS"
+        "$RAYSYNTH" --workspace "$ws" synth --per-class "$SYNTH_PER_CLASS" --seed "$SEED" >&2
+      else
+        say "$data/$recipe: synth --balance"
+        "$RAYSYNTH" --workspace "$ws" synth --balance --seed "$SEED" >&2
+      fi
     fi
     if [ ! -e "$ws/classifier/classifier.ckpt" ]; then
       say "$data/$recipe: train classifier (the privacy gate's classifier embedding)"
       "$RAYSYNTH" --workspace "$ws" train classifier --epochs "$EVAL_EPOCHS" >&2
     fi
     if [ ! -e "$ws/privacy/summary.json" ] || [ "$ws/privacy/summary.json" -ot "$ws/synth/index.csv" ]; then
-      say "$data/$recipe: privacy gate"
-      "$RAYSYNTH" --workspace "$ws" privacy --embedding pixel,classifier --json > "$ws/privacy-gate.json" || \
+      say "$data/$recipe: privacy gate (--filter, at most $MAX_ROUNDS rounds)"
+      "$RAYSYNTH" --workspace "$ws" privacy --embedding pixel,classifier --filter --max-rounds "$MAX_ROUNDS" --json > "$ws/privacy-gate.json" || \
         say "$data/$recipe: the privacy gate did not pass (exit $?); evaluation continues on $SYNTHETIC"
     fi
+    gen=$ws
+    if [ -n "$EVAL_NAME" ]; then # a variant: its own copy of the workspace, the same generators and sets
+      ws=$gen-$EVAL_NAME
+      [ -e "$ws/workspace.json" ] || cp -r "$gen/." "$ws/"
+    fi
     mkdir -p "$ws/eval"
-    say "$data/$recipe: evaluate ($REGIMES, $REPEATS repeats, $EVAL_EPOCHS epochs, synthetic: $SYNTHETIC)"
+    say "$data/$recipe${EVAL_NAME:+/$EVAL_NAME}: evaluate ($REGIMES, $REPEATS repeats, $EVAL_EPOCHS epochs, synthetic: $SYNTHETIC${EVAL_FLAGS:+, $EVAL_FLAGS})"
+    # shellcheck disable=SC2086 # EVAL_FLAGS is a list of flags
     "$RAYSYNTH" --workspace "$ws" evaluate --synthetic "$SYNTHETIC" --regimes "$REGIMES" --repeats "$REPEATS" \
-      --epochs "$EVAL_EPOCHS" --seed "$SEED" --json > "$ws/eval/report.json.tmp" && mv "$ws/eval/report.json.tmp" "$ws/eval/evaluate.json"
+      --epochs "$EVAL_EPOCHS" --seed "$SEED" $EVAL_FLAGS --json > "$ws/eval/report.json.tmp" && mv "$ws/eval/report.json.tmp" "$ws/eval/evaluate.json"
     if [ -n "${COMMIT:-}" ]; then
-      dst=$RESULTS/$data/$recipe
+      dst=$RESULTS/$data/$recipe${EVAL_NAME:+-$EVAL_NAME}
       mkdir -p "$dst/grids"
       cp "$ws/eval/evaluate.json" "$dst/report.json"
       cp "$ws/eval/report.md" "$ws/eval/sensitivity.png" "$dst/"
-      for d in "$ws"/gan/*/; do
+      for d in "$gen"/gan/*/; do
         c=$(basename "$d")
         g=$(ls "$d"samples/epoch-*.png 2>/dev/null | sort | tail -n 1)
         [ -n "$g" ] && cp "$g" "$dst/grids/$c.png"
         cp "$d/summary.json" "$dst/grids/$c-summary.json"
       done
-      [ -e "$ws/privacy/summary.json" ] && cp "$ws/privacy/summary.json" "$dst/privacy-summary.json"
+      [ -e "$gen/privacy/summary.json" ] && cp "$gen/privacy/summary.json" "$dst/privacy-summary.json"
       say "results copied to $dst"
     fi
   done
