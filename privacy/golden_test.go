@@ -1,0 +1,156 @@
+package privacy
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+
+// goldenSets makes a deterministic data set of 8-bit 64×64 images (smooth random waves and
+// noise, quantised like a workspace PNG): 2,300 training and 2,300 holdout films of two classes,
+// two films per patient, and 240 synthetic candidates of which 12 are shifted or contrast-changed
+// copies of training films. 2,300 references span two reference blocks of the search.
+func goldenSets() (Sets, [][]uint8) {
+	const size = 64
+	rng := rand.New(rand.NewPCG(20, 26))
+	img := func() []uint8 {
+		var fx, fy, ph [5]float64
+		for k := range fx {
+			fx[k], fy[k], ph[k] = rng.Float64()*0.3, rng.Float64()*0.3, rng.Float64()*2*math.Pi
+		}
+		px := make([]uint8, size*size)
+		for y := range size {
+			for x := range size {
+				v := 0.0
+				for k := range fx {
+					v += 0.18 * math.Sin(fx[k]*float64(x)+fy[k]*float64(y)+ph[k])
+				}
+				v += 0.05 * rng.NormFloat64()
+				px[y*size+x] = uint8(math.Round(127.5 * (math.Max(-1, math.Min(1, v)) + 1)))
+			}
+		}
+		return px
+	}
+	toFloat := func(p []uint8) []float32 {
+		out := make([]float32, len(p))
+		for i, v := range p {
+			out[i] = float32(v)/127.5 - 1
+		}
+		return out
+	}
+	classes := []string{"normal", "effusion"}
+	var gray [][]uint8
+	mk := func(n int, prefix string) []Sample {
+		out := make([]Sample, n)
+		for i := range out {
+			g := img()
+			gray = append(gray, g)
+			out[i] = Sample{ID: fmt.Sprintf("%s%05d", prefix, i), Class: classes[(i/2)%2], Patient: fmt.Sprintf("%s-p%04d", prefix, i/2), Pixels: toFloat(g)}
+		}
+		return out
+	}
+	sets := Sets{Size: size}
+	sets.Train = mk(2300, "t")
+	sets.Holdout = mk(2300, "h")
+	for i := range 240 {
+		var g []uint8
+		if i%20 == 7 {
+			// a copy of a training film, shifted by up to 2 pixels and with another contrast
+			src := gray[(i*37)%2300]
+			dx, dy := i%5-2, (i/5)%5-2
+			g = make([]uint8, size*size)
+			for y := range size {
+				for x := range size {
+					sx, sy := min(max(x+dx, 0), size-1), min(max(y+dy, 0), size-1)
+					g[y*size+x] = uint8(min(255, 20+int(src[sy*size+sx])*9/10))
+				}
+			}
+		} else {
+			g = img()
+		}
+		gray = append(gray, g)
+		sets.Synthetic = append(sets.Synthetic, Sample{ID: fmt.Sprintf("s%04d", i), Class: classes[i%2], Pixels: toFloat(g)})
+	}
+	return sets, gray
+}
+
+// poolEmbedder is a learned-embedding stand-in with exact, batch-independent output: 8×8 average
+// pooling of a 64×64 image (64 dimensions).
+type poolEmbedder struct{}
+
+func (poolEmbedder) Name() string { return "pool8" }
+
+func (poolEmbedder) Embed(_ context.Context, images [][]float32) ([][]float32, error) {
+	out := make([][]float32, len(images))
+	for i, im := range images {
+		v := make([]float32, 64)
+		for y := range 64 {
+			for x := range 64 {
+				v[(y/8)*8+x/8] += im[y*64+x] / 64
+			}
+		}
+		out[i] = v
+	}
+	return out, nil
+}
+
+// TestEvaluateGolden pins the whole evaluation (every check, every per-image distance, the
+// histogram distances) of a fixed data set, in pixel space and in a learned embedding. The golden
+// file was written by the evaluation as it was before references were held as 8-bit pixels and
+// converted per block: the compact search must reproduce it byte for byte.
+func TestEvaluateGolden(t *testing.T) {
+	sets, _ := goldenSets()
+	ev, err := Evaluate(context.Background(), sets, EvalConfig{Policy: DefaultPolicy(), Embedders: []Embedder{poolEmbedder{}}, Seed: 7})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := goldenJSON(t, ev)
+	p := filepath.Join("testdata", "evaluate_golden.json")
+	if *update {
+		if err := os.WriteFile(p, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatalf("evaluation differs from %s:\n%s", p, firstDiff(got, want))
+	}
+	if len(ev.Flagged) < 12 {
+		t.Errorf("flagged %d images, want at least the 12 planted copies", len(ev.Flagged))
+	}
+}
+
+func goldenJSON(t *testing.T, ev *Evaluation) []byte {
+	t.Helper()
+	b, err := json.MarshalIndent(struct {
+		*Evaluation
+		Distances map[string]DistancePair `json:"distances"`
+	}{ev, ev.Distances}, "", " ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return append(b, '\n')
+}
+
+// firstDiff shows the first line where a and b differ.
+func firstDiff(a, b []byte) string {
+	la, lb := bytes.Split(a, []byte("\n")), bytes.Split(b, []byte("\n"))
+	for i := range min(len(la), len(lb)) {
+		if !bytes.Equal(la[i], lb[i]) {
+			return fmt.Sprintf("line %d:\n got  %s\n want %s", i+1, la[i], lb[i])
+		}
+	}
+	return fmt.Sprintf("lengths differ: %d and %d lines", len(la), len(lb))
+}
