@@ -53,7 +53,10 @@ type BenchResult struct {
 	GFLOPS        float64 `json:"gflops"`
 	// SuiteSeconds is the wall time of the full check suite (0 unless Suite).
 	SuiteSeconds float64 `json:"suite_seconds,omitempty"`
-	PeakRSSBytes int64   `json:"peak_rss_bytes"`
+	// PeakRSSBytes is the peak resident memory of the search; SuitePeakRSSBytes that of the
+	// suite alone (its images, sets and searches), measured after the search's memory was freed.
+	PeakRSSBytes      int64 `json:"peak_rss_bytes"`
+	SuitePeakRSSBytes int64 `json:"suite_peak_rss_bytes,omitempty"`
 }
 
 // BenchNN times the exact nearest-neighbour search on random vectors and, with Suite, the whole
@@ -85,12 +88,12 @@ func BenchNN(ctx context.Context, c BenchConfig) (*BenchResult, error) {
 	}
 	res.SearchSeconds = time.Since(t0).Seconds()
 	res.GFLOPS = 2 * float64(c.Queries) * float64(c.Refs) * float64(c.Dim) / res.SearchSeconds / 1e9
-	q, r = Vectors{}, Vectors{}
 	if c.Suite {
 		const size = 64
 		img := func(i int, class string, patient string) Sample {
-			// a smooth random image: a few low-frequency waves plus a little noise
-			px := make([]float32, size*size)
+			// a smooth random image: a few low-frequency waves plus a little noise, in 8 bits
+			// like the workspace's PNG images
+			px := make([]uint8, size*size)
 			var fx, fy, ph [4]float64
 			for k := range fx {
 				fx[k], fy[k], ph[k] = rng.Float64()*0.3, rng.Float64()*0.3, rng.Float64()*2*math.Pi
@@ -101,10 +104,10 @@ func BenchNN(ctx context.Context, c BenchConfig) (*BenchResult, error) {
 					for k := range fx {
 						v += 0.2 * math.Sin(fx[k]*float64(x)+fy[k]*float64(y)+ph[k])
 					}
-					px[y*size+x] = float32(math.Max(-1, math.Min(1, v+0.05*rng.NormFloat64())))
+					px[y*size+x] = uint8(math.Round(127.5 * (math.Max(-1, math.Min(1, v+0.05*rng.NormFloat64())) + 1)))
 				}
 			}
-			return Sample{ID: fmt.Sprintf("%s%d", patient[:1], i), Class: class, Patient: patient, Pixels: px}
+			return Sample{ID: fmt.Sprintf("%s%d", patient[:1], i), Class: class, Patient: patient, Gray: px}
 		}
 		classes := []string{"a", "b"}
 		mk := func(n int, prefix string) []Sample {
@@ -122,12 +125,17 @@ func BenchNN(ctx context.Context, c BenchConfig) (*BenchResult, error) {
 			}
 			return out
 		}
+		res.PeakRSSBytes = sysinfo.PeakRSS()
+		q, r = Vectors{}, Vectors{}
+		sysinfo.ResetPeakRSS()
 		sets := Sets{Size: size, Synthetic: mk(c.Queries, "s"), Train: mk(c.Refs, "t"), Holdout: mk(c.Refs, "h")}
 		t1 := time.Now()
 		if _, err := Evaluate(ctx, sets, EvalConfig{Policy: DefaultPolicy(), Seed: c.Seed, Progress: rep}); err != nil {
 			return nil, err
 		}
 		res.SuiteSeconds = time.Since(t1).Seconds()
+		res.SuitePeakRSSBytes = sysinfo.StagePeakRSS()
+		return res, nil
 	}
 	res.PeakRSSBytes = sysinfo.PeakRSS()
 	return res, nil

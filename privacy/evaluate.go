@@ -19,6 +19,30 @@ type Sample struct {
 	Class   string
 	Patient string    // patient pseudonym of a real image; "" for a synthetic one
 	Pixels  []float32 // Size×Size, row-major, values in [-1, 1]
+	// Gray, when set instead of Pixels, holds the image as 8-bit pixels (v stands for
+	// v/127.5 − 1, as imageio.ToFloat maps them): a quarter of the memory, with the same
+	// results. The checks hold no other copy of a real image, so this is what bounds their
+	// memory on a large archive.
+	Gray []uint8
+}
+
+// pixels returns the image as float32 values in [-1, 1], converting Gray when Pixels is unset.
+func (s Sample) pixels() []float32 {
+	if s.Pixels != nil || s.Gray == nil {
+		return s.Pixels
+	}
+	out := make([]float32, len(s.Gray))
+	for i, v := range s.Gray {
+		out[i] = grayValue[v]
+	}
+	return out
+}
+
+func (s Sample) pixelCount() int {
+	if s.Pixels != nil {
+		return len(s.Pixels)
+	}
+	return len(s.Gray)
 }
 
 // Sets are the three image sets compared: synthetic candidates S, the real training split T that
@@ -51,6 +75,9 @@ type EvalConfig struct {
 	Policy    Policy
 	Embedders []Embedder // learned embeddings checked besides pixels (may be empty)
 	Seed      uint64     // seeds the equal-size subsets
+	// BlockRefs is how many references one GEMM block of the search holds, and so the unit that
+	// shards split (default 2048). It changes memory and speed, not results.
+	BlockRefs int
 	Progress  progress.Reporter
 	Log       *slog.Logger
 }
@@ -138,6 +165,13 @@ var ErrNoImages = errors.New("no images")
 // Evaluate runs every check on the sets in pixel space and in each embedding, per class and over
 // all classes, and applies the policy.
 func Evaluate(ctx context.Context, sets Sets, cfg EvalConfig) (*Evaluation, error) {
+	return evaluate(ctx, sets, cfg, nil)
+}
+
+// evaluate is [Evaluate]; with a shard set in sh it only scans the shard's reference blocks of
+// every search and leaves the lists in sh (the evaluation returned is then nil), and with merged
+// lists in sh it takes the searches' candidates from them instead of scanning.
+func evaluate(ctx context.Context, sets Sets, cfg EvalConfig, sh *sharding) (*Evaluation, error) {
 	if err := cfg.Policy.Validate(); err != nil {
 		return nil, err
 	}
@@ -153,8 +187,8 @@ func Evaluate(ctx context.Context, sets Sets, cfg EvalConfig) (*Evaluation, erro
 	}
 	for _, group := range [][]Sample{sets.Synthetic, sets.Train, sets.Holdout} {
 		for _, s := range group {
-			if len(s.Pixels) != sets.Size*sets.Size {
-				return nil, fmt.Errorf("image %s has %d pixels, want %d×%d", s.ID, len(s.Pixels), sets.Size, sets.Size)
+			if s.pixelCount() != sets.Size*sets.Size {
+				return nil, fmt.Errorf("image %s has %d pixels, want %d×%d", s.ID, s.pixelCount(), sets.Size, sets.Size)
 			}
 		}
 	}
@@ -200,9 +234,12 @@ func Evaluate(ctx context.Context, sets Sets, cfg EvalConfig) (*Evaluation, erro
 	flagged := map[string]bool{}
 	for _, sp := range spaces {
 		log.Info("privacy checks", "embedding", sp.name, "synthetic", len(sets.Synthetic), "train", len(sets.Train), "holdout", len(sets.Holdout), "subset", n)
-		r, err := runSpace(ctx, sets, sp, tSub, hSub, cfg.Policy, rep)
+		r, err := runSpace(ctx, sets, sp, tSub, hSub, cfg.Policy, cfg.BlockRefs, rep, sh)
 		if err != nil {
 			return nil, err
+		}
+		if sh.scanOnly() {
+			continue
 		}
 		ev.Checks = append(ev.Checks, r.checks...)
 		ev.Images = append(ev.Images, r.images...)
@@ -212,6 +249,9 @@ func Evaluate(ctx context.Context, sets Sets, cfg EvalConfig) (*Evaluation, erro
 				flagged[im.ID] = true
 			}
 		}
+	}
+	if sh.scanOnly() {
+		return nil, nil
 	}
 	ev.Flagged = make([]string, 0, len(flagged))
 	for id := range flagged {
@@ -291,46 +331,50 @@ func onePerPatient(rng *rand.Rand, ss []Sample, n int) []int {
 // space is one embedding of the three sets: the vectors searched and the exact distances.
 type space struct {
 	name    string
-	s, t, h Vectors
+	s, t, h rowSource
 	px      [3]*pixelSet // S, T, H in pixel space; nil for a learned embedding
-	subT    func(idx []int) (Vectors, *pixelSet)
-	subH    func(idx []int) (Vectors, *pixelSet)
+	subT    func(idx []int) (rowSource, *pixelSet)
+	subH    func(idx []int) (rowSource, *pixelSet)
 	learned bool
 }
 
 func pixelSpace(sets Sets, shift int) space {
-	px := func(ss []Sample) *pixelSet {
-		imgs := make([][]float32, len(ss))
-		for i, s := range ss {
-			imgs[i] = s.Pixels
-		}
-		return newPixelSet(imgs, sets.Size, shift)
-	}
-	ps, pt, ph := px(sets.Synthetic), px(sets.Train), px(sets.Holdout)
-	return space{name: EmbeddingPixel, s: ps.vec, t: pt.vec, h: ph.vec, px: [3]*pixelSet{ps, pt, ph},
-		subT: func(idx []int) (Vectors, *pixelSet) { p := pt.subset(idx); return p.vec, p },
-		subH: func(idx []int) (Vectors, *pixelSet) { p := ph.subset(idx); return p.vec, p }}
+	ps, pt, ph := newPixelSet(sets.Synthetic, sets.Size, shift), newPixelSet(sets.Train, sets.Size, shift), newPixelSet(sets.Holdout, sets.Size, shift)
+	return space{name: EmbeddingPixel, s: ps, t: pt, h: ph, px: [3]*pixelSet{ps, pt, ph},
+		subT: func(idx []int) (rowSource, *pixelSet) { p := pt.subset(idx); return p, p },
+		subH: func(idx []int) (rowSource, *pixelSet) { p := ph.subset(idx); return p, p }}
 }
+
+// embedChunk is how many images one Embed call gets: a multiple of the classifier's batch of
+// 64, so that chunking does not change how its batches fall.
+const embedChunk = 4096
 
 func embedSpace(ctx context.Context, sets Sets, e Embedder) (space, error) {
 	emb := func(ss []Sample, what string) (Vectors, error) {
-		imgs := make([][]float32, len(ss))
-		for i, s := range ss {
-			imgs[i] = s.Pixels
-		}
-		f, err := e.Embed(ctx, imgs)
-		if err != nil {
-			return Vectors{}, fmt.Errorf("embed %s images with %s: %w", what, e.Name(), err)
-		}
-		if len(f) != len(ss) || len(f) == 0 {
-			return Vectors{}, fmt.Errorf("embed %s images with %s: %d vectors for %d images", what, e.Name(), len(f), len(ss))
-		}
-		v := Vectors{Dim: len(f[0])}
-		for _, x := range f {
-			if len(x) != v.Dim {
-				return Vectors{}, fmt.Errorf("embed %s images with %s: vectors of different lengths", what, e.Name())
+		var v Vectors
+		for c0 := 0; c0 < len(ss); c0 += embedChunk {
+			c1 := min(c0+embedChunk, len(ss))
+			imgs := make([][]float32, c1-c0)
+			for i := range imgs {
+				imgs[i] = ss[c0+i].pixels()
 			}
-			v.Data = append(v.Data, x...)
+			f, err := e.Embed(ctx, imgs)
+			if err != nil {
+				return Vectors{}, fmt.Errorf("embed %s images with %s: %w", what, e.Name(), err)
+			}
+			if len(f) != len(imgs) || len(f) == 0 {
+				return Vectors{}, fmt.Errorf("embed %s images with %s: %d vectors for %d images", what, e.Name(), len(f), len(imgs))
+			}
+			if c0 == 0 {
+				v.Dim = len(f[0])
+				v.Data = make([]float32, 0, len(ss)*v.Dim)
+			}
+			for _, x := range f {
+				if len(x) != v.Dim {
+					return Vectors{}, fmt.Errorf("embed %s images with %s: vectors of different lengths", what, e.Name())
+				}
+				v.Data = append(v.Data, x...)
+			}
 		}
 		return v, nil
 	}
@@ -346,8 +390,8 @@ func embedSpace(ctx context.Context, sets Sets, e Embedder) (space, error) {
 	if err != nil {
 		return space{}, err
 	}
-	sub := func(v Vectors) func(idx []int) (Vectors, *pixelSet) {
-		return func(idx []int) (Vectors, *pixelSet) {
+	sub := func(v Vectors) func(idx []int) (rowSource, *pixelSet) {
+		return func(idx []int) (rowSource, *pixelSet) {
 			out := Vectors{Dim: v.Dim, Data: make([]float32, 0, len(idx)*v.Dim)}
 			for _, i := range idx {
 				out.Data = append(out.Data, v.Row(i)...)
@@ -365,18 +409,55 @@ type spaceResult struct {
 }
 
 // searcher runs one search with the right exact distance for the embedding.
-func search(ctx context.Context, rep progress.Reporter, name string, q, r Vectors, pq, pr *pixelSet, k, revK int, qg, rg []int32, rerank int) (fwd, rev [][]Neighbor, err error) {
-	task := rep.Start("nearest neighbours "+name, int64(q.Len())*int64(r.Len()), "pairs")
-	defer task.Done()
-	c := SearchConfig{Queries: q, Refs: r, K: k, RevK: revK, QGroup: qg, RGroup: rg, Rerank: rerank, Task: task}
+func search(ctx context.Context, rep progress.Reporter, sh *sharding, blockRefs int, name string, q, r rowSource, pq, pr *pixelSet, k, revK int, qg, rg []int32, rerank int) (fwd, rev [][]Neighbor, err error) {
+	c := SearchConfig{K: k, RevK: revK, QGroup: qg, RGroup: rg, Rerank: rerank, BlockRefs: blockRefs}
+	var exact, exactRev ExactFunc
 	if pq != nil && pr != nil {
-		c.Exact = tolerantExact(pq, pr)
-		c.ExactRev = tolerantExact(pr, pq)
+		exact, exactRev = tolerantExact(pq, pr), tolerantExact(pr, pq)
+	} else {
+		qv, rv := q.(Vectors), r.(Vectors)
+		exact, exactRev = plainExact(qv, rv), plainExact(rv, qv)
 	}
-	return Search(ctx, c)
+	switch {
+	case sh.scanOnly():
+		// this shard's reference blocks only; the lists go to the shard file
+		c.defaults()
+		nb := (r.count() + c.BlockRefs - 1) / c.BlockRefs
+		mine := func(b int) bool { return b%sh.shard.N == sh.shard.I-1 }
+		var pairs int64
+		for b := range nb {
+			if mine(b) {
+				pairs += int64(q.count()) * int64(min(c.BlockRefs, r.count()-b*c.BlockRefs))
+			}
+		}
+		c.Task = rep.Start("nearest neighbours "+name+" (shard "+sh.shard.String()+")", pairs, "pairs")
+		defer c.Task.Done()
+		fh, rh, err := scan(ctx, c, q, r, mine)
+		if err != nil {
+			return nil, nil, err
+		}
+		keepF, keepR := c.keeps()
+		sh.searches[name] = &shardLists{KeepF: keepF, KeepR: keepR, Fwd: toLists(fh), Rev: toLists(rh)}
+		return nil, nil, nil
+	case sh != nil:
+		// merged shard lists: re-rank and cut as after a full scan
+		l := sh.searches[name]
+		if l == nil || len(l.Fwd) != q.count() || (l.Rev != nil && len(l.Rev) != r.count()) {
+			return nil, nil, fmt.Errorf("%w: the shards hold no search %q of this size", ErrShards, name)
+		}
+		keepF, keepR := c.keeps()
+		if l.KeepF != keepF || l.KeepR != keepR {
+			return nil, nil, fmt.Errorf("%w: search %q kept %d/%d candidates, this policy keeps %d/%d", ErrShards, name, l.KeepF, l.KeepR, keepF, keepR)
+		}
+		fwd, rev = finishBoth(c, fromLists(l.Fwd, keepF), fromLists(l.Rev, keepR), exact, exactRev)
+		return fwd, rev, nil
+	}
+	c.Task = rep.Start("nearest neighbours "+name, int64(q.count())*int64(r.count()), "pairs")
+	defer c.Task.Done()
+	return searchRows(ctx, c, q, r, exact, exactRev)
 }
 
-func runSpace(ctx context.Context, sets Sets, sp space, tSub, hSub []int, pol Policy, rep progress.Reporter) (*spaceResult, error) {
+func runSpace(ctx context.Context, sets Sets, sp space, tSub, hSub []int, pol Policy, blockRefs int, rep progress.Reporter, shd *sharding) (*spaceResult, error) {
 	mp := pol.Memorization
 	rr := pol.Rerank
 	var pS, pT, pH *pixelSet
@@ -410,44 +491,47 @@ func runSpace(ctx context.Context, sets Sets, sp space, tSub, hSub []int, pol Po
 
 	reuseT, reuseH := len(tSub) == len(sets.Train), len(hSub) == len(sets.Holdout)
 	// 1. S → T (all of T): memorization; reverse: each training image's nearest synthetic images
-	st, ts, err := search(ctx, rep, label("S→T"), sp.s, sp.t, pS, pT, max(mp.Neighbours, 2), pol.Membership.K, nil, nil, rr)
+	st, ts, err := search(ctx, rep, shd, blockRefs, label("S→T"), sp.s, sp.t, pS, pT, max(mp.Neighbours, 2), pol.Membership.K, nil, nil, rr)
 	if err != nil {
 		return nil, err
 	}
 	// 2. S → H (all of H): nearest holdout; reverse: each holdout image's nearest synthetic images
-	sh, hs, err := search(ctx, rep, label("S→H"), sp.s, sp.h, pS, pH, 2, pol.Membership.K, nil, nil, rr)
+	sh, hs, err := search(ctx, rep, shd, blockRefs, label("S→H"), sp.s, sp.h, pS, pH, 2, pol.Membership.K, nil, nil, rr)
 	if err != nil {
 		return nil, err
 	}
 	// 3.–4. S → T' and S → H' (reused when the subset is the whole set)
 	stp, shp := st, sh
 	if !reuseT {
-		if stp, _, err = search(ctx, rep, label("S→T'"), sp.s, tV, pS, pTs, 5, 0, nil, nil, rr); err != nil {
+		if stp, _, err = search(ctx, rep, shd, blockRefs, label("S→T'"), sp.s, tV, pS, pTs, 5, 0, nil, nil, rr); err != nil {
 			return nil, err
 		}
 	}
 	if !reuseH {
-		if shp, _, err = search(ctx, rep, label("S→H'"), sp.s, hV, pS, pHs, 5, 0, nil, nil, rr); err != nil {
+		if shp, _, err = search(ctx, rep, shd, blockRefs, label("S→H'"), sp.s, hV, pS, pHs, 5, 0, nil, nil, rr); err != nil {
 			return nil, err
 		}
 	}
 	// 5. H' → T'
-	ht, _, err := search(ctx, rep, label("H'→T'"), hV, tV, pHs, pTs, 2, 0, nil, nil, rr)
+	ht, _, err := search(ctx, rep, shd, blockRefs, label("H'→T'"), hV, tV, pHs, pTs, 2, 0, nil, nil, rr)
 	if err != nil {
 		return nil, err
 	}
 	// 6.–8. T'→T', H'→H' (other patients only), S→S (other images only)
-	tt, _, err := search(ctx, rep, label("T'→T'"), tV, tV, pTs, pTs, 1, 0, tG, tG, rr)
+	tt, _, err := search(ctx, rep, shd, blockRefs, label("T'→T'"), tV, tV, pTs, pTs, 1, 0, tG, tG, rr)
 	if err != nil {
 		return nil, err
 	}
-	hh, _, err := search(ctx, rep, label("H'→H'"), hV, hV, pHs, pHs, 1, 0, hG, hG, rr)
+	hh, _, err := search(ctx, rep, shd, blockRefs, label("H'→H'"), hV, hV, pHs, pHs, 1, 0, hG, hG, rr)
 	if err != nil {
 		return nil, err
 	}
-	ss, _, err := search(ctx, rep, label("S→S"), sp.s, sp.s, pS, pS, 5, 0, sG, sG, rr)
+	ss, _, err := search(ctx, rep, shd, blockRefs, label("S→S"), sp.s, sp.s, pS, pS, 5, 0, sG, sG, rr)
 	if err != nil {
 		return nil, err
+	}
+	if shd.scanOnly() {
+		return &spaceResult{}, nil
 	}
 
 	res := &spaceResult{}

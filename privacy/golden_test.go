@@ -108,27 +108,43 @@ func (poolEmbedder) Embed(_ context.Context, images [][]float32) ([][]float32, e
 // file was written by the evaluation as it was before references were held as 8-bit pixels and
 // converted per block: the compact search must reproduce it byte for byte.
 func TestEvaluateGolden(t *testing.T) {
-	sets, _ := goldenSets()
-	ev, err := Evaluate(context.Background(), sets, EvalConfig{Policy: DefaultPolicy(), Embedders: []Embedder{poolEmbedder{}}, Seed: 7})
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := goldenJSON(t, ev)
-	p := filepath.Join("testdata", "evaluate_golden.json")
-	if *update {
-		if err := os.WriteFile(p, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Fatalf("evaluation differs from %s:\n%s", p, firstDiff(got, want))
-	}
-	if len(ev.Flagged) < 12 {
-		t.Errorf("flagged %d images, want at least the 12 planted copies", len(ev.Flagged))
+	for _, tc := range []struct {
+		name string
+		gray bool
+	}{{"float32 pixels", false}, {"8-bit pixels", true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			sets, gray := goldenSets()
+			if tc.gray {
+				k := 0
+				for _, g := range [][]Sample{sets.Train, sets.Holdout, sets.Synthetic} {
+					for i := range g {
+						g[i].Pixels, g[i].Gray = nil, gray[k]
+						k++
+					}
+				}
+			}
+			ev, err := Evaluate(context.Background(), sets, EvalConfig{Policy: DefaultPolicy(), Embedders: []Embedder{poolEmbedder{}}, Seed: 7})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := goldenJSON(t, ev)
+			p := filepath.Join("testdata", "evaluate_golden.json")
+			if *update && !tc.gray {
+				if err := os.WriteFile(p, got, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got, want) {
+				t.Fatalf("evaluation differs from %s:\n%s", p, firstDiff(got, want))
+			}
+			if len(ev.Flagged) < 12 {
+				t.Errorf("flagged %d images, want at least the 12 planted copies", len(ev.Flagged))
+			}
+		})
 	}
 }
 

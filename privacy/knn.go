@@ -61,33 +61,115 @@ type SearchConfig struct {
 	Task    progress.Task
 }
 
+// rowSource is a set of vectors that the search reads block by block: Vectors in memory, or
+// the pixel embedding of a set of images made per block.
+type rowSource interface {
+	count() int
+	width() int
+	// block returns rows [i0, i1), written to buf (room for (i1−i0)·width() values) unless they
+	// are already held in memory.
+	block(i0, i1 int, buf []float32) []float32
+	sqNorms() []float32
+}
+
+func (v Vectors) count() int { return v.Len() }
+func (v Vectors) width() int { return v.Dim }
+func (v Vectors) block(i0, i1 int, _ []float32) []float32 {
+	return v.Data[i0*v.Dim : i1*v.Dim]
+}
+func (v Vectors) sqNorms() []float32 {
+	out := make([]float32, v.Len())
+	for i := range out {
+		out[i] = sqNorm(v.Row(i))
+	}
+	return out
+}
+
+// sqNorm is Σx², summed in float64.
+func sqNorm(row []float32) float32 {
+	var s float64
+	for _, x := range row {
+		s += float64(x) * float64(x)
+	}
+	return float32(s)
+}
+
 // Search returns, for every query, its K nearest references (ascending distance) and, when RevK
 // > 0, for every reference its RevK nearest queries. The search is exact: squared distances come
 // from ‖a‖² + ‖b‖² − 2a·b with one SGEMM per block, the nearest max(K, Rerank) candidates are kept
 // per row and the first Rerank of them re-scored in float64 before sorting.
 func Search(ctx context.Context, c SearchConfig) (fwd, rev [][]Neighbor, err error) {
-	q, r := c.Queries, c.Refs
-	if q.Dim != r.Dim {
-		return nil, nil, fmt.Errorf("search: query dimension %d, reference dimension %d", q.Dim, r.Dim)
+	if c.Queries.Dim != c.Refs.Dim {
+		return nil, nil, fmt.Errorf("search: query dimension %d, reference dimension %d", c.Queries.Dim, c.Refs.Dim)
 	}
-	nq, nr := q.Len(), r.Len()
+	exact := c.Exact
+	if exact == nil {
+		exact = plainExact(c.Queries, c.Refs)
+	}
+	exactRev := c.ExactRev
+	if exactRev == nil {
+		exactRev = plainExact(c.Refs, c.Queries)
+	}
+	return searchRows(ctx, c, c.Queries, c.Refs, exact, exactRev)
+}
+
+// searchRows is [Search] over row sources.
+func searchRows(ctx context.Context, c SearchConfig, q, r rowSource, exact, exactRev ExactFunc) (fwd, rev [][]Neighbor, err error) {
+	fh, rh, err := scan(ctx, c, q, r, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	fwd, rev = finishBoth(c, fh, rh, exact, exactRev)
+	return fwd, rev, nil
+}
+
+// finishBoth re-ranks and cuts the forward and reverse candidate lists.
+func finishBoth(c SearchConfig, fh, rh []topK, exact, exactRev ExactFunc) (fwd, rev [][]Neighbor) {
+	blas.SetThreads(1) // re-ranking runs two goroutines, each with small GEMMs
+	defer blas.SetThreads(2)
+	fwd = finish(fh, c.K, c.Rerank, exact)
+	if rh != nil {
+		rev = finish(rh, c.RevK, c.Rerank, exactRev)
+	}
+	return fwd, rev
+}
+
+// keeps returns how many candidates the forward and reverse lists keep before re-ranking.
+func (c SearchConfig) keeps() (keepF, keepR int) {
+	keepF = max(c.K, c.Rerank)
+	if c.RevK > 0 {
+		keepR = max(c.RevK, c.Rerank)
+	}
+	return keepF, keepR
+}
+
+func (c *SearchConfig) defaults() {
 	if c.BlockRefs <= 0 {
 		c.BlockRefs = 2048
 	}
 	if c.BlockQueries <= 0 {
 		c.BlockQueries = 4096
 	}
-	keepF := max(c.K, c.Rerank)
-	keepR := 0
-	if c.RevK > 0 {
-		keepR = max(c.RevK, c.Rerank)
+}
+
+// scan runs the GEMM blocks and keeps, per query and (with RevK) per reference, the nearest
+// candidates by float32 squared distance. refBlock, when set, says which reference blocks
+// (numbered from 0 in steps of BlockRefs) to scan: a shard scans some of them, and the lists of
+// every shard together hold exactly the candidates one scan of all blocks keeps, because a list
+// keeps the smallest (distance, index) pairs offered, whatever their order.
+func scan(ctx context.Context, c SearchConfig, q, r rowSource, refBlock func(b int) bool) (fh, rh []topK, err error) {
+	if q.width() != r.width() {
+		return nil, nil, fmt.Errorf("search: query dimension %d, reference dimension %d", q.width(), r.width())
 	}
-	qn, rn := sqNorms(q), sqNorms(r)
-	fh := make([]topK, nq)
+	c.defaults()
+	nq, nr := q.count(), r.count()
+	dim := q.width()
+	keepF, keepR := c.keeps()
+	qn, rn := q.sqNorms(), r.sqNorms()
+	fh = make([]topK, nq)
 	for i := range fh {
 		fh[i] = topK{k: keepF}
 	}
-	var rh []topK
 	if keepR > 0 {
 		rh = make([]topK, nr)
 		for i := range rh {
@@ -100,14 +182,21 @@ func Search(ctx context.Context, c SearchConfig) (fwd, rev [][]Neighbor, err err
 	} else {
 		blas.SetThreads(2)
 	}
-	buf := make([]float32, min(c.BlockQueries, max(nq, 1))*min(c.BlockRefs, max(nr, 1)))
+	bq, br := min(c.BlockQueries, max(nq, 1)), min(c.BlockRefs, max(nr, 1))
+	buf := make([]float32, bq*br)
+	qbuf, rbuf := make([]float32, bq*dim), make([]float32, br*dim)
 	for q0 := 0; q0 < nq; q0 += c.BlockQueries {
 		q1 := min(q0+c.BlockQueries, nq)
+		qd := q.block(q0, q1, qbuf)
 		for r0 := 0; r0 < nr; r0 += c.BlockRefs {
+			if refBlock != nil && !refBlock(r0/c.BlockRefs) {
+				continue
+			}
 			if err := ctx.Err(); err != nil {
 				return nil, nil, err
 			}
 			r1 := min(r0+c.BlockRefs, nr)
+			rd := r.block(r0, r1, rbuf)
 			m, n := q1-q0, r1-r0
 			blk := buf[:m*n]
 			if goSplit && m > 1 {
@@ -116,12 +205,12 @@ func Search(ctx context.Context, c SearchConfig) (fwd, rev [][]Neighbor, err err
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
-					blas.Sgemm(false, true, h, n, q.Dim, -2, q.Data[q0*q.Dim:(q0+h)*q.Dim], q.Dim, r.Data[r0*r.Dim:r1*r.Dim], r.Dim, 0, blk[:h*n], n)
+					blas.Sgemm(false, true, h, n, dim, -2, qd[:h*dim], dim, rd, dim, 0, blk[:h*n], n)
 				}()
-				blas.Sgemm(false, true, m-h, n, q.Dim, -2, q.Data[(q0+h)*q.Dim:q1*q.Dim], q.Dim, r.Data[r0*r.Dim:r1*r.Dim], r.Dim, 0, blk[h*n:], n)
+				blas.Sgemm(false, true, m-h, n, dim, -2, qd[h*dim:m*dim], dim, rd, dim, 0, blk[h*n:], n)
 				wg.Wait()
 			} else {
-				blas.Sgemm(false, true, m, n, q.Dim, -2, q.Data[q0*q.Dim:q1*q.Dim], q.Dim, r.Data[r0*r.Dim:r1*r.Dim], r.Dim, 0, blk, n)
+				blas.Sgemm(false, true, m, n, dim, -2, qd, dim, rd, dim, 0, blk, n)
 			}
 			scanBlock(blk, q0, q1, r0, r1, qn, rn, fh, rh, c.QGroup, c.RGroup)
 			if c.Task != nil {
@@ -129,21 +218,7 @@ func Search(ctx context.Context, c SearchConfig) (fwd, rev [][]Neighbor, err err
 			}
 		}
 	}
-	exact := c.Exact
-	if exact == nil {
-		exact = plainExact(q, r)
-	}
-	exactRev := c.ExactRev
-	if exactRev == nil {
-		exactRev = plainExact(r, q)
-	}
-	blas.SetThreads(1) // re-ranking runs two goroutines, each with small GEMMs
-	defer blas.SetThreads(2)
-	fwd = finish(fh, c.K, c.Rerank, exact)
-	if keepR > 0 {
-		rev = finish(rh, c.RevK, c.Rerank, exactRev)
-	}
-	return fwd, rev, nil
+	return fh, rh, nil
 }
 
 // scanBlock turns a block of −2a·b into squared distances and offers them to the per-row and
@@ -267,18 +342,6 @@ func cmpF32(a, b float32, ia, ib int) int {
 		return 1
 	}
 	return ia - ib
-}
-
-func sqNorms(v Vectors) []float32 {
-	out := make([]float32, v.Len())
-	for i := range out {
-		var s float64
-		for _, x := range v.Row(i) {
-			s += float64(x) * float64(x)
-		}
-		out[i] = float32(s)
-	}
-	return out
 }
 
 func l2(a, b []float32) float64 {

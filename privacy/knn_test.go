@@ -129,8 +129,8 @@ func TestTolerantDistance(t *testing.T) {
 			shifted[y*size+x] = 0.5*base[sy*size+sx] + 0.2
 		}
 	}
-	q := newPixelSet([][]float32{shifted, other}, size, 2)
-	r := newPixelSet([][]float32{base}, size, 2)
+	q := newPixelSet([]Sample{{Pixels: shifted}, {Pixels: other}}, size, 2)
+	r := newPixelSet([]Sample{{Pixels: base}}, size, 2)
 	out := make([]float64, 1)
 	tolerantExact(q, r)(0, []int{0}, out)
 	if out[0] > 1e-3 { // float32 storage: √(2−2ρ) turns ρ = 1−4e-9 into 1e-4

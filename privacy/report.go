@@ -229,7 +229,7 @@ func renderHTML(rep *Report, ev *Evaluation, final []candidate, train []Sample, 
 		if t == nil {
 			continue
 		}
-		susp = append(susp, suspicious{ImageResult: im, Synth: pngURL(byID[im.ID].img), Real: pngURL(imageio.FromFloat(t.Pixels, size, size)), RealClass: t.Class})
+		susp = append(susp, suspicious{ImageResult: im, Synth: pngURL(byID[im.ID].img), Real: pngURL(sampleImage(t, size)), RealClass: t.Class})
 	}
 	var hs []histo
 	names := make([]string, 0, len(ev.Distances))
@@ -254,6 +254,14 @@ func renderHTML(rep *Report, ev *Evaluation, final []candidate, train []Sample, 
 	err := reportTmpl.Execute(&buf, map[string]any{"R": rep, "E": ev, "S": susp, "H": hs, "Failed": ev.FailedChecks(),
 		"Advice": Advice(failed, len(ev.Flagged)), "Approved": rep.Summary.Counts.Approved})
 	return buf.Bytes(), err
+}
+
+// sampleImage returns a sample's image as 8-bit gray.
+func sampleImage(s *Sample, size int) *image.Gray {
+	if s.Pixels == nil && len(s.Gray) == size*size {
+		return &image.Gray{Pix: s.Gray, Stride: size, Rect: image.Rect(0, 0, size, size)}
+	}
+	return imageio.FromFloat(s.pixels(), size, size)
 }
 
 func pngURL(g *image.Gray) template.URL {

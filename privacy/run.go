@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"image"
@@ -48,6 +49,16 @@ type Config struct {
 	Log           *slog.Logger
 	Now           func() time.Time // for tests; default time.Now
 	CodeVersion   string
+	// Shard, when set (N > 0), runs only this shard's part of the searches and writes it to
+	// ShardDir (default WORKSPACE/privacy/shards/I-of-N) instead of checking anything.
+	Shard    Shard
+	ShardDir string
+	// BlockRefs is the search's block of references, the unit shards split (0: 2048); every
+	// shard and the merge must use the same.
+	BlockRefs int
+	// Merge, when set, takes the searches from these shard folders (every shard of one split,
+	// made from the same inputs) and checks and reports as one run over everything would.
+	Merge []string
 }
 
 // Validate checks the configuration.
@@ -63,6 +74,18 @@ func (c *Config) Validate() error {
 	}
 	if c.Filter && c.CandidatesDir != "" {
 		return errors.New("privacy: --filter regenerates with the workspace's generators and cannot be used with --candidates")
+	}
+	if c.Shard != (Shard{}) && !c.Shard.Valid() {
+		return fmt.Errorf("privacy: shard %s: want i/n with 1 ≤ i ≤ n", c.Shard)
+	}
+	if c.Shard.N > 0 && len(c.Merge) > 0 {
+		return errors.New("privacy: a run is either one shard or the merge of the shards, not both")
+	}
+	if c.Filter && (c.Shard.N > 0 || len(c.Merge) > 0) {
+		return errors.New("privacy: --filter checks again after each replacement round and cannot be sharded")
+	}
+	if c.BlockRefs < 0 {
+		return fmt.Errorf("privacy: block of %d references", c.BlockRefs)
 	}
 	if c.MaxRounds < 0 {
 		return fmt.Errorf("privacy: max rounds %d < 0", c.MaxRounds)
@@ -85,6 +108,8 @@ type Result struct {
 	CheckedPath string
 	Checked     int
 	Seconds     float64
+	// ShardDir is where a shard run (Config.Shard) wrote its part; nothing else is set then.
+	ShardDir string
 }
 
 // ErrCandidates is wrapped when the candidate images cannot be used.
@@ -179,11 +204,35 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		target[c.row.Class]++
 	}
 
-	ecfg := EvalConfig{Policy: cfg.Policy, Embedders: cfg.Embedders, Seed: meta.Seed, Progress: cfg.Progress, Log: log}
-	evaluate := func(cs []candidate) (*Evaluation, error) {
+	ecfg := EvalConfig{Policy: cfg.Policy, Embedders: cfg.Embedders, Seed: meta.Seed, BlockRefs: cfg.BlockRefs, Progress: cfg.Progress, Log: log}
+	evaluateSet := func(cs []candidate) (*Evaluation, error) {
 		return Evaluate(ctx, Sets{Size: meta.ImageSize, Synthetic: samples(cs), Train: train, Holdout: holdout}, ecfg)
 	}
-	ev, err := evaluate(cands)
+	var sh *sharding
+	if cfg.Shard.N > 0 || len(cfg.Merge) > 0 {
+		fp := fingerprint(in, cands, cfg)
+		if cfg.Shard.N > 0 {
+			sh = &sharding{shard: cfg.Shard, searches: map[string]*shardLists{}}
+			if _, err := evaluate(ctx, Sets{Size: meta.ImageSize, Synthetic: samples(cands), Train: train, Holdout: holdout}, ecfg, sh); err != nil {
+				return nil, err
+			}
+			dir := cfg.ShardDir
+			if dir == "" {
+				dir = filepath.Join(filepath.Dir(ws.PrivacyReportPath()), "shards", fmt.Sprintf("%d-of-%d", cfg.Shard.I, cfg.Shard.N))
+			}
+			if err := writeShard(dir, &shardData{Format: shardFormat, Shard: cfg.Shard, Fingerprint: fp, Searches: sh.searches}); err != nil {
+				return nil, err
+			}
+			log.Info("privacy shard", "shard", cfg.Shard.String(), "dir", dir, "seconds", time.Since(start).Seconds())
+			return &Result{ShardDir: dir, Seconds: time.Since(start).Seconds()}, nil
+		}
+		merged, err := mergeShards(cfg.Merge, fp)
+		if err != nil {
+			return nil, err
+		}
+		sh = &sharding{searches: merged}
+	}
+	ev, err := evaluate(ctx, Sets{Size: meta.ImageSize, Synthetic: samples(cands), Train: train, Holdout: holdout}, ecfg, sh)
 	if err != nil {
 		return nil, err
 	}
@@ -192,7 +241,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if cfg.Filter {
 		filt = &FilterRecord{MaxRounds: cfg.MaxRounds, Target: target}
 		firstEval := ev
-		final, ev, err = filterLoop(ctx, cfg, cands, ev, evaluate, filt, log)
+		final, ev, err = filterLoop(ctx, cfg, cands, ev, evaluateSet, filt, log)
 		if err != nil {
 			return nil, err
 		}
@@ -259,17 +308,32 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	return res, nil
 }
 
+// fingerprint identifies what a sharded run checks: the inputs recorded in the report, every
+// candidate, the embeddings and the code version. Shards made from anything else do not merge.
+func fingerprint(in inputs, cands []candidate, cfg Config) string {
+	h := sha256.New()
+	b, _ := json.Marshal(in)
+	h.Write(b)
+	for _, c := range cands {
+		fmt.Fprintf(h, "\x00%s\x00%s\x00%x", c.row.ID, c.row.Class, sha256.Sum256(c.img.Pix))
+	}
+	for _, e := range cfg.Embedders {
+		fmt.Fprintf(h, "\x00embedding %s", e.Name())
+	}
+	fmt.Fprintf(h, "\x00%s\x00%d", cfg.CodeVersion, cfg.BlockRefs)
+	return hex.EncodeToString(h.Sum(nil))
+}
+
 // candidate is one synthetic image being checked.
 type candidate struct {
-	row    workspace.SynthImage
-	pixels []float32
-	img    *image.Gray
+	row workspace.SynthImage
+	img *image.Gray
 }
 
 func samples(cs []candidate) []Sample {
 	out := make([]Sample, len(cs))
 	for i, c := range cs {
-		out[i] = Sample{ID: c.row.ID, Class: c.row.Class, Pixels: c.pixels}
+		out[i] = Sample{ID: c.row.ID, Class: c.row.Class, Gray: grayPix(c.img)}
 	}
 	return out
 }
@@ -298,6 +362,20 @@ func parallel(ctx context.Context, n int, f func(i int) error) error {
 	return errors.Join(errs...)
 }
 
+// grayPix returns an image's 8-bit pixels, row after row with no padding: the form
+// [Sample.Gray] holds (a quarter of the memory of float32 pixels, with the same results).
+func grayPix(g *image.Gray) []uint8 {
+	w, h := g.Rect.Dx(), g.Rect.Dy()
+	if g.Stride == w && len(g.Pix) >= w*h {
+		return g.Pix[: w*h : w*h]
+	}
+	out := make([]uint8, 0, w*h)
+	for y := range h {
+		out = append(out, g.Pix[y*g.Stride:y*g.Stride+w]...)
+	}
+	return out
+}
+
 func loadReal(ctx context.Context, ws *workspace.Workspace, idx []workspace.RealImage, size int) (train, holdout []Sample, err error) {
 	out := make([]Sample, len(idx))
 	err = parallel(ctx, len(idx), func(i int) error {
@@ -309,7 +387,7 @@ func loadReal(ctx context.Context, ws *workspace.Workspace, idx []workspace.Real
 		if g.Rect.Dx() != size || g.Rect.Dy() != size {
 			return fmt.Errorf("real image %s is %dx%d, the workspace says %d (run raysynth ingest again)", r.ID, g.Rect.Dx(), g.Rect.Dy(), size)
 		}
-		out[i] = Sample{ID: r.ID, Class: r.Class, Patient: r.Patient, Pixels: imageio.ToFloat(nil, g)}
+		out[i] = Sample{ID: r.ID, Class: r.Class, Patient: r.Patient, Gray: grayPix(g)}
 		return nil
 	})
 	if err != nil {
@@ -352,7 +430,7 @@ func loadCandidateIndex(ctx context.Context, ws *workspace.Workspace, size int) 
 		if g.Rect.Dx() != size || g.Rect.Dy() != size {
 			return fmt.Errorf("%w: %s is %dx%d, the workspace's images are %d (make candidates at the workspace size)", ErrCandidates, p, g.Rect.Dx(), g.Rect.Dy(), size)
 		}
-		out[i] = candidate{row: r, pixels: imageio.ToFloat(nil, g), img: g}
+		out[i] = candidate{row: r, img: g}
 		return nil
 	})
 	return out, err
@@ -415,7 +493,7 @@ func loadCandidateDir(ctx context.Context, dir string, meta workspace.Meta) ([]c
 		sum := sha256.Sum256(data)
 		id := "x-" + strings.NewReplacer("/", "_", " ", "_").Replace(strings.TrimSuffix(rel, path.Ext(rel)))
 		out[i] = candidate{row: workspace.SynthImage{ID: id, Class: class, SHA256: hex.EncodeToString(sum[:]), Generator: "external"},
-			pixels: imageio.ToFloat(nil, g), img: g}
+			img: g}
 		keep[i] = true
 		return nil
 	})
@@ -533,7 +611,7 @@ func filterLoop(ctx context.Context, cfg Config, cands []candidate, ev *Evaluati
 				id := "s-" + hex.EncodeToString(h[:8])
 				kept = append(kept, candidate{row: workspace.SynthImage{ID: id, Class: class,
 					File: "candidates/" + class + "/" + id + ".png", Generator: proto.Generator, Seed: proto.Seed, Sample: sample},
-					pixels: imageio.ToFloat(nil, g), img: g})
+					img: g})
 			}
 			fr.Generated[class] = n
 		}

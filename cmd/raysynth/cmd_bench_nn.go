@@ -81,7 +81,7 @@ func runBenchNN(ctx context.Context, g *globals, o benchNNOptions) error {
 	fmt.Fprintf(g.stdout, "exact search %d × %d × %d, %s, %s, GOMAXPROCS %d\n", r.Queries, r.Refs, r.Dim, blasName, mode, r.GOMAXPROCS)
 	fmt.Fprintf(g.stdout, "seconds:   %.2f\nGFLOP/s:   %.0f\n", r.SearchSeconds, r.GFLOPS)
 	if o.suite {
-		fmt.Fprintf(g.stdout, "check suite (%d S vs %d T and %d H, 64×64): %.1f s\n", r.Queries, r.Refs, r.Refs, r.SuiteSeconds)
+		fmt.Fprintf(g.stdout, "check suite (%d S vs %d T and %d H, 64×64): %.1f s, peak RSS %.0f MB\n", r.Queries, r.Refs, r.Refs, r.SuiteSeconds, float64(r.SuitePeakRSSBytes)/1e6)
 	}
 	if c := rep2.Ceiling; c != nil {
 		fmt.Fprintf(g.stdout, "matrix-product ceiling (%d³, %d goroutines, 1-thread calls; per CPU-second in brackets):\n", c.N, c.Workers)

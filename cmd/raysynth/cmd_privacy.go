@@ -25,6 +25,10 @@ type privacyOptions struct {
 	maxSuspicious int
 	printPolicy   bool
 	json          bool
+	shard         string
+	merge         bool
+	mergeDirs     []string
+	blockRefs     int
 }
 
 func (o *privacyOptions) addFlags(c *cobra.Command) {
@@ -37,6 +41,9 @@ func (o *privacyOptions) addFlags(c *cobra.Command) {
 	f.IntVar(&o.maxSuspicious, "max-suspicious", 24, "how many of the most suspicious synthetic images report.html shows beside their nearest training image")
 	f.BoolVar(&o.printPolicy, "print-policy", false, "print the policy in effect (YAML) and exit")
 	f.BoolVar(&o.json, "json", false, "print the public summary (summary.json) and the report paths as JSON on stdout")
+	f.StringVar(&o.shard, "shard", "", "run only shard i/n of the nearest-neighbour searches (split by reference block) and write it to privacy/shards/i-of-n; see docs/privacy.md")
+	f.IntVar(&o.blockRefs, "block-refs", 2048, "references per block of the nearest-neighbour search, the unit --shard splits (memory and speed only; every shard and the merge must use the same)")
+	f.BoolVar(&o.merge, "merge", false, "merge the shard folders given as arguments (every shard of one split, from the same inputs) and check as one run would")
 }
 
 func newPrivacyCmd(g *globals) *cobra.Command {
@@ -66,9 +73,20 @@ When the gate fails (exit code 3, the failing checks named with their values and
   raysynth privacy --policy policy.yaml --json
   raysynth privacy --filter --max-rounds 3
   raysynth privacy --candidates ./diffusion-samples     # images made by another tool
-  raysynth privacy --print-policy > policy.yaml          # start a policy file from the defaults`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return runPrivacy(cmd.Context(), g, o) },
+  raysynth privacy --print-policy > policy.yaml          # start a policy file from the defaults
+  raysynth privacy --shard 2/4                           # one machine's part of a split search
+  raysynth privacy --merge ws/privacy/shards/*           # the verdict from every shard`,
+		Args: cobra.ArbitraryArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if !o.merge && len(args) > 0 {
+				return usageErrorf("unexpected argument %q (shard folders are given with --merge)", args[0])
+			}
+			if o.merge && len(args) == 0 {
+				return usageErrorf("--merge needs the shard folders as arguments, e.g. --merge ws/privacy/shards/*")
+			}
+			o.mergeDirs = args
+			return runPrivacy(cmd.Context(), g, o)
+		},
 	}
 	o.addFlags(c)
 	return c
@@ -91,6 +109,22 @@ func runPrivacy(ctx context.Context, g *globals, o privacyOptions) error {
 	if o.printPolicy {
 		_, err := g.stdout.Write(pol.YAML())
 		return err
+	}
+	var shard privacy.Shard
+	if o.shard != "" {
+		var err error
+		if shard, err = privacy.ParseShard(o.shard); err != nil {
+			return usageErrorf("--shard: %v", err)
+		}
+		if o.merge {
+			return usageErrorf("--shard and --merge: a run is one shard or the merge of all of them")
+		}
+	}
+	if o.blockRefs < 1 {
+		return usageErrorf("--block-refs %d: want at least 1", o.blockRefs)
+	}
+	if o.filter && (o.shard != "" || o.merge) {
+		return usageErrorf("--filter checks again after each replacement round and cannot be sharded")
 	}
 	if o.filter && o.candidates != "" {
 		return usageErrorf("--filter regenerates with the workspace's generators and cannot be used with --candidates")
@@ -125,10 +159,14 @@ func runPrivacy(ctx context.Context, g *globals, o privacyOptions) error {
 	}
 	rep, wait := g.newReporter()
 	cfg := privacy.Config{Workspace: ws, Policy: pol, PolicySource: src, PolicySHA256: sum, CandidatesDir: o.candidates,
-		Embedders: embedders, Filter: o.filter, Generator: gen, MaxRounds: o.maxRounds, MaxSuspicious: o.maxSuspicious, Progress: rep, Log: g.log, CodeVersion: versionString()}
+		Embedders: embedders, Filter: o.filter, Generator: gen, MaxRounds: o.maxRounds, MaxSuspicious: o.maxSuspicious, Progress: rep, Log: g.log, CodeVersion: versionString(),
+		Shard: shard, Merge: o.mergeDirs, BlockRefs: o.blockRefs}
 	res, err := privacy.Run(ctx, cfg)
 	wait()
 	if err != nil {
+		if errors.Is(err, privacy.ErrShards) {
+			return withHint(err, "merge every shard i/n of one split, each made by the same raysynth from a copy of this workspace (same images, candidates and policy)")
+		}
 		if errors.Is(err, privacy.ErrCandidates) && o.candidates == "" {
 			return withHint(err, "make candidates with raysynth synth, or check a folder of images with --candidates DIR")
 		}
@@ -137,6 +175,18 @@ func runPrivacy(ctx context.Context, g *globals, o privacyOptions) error {
 			return withHint(err, "the generators copy their training images: train with fewer epochs, more images, or DP (--dp-epsilon); see privacy/report.json")
 		}
 		return err
+	}
+	if res.ShardDir != "" {
+		if o.json {
+			return g.printJSON(struct {
+				Shard   string  `json:"shard"`
+				Dir     string  `json:"dir"`
+				Seconds float64 `json:"seconds"`
+			}{shard.String(), res.ShardDir, res.Seconds})
+		}
+		fmt.Fprintf(g.stdout, "shard %s: %s\n", shard, res.ShardDir)
+		fmt.Fprintf(g.stderr, "raysynth: shard %s done in %.1f s; when every shard is done: raysynth privacy --merge DIR... (one folder per shard)\n", shard, res.Seconds)
+		return nil
 	}
 	if o.json {
 		if err := g.printJSON(struct {

@@ -17,3 +17,22 @@ func TestPeakRSSGrows(t *testing.T) {
 	}
 	_ = b[len(b)-1]
 }
+
+func TestStagePeakRSSResets(t *testing.T) {
+	b := make([]byte, 256<<20)
+	for i := range b {
+		b[i] = byte(i)
+	}
+	high := StagePeakRSS()
+	if high < 256<<20 {
+		t.Fatalf("StagePeakRSS = %d after touching 256 MiB", high)
+	}
+	b = nil
+	if !ResetPeakRSS() {
+		t.Fatal("ResetPeakRSS failed")
+	}
+	if low := StagePeakRSS(); low > high-128<<20 {
+		t.Fatalf("StagePeakRSS = %d after freeing 256 MiB and a reset, was %d", low, high)
+	}
+	_ = b
+}
