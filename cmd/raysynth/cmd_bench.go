@@ -3,7 +3,7 @@ package main
 import "github.com/spf13/cobra"
 
 // benchCommands lists the `raysynth bench` subcommands (cmd_bench_<name>.go).
-var benchCommands = []func(*globals) *cobra.Command{newBenchGANCmd, newBenchNNCmd}
+var benchCommands = []func(*globals) *cobra.Command{newBenchGANCmd, newBenchNNCmd, newBenchScaleCmd}
 
 func newBenchCmd(g *globals) *cobra.Command {
 	c := &cobra.Command{
