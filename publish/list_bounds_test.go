@@ -50,7 +50,7 @@ func (h *endlessLister) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // A listing is bounded in keys, pages and bytes per page: a server that lists without end fails
 // with ErrListTooLong naming the bound, asked for no more pages than the bound, and is not
 // retried; a listing within the bounds is read whole. (The bounds are lowered here; the real
-// ones are 1,000,000 keys, 20,000 pages and 8 MB a page.)
+// ones are 250,000 keys, 20,000 pages and 8 MB a page.)
 func TestListingBounded(t *testing.T) {
 	saved := listBounds
 	t.Cleanup(func() { listBounds = saved })

@@ -177,6 +177,8 @@ func s3Hint(err error) error {
 		return withHint(err, "export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY for this endpoint; `raysynth env` lists them")
 	case errors.Is(err, publish.ErrAccessDenied):
 		return withHint(err, "ask the bucket's administrator for a policy that allows s3:ListBucket, s3:GetObject and s3:PutObject (and s3:PutObjectTagging) on this prefix")
+	case errors.Is(err, publish.ErrListTooLong):
+		return withHint(err, "the server lists more than any release holds, or lists without end: check that the endpoint and bucket are the publisher's (a release has one object per file)")
 	case errors.Is(err, publish.ErrObjectLockUnsupported):
 		return withHint(err, "retention and legal hold need a bucket created with Object Lock enabled (e.g. `mc mb --with-lock`); or publish without --retention-days/--legal-hold")
 	case errors.Is(err, publish.ErrBadURL):
