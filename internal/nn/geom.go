@@ -11,16 +11,12 @@ import (
 // (B, Ho, Wo, Cs), with a K×K kernel, stride S and padding P. A convolution maps big to small, a
 // transposed convolution small to big; both share im2col and col2im.
 type geom struct {
-	B, H, W, C  int
-	Ho, Wo, Cs  int
-	K, S, P     int
-	tileSamples int
-	ySpan       []int // per big row: first and last small row covering it (col2im)
-	xSpan       []int
+	B, H, W, C int
+	Ho, Wo, Cs int
+	K, S, P    int
+	ySpan      []int // per big row: first and last small row covering it (col2im)
+	xSpan      []int
 }
-
-// maxTileFloats bounds the im2col buffer (16 MB), so memory does not grow with the batch.
-var maxTileFloats = 4 << 20
 
 func newGeom(b, h, w, c, cs, k, s, p int) (geom, error) {
 	if k <= 0 || s <= 0 || p < 0 {
@@ -32,7 +28,6 @@ func newGeom(b, h, w, c, cs, k, s, p int) (geom, error) {
 		return geom{}, fmt.Errorf("nn: bad convolution %dx%dx%d (batch %d) kernel %d stride %d padding %d", h, w, c, b, k, s, p)
 	}
 	g := geom{B: b, H: h, W: w, C: c, Ho: ho, Wo: wo, Cs: cs, K: k, S: s, P: p}
-	g.tileSamples = max(1, min(b, maxTileFloats/(ho*wo*g.kkc())))
 	g.ySpan = spans(h, ho, k, s, p)
 	g.xSpan = spans(w, wo, k, s, p)
 	return g, nil
@@ -260,20 +255,44 @@ func (g geom) convT(p Precision, small, w, big []float32) {
 	})
 }
 
-// filterGrad computes dw (K·K·C, Cs) = im2col(big)ᵀ · small, summed over the batch in tile order.
+// filterLanes is the fixed number of partial weight gradients that filterGrad accumulates side
+// by side and adds at the end: fixed, so the result does not depend on GOMAXPROCS.
+const filterLanes = 2
+
+// filterMinRows is the fewest im2col rows filterGrad multiplies at once.
+var filterMinRows = 256
+
+// filterGrad computes dw (K·K·C, Cs) = im2col(big)ᵀ · small. The batch is cut into tiles of
+// samples whose im2col matrix stays in the core's cache (smallTileFloats); lane l takes tiles
+// l, l+filterLanes, … in order and accumulates them, and the lanes are added in order at the end.
 func (g geom) filterGrad(p Precision, big, small, dw []float32) {
 	rowLen := g.kkc()
 	per := g.smallRows()
-	for b0 := 0; b0 < g.B; b0 += g.tileSamples {
-		b1 := min(g.B, b0+g.tileSamples)
-		r0, r1 := b0*per, b1*per
-		cols := getScratch((r1 - r0) * rowLen)
-		parallel(r1-r0, func(lo, hi int) { g.im2col(big, cols[lo*rowLen:], r0+lo, r0+hi) })
-		var beta float32
-		if b0 > 0 {
-			beta = 1
+	// at least filterMinRows rows a product: each one reads and writes the whole partial dw
+	tile := max(1, min(g.B, max(smallTileFloats/(per*rowLen), (filterMinRows+per-1)/per)))
+	tiles := (g.B + tile - 1) / tile
+	lanes := min(filterLanes, tiles)
+	colsLen := tile * per * rowLen
+	n := rowLen * g.Cs
+	buf := getScratch(lanes*colsLen + (lanes-1)*n)
+	defer putScratch()
+	parallel(lanes, func(l0, l1 int) {
+		for l := l0; l < l1; l++ {
+			cols := buf[l*colsLen : (l+1)*colsLen]
+			acc := dw
+			if l > 0 {
+				acc = buf[lanes*colsLen+(l-1)*n : lanes*colsLen+l*n]
+			}
+			var beta float32
+			for t := l; t < tiles; t += lanes {
+				r0, r1 := t*tile*per, min(g.B, (t+1)*tile)*per
+				g.im2col(big, cols, r0, r1)
+				p.Sgemm(true, false, rowLen, g.Cs, r1-r0, cols, rowLen, small[r0*g.Cs:], g.Cs, beta, acc, g.Cs)
+				beta = 1
+			}
 		}
-		p.Gemm(true, false, rowLen, g.Cs, r1-r0, cols, rowLen, small[r0*g.Cs:], g.Cs, beta, dw, g.Cs)
-		putScratch()
+	})
+	for l := 1; l < lanes; l++ {
+		addTo(dw, buf[lanes*colsLen+(l-1)*n:lanes*colsLen+l*n])
 	}
 }
