@@ -373,6 +373,9 @@ func (f *facts) card() []byte {
 		if g.DP != nil {
 			fmt.Fprintf(&gen, ", DP epsilon %s delta %s", fmtFloat(g.DP.Epsilon), fmtFloat(g.DP.Delta))
 		}
+		if g.Precision == "bf16" {
+			gen.WriteString(", trained with bf16 matrix products (float32 weights and accumulation)")
+		}
 		gen.WriteString("\n")
 	}
 	pre := []string{rai["rai:dataPreprocessingProtocol"]}

@@ -32,13 +32,17 @@ var ErrNoGenerator = errors.New("no trained generator")
 
 // Config configures [Run].
 type Config struct {
-	Workspace   *workspace.Workspace
-	Classes     []string // nil: every class of the workspace
-	PerClass    int      // images per class; 0 with Balance
-	Balance     bool     // top every class up to the train count of the largest one
-	Format      string   // png, dicom or both; a PNG is always written (the index points at it), dicom and both add a .dcm copy
-	Seed        uint64
-	Batch       int // images per generator pass (default 64)
+	Workspace *workspace.Workspace
+	Classes   []string // nil: every class of the workspace
+	PerClass  int      // images per class; 0 with Balance
+	Balance   bool     // top every class up to the train count of the largest one
+	Format    string   // png, dicom or both; a PNG is always written (the index points at it), dicom and both add a .dcm copy
+	Seed      uint64
+	Batch     int // images per generator pass (default 64)
+	// Precision of the generators' matrix products (FP32 unless set). The same checkpoints,
+	// seed and precision give byte-identical images; bf16 and fp32 images of the same sample
+	// differ by about a gray level here and there.
+	Precision   train.Precision
 	CodeVersion string
 	Log         *slog.Logger
 	Progress    progress.Reporter
@@ -75,10 +79,11 @@ type ClassResult struct {
 
 // Result reports a run.
 type Result struct {
-	Index   string        `json:"index"`
-	Seed    uint64        `json:"seed"`
-	Total   int           `json:"total"`
-	Classes []ClassResult `json:"classes"`
+	Index     string        `json:"index"`
+	Seed      uint64        `json:"seed"`
+	Precision string        `json:"precision"`
+	Total     int           `json:"total"`
+	Classes   []ClassResult `json:"classes"`
 }
 
 // Targets returns how many images each class gets: PerClass each, or (Balance) the difference
@@ -164,7 +169,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		return nil, err
 	}
 	defer os.RemoveAll(tmp)
-	res := &Result{Index: w.CandidatesIndexPath(), Seed: cfg.Seed}
+	res := &Result{Index: w.CandidatesIndexPath(), Seed: cfg.Seed, Precision: cfg.Precision.String()}
 	var index []workspace.SynthImage
 	for _, c := range classes {
 		cr := ClassResult{Class: c, TrainCount: counts[c], Skipped: skipped[c]}
@@ -195,6 +200,9 @@ func generateClass(ctx context.Context, cfg Config, w *workspace.Workspace, clas
 		return nil, "", fmt.Errorf("load generator of %s: %w", class, err)
 	}
 	defer g.Close()
+	if err := g.SetPrecision(cfg.Precision); err != nil {
+		return nil, "", err
+	}
 	task := rep.Start("synth "+class, int64(n), "images")
 	defer task.Done()
 	dir := filepath.Join(tmp, "candidates", class)

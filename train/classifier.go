@@ -51,6 +51,7 @@ type ClassifierConfig struct {
 	Restart       bool            // discard a checkpoint made with other settings instead of refusing
 	Arch          *ClassifierArch // nil: DefaultClassifierArch for the workspace
 	CodeVersion   string
+	Precision     Precision // of the training's matrix products (FP32 unless set; see ResolvePrecision)
 	Progress      progress.Reporter
 	Log           *slog.Logger
 }
@@ -114,7 +115,8 @@ type ClassifierSummary struct {
 	Best          EpochStat      `json:"best_epoch_stats"`
 	Fingerprint   string         `json:"fingerprint"`
 	CodeVersion   string         `json:"code_version"`
-	Model         string         `json:"model"` // file name under classifier/
+	Precision     string         `json:"precision"` // of the training's matrix products: fp32 or bf16
+	Model         string         `json:"model"`     // file name under classifier/
 	ModelSHA256   string         `json:"model_sha256"`
 	Resumed       bool           `json:"resumed"`
 	Seconds       float64        `json:"seconds"`
@@ -176,7 +178,7 @@ func TrainClassifier(ctx context.Context, cfg ClassifierConfig) (*ClassifierSumm
 	res, err := Fit(ctx, FitConfig{Arch: arch, Classes: meta.Classes, Epochs: cfg.Epochs, Batch: cfg.Batch, LR: cfg.LR,
 		Seed: cfg.Seed, Weighted: cfg.ClassWeighted, Oversample: cfg.Oversample, Augment: !cfg.NoAugment,
 		Patience: cfg.Patience, Checkpoint: filepath.Join(dir, ClassifierStateFile), Restart: cfg.Restart,
-		CodeVersion: cfg.CodeVersion, Task: task, Log: cfg.logger()}, trainEx, valEx)
+		CodeVersion: cfg.CodeVersion, Precision: cfg.Precision, Task: task, Log: cfg.logger()}, trainEx, valEx)
 	if err != nil {
 		return nil, err
 	}
@@ -197,7 +199,7 @@ func TrainClassifier(ctx context.Context, cfg ClassifierConfig) (*ClassifierSumm
 		BestEpoch: res.meta.BestEpoch, StoppedEarly: res.meta.StoppedEarly, Batch: res.meta.Batch, LR: cfg.LR,
 		ClassWeighted: cfg.ClassWeighted, Oversample: cfg.Oversample, Augment: !cfg.NoAugment, Synthetic: cfg.WithSynthetic,
 		TrainReal: named(ClassCounts(realTrain, k)), Validation: named(res.meta.ValCounts), Fingerprint: res.meta.Fingerprint,
-		CodeVersion: cfg.CodeVersion, Model: ClassifierModelFile, ModelSHA256: sha, Resumed: res.resumed,
+		CodeVersion: cfg.CodeVersion, Precision: recordedPrecision(res.meta.Precision), Model: ClassifierModelFile, ModelSHA256: sha, Resumed: res.resumed,
 		Seconds: time.Since(start).Seconds(), Finished: time.Now().UTC().Format(time.RFC3339)}
 	if len(synth) > 0 {
 		sum.TrainSynth = named(ClassCounts(synth, k))

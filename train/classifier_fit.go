@@ -31,6 +31,7 @@ type FitConfig struct {
 	Checkpoint  string // training state file, "" for none
 	Restart     bool   // replace a checkpoint made with other settings instead of refusing it
 	CodeVersion string
+	Precision   Precision // of the training's matrix products (the saved model is evaluated in fp32)
 	Task        progress.Task
 	Log         *slog.Logger
 }
@@ -59,6 +60,7 @@ type classifierMeta struct {
 	Patience     int            `json:"patience"`
 	Fingerprint  string         `json:"fingerprint"` // settings and training/validation images
 	CodeVersion  string         `json:"code_version"`
+	Precision    string         `json:"precision,omitempty"` // of the training's matrix products; "": fp32
 	AdamStep     int64          `json:"adam_step"`
 	BestEpoch    int            `json:"best_epoch"`
 	BestLoss     metrics.Metric `json:"best_val_loss"`
@@ -147,9 +149,13 @@ func epochOrder(ex []Example, k int, oversample bool, rng *rand.Rand) []int {
 // Settings describes the run's settings for its fingerprint (with the numbers of training and
 // validation examples).
 func (cfg FitConfig) Settings(trainN, valN int) string {
-	b, _ := json.Marshal(map[string]any{"arch": cfg.Arch, "classes": cfg.Classes, "epochs": cfg.Epochs, "batch": cfg.Batch,
+	s := map[string]any{"arch": cfg.Arch, "classes": cfg.Classes, "epochs": cfg.Epochs, "batch": cfg.Batch,
 		"lr": cfg.LR, "seed": cfg.Seed, "weighted": cfg.Weighted, "oversample": cfg.Oversample, "augment": cfg.Augment,
-		"patience": cfg.Patience, "train": trainN, "val": valN})
+		"patience": cfg.Patience, "train": trainN, "val": valN}
+	if cfg.Precision != FP32 { // fp32 runs keep the fingerprints they had before precisions existed
+		s["precision"] = cfg.Precision.String()
+	}
+	b, _ := json.Marshal(s)
 	return string(b)
 }
 
@@ -171,11 +177,12 @@ func Fit(ctx context.Context, cfg FitConfig, trainEx, valEx []Example) (*FitResu
 	}
 	fp := Fingerprint(cfg.Settings(len(trainEx), len(valEx)), map[string][]Example{"train": trainEx, "val": valEx})
 	model := newCNN(cfg.Arch, rand.New(rand.NewPCG(cfg.Seed, 0xc1a55)))
+	model.prec = cfg.Precision
 	best := newCNN(cfg.Arch, rand.New(rand.NewPCG(0, 0)))
 	copyModel(best, model)
 	meta := classifierMeta{Arch: cfg.Arch, Classes: cfg.Classes, Epochs: cfg.Epochs, Batch: batch, LR: cfg.LR, Seed: cfg.Seed,
 		Weighted: cfg.Weighted, Oversample: cfg.Oversample, Augment: cfg.Augment, Patience: cfg.Patience, Fingerprint: fp,
-		CodeVersion: cfg.CodeVersion, BestLoss: metrics.NaN, TrainCounts: ClassCounts(trainEx, k), ValCounts: ClassCounts(valEx, k)}
+		CodeVersion: cfg.CodeVersion, Precision: cfg.Precision.String(), BestLoss: metrics.NaN, TrainCounts: ClassCounts(trainEx, k), ValCounts: ClassCounts(valEx, k)}
 	var weights []float32
 	if cfg.Weighted {
 		weights = classWeights(meta.TrainCounts)

@@ -59,6 +59,7 @@ func (a ClassifierArch) finalSide() int { return a.Size >> a.Blocks }
 // cnn holds the classifier's parameters and BatchNorm statistics.
 type cnn struct {
 	arch    ClassifierArch
+	prec    Precision      // of the matrix products in the graphs built from the model
 	conv    []*nn.Param    // (3·3·Cin, Cout)
 	bn      [][2]*nn.Param // gamma, beta per block
 	bnStats []*nn.BNStats
@@ -160,6 +161,7 @@ type trainNet struct {
 func newTrainNet(m *cnn, batch int, lr float64) (*trainNet, error) {
 	t := &trainNet{m: m, batch: batch, targets: &nn.Targets{Labels: make([]int, batch)}, drop: &nn.DropoutSeed{}}
 	g := nn.NewGraph()
+	g.SetPrecision(m.prec)
 	var x *nn.Node
 	s := m.arch.Size
 	x, t.x = g.Input("x", batch, s, s, 1)
@@ -214,6 +216,7 @@ type evalNet struct {
 func newEvalNet(m *cnn, batch int) (*evalNet, error) {
 	e := &evalNet{batch: batch, pix: m.arch.Size * m.arch.Size}
 	g := nn.NewGraph()
+	g.SetPrecision(m.prec)
 	s := m.arch.Size
 	x, xd := g.Input("x", batch, s, s, 1)
 	e.x = xd

@@ -20,7 +20,7 @@ func TestGANSummaryMatchesContract(t *testing.T) {
 	}{{"private", dp}, {"non-private", json.RawMessage("null")}} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := GANSummary{Class: "virus", Size: 64, Seed: 7, CodeVersion: "v1", TrainFingerprint: "f00d", TrainImages: 104,
-				TrainPatients: 51, Checkpoint: "checkpoint.ckpt", CheckpointSHA256: "beef", DP: tc.dp,
+				TrainPatients: 51, Checkpoint: "checkpoint.ckpt", CheckpointSHA256: "beef", DP: tc.dp, Precision: "bf16",
 				SampleCheck: &SampleCheck{Samples: 64, TrainFilms: 104, DistinctNearest: 3, TopNearestShare: 0.9, SpreadRatio: 0.1,
 					Warnings: []string{"few distinct nearest training films"}}}
 			b, err := json.Marshal(s)
@@ -33,7 +33,7 @@ func TestGANSummaryMatchesContract(t *testing.T) {
 			}
 			if c.Class != s.Class || c.Size != s.Size || c.Seed == nil || *c.Seed != s.Seed || c.CodeVersion != s.CodeVersion ||
 				c.TrainFingerprint != s.TrainFingerprint || c.TrainImages != s.TrainImages || c.TrainPatients != s.TrainPatients ||
-				c.Checkpoint != s.Checkpoint || c.CheckpointSHA256 != s.CheckpointSHA256 {
+				c.Checkpoint != s.Checkpoint || c.CheckpointSHA256 != s.CheckpointSHA256 || c.Precision != s.Precision {
 				t.Errorf("contract reads %+v from %s", c, b)
 			}
 			if sc := c.SampleCheck; sc == nil || sc.Samples != 64 || sc.TrainFilms != 104 || sc.DistinctNearest != 3 ||

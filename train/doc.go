@@ -36,6 +36,19 @@
 // [SampleCheck] compares the grid's 64 samples with the training films (how many distinct films
 // are nearest, how much the samples vary) and warns of collapse; summary.json carries it.
 //
+// # Precision
+//
+// [GANConfig].Precision and [ClassifierConfig].Precision choose the arithmetic of the matrix
+// products (convolutions, transposed convolutions, dense layers and their gradients): [FP32], or
+// [BF16], the mixed precision of PyTorch's CPU autocast: both inputs of every product rounded to
+// bfloat16 (nearest even), the products accumulated and returned in float32 (oneDNN where
+// [ResolvePrecision] finds AVX512_BF16 or AMX, about twice the float32 rate). Master weights, Adam
+// state, BatchNorm statistics, activations and losses stay float32. The precision is recorded in
+// the checkpoint and summary.json ("precision"); a checkpoint resumes only in its own precision,
+// and a resumed run ends with the same weights as an uninterrupted one on the same machine and
+// precision. Generators sample in float32 unless [Generator.SetPrecision] says otherwise.
+// docs/results/engine/bf16.md holds the speed and the quality check that lets auto choose bf16.
+//
 // # Differential privacy
 //
 // With [GANConfig].DP set, the discriminator is trained with DP-SGD at the patient level: each
@@ -57,7 +70,10 @@
 // data at all). (2) The moving average of the generator's weights is a function of the
 // generator's iterates only, which are already post-processing of the private discriminator
 // updates; its BatchNorm re-estimation feeds latent vectors, never images. Post-processing
-// cannot weaken differential privacy. (3) One generator is trained per class on that class's
+// cannot weaken differential privacy. (3) With [BF16] only the products inside each patient's
+// forward and backward pass round their inputs: that is part of the per-patient gradient
+// function, whose output is then clipped to C in float32; the norms, the clipping, the noise and
+// the sum are computed in float32, so the sensitivity and the accountant are unchanged. (4) One generator is trained per class on that class's
 // patients: the class label is part of the patient's record, and a patient's films in k classes
 // are covered by at most k·ε at k·δ, as stated above.
 package train

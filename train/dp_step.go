@@ -60,7 +60,7 @@ func newDPStepper(m *dcgan, batch int, lr, beta1 float64, recipe Recipe, clip fl
 	}
 
 	// D on generated images only: mean softplus(logit).
-	g := nn.NewGraph()
+	g := m.newGraph()
 	var x *nn.Node
 	x, s.dX = g.Input("x", batch, size, size, 1)
 	if x, s.dAug, err = s.augmentNode(x); err != nil {
@@ -112,7 +112,7 @@ func (w *dpWorker) graph(n int) (*microGraph, error) {
 	if mg, ok := w.graphs[n]; ok {
 		return mg, nil
 	}
-	g := nn.NewGraph()
+	g := w.m.newGraph()
 	x, data := g.Input("x", n, w.size, w.size, 1)
 	var aug *nn.Augmentation
 	if w.augment {

@@ -21,6 +21,7 @@ type BenchConfig struct {
 	GenBatches  int // timed eval-mode generation batches
 	Seed        uint64
 	Recipe      string // training recipe (augmentation and moving average are part of a step); "": DefaultRecipe
+	Precision   Precision
 }
 
 // Validate checks the configuration.
@@ -46,6 +47,7 @@ type BenchResult struct {
 	Batch           int       `json:"batch"`
 	Steps           int       `json:"steps"`
 	BLAS            string    `json:"blas"`
+	Precision       string    `json:"precision"`
 	BLASCore        string    `json:"blas_core,omitempty"`
 	GOMAXPROCS      int       `json:"gomaxprocs"`
 	SecondsPerStep  float64   `json:"seconds_per_step"`
@@ -68,12 +70,19 @@ type BenchResult struct {
 	GFLOPPerCPUS       float64 `json:"gflop_per_cpu_second,omitempty"`
 	CPUCeilingFraction float64 `json:"cpu_ceiling_fraction,omitempty"`
 	Minutes5000Steps   float64 `json:"minutes_per_5000_steps,omitempty"`
+	// A bf16 run timed after an fp32 run of the same batch: its step over the fp32 step, by
+	// wall time and by CPU time (the matrix-product ceiling above is the fp32 one).
+	FP32StepShare    float64 `json:"fp32_step_share,omitempty"`
+	FP32CPUStepShare float64 `json:"fp32_cpu_step_share,omitempty"`
 }
 
 // BenchSuiteConfig runs [BenchGAN] at several batch sizes (BenchConfig.Batch is ignored).
 type BenchSuiteConfig struct {
 	BenchConfig
 	Batches []int
+	// Precisions to time at each batch size, one run each in this order (nil: BenchConfig's).
+	// With FP32 before BF16, each bf16 result gives its share of the fp32 step.
+	Precisions []Precision
 }
 
 // Validate checks the configuration.
@@ -111,12 +120,32 @@ func BenchGANSuite(ctx context.Context, cfg BenchSuiteConfig) (*BenchSuite, erro
 		return nil, err
 	}
 	out.Ceilings = append(out.Ceilings, c)
+	precs := cfg.Precisions
+	if len(precs) == 0 {
+		precs = []Precision{cfg.Precision}
+	}
+	type run struct {
+		batch int
+		prec  Precision
+	}
+	var runs []run
 	for _, b := range cfg.Batches {
+		for _, p := range precs {
+			runs = append(runs, run{b, p})
+		}
+	}
+	fp32 := map[int]*BenchResult{}
+	for _, rn := range runs {
 		one := cfg.BenchConfig
-		one.Batch = b
+		one.Batch, one.Precision = rn.batch, rn.prec
 		r, err := BenchGAN(ctx, one)
 		if err != nil {
 			return nil, err
+		}
+		if rn.prec == FP32 {
+			fp32[rn.batch] = r
+		} else if f := fp32[rn.batch]; f != nil && f.SecondsPerStep > 0 && f.CPUPerStep > 0 {
+			r.FP32StepShare, r.FP32CPUStepShare = r.SecondsPerStep/f.SecondsPerStep, r.CPUPerStep/f.CPUPerStep
 		}
 		after, err := gemmCeiling(ctx)
 		if err != nil {
@@ -155,6 +184,7 @@ func BenchGAN(ctx context.Context, cfg BenchConfig) (*BenchResult, error) {
 	}
 	rng := rand.New(rand.NewPCG(cfg.Seed, 0x62656e6368))
 	m := newDCGAN(DefaultArch(cfg.Size), rng)
+	m.prec = cfg.Precision
 	name := cfg.Recipe
 	if name == "" {
 		name = DefaultRecipe
@@ -183,7 +213,7 @@ func BenchGAN(ctx context.Context, cfg BenchConfig) (*BenchResult, error) {
 			z[i] = float32(rng.NormFloat64())
 		}
 	}
-	res := &BenchResult{Size: cfg.Size, Recipe: name, Batch: cfg.Batch, Steps: cfg.Steps, BLAS: blas.Backend(), BLASCore: blas.CoreType(),
+	res := &BenchResult{Size: cfg.Size, Recipe: name, Batch: cfg.Batch, Steps: cfg.Steps, BLAS: blas.Backend(), Precision: cfg.Precision.String(), BLASCore: blas.CoreType(),
 		GOMAXPROCS: runtime.GOMAXPROCS(0)}
 	for _, p := range append(m.gParams(), m.dParams()...) {
 		res.Params += len(p.Data)

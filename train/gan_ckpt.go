@@ -28,7 +28,8 @@ type ganMeta struct {
 	AdamDStep        int64    `json:"adam_d_step"`
 	AdamGStep        int64    `json:"adam_g_step"`
 	Steps            int64    `json:"steps"`
-	DP               *dpState `json:"dp,omitempty"` // differentially private training (dp.go)
+	Precision        string   `json:"precision,omitempty"` // of the matrix products; "" (older checkpoints): fp32
+	DP               *dpState `json:"dp,omitempty"`        // differentially private training (dp.go)
 	// Recipe: how it is trained and sampled (a checkpoint from before recipes reads as the
 	// plain DCGAN without a moving average). With Recipe.EMADecay > 0 the checkpoint carries
 	// the average ("ema." tensors) and its recalibrated BatchNorm statistics.
@@ -118,7 +119,12 @@ func ganFromCheckpoint(c *Checkpoint) (ganMeta, *dcgan, error) {
 	if err := meta.Arch.Validate(); err != nil {
 		return meta, nil, fmt.Errorf("checkpoint architecture: %v: %w", err, ErrBadCheckpoint)
 	}
+	prec, err := parseRecordedPrecision(meta.Precision)
+	if err != nil {
+		return meta, nil, fmt.Errorf("checkpoint precision: %v: %w", err, ErrBadCheckpoint)
+	}
 	m := newDCGAN(meta.Arch, rand.New(rand.NewPCG(0, 0)))
+	m.prec = prec
 	ts := paramTensors("", m.gParams())
 	ts = append(ts, paramTensors("", m.dParams())...)
 	ts = append(ts, statTensors(m)...)

@@ -13,9 +13,13 @@ type Generator struct {
 	Size    int
 	SHA256  string // hex sha256 of the checkpoint file
 	Weights string // WeightsLast or WeightsEMA
-	m       *dcgan
-	sm      *sampler
-	z       []float32
+	// Precision of the generation's matrix products: FP32 after loading, whatever the training
+	// used ([Generator.SetPrecision] changes it). The same checkpoint, seed and precision give
+	// the same images.
+	Precision Precision
+	m         *dcgan
+	sm        *sampler
+	z         []float32
 }
 
 // Which generator weights to sample.
@@ -65,6 +69,7 @@ func LoadGeneratorWeights(path string, batch int, weights string) (*Generator, e
 	default:
 		return nil, fmt.Errorf("weights %q: want %s or %s", weights, WeightsLast, WeightsEMA)
 	}
+	m.prec = FP32
 	sm, err := newSampler(m, max(1, batch))
 	if err != nil {
 		return nil, err
@@ -93,6 +98,21 @@ func (g *Generator) Generate(ctx context.Context, n int, seed uint64, firstSampl
 		}
 	}
 	return out, nil
+}
+
+// SetPrecision rebuilds the generator to run its matrix products in precision p.
+func (g *Generator) SetPrecision(p Precision) error {
+	if p == g.Precision {
+		return nil
+	}
+	g.m.prec = p
+	sm, err := newSampler(g.m, g.sm.batch)
+	if err != nil {
+		return err
+	}
+	g.sm.m.Close()
+	g.sm, g.Precision = sm, p
+	return nil
 }
 
 // Close releases the generator.

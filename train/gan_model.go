@@ -41,6 +41,7 @@ func (a Arch) upLayers() int { return bits.Len(uint(a.Size/4)) - 1 }
 // dcgan holds one DCGAN's parameters and BatchNorm statistics.
 type dcgan struct {
 	arch Arch
+	prec Precision // of the matrix products in every graph built from the model
 
 	gLin     *nn.Param
 	gBN      [][2]*nn.Param // gamma, beta after the linear layer and each hidden convT
@@ -188,4 +189,11 @@ func (m *dcgan) disc(g *nn.Graph, x *nn.Node, mode nn.BNMode, groups int, inputG
 		return nil, err
 	}
 	return nn.BiasAdd(h, g.Param(m.dOutBias))
+}
+
+// newGraph returns an empty graph in the model's precision.
+func (m *dcgan) newGraph() *nn.Graph {
+	g := nn.NewGraph()
+	g.SetPrecision(m.prec)
+	return g
 }

@@ -50,7 +50,7 @@ func newStepper(m *dcgan, batch int, lr, beta1 float64, recipe Recipe) (*stepper
 	if err = s.buildFake(); err != nil {
 		return nil, err
 	}
-	g := nn.NewGraph()
+	g := m.newGraph()
 	var x *nn.Node
 	x, s.dX = g.Input("x", 2*batch, size, size, 1)
 	if x, s.dAug, err = s.augmentNode(x); err != nil {
@@ -91,7 +91,7 @@ func (s *stepper) draw(a *nn.Augmentation) {
 
 // buildFake compiles the generator graph that makes the batch of fake images (train-mode BN).
 func (s *stepper) buildFake() error {
-	g := nn.NewGraph()
+	g := s.m.newGraph()
 	var z *nn.Node
 	z, s.fakeZ = g.Input("z", s.batch, ZDim)
 	var err error
@@ -120,7 +120,7 @@ func (s *stepper) finish(dg *nn.Graph, lr, beta1 float64) error {
 		return err
 	}
 
-	g := nn.NewGraph()
+	g := m.newGraph()
 	var z *nn.Node
 	z, s.gZ = g.Input("z", s.batch, ZDim)
 	fake, err := m.gen(g, z, nn.BNTrainFrozen)
@@ -221,7 +221,7 @@ type sampler struct {
 }
 
 func newSampler(m *dcgan, batch int) (*sampler, error) {
-	g := nn.NewGraph()
+	g := m.newGraph()
 	z, zd := g.Input("z", batch, ZDim)
 	out, err := m.gen(g, z, nn.BNEval)
 	if err != nil {

@@ -75,6 +75,9 @@ type GANConfig struct {
 	Log             *slog.Logger
 	Progress        progress.Reporter
 	DP              *DPConfig // nil: non-private training; see dp.go
+	// Precision of the matrix products (FP32 unless set; see ResolvePrecision). A checkpoint
+	// resumes only in the precision it was made in.
+	Precision Precision
 
 	dHook GradHook // transforms D gradients before Adam (non-DP path; DP training has its own per-patient step, dp_step.go)
 }
@@ -136,6 +139,7 @@ type GANSummary struct {
 	LR               float64         `json:"lr"`
 	Beta1            float64         `json:"beta1"`
 	Seed             uint64          `json:"seed"`
+	Precision        string          `json:"precision"` // of the matrix products: fp32 or bf16
 	CodeVersion      string          `json:"code_version"`
 	TrainFingerprint string          `json:"train_fingerprint"`
 	TrainImages      int             `json:"train_images"`
@@ -333,7 +337,8 @@ func trainClass(ctx context.Context, cfg GANConfig, log *slog.Logger, rep progre
 	res.Batch = batch
 
 	want := ganMeta{Arch: DefaultArch(cfg.Size), Class: class, Batch: batch, LR: cfg.LR, Beta1: cfg.Beta1, Seed: cfg.Seed,
-		TrainFingerprint: ts.fingerprint, TrainImages: n, TrainPatients: ts.patients, CodeVersion: cfg.CodeVersion, Recipe: cfg.Recipe}
+		TrainFingerprint: ts.fingerprint, TrainImages: n, TrainPatients: ts.patients, CodeVersion: cfg.CodeVersion, Recipe: cfg.Recipe,
+		Precision: cfg.Precision.String()}
 	epochs, steps := cfg.Epochs, cfg.Steps
 	if epochs == 0 && steps == 0 {
 		if cfg.DP != nil {
@@ -391,6 +396,7 @@ func trainClass(ctx context.Context, cfg GANConfig, log *slog.Logger, rep progre
 	if m == nil {
 		m = newDCGAN(want.Arch, rng)
 	}
+	m.prec = cfg.Precision
 	if _, err := fsutil.CleanTemp(dir); err != nil {
 		return nil, err
 	}
@@ -624,7 +630,7 @@ func trainClass(ctx context.Context, cfg GANConfig, log *slog.Logger, rep progre
 	}
 	sum := &GANSummary{Class: class, Size: cfg.Size, Epochs: got.Epoch, Steps: got.Steps, Batch: batch, Recipe: cfg.Recipe,
 		Weights: WeightsLast, LR: cfg.LR, Beta1: cfg.Beta1,
-		Seed: cfg.Seed, CodeVersion: cfg.CodeVersion, TrainFingerprint: ts.fingerprint, TrainImages: n,
+		Seed: cfg.Seed, Precision: recordedPrecision(got.Precision), CodeVersion: cfg.CodeVersion, TrainFingerprint: ts.fingerprint, TrainImages: n,
 		TrainPatients: ts.patients, Checkpoint: CheckpointFile, CheckpointSHA256: sha}
 	if sampleEMA {
 		sum.Weights = WeightsEMA
@@ -726,6 +732,9 @@ func metaDiff(got, want ganMeta) string {
 	}
 	if !sameTraining(got.Recipe, want.Recipe) {
 		d = append(d, fmt.Sprintf("recipe %s (run asks %s)", recipeLabel(got.Recipe), recipeLabel(want.Recipe)))
+	}
+	if g, w := recordedPrecision(got.Precision), recordedPrecision(want.Precision); g != w {
+		d = append(d, fmt.Sprintf("precision %s (run asks %s)", g, w))
 	}
 	if s := dpDiff(got.DP, want.DP); s != "" {
 		d = append(d, s)

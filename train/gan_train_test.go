@@ -144,46 +144,70 @@ func TestTrainGANWritesOutputsAndSkipsSmallClasses(t *testing.T) {
 	}
 }
 
+// TestResumeAfterCrashGivesSameWeights runs in both precisions: a bf16 checkpoint resumes to
+// the same weights too, records its precision, and refuses to resume in another one.
 func TestResumeAfterCrashGivesSameWeights(t *testing.T) {
-	counts := map[string]int{"normal": 8}
-	// uninterrupted: 2 epochs
-	wa := tinyWorkspace(t, 32, counts)
-	if _, err := TrainGAN(context.Background(), tinyConfig(wa, 2)); err != nil {
-		t.Fatal(err)
+	var final [2][]byte
+	for i, prec := range []Precision{FP32, BF16} {
+		t.Run(prec.String(), func(t *testing.T) {
+			counts := map[string]int{"normal": 8}
+			config := func(w *workspace.Workspace) GANConfig {
+				c := tinyConfig(w, 2)
+				c.Precision = prec
+				return c
+			}
+			// uninterrupted: 2 epochs
+			wa := tinyWorkspace(t, 32, counts)
+			if _, err := TrainGAN(context.Background(), config(wa)); err != nil {
+				t.Fatal(err)
+			}
+			// interrupted in the middle of epoch 2 (2 steps per epoch), then the same command again
+			wb := tinyWorkspace(t, 32, counts)
+			ctx, cancel := context.WithCancel(context.Background())
+			cfg := config(wb)
+			cfg.Progress = &wstest.CancelAfter{N: 3, Cancel: cancel}
+			if _, err := TrainGAN(ctx, cfg); !errors.Is(err, context.Canceled) {
+				t.Fatalf("interrupted run: %v", err)
+			}
+			c, _, err := ReadCheckpoint(filepath.Join(wb.GANDir("normal"), CheckpointFile))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var meta ganMeta
+			json.Unmarshal(c.Meta, &meta)
+			if meta.Epoch != 1 || meta.Precision != prec.String() {
+				t.Fatalf("checkpoint after the crash is at epoch %d in %q, want 1 in %s", meta.Epoch, meta.Precision, prec)
+			}
+			other := config(wb)
+			other.Precision = 1 - prec
+			if _, err := TrainGAN(context.Background(), other); !errors.Is(err, ErrCheckpointMismatch) {
+				t.Fatalf("resuming a %s checkpoint in %s: %v, want %v", prec, other.Precision, err, ErrCheckpointMismatch)
+			}
+			res, err := TrainGAN(context.Background(), config(wb))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Classes[0].Status != "resumed" || res.Classes[0].EpochsRun != 1 {
+				t.Errorf("resumed run: %+v", res.Classes[0])
+			}
+			if got := res.Classes[0].Summary.Precision; got != prec.String() {
+				t.Errorf("summary precision %q, want %s", got, prec)
+			}
+			a, _ := os.ReadFile(filepath.Join(wa.GANDir("normal"), CheckpointFile))
+			b, _ := os.ReadFile(filepath.Join(wb.GANDir("normal"), CheckpointFile))
+			if !bytes.Equal(a, b) {
+				t.Fatal("resumed run's final checkpoint differs from the uninterrupted run's")
+			}
+			final[i] = a
+			la, _ := readLog(filepath.Join(wa.GANDir("normal"), LogFile), 99)
+			lb, _ := readLog(filepath.Join(wb.GANDir("normal"), LogFile), 99)
+			if len(la) != len(lb) {
+				t.Errorf("training logs have %d and %d entries", len(la), len(lb))
+			}
+		})
 	}
-	// interrupted in the middle of epoch 2 (2 steps per epoch), then the same command again
-	wb := tinyWorkspace(t, 32, counts)
-	ctx, cancel := context.WithCancel(context.Background())
-	cfg := tinyConfig(wb, 2)
-	cfg.Progress = &wstest.CancelAfter{N: 3, Cancel: cancel}
-	if _, err := TrainGAN(ctx, cfg); !errors.Is(err, context.Canceled) {
-		t.Fatalf("interrupted run: %v", err)
-	}
-	c, _, err := ReadCheckpoint(filepath.Join(wb.GANDir("normal"), CheckpointFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var meta ganMeta
-	json.Unmarshal(c.Meta, &meta)
-	if meta.Epoch != 1 {
-		t.Fatalf("checkpoint after the crash is at epoch %d, want 1", meta.Epoch)
-	}
-	res, err := TrainGAN(context.Background(), tinyConfig(wb, 2))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res.Classes[0].Status != "resumed" || res.Classes[0].EpochsRun != 1 {
-		t.Errorf("resumed run: %+v", res.Classes[0])
-	}
-	a, _ := os.ReadFile(filepath.Join(wa.GANDir("normal"), CheckpointFile))
-	b, _ := os.ReadFile(filepath.Join(wb.GANDir("normal"), CheckpointFile))
-	if !bytes.Equal(a, b) {
-		t.Fatal("resumed run's final checkpoint differs from the uninterrupted run's")
-	}
-	la, _ := readLog(filepath.Join(wa.GANDir("normal"), LogFile), 99)
-	lb, _ := readLog(filepath.Join(wb.GANDir("normal"), LogFile), 99)
-	if len(la) != len(lb) {
-		t.Errorf("training logs have %d and %d entries", len(la), len(lb))
+	if final[0] != nil && bytes.Equal(final[0], final[1]) {
+		t.Error("fp32 and bf16 training gave the same checkpoint: bf16 did not reach the products")
 	}
 }
 

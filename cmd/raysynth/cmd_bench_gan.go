@@ -14,6 +14,7 @@ type benchGANOptions struct {
 	batches                 []int
 	recipe                  string
 	json                    bool
+	precision               string
 }
 
 func (o *benchGANOptions) addFlags(c *cobra.Command) {
@@ -35,7 +36,9 @@ func newBenchGANCmd(g *globals) *cobra.Command {
 per D+G step, real images per second, generated images per second (eval mode), GFLOP/s of matrix
 work, peak RSS and the BLAS in use. Around every run it measures the matrix-product ceiling in the
 same process (bench nn's block shape, one single-threaded SGEMM per core) and reports the step's
-fraction of it, by wall time and by CPU time, and the projected minutes for 5,000 steps. Other
+fraction of it, by wall time and by CPU time, and the projected minutes for 5,000 steps. With
+--precision auto on a machine that runs bf16, every batch size is timed in fp32 and in bf16 side
+by side, and the bf16 step's share of the fp32 step is reported. Other
 load on the machine makes the wall-time figures noisy: run it on a quiet machine.`,
 		Example: `  raysynth bench gan
   raysynth bench gan --batch 64 --size 128 --steps 5 --json`,
@@ -43,11 +46,21 @@ load on the machine makes the wall-time figures noisy: run it on a quiet machine
 		RunE: func(cmd *cobra.Command, _ []string) error { return runBenchGAN(cmd.Context(), g, o) },
 	}
 	o.addFlags(c)
+	addPrecisionFlag(c, &o.precision)
 	return c
 }
 
 func runBenchGAN(ctx context.Context, g *globals, o benchGANOptions) error {
-	cfg := train.BenchSuiteConfig{BenchConfig: train.BenchConfig{Size: o.size, Steps: o.steps, GenBatches: o.genBatches, Seed: 1, Recipe: o.recipe}, Batches: o.batches}
+	prec, err := resolvePrecision(g, o.precision)
+	if err != nil {
+		return err
+	}
+	precs := []train.Precision{prec}
+	if prec == train.BF16 && (o.precision == "" || o.precision == train.PrecisionAuto) {
+		precs = []train.Precision{train.FP32, train.BF16} // side by side: what bf16 gains here
+	}
+	cfg := train.BenchSuiteConfig{BenchConfig: train.BenchConfig{Size: o.size, Steps: o.steps, GenBatches: o.genBatches, Seed: 1, Recipe: o.recipe},
+		Batches: o.batches, Precisions: precs}
 	if err := cfg.Validate(); err != nil {
 		return usageErrorf("%v", err)
 	}
@@ -61,7 +74,7 @@ func runBenchGAN(ctx context.Context, g *globals, o benchGANOptions) error {
 	}
 	for _, r := range s.Runs {
 		blasName := blasLabel(r.BLAS, r.BLASCore)
-		fmt.Fprintf(g.stdout, "DCGAN %d×%d, recipe %s, batch %d, %d parameters, %s, GOMAXPROCS %d\n", r.Size, r.Size, r.Recipe, r.Batch, r.Params, blasName, r.GOMAXPROCS)
+		fmt.Fprintf(g.stdout, "DCGAN %d×%d, recipe %s, batch %d, %d parameters, %s, precision %s, GOMAXPROCS %d\n", r.Size, r.Size, r.Recipe, r.Batch, r.Params, blasName, r.Precision, r.GOMAXPROCS)
 		fmt.Fprintf(g.stdout, "D+G step (median of %d):  %.3f s   %.0f real img/s   %.1f GFLOP/step   %.1f GFLOP/s\n",
 			r.Steps, r.SecondsPerStep, r.RealImagesPerS, r.GFLOPPerStep, r.GFLOPS)
 		fmt.Fprintf(g.stdout, "CPU time per step:        %.3f s (user+system; the wall time above depends on other load)\n", r.CPUPerStep)
@@ -70,6 +83,9 @@ func runBenchGAN(ctx context.Context, g *globals, o benchGANOptions) error {
 		fmt.Fprintf(g.stdout, "5,000 steps:              %.1f min at this speed\n", r.Minutes5000Steps)
 		fmt.Fprintf(g.stdout, "generation (eval mode):   %.4f s per %d   %.0f img/s   (CPU %.4f s per %d)\n", r.GenBatchSeconds, r.Batch, r.GenImagesPerS, r.GenCPUPerBatch, r.Batch)
 		fmt.Fprintf(g.stdout, "peak RSS:                 %.0f MB\n", float64(r.PeakRSSBytes)/1e6)
+		if r.FP32StepShare > 0 {
+			fmt.Fprintf(g.stdout, "bf16 against fp32:        %.2f× the fp32 step (by CPU time %.2f×), measured side by side\n", r.FP32StepShare, r.FP32CPUStepShare)
+		}
 	}
 	return nil
 }

@@ -12,12 +12,13 @@ import (
 )
 
 type synthOptions struct {
-	perClass int
-	balance  bool
-	format   string
-	seed     uint64
-	classes  string
-	json     bool
+	perClass  int
+	balance   bool
+	format    string
+	seed      uint64
+	classes   string
+	json      bool
+	precision string
 }
 
 func (o *synthOptions) addFlags(c *cobra.Command) {
@@ -49,6 +50,7 @@ Candidates are not released as they are: raysynth privacy checks and approves th
 		RunE: func(cmd *cobra.Command, _ []string) error { return runSynth(cmd.Context(), g, o) },
 	}
 	o.addFlags(c)
+	addPrecisionFlag(c, &o.precision)
 	return c
 }
 
@@ -61,8 +63,12 @@ func runSynth(ctx context.Context, g *globals, o synthOptions) error {
 		return withHint(err, "create one with raysynth ingest, then raysynth train gan")
 	}
 	classes := splitList(o.classes)
+	prec, err := resolvePrecision(g, o.precision)
+	if err != nil {
+		return err
+	}
 	reporter, wait := g.newReporter()
-	cfg := synth.Config{Workspace: w, Classes: classes, PerClass: o.perClass, Balance: o.balance, Format: o.format,
+	cfg := synth.Config{Precision: prec, Workspace: w, Classes: classes, PerClass: o.perClass, Balance: o.balance, Format: o.format,
 		Seed: o.seed, CodeVersion: versionString(), Log: g.log, Progress: reporter}
 	if err := cfg.Validate(); err != nil {
 		return usageErrorf("%v", err)

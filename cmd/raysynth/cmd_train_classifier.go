@@ -19,6 +19,7 @@ type trainClassifierOptions struct {
 	classWeighted, oversample     bool
 	withSynthetic                 string
 	noAugment, restart, json      bool
+	precision                     string
 }
 
 func (o *trainClassifierOptions) addFlags(c *cobra.Command) {
@@ -62,6 +63,7 @@ evaluate use.`,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runTrainClassifier(cmd.Context(), g, o) },
 	}
 	o.addFlags(c)
+	addPrecisionFlag(c, &o.precision)
 	return c
 }
 
@@ -70,8 +72,12 @@ func runTrainClassifier(ctx context.Context, g *globals, o trainClassifierOption
 	if err != nil {
 		return withHint(err, "create one with raysynth ingest --from FOLDER --labels FILE")
 	}
+	prec, err := resolvePrecision(g, o.precision)
+	if err != nil {
+		return err
+	}
 	reporter, wait := g.newReporter()
-	cfg := train.ClassifierConfig{Workspace: w, Epochs: o.epochs, Batch: o.batch, LR: o.lr, Seed: o.seed, Size: o.size,
+	cfg := train.ClassifierConfig{Precision: prec, Workspace: w, Epochs: o.epochs, Batch: o.batch, LR: o.lr, Seed: o.seed, Size: o.size,
 		ClassWeighted: o.classWeighted, Oversample: o.oversample, WithSynthetic: o.withSynthetic, ValFraction: o.valFraction,
 		Patience: o.patience, NoAugment: o.noAugment, Restart: o.restart, CodeVersion: versionString(), Progress: reporter, Log: g.log}
 	if err := cfg.Validate(); err != nil {

@@ -29,6 +29,7 @@ type trainGANOptions struct {
 	minImages       int
 	restart         bool
 	json            bool
+	precision       string
 
 	dpEpsilon, dpNoise, dpDelta, dpClip, dpSamplingRate float64
 	dpMaxFilms                                          int
@@ -90,7 +91,9 @@ images are skipped and reported.
 Differential privacy (--dp-epsilon and/or --dp-noise): DP-SGD on the discriminator with the
 patient as the unit of privacy; an RDP accountant stops training before ε is exceeded and ε spent
 is recorded for bundle and verify. Plan σ, q and steps with raysynth dp-budget; how it works and
-how to choose --dp-sampling-rate: docs/dp.md.`,
+how to choose --dp-sampling-rate: docs/dp.md. With bf16 (--precision) only the matrix products
+round their inputs: the per-patient clipping and the noise are computed in float32, so the
+guarantee is unchanged.`,
 		Example: `  raysynth train gan
   raysynth train gan --classes normal,effusion --epochs 50 --size 128
   raysynth train gan --epochs 1 --size 32 --json
@@ -104,6 +107,7 @@ how to choose --dp-sampling-rate: docs/dp.md.`,
 		},
 	}
 	o.addFlags(c)
+	addPrecisionFlag(c, &o.precision)
 	return c
 }
 
@@ -119,7 +123,11 @@ func runTrainGAN(ctx context.Context, g *globals, o trainGANOptions) error {
 		return usageErrorf("--recipe: %v", err)
 	}
 	recipe.EMADecay, recipe.SampleEMA = o.emaDecay, o.sampleEMA
-	cfg := train.GANConfig{Workspace: w, Classes: classes, Epochs: o.epochs, Steps: o.steps, Recipe: recipe, Batch: o.batch, Size: o.size, LR: o.lr,
+	prec, err := resolvePrecision(g, o.precision)
+	if err != nil {
+		return err
+	}
+	cfg := train.GANConfig{Precision: prec, Workspace: w, Classes: classes, Epochs: o.epochs, Steps: o.steps, Recipe: recipe, Batch: o.batch, Size: o.size, LR: o.lr,
 		Beta1: o.beta1, Seed: o.seed, CheckpointEvery: o.checkpointEvery, SampleEvery: o.sampleEvery, MinImages: o.minImages,
 		Restart: o.restart, CodeVersion: versionString(), Log: g.log, Progress: reporter, DP: o.dp}
 	if err := cfg.Validate(); err != nil {

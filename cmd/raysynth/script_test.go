@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/raysynth/raysynth/internal/blas"
 	"github.com/raysynth/raysynth/internal/dicomio"
 	"github.com/raysynth/raysynth/internal/dicomio/dicomtest"
 	"github.com/raysynth/raysynth/publish/s3test"
@@ -58,7 +59,11 @@ func TestScripts(t *testing.T) {
 		Dir:  "testdata/script",
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){"waitlines": cmdWaitLines, "hostile": cmdHostile},
 		// [codecs]: this build links every DICOM codec library (make's build does).
+		// [bf16]: bf16 matrix products run at hardware speed here (--precision auto picks them).
 		Condition: func(cond string) (bool, error) {
+			if cond == "bf16" {
+				return blas.HasBF16(), nil
+			}
 			if cond != "codecs" {
 				return false, fmt.Errorf("unknown condition %q", cond)
 			}

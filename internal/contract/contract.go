@@ -39,6 +39,8 @@ type GANSummary struct {
 	Checkpoint       string  `json:"checkpoint"`
 	CheckpointSHA256 string  `json:"checkpoint_sha256"`
 	DP               *DP     `json:"dp"` // nil for a non-private generator
+	// Precision of the training's matrix products: fp32 or bf16 ("" in older summaries: fp32).
+	Precision string `json:"precision,omitempty"`
 	// SampleCheck is train's collapse check of the generator's samples; nil in summaries written
 	// before it existed.
 	SampleCheck *SampleCheck `json:"sample_check"`
