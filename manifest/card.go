@@ -388,13 +388,8 @@ func (f *facts) card() []byte {
 	sec("Distribution",
 		"License: "+cfg.License+". The release is a BagIt bag (RFC 8493) with Croissant 1.1 metadata (`croissant.json`), an in-toto SLSA provenance statement (`provenance.json`) and Sigstore signatures.",
 		"Verify it with raysynth:\n\n```\nraysynth verify . --key PUBLIC_KEY.pub\n```",
-		"or with standard tools alone:\n\n```\ncosign verify-blob --key PUBLIC_KEY.pub --bundle "+FileTagManifestSig+" --insecure-ignore-tlog=true "+FileTagManifest+"\n"+
-			"cosign verify-blob-attestation --key PUBLIC_KEY.pub --bundle "+FileProvenanceSig+" --type slsaprovenance1 --insecure-ignore-tlog=true "+FileTagManifest+"\n"+
-			"grep -o '\"payload\": *\"[^\"]*\"' "+FileProvenanceSig+" | cut -d'\"' -f4 | base64 -d | cmp - "+FileProvenance+"\n"+
-			"sha256sum -c "+FileTagManifest+"\nsha256sum -c "+FileManifest+"\n```",
-		"cosign checks the statement inside "+FileProvenanceSig+", not the "+FileProvenance+" beside it: the grep … | cmp line checks that the file is that statement.",
-		"Offline, cosign v2 also needs `--trusted-root ROOT.json` where ROOT.json holds an empty trusted root, "+
-			"`{\"mediaType\":\"application/vnd.dev.sigstore.trustedroot+json;version=0.1\"}`, so that it relies on the key alone.")
+		"or with standard tools alone (cosign v2 or v3, offline):\n\n```\n"+strings.Join(StandardToolCommands("PUBLIC_KEY.pub"), "\n")+"\n```",
+		StandardToolNote)
 	sec("Maintenance", rai["rai:dataReleaseMaintenancePlan"])
 	return append(bytes.TrimRight(b.Bytes(), "\n"), '\n')
 }

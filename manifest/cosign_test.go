@@ -6,6 +6,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 )
 
@@ -110,4 +112,19 @@ func TestCosignInterop(t *testing.T) {
 			t.Fatalf("cosign rejects a bundle signed with its own key: %v", err)
 		}
 	})
+}
+
+// TestDocsGiveStandardToolCommands keeps docs/bundles.md's standard-tool block the commands
+// TestCosignInterop runs (with the docs' key file, hospital.pub).
+func TestDocsGiveStandardToolCommands(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "docs", "bundles.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(string(b), "\n")
+	for _, c := range StandardToolCommands("hospital.pub") {
+		if !slices.Contains(lines, c) {
+			t.Errorf("docs/bundles.md lacks the line\n%s", c)
+		}
+	}
 }

@@ -68,10 +68,8 @@ type verifyOutput struct {
 	CosignOffline      string   `json:"cosign_offline_note"`
 }
 
-// cosignOfflineNote: cosign v2 wants a trusted root for v0.3 bundles even with --key; offline it
-// cannot fetch one, and an empty one makes it rely on the key alone (checked with cosign v2.6.5).
-const cosignOfflineNote = `offline, cosign v2 also needs --trusted-root ROOT.json, where ROOT.json holds ` +
-	`{"mediaType":"application/vnd.dev.sigstore.trustedroot+json;version=0.1"} (an empty trusted root: the key alone is trusted)`
+// cosignOfflineNote explains the commands (the bundle's README.md says the same).
+const cosignOfflineNote = manifest.StandardToolNote
 
 func runVerify(ctx context.Context, g *globals, ref string, o *verifyOptions) error {
 	// Names and values come from the bundle, possibly an attacker's: escape what could disguise
@@ -226,18 +224,8 @@ func equivalentCommands(ref, key, endpoint string) []string {
 			key = abs
 		}
 	}
-	key = shellQuote(key)
-	return append(cmds,
-		"cosign verify-blob --key "+key+" --bundle "+manifest.FileTagManifestSig+" --insecure-ignore-tlog=true "+manifest.FileTagManifest,
-		"cosign verify-blob-attestation --key "+key+" --bundle "+manifest.FileProvenanceSig+" --type slsaprovenance1 --insecure-ignore-tlog=true "+manifest.FileTagManifest,
-		provenanceCompare,
-		"sha256sum -c "+manifest.FileTagManifest,
-		"sha256sum -c "+manifest.FileManifest)
+	return append(cmds, manifest.StandardToolCommands(shellQuote(key))...)
 }
-
-// provenanceCompare checks that provenance.json is the statement cosign just verified inside
-// provenance.sigstore.json (cosign checks the DSSE payload, not the file beside it).
-const provenanceCompare = `grep -o '"payload": *"[^"]*"' ` + manifest.FileProvenanceSig + ` | cut -d'"' -f4 | base64 -d | cmp - ` + manifest.FileProvenance
 
 // shellQuote quotes s for a POSIX shell when it needs it.
 func shellQuote(s string) string {
