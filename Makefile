@@ -118,6 +118,7 @@ bench: build minio versitygw
 	./raysynth version --verbose | tee -a bench.txt
 	./raysynth bench gan | tee -a bench.txt
 	./raysynth bench nn | tee -a bench.txt
+	./raysynth bench scale --images 20000 | tee -a bench.txt
 
 # Every `func Fuzz…` of every package, one after the other (go test fuzzes one target at a time).
 # A failing input is written to the package's testdata/fuzz/TARGET/ and stays as a regression

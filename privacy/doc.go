@@ -36,4 +36,9 @@
 //   - The approved set is written only when the gate passes, images first into a temporary folder
 //     renamed into place, then approved/index.csv.
 //   - Libraries never write to stdout; progress goes through internal/progress.
+//   - Memory grows with the images' 8-bit pixels and a few hundred bytes per image, not with
+//     distance matrices: normalised crops are made per search block and only each row's nearest
+//     candidates are kept. Block sizes and float32 or 8-bit input change no result.
+//   - A run sharded by reference block (Config.Shard, then Config.Merge) decides and reports
+//     exactly as one run does; shards of other inputs are refused ([ErrShards]).
 package privacy
