@@ -24,12 +24,15 @@ func BenchmarkClassifierStep(b *testing.B) {
 		tn.targets.Labels[i] = i % 3
 	}
 	b.ResetTimer()
+	cpu0 := cpuTime()
 	for i := 0; i < b.N; i++ {
 		if _, err := tn.step(uint64(i)); err != nil {
 			b.Fatal(err)
 		}
 	}
 	b.ReportMetric(float64(batch*b.N)/b.Elapsed().Seconds(), "img/s")
+	// CPU time moves much less with other load on a shared machine than wall time does
+	b.ReportMetric((cpuTime()-cpu0).Seconds()/float64(b.N), "cpu-s/step")
 }
 
 // BenchmarkClassifierEmbed times eval-mode inference (embedding and logits) at 64×64.
