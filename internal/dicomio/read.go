@@ -267,12 +267,9 @@ func (in *Info) TransferSyntaxLabel() string {
 }
 
 // CheckRenderable returns an error wrapping [ErrUnsupported] when the pixels cannot be rendered.
+// A film that would be refused whatever the build (colour, several frames) is refused for that
+// before a missing codec is named, so the hint never sends anyone to install a library in vain.
 func (in *Info) CheckRenderable() error {
-	if in.TransferSyntaxUID != "" {
-		if err := checkTransferSyntax(in.TransferSyntaxUID); err != nil {
-			return err
-		}
-	}
 	switch in.Photometric {
 	case "MONOCHROME1", "MONOCHROME2", "":
 	default:
@@ -283,6 +280,11 @@ func (in *Info) CheckRenderable() error {
 	}
 	if in.Frames > 1 {
 		return fmt.Errorf("%w: %d frames (a radiograph has one)", ErrUnsupported, in.Frames)
+	}
+	if in.TransferSyntaxUID != "" {
+		if err := checkTransferSyntax(in.TransferSyntaxUID); err != nil {
+			return err
+		}
 	}
 	if !in.jpeg() {
 		switch in.BitsAllocated {

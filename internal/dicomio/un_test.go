@@ -57,3 +57,17 @@ func TestIntegerAttributesSentAsUN(t *testing.T) {
 		t.Fatalf("NumberOfFrames 2 sent as UN: %v, want a refusal naming 2 frames", err)
 	}
 }
+
+// A compressed multi-frame file (a series exported as one object) is refused before any frame is
+// decoded, naming the cause, as a native one is.
+func TestCompressedMultiFrameRefused(t *testing.T) {
+	cs := dicomtest.J2KHeader{W: 64, H: 64, Levels: 2, Layers: 1, CB: 6}.Codestream()
+	for _, uid := range []string{JPEG2000Lossless, JPEGLSLossless, JPEGLossless, RLELossless} {
+		elems := dicomtest.ImageElems(64, 64, "MONOCHROME2", 12, nil)
+		elems = append(elems[:len(elems)-1], dicomtest.Str(0x0028, 0x0008, "IS", "2"))
+		_, _, err := Decode(dicomtest.Build(uid, false, false, elems, cs))
+		if !errors.Is(err, ErrUnsupported) || !strings.Contains(err.Error(), "2 frames (a radiograph has one)") {
+			t.Errorf("%s with 2 frames: %v, want a refusal naming the frames", uid, err)
+		}
+	}
+}
