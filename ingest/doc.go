@@ -26,7 +26,10 @@
 // Every image is written atomically; after it is written its outcome is appended to the private
 // journal private/ingest-cache.jsonl. A killed ingest leaves at most a temporary file (removed on
 // the next run) and a torn journal line (ignored); running it again reuses the journal and
-// completes. The index, source map, report and metadata are written atomically at the end, so a
+// completes. Before a DICOM file is decoded (perhaps by a C decoder) a "decoding" line is
+// journalled: a file during whose decode the process died is decoded alone on the next run, and
+// after a second death it is rejected as unreadable, so one file that kills the process cannot
+// block the ingest. The index, source map, report and metadata are written atomically at the end, so a
 // reader never sees a half-written one. Ingest adds to a workspace: rows of files not given again
 // stay, and patients keep their split.
 //

@@ -134,3 +134,60 @@ func FuzzReadJournal(f *testing.F) {
 		}
 	})
 }
+
+// A DICOM file during whose decode the process died (out of memory, a crash in a C decoder, a
+// kill) is known from the journal: its "decoding" line is the last for it. The next run decodes
+// it again, alone; a file during whose decode two runs died is rejected as unreadable with that
+// reason and journalled, so later runs skip it without decoding.
+func TestDecodeDeathsJournalled(t *testing.T) {
+	src := t.TempDir()
+	writeFolder(t, src, map[string][]byte{"a.png": film(t, 80, 80, 1)})
+	ws := t.TempDir()
+	mustRun(t, baseConfig(src, ws))
+	w := &workspace.Workspace{Dir: ws}
+	cache, err := readCache(w.IngestCachePath())
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := cache[filepath.Join(src, "a.png")]
+	if done == nil || done.Decoding != 0 {
+		t.Fatalf("journal entry of a.png: %+v", done)
+	}
+	// What two runs that died leave: once while decoding once.dcm, twice while decoding twice.dcm
+	// (the decoder writes its line before it runs).
+	writeFolder(t, src, map[string][]byte{"once.dcm": dicomFilm("DX", "1.2.840.10008.1.2.1", nil), "twice.dcm": dicomFilm("CR", "1.2.840.10008.1.2.1", nil)})
+	jr, err := openJournal(w.IngestCachePath())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, died := range map[string]int{"once.dcm": 1, "twice.dcm": 2} {
+		path := filepath.Join(src, name)
+		st, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		jr.add(&cacheEntry{Path: path, Size: st.Size(), ModTime: st.ModTime().UnixNano(), Out: done.Out, Aspect: done.Aspect, Decoding: died})
+	}
+	jr.close()
+
+	rep := mustRun(t, baseConfig(src, ws))
+	if rep.Files.Accepted != 2 || rep.Rejections[ReasonUnreadable] != 1 {
+		t.Fatalf("accepted %d, rejections %v; want a.png and once.dcm, twice.dcm unreadable", rep.Files.Accepted, rep.Rejections)
+	}
+	cache, err = readCache(w.IngestCachePath())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e := cache[filepath.Join(src, "once.dcm")]; e == nil || e.ID == "" || e.Decoding != 0 {
+		t.Fatalf("once.dcm: journal entry %+v, want decoded", e)
+	}
+	if e := cache[filepath.Join(src, "twice.dcm")]; e == nil || e.Reason != ReasonUnreadable || !strings.Contains(e.Detail, "died 2 times while decoding") {
+		t.Fatalf("twice.dcm: journal entry %+v, want unreadable naming the deaths", e)
+	}
+	before, _ := os.ReadFile(w.IngestCachePath())
+	rep = mustRun(t, baseConfig(src, ws))
+	after, _ := os.ReadFile(w.IngestCachePath())
+	if !bytes.Equal(before, after) || rep.Rejections[ReasonUnreadable] != 1 || rep.Files.Resumed != 2 {
+		t.Fatalf("third run: journal %d -> %d bytes, rejections %v, resumed %d", len(before), len(after), rep.Rejections, rep.Files.Resumed)
+	}
+}

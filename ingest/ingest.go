@@ -175,7 +175,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	ctx, stop := context.WithCancel(ctx)
 	defer stop()
 	p := &processor{ws: ws, ps: ps, labels: labels, selected: selected, policy: cfg.LabelPolicy,
-		size: size, aspect: cfg.Aspect, cache: cache, mem: semaphore.NewWeighted(imageio.MaxDecodeBytes)}
+		size: size, aspect: cfg.Aspect, cache: cache, jr: jr, mem: semaphore.NewWeighted(imageio.MaxDecodeBytes)}
 	// Keep the heap near that budget: the runtime collects harder as it nears the limit (a
 	// lower GOMEMLIMIT set by the user is kept).
 	if prev := debug.SetMemoryLimit(-1); prev > memoryLimit {
@@ -538,6 +538,7 @@ type processor struct {
 	size     int
 	aspect   imageio.Aspect
 	cache    map[string]*cacheEntry
+	jr       *journal
 	// mem is the memory budget shared by the decoding workers: each decode holds its
 	// estimate, so together they stay within one file's budget.
 	mem *semaphore.Weighted
@@ -600,9 +601,12 @@ func (p *processor) process(ctx context.Context, path string) outcome {
 			o.labelPt = "label:" + r.Patient
 		}
 	}
+	died := 0 // earlier runs that died while decoding this file
 	if e, ok := p.cache[path]; ok && e.Size == st.Size() && e.ModTime == st.ModTime().UnixNano() &&
 		e.Out == p.size && e.Aspect == string(p.aspect) {
-		if e.Reason != "" || fileHasSHA(p.ws.RealImagePath(e.ID), e.SHA256) {
+		if e.Decoding > 0 {
+			died = e.Decoding
+		} else if e.Reason != "" || fileHasSHA(p.ws.RealImagePath(e.ID), e.SHA256) {
 			o.entry, o.resumed = e, true
 			o.ignored = e.Reason == reasonNotImage
 			return o
@@ -610,7 +614,13 @@ func (p *processor) process(ctx context.Context, path string) outcome {
 	}
 	e := &cacheEntry{Path: path, Size: st.Size(), ModTime: st.ModTime().UnixNano(), Out: p.size, Aspect: string(p.aspect), Kind: string(kind)}
 	o.entry = e
-	if err := p.decode(ctx, path, kind, e); err != nil {
+	if died >= maxDecodeDeaths {
+		// Twice, the second time decoding nothing else: this file kills the process.
+		e.Reason = ReasonUnreadable
+		e.Detail = fmt.Sprintf("DICOM: the ingest process died %d times while decoding this file (out of memory or a crash in its decoder); it is skipped: delete its lines from private/ingest-cache.jsonl to try it again", died)
+		return o
+	}
+	if err := p.decode(ctx, path, kind, e, died); err != nil {
 		o.err = err
 	}
 	o.ignored = e.Reason == reasonNotImage
@@ -619,7 +629,12 @@ func (p *processor) process(ctx context.Context, path string) outcome {
 
 // decode fills e with the image written to the workspace, or a rejection. Only disk errors on
 // the workspace are returned.
-func (p *processor) decode(ctx context.Context, path string, kind imageio.Kind, e *cacheEntry) error {
+// maxDecodeDeaths is how many runs may die while decoding one file before it is skipped. After
+// the first, the file is decoded alone (holding the whole memory budget), so a second death is
+// its own: a kill that happened to land while it was decoding costs one retry, not the file.
+const maxDecodeDeaths = 2
+
+func (p *processor) decode(ctx context.Context, path string, kind imageio.Kind, e *cacheEntry, died int) error {
 	if kind == imageio.KindDICOM && e.Size > bigDICOM {
 		// Check the header of a big file before loading it: multi-frame or compressed
 		// series are refused without holding them in memory.
@@ -651,6 +666,9 @@ func (p *processor) decode(ctx context.Context, path string, kind imageio.Kind, 
 		return nil
 	}
 	est = min(max(est, 1), imageio.MaxDecodeBytes)
+	if died > 0 {
+		est = imageio.MaxDecodeBytes // alone: if the process dies again, this file did it
+	}
 	if err := p.mem.Acquire(ctx, est); err != nil {
 		return err
 	}
@@ -664,6 +682,11 @@ func (p *processor) decode(ctx context.Context, path string, kind imageio.Kind, 
 	e.ID = p.ps.Image(hex.EncodeToString(sum[:]))
 	var plane imageio.Plane
 	if kind == imageio.KindDICOM {
+		// A DICOM decode may run a C decoder: say so in the journal first, so a file that kills
+		// the process is known on the next run (see maxDecodeDeaths).
+		if err := p.jr.add(&cacheEntry{Path: e.Path, Size: e.Size, ModTime: e.ModTime, Out: e.Out, Aspect: e.Aspect, Decoding: died + 1}); err != nil {
+			return fmt.Errorf("write ingest journal: %w", err)
+		}
 		info, pl, err := dicomio.DecodeForSize(data, p.size) // JPEG 2000 at the level the output size needs
 		data = nil
 		if errors.Is(err, dicomio.ErrNoPixelData) {

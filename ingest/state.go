@@ -12,6 +12,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/raysynth/raysynth/internal/fsutil"
 )
@@ -87,6 +88,10 @@ type cacheEntry struct {
 	// Failure
 	Reason string `json:"reason,omitempty"`
 	Detail string `json:"detail,omitempty"`
+	// Decoding marks a DICOM file whose decode has started, written before the decoder runs: a
+	// line left last for its path means the process died while decoding it (out of memory, a
+	// crash in a C decoder, or a kill). It counts the runs that died so.
+	Decoding int `json:"decoding,omitempty"`
 }
 
 func (e *cacheEntry) key() string { return e.Path }
@@ -116,7 +121,8 @@ func readCache(path string) (map[string]*cacheEntry, error) {
 
 // journal appends cache entries, one JSON line each, to the private journal (mode 0600).
 type journal struct {
-	f *os.File
+	mu sync.Mutex // the decoding workers write markers beside the results loop
+	f  *os.File
 }
 
 func openJournal(path string) (*journal, error) {
@@ -147,6 +153,8 @@ func (j *journal) add(e *cacheEntry) error {
 	if err != nil {
 		return err
 	}
+	j.mu.Lock()
+	defer j.mu.Unlock()
 	_, err = j.f.Write(append(b, '\n'))
 	return err
 }
