@@ -1,8 +1,13 @@
 package ingest
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"image"
+	"image/png"
+	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"testing"
@@ -62,4 +67,42 @@ func BenchmarkIngestKermany(b *testing.B) {
 	}
 	b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/ingest")
 	b.ReportMetric(float64(sysinfo.PeakRSS())/(1<<20), "peak-RSS-MB")
+}
+
+// BenchmarkIngestPNG1024 ingests 1024² 8-bit PNG films (a smooth film-like pattern with noise,
+// about as compressible as a radiograph) at 64×64 and reports films/s and the peak RSS (goal of
+// issue 20: at least 100 films/s on 2 cores from a warm page cache, under 300 MB).
+func BenchmarkIngestPNG1024(b *testing.B) {
+	const n, side = 40, 1024
+	in := b.TempDir()
+	rng := rand.New(rand.NewPCG(1, 2))
+	for f := range n {
+		g := image.NewGray(image.Rect(0, 0, side, side))
+		for y := range side {
+			for x := range side {
+				v := 128 + 60*math.Sin(float64(x+f)/90)*math.Cos(float64(y)/70) + 6*rng.NormFloat64()
+				g.Pix[y*side+x] = uint8(min(255, max(0, v)))
+			}
+		}
+		var buf bytes.Buffer
+		if err := png.Encode(&buf, g); err != nil {
+			b.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(in, fmt.Sprintf("p%03d_00.png", f)), buf.Bytes(), 0o644); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		ws := filepath.Join(b.TempDir(), "ws")
+		rep, err := Run(context.Background(), baseConfig(in, ws))
+		if err != nil {
+			b.Fatal(err)
+		}
+		if rep.Files.Accepted != n {
+			b.Fatalf("accepted %d of %d: %v", rep.Files.Accepted, n, rep.Rejections)
+		}
+	}
+	b.ReportMetric(float64(sysinfo.PeakRSS())/(1<<20), "peak-RSS-MB")
+	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "films/s")
 }
