@@ -14,6 +14,7 @@ type facts struct {
 	cfg        *BuildConfig
 	images     int
 	dicom      int
+	firstDICOM string // data/-relative path of the first DICOM copy, for the card's example
 	perClass   map[string]int
 	classes    []string
 	gans       []ganSummary
@@ -46,6 +47,9 @@ func (b *builder) facts(rows []indexRow) *facts {
 			cf.Generators = append(cf.Generators, r.Generator)
 		}
 		if r.DICOM != "" {
+			if f.dicom == 0 {
+				f.firstDICOM = r.DICOM
+			}
 			f.dicom++
 		}
 		f.generation.PerClass[r.Class] = cf
@@ -312,6 +316,57 @@ func (f *facts) croissant(hashes map[string]string, sizes map[string]int64) map[
 	return doc
 }
 
+// loading is the card's "Loading" section: how to read the images with their classes in the
+// tools researchers use, each snippet runnable as written in the release folder
+// (scripts/validate-bundle.sh runs every python block of the card against a release).
+func (f *facts) loading() []string {
+	py := func(code string) string { return "```python\n" + strings.TrimSpace(code) + "\n```" }
+	out := []string{
+		"Run these in the release folder. The images are `data/images/<class>/<id>.png`, one folder per class; " +
+			"`data/index.csv` has one row per image (" + strings.Join(indexHeader, ", ") + ", with `file` and `dicom` relative to `data/`).",
+		"With [mlcroissant](https://github.com/mlcommons/croissant/tree/main/python/mlcroissant), the reference Croissant reader " +
+			"(`pip install mlcroissant`), from `croissant.json`: record set `images` gives every image with its class and the other columns of the index, " +
+			"and `classes` lists the class values. mlcroissant returns images as RGB PIL images and text as bytes.",
+		py(`
+import mlcroissant as mlc
+
+ds = mlc.Dataset(jsonld="croissant.json")
+records = list(ds.records("images"))
+first = records[0]
+image = first["images/image"].convert("L")   # PIL image; the PNGs are gray
+label = first["images/class"].decode()       # one of the classes record set
+print(len(records), "images;", image.size, label, "seed", first["images/seed"], "sample", first["images/sample"])
+`),
+		"As a folder of classes with Hugging Face `datasets` (the `imagefolder` builder; this card's `configs` and `dataset_info` name the same files and the `label` column):",
+		py(`
+from datasets import load_dataset
+
+ds = load_dataset("imagefolder", data_dir="data/images", split="train")
+print(ds.num_rows, "images;", ds.features["label"].names, ds[0]["image"].size)
+`),
+		"With torchvision's `ImageFolder` (class indices follow the sorted folder names):",
+		py(`
+from torchvision.datasets import ImageFolder
+
+ds = ImageFolder("data/images")
+image, label = ds[0]
+print(len(ds), "images;", ds.classes, image.size, ds.classes[label])
+`),
+	}
+	if f.dicom > 0 {
+		out = append(out, fmt.Sprintf("The %d DICOM copies (`data/images/<class>/<id>.dcm`, Secondary Capture, SyntheticData YES) open with pydicom; "+
+			"mlcroissant gives their pixels in record set `dicom`.", f.dicom),
+			py(`
+import pydicom
+
+dcm = pydicom.dcmread("data/`+f.firstDICOM+`")
+synthetic = dcm[0x0008, 0x001C].value   # SyntheticData; older pydicom lacks its keyword
+print(dcm.SOPClassUID.name, "SyntheticData", synthetic, dcm.pixel_array.shape)
+`))
+	}
+	return out
+}
+
 // kind names what the images are, for titles and citations.
 func (f *facts) kind() string {
 	if f.cfg.Phantom {
@@ -341,6 +396,14 @@ func (f *facts) card() []byte {
 		b.WriteString("tags:\n- synthetic\n- phantom\n- demonstration\n- privacy\n- croissant\n")
 	} else {
 		b.WriteString("tags:\n- synthetic\n- medical\n- chest-x-ray\n- privacy\n- croissant\n")
+	}
+	// The data files and the label column, as the Hugging Face Hub and `datasets` read them:
+	// the PNGs through the imagefolder builder, which takes the label from the folder name and
+	// numbers the sorted class names.
+	b.WriteString("configs:\n- config_name: default\n  data_files:\n  - split: train\n    path: data/images/*/*.png\n")
+	b.WriteString("dataset_info:\n  features:\n  - name: image\n    dtype: image\n  - name: label\n    dtype:\n      class_label:\n        names:\n")
+	for i, c := range f.classes {
+		fmt.Fprintf(&b, "          '%d': %s\n", i, q(c))
 	}
 	b.WriteString("---\n\n")
 	fmt.Fprintf(&b, "# %s %s\n\n%s\n\n", cfg.Name, cfg.Version, f.description())
@@ -390,6 +453,7 @@ func (f *facts) card() []byte {
 		"Verify it with raysynth:\n\n```\nraysynth verify . --key PUBLIC_KEY.pub\n```",
 		"or with standard tools alone (cosign v2 or v3, offline):\n\n```\n"+strings.Join(StandardToolCommands("PUBLIC_KEY.pub"), "\n")+"\n```",
 		StandardToolNote)
+	sec("Loading", f.loading()...)
 	sec("Maintenance", rai["rai:dataReleaseMaintenancePlan"])
 	return append(bytes.TrimRight(b.Bytes(), "\n"), '\n')
 }

@@ -1,6 +1,7 @@
 package manifest
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"os"
@@ -132,6 +133,15 @@ func TestCroissantLoadRules(t *testing.T) {
 	}
 	if got := recordSetByID(doc, "classes")["data"]; !jsonEqual(got, []any{map[string]any{"classes/name": "effusion"}, map[string]any{"classes/name": "normal"}}) {
 		t.Errorf("classes data %v", got)
+	}
+
+	// The card says how to open the DICOM copies, naming one that is there.
+	card, _ := os.ReadFile(filepath.Join(out, FileReadme))
+	if want := `dcm = pydicom.dcmread("data/images/effusion/s-00001.dcm")`; !bytes.Contains(card, []byte(want)) {
+		t.Errorf("card lacks %s", want)
+	}
+	if _, err := os.Stat(filepath.Join(out, "data/images/effusion/s-00001.dcm")); err != nil {
+		t.Error(err)
 	}
 
 	tests := []struct {
