@@ -15,7 +15,8 @@ GANSCORE=${GANSCORE:-./ganscore}
 STEPS=${STEPS:-800}
 SIZE=${SIZE:-32}
 CLASS=${CLASS:-cardiomegaly}
-SEEDS=${SEEDS:-"1 2 3"}
+SEEDS=${SEEDS:-"1 2 3"}           # fp32 seeds (their spread is the yardstick)
+BF16_SEEDS=${BF16_SEEDS:-$SEEDS}
 SAMPLES=${SAMPLES:-500}
 PAR=${PAR:-3} # training runs at once
 mkdir -p "$OUT"
@@ -35,7 +36,9 @@ fi
 train() {
   local prec=$1 seed=$2 ws=$OUT/ws-$1-$2
   [ -e "$OUT/ckpt/$prec-$seed.ckpt" ] && return 0
-  rm -rf "$ws" && mkdir -p "$ws" && cp -r "$OUT/base/." "$ws/" && rm -rf "$ws/gan" "$ws/classifier"
+  if [ ! -e "$ws/workspace.json" ]; then # otherwise resume (a lower STEPS stops at it)
+    rm -rf "$ws" && mkdir -p "$ws" && cp -r "$OUT/base/." "$ws/" && rm -rf "$ws/gan" "$ws/classifier"
+  fi
   say "train $prec seed $seed"
   "$RAYSYNTH" --workspace "$ws" train gan --classes "$CLASS" --batch 32 --steps "$STEPS" --seed "$seed" \
     --precision "$prec" > "$OUT/train-$prec-$seed.log" 2>&1
@@ -44,12 +47,10 @@ train() {
   say "done $prec seed $seed"
 }
 n=0
-for seed in $SEEDS; do
-  for prec in fp32 bf16; do
-    train "$prec" "$seed" &
-    n=$((n + 1))
-    if [ "$n" -ge "$PAR" ]; then wait -n; n=$((n - 1)); fi
-  done
+for run in $(for s in $SEEDS; do echo "fp32:$s"; done; for s in $BF16_SEEDS; do echo "bf16:$s"; done); do
+  train "${run%%:*}" "${run#*:}" &
+  n=$((n + 1))
+  if [ "$n" -ge "$PAR" ]; then wait -n; n=$((n - 1)); fi
 done
 wait
 
@@ -58,11 +59,12 @@ wait
 mkdir -p "$OUT/grids"
 {
   printf 'precision\tseed\tfrechet\tfrechet_train_ref\tprecision_knn\trecall_knn\tdistinct_nearest\tsamples\n'
-  for prec in fp32 bf16; do
-    for seed in $SEEDS; do
+  for run in $(for s in $SEEDS; do echo "fp32:$s"; done; for s in $BF16_SEEDS; do echo "bf16:$s"; done); do
+    prec=${run%%:*} seed=${run#*:}
+    {
       "$GANSCORE" --workspace "$OUT/base" --class "$CLASS" --checkpoint "$OUT/ckpt/$prec-$seed.ckpt" \
         --samples "$SAMPLES" --seed 1 --grid "$OUT/grids/$prec-$seed.png" --label "$prec	$seed"
-    done
+    }
   done
 } > "$OUT/bf16.tsv"
 say "done: $OUT/bf16.tsv"
