@@ -5,7 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
+	"github.com/raysynth/raysynth/internal/fsutil"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -27,7 +27,7 @@ func (h *Fingerprint) Add(name string, v any) {
 
 // File adds a file's sha256 ("absent" when it does not exist).
 func (h *Fingerprint) File(name, path string) {
-	sum, err := fileSHA256(path)
+	sum, err := fsutil.FileSHA256(path)
 	if errors.Is(err, os.ErrNotExist) {
 		sum = "absent"
 	} else if err != nil && h.err == nil {
@@ -75,17 +75,4 @@ func (h *Fingerprint) Sum() (string, error) {
 	}
 	s := sha256.Sum256([]byte(strings.Join(h.parts, "\n")))
 	return hex.EncodeToString(s[:]), nil
-}
-
-func fileSHA256(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	s := sha256.New()
-	if _, err := io.Copy(s, f); err != nil {
-		return "", fmt.Errorf("read %s: %w", path, err)
-	}
-	return hex.EncodeToString(s.Sum(nil)), nil
 }

@@ -17,6 +17,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/raysynth/raysynth/internal/fsutil"
 	"github.com/raysynth/raysynth/manifest"
 )
 
@@ -167,7 +168,7 @@ func Fetch(ctx context.Context, cfg FetchConfig) (*FetchResult, error) {
 		dst := filepath.Join(stage, filepath.FromSlash(name))
 		if sum, ok := want[name]; ok {
 			if st, err := os.Lstat(dst); err == nil && st.Mode().IsRegular() && st.Size() == o.Size {
-				if got, err := fileSHA256(dst); err == nil && got == sum {
+				if got, err := fsutil.FileSHA256(dst); err == nil && got == sum {
 					reused.Add(1)
 					ftask.Add(1)
 					btask.Add(o.Size)
@@ -335,19 +336,6 @@ func removeParts(dir string) error {
 		}
 		return nil
 	})
-}
-
-func fileSHA256(p string) (string, error) {
-	f, err := os.Open(p)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // download writes one object to dst via dst+partSuffix, renamed into place when complete.

@@ -85,3 +85,17 @@ func TestCleanTemp(t *testing.T) {
 		t.Fatal("CleanTemp removed a real file")
 	}
 }
+
+func TestFileSHA256(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "f")
+	if err := os.WriteFile(p, []byte("abc"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// sha256("abc"), FIPS 180-2 appendix B.1
+	if got, err := FileSHA256(p); err != nil || got != "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad" {
+		t.Errorf("FileSHA256 = %s, %v", got, err)
+	}
+	if _, err := FileSHA256(p + ".missing"); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("missing file: %v, want os.ErrNotExist", err)
+	}
+}
