@@ -2,50 +2,15 @@ package ingest
 
 import (
 	"bytes"
-	"compress/zlib"
-	"encoding/binary"
-	"hash/crc32"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/raysynth/raysynth/internal/dicomio/dicomtest"
+	"github.com/raysynth/raysynth/internal/imageio/pngtest"
 	"github.com/raysynth/raysynth/internal/workspace"
 )
-
-// zeroPNG is a real w×h PNG of zero pixels (colour type, bit depth, bytes per pixel): a few
-// hundred kilobytes that decode to hundreds of megabytes.
-func zeroPNG(t testing.TB, w, h int, colorType, depth byte, bpp int) []byte {
-	var buf bytes.Buffer
-	buf.WriteString("\x89PNG\r\n\x1a\n")
-	chunk := func(typ string, data []byte) {
-		binary.Write(&buf, binary.BigEndian, uint32(len(data)))
-		c := crc32.NewIEEE()
-		c.Write([]byte(typ))
-		c.Write(data)
-		buf.WriteString(typ)
-		buf.Write(data)
-		binary.Write(&buf, binary.BigEndian, c.Sum32())
-	}
-	ihdr := make([]byte, 13)
-	binary.BigEndian.PutUint32(ihdr[0:], uint32(w))
-	binary.BigEndian.PutUint32(ihdr[4:], uint32(h))
-	ihdr[8], ihdr[9] = depth, colorType
-	chunk("IHDR", ihdr)
-	var z bytes.Buffer
-	zw, _ := zlib.NewWriterLevel(&z, zlib.BestSpeed)
-	row := make([]byte, 1+w*bpp)
-	for range h {
-		zw.Write(row)
-	}
-	if err := zw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	chunk("IDAT", z.Bytes())
-	chunk("IEND", nil)
-	return buf.Bytes()
-}
 
 // Hostile files (issue 15) are rejected as too_large or unreadable with their reason, next to
 // real films that are accepted, and the rejections are journalled: a second run reads them from
@@ -62,8 +27,8 @@ func TestHostileFilesRejectedAndJournalled(t *testing.T) {
 		"nested.dcm":      dicomtest.NestedSequences(5000),
 		"claims4gb.dcm":   append(head, dicomtest.Header(0x0010, 0x4000, "UT", 0xFFFFFFF0)...),
 		"film16000.dcm":   dicomtest.Build("1.2.840.10008.1.2.1", false, false, huge, nil),
-		"gray6000.png":    zeroPNG(t, 6000, 6000, 0, 8, 1),
-		"rgba16_4096.png": zeroPNG(t, 4096, 4096, 6, 16, 8),
+		"gray6000.png":    pngtest.Zero(6000, 6000, 0, 8, 1),
+		"rgba16_4096.png": pngtest.Zero(4096, 4096, 6, 16, 8),
 	}
 	want := map[string]struct{ reason, detail string }{
 		"nested.dcm":      {ReasonUnreadable, "nested more than 32 levels deep"},

@@ -2,44 +2,15 @@ package imageio
 
 import (
 	"bytes"
-	"compress/zlib"
-	"encoding/binary"
 	"errors"
-	"hash/crc32"
 	"image"
 	"image/color"
 	"image/png"
 	"runtime"
 	"testing"
-)
 
-// pngHeaderOnly writes a PNG whose IHDR claims w×h pixels of the given colour type and bit depth
-// followed by one short IDAT: a few hundred bytes that make a decoder allocate the whole image.
-func pngHeaderOnly(w, h uint32, colorType, depth byte) []byte {
-	var buf bytes.Buffer
-	buf.WriteString("\x89PNG\r\n\x1a\n")
-	chunk := func(typ string, data []byte) {
-		binary.Write(&buf, binary.BigEndian, uint32(len(data)))
-		c := crc32.NewIEEE()
-		c.Write([]byte(typ))
-		c.Write(data)
-		buf.WriteString(typ)
-		buf.Write(data)
-		binary.Write(&buf, binary.BigEndian, c.Sum32())
-	}
-	ihdr := make([]byte, 13)
-	binary.BigEndian.PutUint32(ihdr[0:], w)
-	binary.BigEndian.PutUint32(ihdr[4:], h)
-	ihdr[8], ihdr[9] = depth, colorType
-	chunk("IHDR", ihdr)
-	var z bytes.Buffer
-	zw := zlib.NewWriter(&z)
-	zw.Write(make([]byte, 4096))
-	zw.Close()
-	chunk("IDAT", z.Bytes())
-	chunk("IEND", nil)
-	return buf.Bytes()
-}
+	"github.com/raysynth/raysynth/internal/imageio/pngtest"
+)
 
 // The images of issue 15: inside the pixel limit, far over the memory budget. Each is refused
 // from its header with ErrTooLarge, having allocated next to nothing.
@@ -55,7 +26,7 @@ func TestDecodePlaneRefusesOverBudget(t *testing.T) {
 		{"6000 gray 16-bit", 6000, 6000, 0, 16},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			data := pngHeaderOnly(tc.w, tc.h, tc.ctype, tc.bits)
+			data := pngtest.HeaderOnly(tc.w, tc.h, tc.ctype, tc.bits)
 			var before, after runtime.MemStats
 			runtime.ReadMemStats(&before)
 			_, _, err := DecodePlane(data)

@@ -9,6 +9,8 @@ import (
 	"image/png"
 	"math"
 	"testing"
+
+	"github.com/raysynth/raysynth/internal/imageio/pngtest"
 )
 
 func TestAreaResize(t *testing.T) {
@@ -137,8 +139,8 @@ func FuzzDecodePlane(f *testing.F) {
 	png.Encode(&b, image.NewGray(image.Rect(0, 0, 3, 2)))
 	f.Add(b.Bytes())
 	f.Add([]byte{0xFF, 0xD8, 0xFF, 0xE0})
-	f.Add(pngHeaderOnly(16384, 16384, 6, 16))
-	f.Add(pngHeaderOnly(3, 2, 0, 16))
+	f.Add(pngtest.HeaderOnly(16384, 16384, 6, 16))
+	f.Add(pngtest.HeaderOnly(3, 2, 0, 16))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		p, _, err := DecodePlane(data)
 		if err == nil && len(p.Pix) != p.W*p.H {
