@@ -15,6 +15,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/raysynth/raysynth/internal/datatest"
 	"github.com/raysynth/raysynth/internal/dicomio/dicomtest"
 	"github.com/raysynth/raysynth/internal/progress"
 )
@@ -204,7 +205,7 @@ func TestStrict(t *testing.T) {
 
 func TestNoLabelsGroupsByDICOMPatient(t *testing.T) {
 	ws := t.TempDir()
-	rep := mustRun(t, baseConfig(filepath.Join(sharedData(t), "dicom"), ws))
+	rep := mustRun(t, baseConfig(filepath.Join(datatest.Require(t), "dicom"), ws))
 	// The two SIIM files share a PatientID; the raw file has no PatientID but a
 	// StudyInstanceUID: three patients.
 	if rep.Files.Accepted != 4 || rep.Totals.TrainPatients+rep.Totals.HoldoutPatients != 3 {

@@ -8,6 +8,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/raysynth/raysynth/internal/datatest"
 	"github.com/raysynth/raysynth/internal/dicomio"
 	"github.com/raysynth/raysynth/internal/dicomio/dicomtest"
 	"github.com/raysynth/raysynth/internal/sysinfo"
@@ -23,7 +24,7 @@ func BenchmarkIngestJPEG2000Films(b *testing.B) {
 	if !codecInBuild("1.2.840.10008.1.2.4.90") {
 		b.Fatal("this build has no OpenJPEG: build with -tags openjpeg (make bench does)")
 	}
-	raw, err := os.ReadFile(filepath.Join(sharedData(b), "dicom", "barre_cr_mono1_10bit_440_nopreamble.dcm"))
+	raw, err := os.ReadFile(filepath.Join(datatest.Require(b), "dicom", "barre_cr_mono1_10bit_440_nopreamble.dcm"))
 	if err != nil {
 		b.Fatal(err)
 	}

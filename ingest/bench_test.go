@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/raysynth/raysynth/internal/datatest"
 	"github.com/raysynth/raysynth/internal/dicomio/dicomtest"
 	"github.com/raysynth/raysynth/internal/sysinfo"
 )
@@ -52,7 +53,7 @@ func BenchmarkIngestLargeDICOM(b *testing.B) {
 // BenchmarkIngestKermany ingests the shared Kermany set (5,216 PNGs at 128²) at 64×64: the goal
 // is well under a minute on 2 cores.
 func BenchmarkIngestKermany(b *testing.B) {
-	d := sharedData(b)
+	d := datatest.Require(b)
 	for i := 0; i < b.N; i++ {
 		cfg := baseConfig(filepath.Join(d, "kermany_128", "images"), filepath.Join(b.TempDir(), "ws"))
 		cfg.Labels = filepath.Join(d, "kermany_128", "labels.csv")

@@ -10,10 +10,12 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/suyashkumar/dicom/pkg/tag"
+
+	"github.com/raysynth/raysynth/internal/datatest"
 	"github.com/raysynth/raysynth/internal/dicomio"
 	"github.com/raysynth/raysynth/internal/dicomio/dicomtest"
 	"github.com/raysynth/raysynth/internal/workspace"
-	"github.com/suyashkumar/dicom/pkg/tag"
 )
 
 // identifyingTags are the attributes the de-identification test plants markers in: names, IDs,
@@ -82,7 +84,7 @@ func TestDeidentificationCompressed(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			if !codecInBuild(enc.UID) {
 				// A build without the library refuses the files, naming the package.
-				b, err := os.ReadFile(filepath.Join(sharedData(t), "dicom", "nih_gcp_dx_native_mono2_1024.dcm"))
+				b, err := os.ReadFile(filepath.Join(datatest.Require(t), "dicom", "nih_gcp_dx_native_mono2_1024.dcm"))
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -115,7 +117,7 @@ func codecInBuild(uid string) bool {
 // checkDeidentified runs the de-identification check on the shared DICOM files, each passed
 // through compress when it is not nil.
 func checkDeidentified(t *testing.T, compress func([]byte) ([]byte, error)) {
-	src := filepath.Join(sharedData(t), "dicom")
+	src := filepath.Join(datatest.Require(t), "dicom")
 	entries, err := os.ReadDir(src)
 	if err != nil {
 		t.Fatal(err)

@@ -11,24 +11,10 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/raysynth/raysynth/internal/datatest"
 	"github.com/raysynth/raysynth/internal/imageio"
 	"github.com/raysynth/raysynth/internal/workspace"
 )
-
-// sharedData returns the shared real data folder (RAYSYNTH_TESTDATA or ../../shared/data),
-// failing the test when it is missing.
-func sharedData(t testing.TB) string {
-	t.Helper()
-	d := os.Getenv("RAYSYNTH_TESTDATA")
-	if d == "" {
-		d = filepath.Join("..", "..", "shared", "data")
-	}
-	d, _ = filepath.Abs(d)
-	if _, err := os.Stat(filepath.Join(d, "nih1000_64", "labels.csv")); err != nil {
-		t.Fatalf("shared data not found at %s (set RAYSYNTH_TESTDATA to the shared data folder): %v", d, err)
-	}
-	return d
-}
 
 // baseConfig is a config with the CLI's defaults.
 func baseConfig(from, ws string) Config {
@@ -36,7 +22,7 @@ func baseConfig(from, ws string) Config {
 }
 
 func nihConfig(t testing.TB, ws, policy string) Config {
-	d := sharedData(t)
+	d := datatest.Require(t)
 	c := baseConfig(filepath.Join(d, "nih1000_64", "images"), ws)
 	c.Labels = filepath.Join(d, "nih1000_64", "labels.csv")
 	c.Classes = []string{"normal", "cardiomegaly", "effusion", "edema", "pneumothorax"}
@@ -111,7 +97,7 @@ func TestMain(m *testing.M) {
 // and --label-policy single, made once per test run. Tests must not modify it.
 func sharedSingle(t testing.TB) string {
 	t.Helper()
-	sharedData(t)
+	datatest.Require(t)
 	sharedOnce.Do(func() {
 		sharedDir, sharedErr = os.MkdirTemp("", "ingest-shared-")
 		if sharedErr == nil {

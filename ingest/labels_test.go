@@ -6,10 +6,12 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/raysynth/raysynth/internal/datatest"
 )
 
 func TestReadLabelsShared(t *testing.T) {
-	d := sharedData(t)
+	d := datatest.Require(t)
 	for _, tc := range []struct {
 		file, format, column string
 		wantFormat           string

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/raysynth/raysynth/internal/datatest"
 	"github.com/raysynth/raysynth/internal/workspace"
 )
 
@@ -111,7 +112,7 @@ func TestDeterministic(t *testing.T) {
 
 // Adding files later keeps every existing image's patient and split.
 func TestStableWhenFilesAdded(t *testing.T) {
-	d := sharedData(t)
+	d := datatest.Require(t)
 	src := filepath.Join(d, "nih1000_64", "images")
 	entries, err := os.ReadDir(src)
 	if err != nil {

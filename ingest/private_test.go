@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/raysynth/raysynth/internal/datatest"
 	"github.com/raysynth/raysynth/internal/workspace"
 )
 
@@ -14,7 +15,7 @@ import (
 // ingest wrote, and refuses a damaged source map.
 func TestPrivateStrings(t *testing.T) {
 	ws := t.TempDir()
-	mustRun(t, baseConfig(filepath.Join(sharedData(t), "dicom"), ws))
+	mustRun(t, baseConfig(filepath.Join(datatest.Require(t), "dicom"), ws))
 	w, err := workspace.Open(ws)
 	if err != nil {
 		t.Fatal(err)

@@ -15,22 +15,10 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/raysynth/raysynth/internal/datatest"
 	"github.com/raysynth/raysynth/internal/imageio"
 	"github.com/raysynth/raysynth/internal/workspace"
 )
-
-// sharedData returns the folder of the shared real data, failing the test when it is missing.
-func sharedData(t testing.TB) string {
-	t.Helper()
-	d := os.Getenv("RAYSYNTH_TESTDATA")
-	if d == "" {
-		d = filepath.Join("..", "..", "shared", "data")
-	}
-	if _, err := os.Stat(filepath.Join(d, "README.md")); err != nil {
-		t.Fatalf("shared real data not found at %s (set RAYSYNTH_TESTDATA): %v", d, err)
-	}
-	return d
-}
 
 // realImage is one shared image with its label and patient.
 type realImage struct {
@@ -42,7 +30,7 @@ type realImage struct {
 // "kermany" (classes normal/bacteria/virus, downsampled from 128).
 func loadShared(t testing.TB, set string, size int) []realImage {
 	t.Helper()
-	dir := filepath.Join(sharedData(t), map[string]string{"nih": "nih1000_64", "kermany": "kermany_128"}[set])
+	dir := filepath.Join(datatest.Require(t), map[string]string{"nih": "nih1000_64", "kermany": "kermany_128"}[set])
 	f, err := os.Open(filepath.Join(dir, "labels.csv"))
 	if err != nil {
 		t.Fatal(err)

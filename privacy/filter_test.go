@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/raysynth/raysynth/internal/datatest"
 	"github.com/raysynth/raysynth/internal/imageio"
 	"github.com/raysynth/raysynth/internal/workspace"
 )
@@ -159,7 +160,7 @@ func TestCandidatesFolder(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	dcm, err := os.ReadFile(filepath.Join(sharedData(t), "dicom", "nih_gcp_dx_native_mono2_1024.dcm"))
+	dcm, err := os.ReadFile(filepath.Join(datatest.Require(t), "dicom", "nih_gcp_dx_native_mono2_1024.dcm"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/raysynth/raysynth/internal/blas"
+	"github.com/raysynth/raysynth/internal/datatest"
 	"github.com/raysynth/raysynth/internal/dicomio"
 	"github.com/raysynth/raysynth/internal/dicomio/dicomtest"
 	"github.com/raysynth/raysynth/publish/s3test"
@@ -35,25 +36,13 @@ func TestMain(m *testing.M) {
 	})
 }
 
-// sharedData returns the folder of the shared real data (RAYSYNTH_TESTDATA or ../../../shared/data).
-func sharedData(t testing.TB) string {
-	if d := os.Getenv(envTestdata); d != "" {
-		return d
-	}
-	d, err := filepath.Abs(filepath.Join("..", "..", "..", "shared", "data"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return d
-}
-
 // TestScripts runs the CLI end-to-end scripts in testdata/script, one per behaviour, named after
 // their command (ingest_reports_bad_files.txtar). Scripts see $SHARED (the shared real data folder)
 // and a fresh $WORK; run one with -run TestScripts/NAME. Only the scripts that use $SHARED need the
 // shared data: they fail with a clear message when it is missing, the others run without it.
 // Scripts named *_s3* get a real MinIO server (see startScriptMinIO).
 func TestScripts(t *testing.T) {
-	shared := sharedData(t)
+	shared := datatest.Dir()
 	_, sharedErr := os.Stat(filepath.Join(shared, "README.md"))
 	testscript.Run(t, testscript.Params{
 		Dir:  "testdata/script",
