@@ -9,6 +9,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/raysynth/raysynth/internal/bundletest"
 )
 
 // benchBundle is built once per test binary and removed by TestMain's caller (see cleanupBench).
@@ -46,7 +48,7 @@ func BenchmarkVerify10k(b *testing.B) {
 			class := []string{"normal", "cardiomegaly", "effusion", "edema", "pneumothorax"}[i%5]
 			id := fmt.Sprintf("s-%05d", i)
 			p := filepath.Join(benchTemp, "approved", class, id+".png")
-			sum := writePNG(b, p, 64, uint64(i))
+			sum := bundletest.WritePNG(b, p, 64, uint64(i))
 			imgs = append(imgs, Image{ID: id, Class: class, PNG: p, SHA256: sum, Generator: testCheckpointSHA, Seed: 1, Sample: int64(i)})
 		}
 		f := &fixture{dir: benchTemp, images: imgs}

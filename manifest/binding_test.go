@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/raysynth/raysynth/internal/bundletest"
 )
 
 // A signed bundle copied under another name or version verifies only where nobody says where it
@@ -77,7 +79,7 @@ func resign(t *testing.T, dir string, s *Signer) {
 	var entries []ManifestEntry
 	for _, name := range tagFilesInTagManifest {
 		b, _ := os.ReadFile(filepath.Join(dir, name))
-		entries = append(entries, ManifestEntry{sha256hex(b), name})
+		entries = append(entries, ManifestEntry{bundletest.SHA256(b), name})
 	}
 	tm := formatManifest(entries)
 	os.WriteFile(filepath.Join(dir, FileTagManifest), tm, 0o644)

@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/raysynth/raysynth/internal/bundletest"
 )
 
 func TestGateRefusal(t *testing.T) {
@@ -19,7 +21,7 @@ func TestGateRefusal(t *testing.T) {
 	parent := t.TempDir()
 	out := filepath.Join(parent, "b")
 	cfg := f.config(s, out)
-	cfg.PrivacySummary = privacyJSON(false, "nn_ratio/normal", "mia_auc")
+	cfg.PrivacySummary = bundletest.PrivacySummary(false, 6, "nn_ratio/normal", "mia_auc")
 	_, err := Build(context.Background(), cfg)
 	var ge *GateError
 	if !errors.Is(err, ErrPrivacyGate) || !errors.As(err, &ge) {
@@ -38,7 +40,7 @@ func TestGateOverride(t *testing.T) {
 	f := newFixture(t, 2)
 	out := filepath.Join(t.TempDir(), "b")
 	cfg := f.config(s, out)
-	cfg.PrivacySummary = privacyJSON(false, "mia_auc")
+	cfg.PrivacySummary = bundletest.PrivacySummary(false, 6, "mia_auc")
 	cfg.OverridePrivacyGate = "ethics board approval 2026-17 for internal use"
 	res, err := Build(context.Background(), cfg)
 	if err != nil {
@@ -76,7 +78,7 @@ func TestNoLeaks(t *testing.T) {
 	pseudonym := "pt-7f3e2a1b"
 	dicomString := "DOE^JANE"
 	realPNG := filepath.Join(f.dir, "real", "images", "r-0001.png")
-	realSHA := writePNG(t, realPNG, 16, 999)
+	realSHA := bundletest.WritePNG(t, realPNG, 16, 999)
 	forbidden := []string{secret, pseudonym, dicomString, "/hospital/export/2024"}
 
 	out := filepath.Join(t.TempDir(), "b")

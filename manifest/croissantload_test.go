@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/raysynth/raysynth/internal/bundletest"
 )
 
 // The @context Build writes is the one mlcroissant 1.1.0 writes and checks for a 1.1 document.
@@ -276,7 +278,7 @@ func resignAll(t *testing.T, dir string, s *Signer, files map[string][]byte) {
 	}
 	for i, sub := range st.Subject {
 		if data, err := os.ReadFile(filepath.Join(dir, sub.Name)); err == nil {
-			st.Subject[i].Digest.SHA256 = sha256hex(data)
+			st.Subject[i].Digest.SHA256 = bundletest.SHA256(data)
 		}
 	}
 	pj, err := marshalCanonical(st)

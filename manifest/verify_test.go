@@ -14,6 +14,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"testing"
+
+	"github.com/raysynth/raysynth/internal/bundletest"
 )
 
 func TestRoundTrip(t *testing.T) {
@@ -497,7 +499,7 @@ func TestSignedButInconsistent(t *testing.T) {
 	var entries []ManifestEntry
 	for _, name := range tagFilesInTagManifest {
 		b, _ := os.ReadFile(filepath.Join(dir, name))
-		entries = append(entries, ManifestEntry{sha256hex(b), name})
+		entries = append(entries, ManifestEntry{bundletest.SHA256(b), name})
 	}
 	tm := formatManifest(entries)
 	os.WriteFile(filepath.Join(dir, FileTagManifest), tm, 0o644)

@@ -1,20 +1,9 @@
 package publish
 
 import (
-	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	crand "crypto/rand"
-	"crypto/sha256"
-	"crypto/x509"
-	"encoding/hex"
 	"encoding/json"
-	"encoding/pem"
 	"fmt"
-	"image"
-	"image/png"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"sync"
@@ -23,6 +12,8 @@ import (
 	"time"
 
 	"github.com/minio/minio-go/v7"
+
+	"github.com/raysynth/raysynth/internal/bundletest"
 	"github.com/raysynth/raysynth/manifest"
 	"github.com/raysynth/raysynth/publish/s3test"
 )
@@ -127,15 +118,7 @@ func signer(t testing.TB) *manifest.Signer {
 }
 
 func newSigner(t testing.TB) *manifest.Signer {
-	k, err := ecdsa.GenerateKey(elliptic.P256(), crand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	der, err := x509.MarshalPKCS8PrivateKey(k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := manifest.ParsePrivateKeyPEM("test.key", pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), nil)
+	s, err := manifest.ParsePrivateKeyPEM("test.key", bundletest.KeyPEM(t), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -168,37 +151,24 @@ func makeBundle(t testing.TB, o bundleOpts) string {
 	if o.signer == nil {
 		o.signer = signer(t)
 	}
-	dir := t.TempDir()
 	var imgs []manifest.Image
-	for i := range o.n {
-		class := []string{"normal", "effusion"}[i%2]
-		id := fmt.Sprintf("s-%05d", i)
-		p := filepath.Join(dir, "approved", class, id+".png")
-		sum := writePNG(t, p, o.size, o.seed*1_000_003+uint64(i))
-		imgs = append(imgs, manifest.Image{ID: id, Class: class, PNG: p, SHA256: sum, Generator: ckpt(class), Seed: o.seed, Sample: int64(i)})
+	for _, im := range bundletest.Images(t, filepath.Join(t.TempDir(), "approved"), o.n, o.size, o.seed) {
+		imgs = append(imgs, manifest.Image{ID: im.ID, Class: im.Class, PNG: im.PNG, SHA256: im.SHA256,
+			Generator: bundletest.Checkpoint(im.Class), Seed: o.seed, Sample: im.Sample})
 	}
-	passed := o.override == ""
-	failed := []string{}
-	if !passed {
+	var failed []string
+	if o.override != "" {
 		failed = []string{"nn_ratio"}
 	}
-	privacy, _ := json.Marshal(map[string]any{
-		"passed": passed, "failed_checks": failed,
-		"policy":    map[string]any{"nn_ratio_min": 1.2},
-		"checks":    []any{map[string]any{"name": "nn_ratio", "class": "", "value": 1.5, "threshold": 1.2, "bound": 1.3, "passed": passed, "note": "test note"}},
-		"counts":    map[string]any{"candidates": o.n + 2, "approved": o.n, "removed": 2, "per_class": map[string]int{}},
-		"embedding": []string{"pixels"}, "filter": nil,
-	})
 	out := filepath.Join(t.TempDir(), o.name+"-"+o.version)
 	_, err := manifest.Build(context.Background(), manifest.BuildConfig{
 		Name: o.name, Version: o.version, License: "CC-BY-4.0", Organization: "Test Hospital",
 		Out: out, Signer: o.signer, Images: imgs, ImageSize: o.size,
-		Workspace:           json.RawMessage(fmt.Sprintf(`{"format":1,"image_size":%d,"classes":["normal","effusion"],"seed":%d}`, o.size, o.seed)),
-		PrivacySummary:      privacy,
+		Workspace:           bundletest.Workspace(o.size, o.seed),
+		PrivacySummary:      bundletest.PrivacySummary(o.override == "", o.n, failed...),
 		Generators:          []json.RawMessage{gan("normal", o.dp), gan("effusion", o.dp)},
 		OverridePrivacyGate: o.override,
-		Tool:                "raysynth", ToolVersion: "test",
-		Now: time.Date(2026, 11, 28, 1, 2, 3, 0, time.UTC),
+		Tool:                "raysynth", ToolVersion: "test", Now: bundletest.Now,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -206,43 +176,8 @@ func makeBundle(t testing.TB, o bundleOpts) string {
 	return out
 }
 
-func ckpt(class string) string {
-	s := sha256.Sum256([]byte("ckpt-" + class))
-	return hex.EncodeToString(s[:])
-}
-
 func gan(class string, dp bool) json.RawMessage {
-	m := map[string]any{"class": class, "size": 16, "epochs": 2, "batch": 4, "lr": 0.0002, "beta1": 0.5, "seed": 42,
-		"code_version": "test", "train_fingerprint": "abababababababababababababababababababababababababababababababab",
-		"train_images": 20, "train_patients": 10, "checkpoint": "gen-000002.ckpt", "checkpoint_sha256": ckpt(class),
-		"finished": "2026-11-28T00:00:00Z", "dp": nil}
-	if dp {
-		m["dp"] = map[string]any{"epsilon": 7.5, "delta": 1e-5, "noise_multiplier": 1.1, "sampling_rate": 0.1, "clip": 1.0,
-			"steps": 100, "accountant": "rdp/1", "unit": "patient"}
-	}
-	b, _ := json.Marshal(m)
-	return b
-}
-
-func writePNG(t testing.TB, path string, size int, seed uint64) string {
-	t.Helper()
-	r := rand.New(rand.NewPCG(seed, 7))
-	img := image.NewGray(image.Rect(0, 0, size, size))
-	for i := range img.Pix {
-		img.Pix[i] = uint8(r.IntN(256))
-	}
-	var buf bytes.Buffer
-	if err := png.Encode(&buf, img); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	sum := sha256.Sum256(buf.Bytes())
-	return hex.EncodeToString(sum[:])
+	return bundletest.GANSummary(class, bundletest.Checkpoint(class), dp)
 }
 
 // hookReporter calls fn once when the "files" task has counted `after` files.

@@ -3,26 +3,19 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	crand "crypto/rand"
 	"crypto/sha256"
-	"crypto/x509"
 	"encoding/hex"
 	"encoding/json"
-	"encoding/pem"
-	"fmt"
-	"image"
-	"image/png"
 	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/minio/minio-go/v7"
+
+	"github.com/raysynth/raysynth/internal/bundletest"
 	"github.com/raysynth/raysynth/manifest"
 	"github.com/raysynth/raysynth/publish"
 	"github.com/raysynth/raysynth/publish/s3test"
@@ -31,12 +24,7 @@ import (
 // testKeyPair writes a public key file and returns it with its signer.
 func testKeyPair(t *testing.T) (string, *manifest.Signer) {
 	t.Helper()
-	k, err := ecdsa.GenerateKey(elliptic.P256(), crand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	der, _ := x509.MarshalPKCS8PrivateKey(k)
-	s, err := manifest.ParsePrivateKeyPEM("test.key", pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), nil)
+	s, err := manifest.ParsePrivateKeyPEM("test.key", bundletest.KeyPEM(t), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,37 +48,25 @@ func testBundle(t *testing.T, s *manifest.Signer, version, override string) stri
 // testBundleN builds a real signed bundle of n images.
 func testBundleN(t *testing.T, s *manifest.Signer, version, override string, n int) string {
 	t.Helper()
-	dir := t.TempDir()
 	var imgs []manifest.Image
-	for i := range n {
-		class := []string{"normal", "effusion"}[i%2]
-		img := image.NewGray(image.Rect(0, 0, 16, 16))
-		for j := range img.Pix {
-			img.Pix[j] = uint8(i*31 + j*7)
-		}
-		var buf bytes.Buffer
-		png.Encode(&buf, img)
-		p := filepath.Join(dir, fmt.Sprintf("s-%d.png", i))
-		os.WriteFile(p, buf.Bytes(), 0o644)
-		sum := sha256.Sum256(buf.Bytes())
-		gen := sha256.Sum256([]byte(class))
-		imgs = append(imgs, manifest.Image{ID: fmt.Sprintf("s-%d", i), Class: class, PNG: p, SHA256: hex.EncodeToString(sum[:]), Generator: hex.EncodeToString(gen[:]), Seed: 1, Sample: int64(i)})
+	for _, im := range bundletest.Images(t, t.TempDir(), n, 16, 1) {
+		imgs = append(imgs, manifest.Image{ID: im.ID, Class: im.Class, PNG: im.PNG, SHA256: im.SHA256,
+			Generator: bundletest.Checkpoint(im.Class), Seed: 1, Sample: im.Sample})
 	}
-	passed := override == ""
-	privacy, _ := json.Marshal(map[string]any{"passed": passed, "failed_checks": map[bool][]string{true: {}, false: {"nn_ratio"}}[passed],
-		"policy": map[string]any{}, "checks": []any{map[string]any{"name": "nn_ratio", "class": "", "value": 1.5, "threshold": 1.2, "passed": passed}},
-		"counts": map[string]any{"candidates": n, "approved": n, "removed": 0, "per_class": map[string]int{}}, "embedding": []string{"pixels"}, "filter": nil})
+	var failed []string
+	if override != "" {
+		failed = []string{"nn_ratio"}
+	}
 	var gens []json.RawMessage
-	for _, c := range []string{"normal", "effusion"} {
-		gen := sha256.Sum256([]byte(c))
-		gens = append(gens, json.RawMessage(fmt.Sprintf(`{"class":%q,"size":16,"epochs":1,"batch":2,"lr":0.0002,"beta1":0.5,"seed":1,"code_version":"test","train_fingerprint":"%s","train_images":4,"train_patients":2,"checkpoint":"g.ckpt","checkpoint_sha256":"%s","finished":"2026-11-28T00:00:00Z","dp":null}`, c, strings.Repeat("ab", 32), hex.EncodeToString(gen[:]))))
+	for _, c := range bundletest.Classes {
+		gens = append(gens, bundletest.GANSummary(c, bundletest.Checkpoint(c), false))
 	}
 	out := filepath.Join(t.TempDir(), "chest-"+version)
 	_, err := manifest.Build(context.Background(), manifest.BuildConfig{
 		Name: "chest", Version: version, License: "CC-BY-4.0", Organization: "Test Hospital", Out: out, Signer: s,
-		Images: imgs, ImageSize: 16, Workspace: json.RawMessage(`{"format":1,"image_size":16,"classes":["normal","effusion"],"seed":1}`),
-		PrivacySummary: privacy, Generators: gens, OverridePrivacyGate: override, Tool: "raysynth", ToolVersion: "test",
-		Now: time.Date(2026, 11, 28, 1, 0, 0, 0, time.UTC),
+		Images: imgs, ImageSize: 16, Workspace: bundletest.Workspace(16, 1),
+		PrivacySummary: bundletest.PrivacySummary(override == "", n, failed...), Generators: gens,
+		OverridePrivacyGate: override, Tool: "raysynth", ToolVersion: "test", Now: bundletest.Now,
 	})
 	if err != nil {
 		t.Fatal(err)
