@@ -95,7 +95,8 @@ func Audit(ctx context.Context, cfg AuditConfig) (*AuditReport, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	objs, err := cfg.Store.List(ctx, "")
+	// The whole store is listed (to find stray objects), so its bound is audit's, not a release's.
+	objs, err := cfg.Store.List(withListKeys(ctx, auditListKeys), "")
 	if err != nil {
 		return nil, err
 	}

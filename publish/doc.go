@@ -37,8 +37,9 @@
 //   - Every S3 call has connect, idle and overall deadlines ([Timeouts]): a stalled or trickling
 //     server fails within the idle deadline ([ErrStalled]), retried at most 3 times. A host that
 //     does not resolve and a refused first connection fail at once ([ErrUnreachable]).
-//   - A listing is bounded: at most 250,000 keys, 20,000 pages and 8 MB a page; a server that
-//     lists without end fails with [ErrListTooLong], not retried.
+//   - A listing is bounded: at most 250,000 keys (audit's of the whole store: 10,000,000), 20,000
+//     pages and 8 MB a page; a server that lists without end fails with [ErrListTooLong], not
+//     retried.
 //   - A folder store writes temporaries in ROOT/.tmp-publish/, never inside a release folder.
 //   - A re-run after an interruption (cancel, kill, server restart) finishes the release, skipping
 //     objects already present with the right checksum. Transient errors are retried with backoff

@@ -18,6 +18,7 @@ import (
 type endlessLister struct {
 	mode  string // "keys", "empty", "huge" or "three" (three full pages, then the end)
 	pages atomic.Int64
+	last  int64 // the last page in mode "three" (default 3)
 }
 
 func (h *endlessLister) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -43,7 +44,11 @@ func (h *endlessLister) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
-	truncated := h.mode != "three" || n < 3
+	last := h.last
+	if last == 0 {
+		last = 3
+	}
+	truncated := h.mode != "three" || n < last
 	fmt.Fprintf(w, `<IsTruncated>%t</IsTruncated><NextContinuationToken>t%d</NextContinuationToken></ListBucketResult>`, truncated, n)
 }
 
@@ -87,5 +92,34 @@ func TestListingBounded(t *testing.T) {
 			}
 			t.Logf("%d pages: %v", h.pages.Load(), err)
 		})
+	}
+}
+
+// Audit lists the whole store, which holds every release's files, so its listing is not held to
+// a release's key bound: a store of more keys than a release may have is audited whole (its
+// objects outside any release reported as stray), while verify's listing of the same prefix
+// fails at the bound. (The release bound is lowered here to 2,000 keys; the real one is 250,000.)
+func TestAuditListsMoreThanAReleaseBound(t *testing.T) {
+	saved := listBounds
+	t.Cleanup(func() { listBounds = saved })
+	listBounds.keys = 2000
+	h := &endlessLister{mode: "three", last: 5}
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	st, err := OpenS3(context.Background(), S3Config{Endpoint: srv.URL, AccessKey: "k", SecretKey: "s", Bucket: "releases"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.pages.Store(0)
+	if _, err := st.List(context.Background(), "chest/"); !errors.Is(err, ErrListTooLong) {
+		t.Fatalf("a release listing of 5,000 keys over a bound of 2,000: %v, want ErrListTooLong", err)
+	}
+	h.pages.Store(0)
+	rep, err := Audit(context.Background(), AuditConfig{Store: st, Keys: keys(t)})
+	if err != nil {
+		t.Fatalf("audit of a 5,000-key store: %v", err)
+	}
+	if len(rep.Stray) != 5000 || rep.OK {
+		t.Fatalf("audit saw %d stray objects (ok %v), want 5000 and not ok", len(rep.Stray), rep.OK)
 	}
 }

@@ -374,6 +374,19 @@ var listBounds = struct {
 	pageBytes   int64
 }{keys: 250_000, pages: 20_000, pageBytes: 8 << 20}
 
+// auditListKeys bounds audit's listing of a whole store, which holds every release's files: a
+// store of 40 releases of 100,000 images is 4 million keys. One key held costs about 150 bytes
+// (measured: 1,000,000 keys took verify to 433 MB), so audit stays under about 1.5 GB at the bound.
+const auditListKeys = 10_000_000
+
+// listKeysKey is the context key of a listing's key bound where it is not listBounds.keys.
+type listKeysKey struct{}
+
+// withListKeys raises (or lowers) the key bound of the listings made with the returned context.
+func withListKeys(ctx context.Context, n int64) context.Context {
+	return context.WithValue(ctx, listKeysKey{}, n)
+}
+
 // listPagesKey is the context key of a listing's page counter, which listGuard increments.
 type listPagesKey struct{}
 
@@ -430,10 +443,14 @@ func (b *cappedBody) Read(p []byte) (int, error) {
 
 func (s *s3Store) List(ctx context.Context, prefix string) ([]ObjectInfo, error) {
 	var out []ObjectInfo
+	maxKeys, maxPages := listBounds.keys, listBounds.pages
+	if n, ok := ctx.Value(listKeysKey{}).(int64); ok {
+		maxKeys, maxPages = n, max(maxPages, n/500)
+	}
 	err := s.retry.do(ctx, func() error {
 		cctx, cancel := s.callCtx(ctx)
 		defer cancel()
-		cctx = context.WithValue(cctx, listPagesKey{}, &listPages{max: listBounds.pages})
+		cctx = context.WithValue(cctx, listPagesKey{}, &listPages{max: maxPages})
 		out = out[:0]
 		for o := range s.c.ListObjectsIter(cctx, s.bucket, minio.ListObjectsOptions{Prefix: s.prefix + prefix, Recursive: true}) {
 			if errors.Is(o.Err, ErrListTooLong) {
@@ -442,8 +459,8 @@ func (s *s3Store) List(ctx context.Context, prefix string) ([]ObjectInfo, error)
 			if o.Err != nil {
 				return s.classify(cctx, o.Err, prefix)
 			}
-			if int64(len(out)) >= listBounds.keys {
-				return fmt.Errorf("%w: more than %d objects", ErrListTooLong, listBounds.keys)
+			if int64(len(out)) >= maxKeys {
+				return fmt.Errorf("%w: more than %d objects", ErrListTooLong, maxKeys)
 			}
 			out = append(out, ObjectInfo{Key: strings.TrimPrefix(o.Key, s.prefix), Size: o.Size, Modified: o.LastModified})
 		}
