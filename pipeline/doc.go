@@ -18,9 +18,11 @@
 //
 // [Run] knows what each stage reads and writes in the workspace (its fingerprints), where run's
 // bundle and download links go, and reads the stages' public outputs (privacy summary, DP
-// accounting, evaluation report) into a typed [Summary]. The work itself goes through [Runner],
-// a small interface cmd backs with the single commands, so a stage behaves in a run as it does
-// alone. [RunSteps] is the engine under it: steps in order, skip, restart, record.
+// accounting, evaluation report) into a typed [Summary]. It calls the stages' packages with the
+// configurations in [Config], which cmd builds with the same functions as the single commands,
+// and hands each package's result to [Config.Notify] ([Reported]) for cmd to print as the
+// command does. [BundleConfig] is what a release may carry from the workspace (raysynth bundle
+// uses it too). [RunSteps] is the engine under it: steps in order, skip, restart, record.
 //
 // # Imports
 //

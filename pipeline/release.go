@@ -19,21 +19,9 @@ import (
 	"github.com/raysynth/raysynth/manifest"
 	"github.com/raysynth/raysynth/privacy"
 	"github.com/raysynth/raysynth/publish"
+	"github.com/raysynth/raysynth/synth"
 	"github.com/raysynth/raysynth/train"
 )
-
-// Runner does the work of the stages not yet called directly. cmd backs it with the single
-// commands (raysynth train gan, …) so that a stage behaves in a run as the command does.
-type Runner interface {
-	TrainGAN(ctx context.Context, restart bool) error
-	Synth(ctx context.Context, classes []string) error // classes: those with a trained generator
-	TrainClassifier(ctx context.Context, restart bool) error
-	Privacy(ctx context.Context) error
-	Evaluate(ctx context.Context) error
-	Bundle(ctx context.Context, out string) error // build the signed bundle into out (which does not exist)
-	Publish(ctx context.Context, bundle string) (*publish.Result, error)
-	Verify(ctx context.Context, location string) error
-}
 
 // Config is one release run: where the stages read, what they are given, and who does the work.
 type Config struct {
@@ -44,7 +32,21 @@ type Config struct {
 	Labels    string
 	// Each stage's configuration, as the single command builds it. Run sets what only exists
 	// once the earlier stages ran (the workspace, the progress reporter).
-	Ingest ingest.Config
+	Ingest     ingest.Config
+	GAN        train.GANConfig
+	Synth      synth.Config // without Classes: the classes with a trained generator
+	Classifier train.ClassifierConfig
+	Evaluate   evaluate.Config
+	Privacy    privacy.Config       // the classifier's embedding (PrivacyClassifier) and the generators (Filter) are added by Run
+	Bundle     manifest.BuildConfig // name, version, license, signer, …; the images and summaries are read from the workspace ([BundleConfig])
+	Publish    publish.Config       // keys and options; the bundle and the store are set by Run
+	// OpenStore opens the destination when the publish stage starts (credentials are looked at
+	// then, not before the hours of training).
+	OpenStore func(ctx context.Context) (publish.Store, error)
+	// PublishRetention > 0 retains the release (Object Lock) that long from its publication.
+	PublishRetention time.Duration
+	// Verify checks the published release at location with PublicKey (cmd: raysynth verify).
+	Verify func(ctx context.Context, location string) error
 	// What some stages read besides the workspace, for their fingerprints.
 	PrivacyPolicy         string // policy file, "" for the built-in one
 	PrivacyClassifier     bool   // privacy also checks in the classifier's embedding
@@ -55,8 +57,7 @@ type Config struct {
 	SignerHint            string        // the signing key's hint: a new key makes a new bundle
 	PublicKey             string        // what verify checks the release with
 	Options               map[Stage]any // each stage's options: part of its input fingerprint
-	Runner                Runner
-	Until                 Stage // "" or the stage to stop after
+	Until                 Stage         // "" or the stage to stop after
 	Notify                func(Event)
 	// Progress gives each stage a reporter, and a function to call when the stage's work ends
 	// (before its result is reported); nil: none.
@@ -67,8 +68,8 @@ type Config struct {
 
 // Validate checks the config.
 func (c *Config) Validate() error {
-	if c.Workspace == nil || (c.Runner == nil && c.work == nil) || c.Name == "" || c.Version == "" || c.From == "" {
-		return errors.New("pipeline: workspace, runner, name, version and from are required")
+	if c.Workspace == nil || c.Name == "" || c.Version == "" || c.From == "" {
+		return errors.New("pipeline: workspace, name, version and from are required")
 	}
 	if c.Until != "" {
 		if _, err := ParseUntil(string(c.Until)); err != nil {
@@ -101,7 +102,7 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 		return nil, err
 	}
 	if cfg.work == nil {
-		cfg.work = &direct{Runner: cfg.Runner, c: &cfg}
+		cfg.work = &direct{c: &cfg}
 	}
 	sum, err := RunSteps(ctx, StepsConfig{StatePath: statePath, State: st, Name: cfg.Name, Version: cfg.Version,
 		Steps: cfg.steps(st), Until: cfg.Until, Notify: cfg.Notify})

@@ -178,6 +178,17 @@ type GANResult struct {
 	Classes []GANClassResult `json:"classes"`
 }
 
+// Trained counts the classes that were trained (not skipped).
+func (r *GANResult) Trained() int {
+	n := 0
+	for _, c := range r.Classes {
+		if c.Status != "skipped" {
+			n++
+		}
+	}
+	return n
+}
+
 // classSeed derives a class's RNG seed from the run's seed.
 func classSeed(seed uint64, class string) (uint64, uint64) {
 	h := fnv.New64a()

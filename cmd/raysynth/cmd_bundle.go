@@ -2,19 +2,14 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
-	"time"
 
-	"github.com/raysynth/raysynth/evaluate"
-	"github.com/raysynth/raysynth/ingest"
 	"github.com/raysynth/raysynth/internal/workspace"
 	"github.com/raysynth/raysynth/manifest"
+	"github.com/raysynth/raysynth/pipeline"
 	"github.com/spf13/cobra"
 )
 
@@ -91,19 +86,25 @@ func runBundle(ctx context.Context, g *globals, o *bundleOptions) error {
 	if err != nil {
 		return withHint(err, "give the workspace with --workspace or RAYSYNTH_WORKSPACE")
 	}
-	cfg, err := bundleConfig(ws, o)
+	gateHint := "nothing was released. See privacy/report.html for why; fix and re-run raysynth privacy,\n" +
+		"or release the checked images that were not flagged with --override-privacy-gate \"REASON\" (recorded in provenance.json and shown by every verify)"
+	cfg, err := pipeline.BundleConfig(ws, bundleConfig(o))
 	if err != nil {
-		return err
+		return bundleHint(err, gateHint)
 	}
 	signer, err := manifest.LoadSigner(ctx, o.key, func() ([]byte, error) { return g.password(false) })
 	if err != nil {
 		return signerHint(err)
 	}
 	cfg.Signer = signer
-	res, err := buildBundle(ctx, g, cfg, "nothing was released. See privacy/report.html for why; fix and re-run raysynth privacy,\n"+
-		"or release anyway with --override-privacy-gate \"REASON\" (recorded in provenance.json and shown by every verify)")
+	rep, wait := g.newReporter()
+	task := rep.Start("bundle", int64(len(cfg.Images)), "images")
+	cfg.Progress = func(done, total int) { task.Add(1) }
+	res, err := manifest.Build(ctx, cfg)
+	task.Done()
+	wait()
 	if err != nil {
-		return err
+		return bundleHint(err, gateHint)
 	}
 	if o.json {
 		return g.printJSON(res)
@@ -127,103 +128,30 @@ func runBundle(ctx context.Context, g *globals, o *bundleOptions) error {
 	return nil
 }
 
-// bundleConfig reads what a release may carry from the workspace, and what it must never carry.
-// buildBundle builds and signs the bundle with a progress bar and maps its errors to exit codes
-// and hints: a failed gate is exit 3 with gateHint, a leak of private data says what to redo.
-func buildBundle(ctx context.Context, g *globals, cfg manifest.BuildConfig, gateHint string) (*manifest.BuildResult, error) {
-	rep, wait := g.newReporter()
-	task := rep.Start("bundle", int64(len(cfg.Images)), "images")
-	cfg.Progress = func(done, total int) { task.Add(1) }
-	res, err := manifest.Build(ctx, cfg)
-	task.Done()
-	wait()
-	var ge *manifest.GateError
-	switch {
-	case errors.As(err, &ge):
-		return nil, withHint(err, gateHint)
-	case errors.Is(err, manifest.ErrLeak):
-		return nil, withHint(err, "nothing was released; the approved set or a summary carries private data. Re-run synth and privacy")
-	case err != nil:
-		return nil, err
-	}
-	return res, nil
+// bundleConfig is what bundle's options say of the release; [pipeline.BundleConfig] adds what
+// the workspace holds (run's bundle stage uses both).
+func bundleConfig(o *bundleOptions) manifest.BuildConfig {
+	return manifest.BuildConfig{Name: o.name, Version: o.version, License: o.license, Description: o.description,
+		Organization: o.organization, Out: o.out, OverridePrivacyGate: o.override,
+		Tool: "raysynth", ToolVersion: version}
 }
 
-func bundleConfig(ws *workspace.Workspace, o *bundleOptions) (manifest.BuildConfig, error) {
-	cfg := manifest.BuildConfig{Name: o.name, Version: o.version, License: o.license, Description: o.description,
-		Organization: o.organization, Out: o.out, OverridePrivacyGate: o.override,
-		Tool: "raysynth", ToolVersion: version, Now: time.Now()}
-	meta, err := ws.LoadMeta()
-	if err != nil {
-		return cfg, err
+// bundleHint says what to do about a bundle error: a failed gate is exit 3 with gateHint, a leak
+// of private data says what to redo.
+func bundleHint(err error, gateHint string) error {
+	var ge *manifest.GateError
+	var ne *pipeline.NeedsError
+	switch {
+	case errors.Is(err, pipeline.ErrOrganization):
+		return usageErrorf("--organization is required: the dataset card, bag-info.txt and croissant.json name who releases the data (only a workspace made from raysynth phantom images may leave it out)")
+	case errors.As(err, &ge):
+		return withHint(err, gateHint)
+	case errors.As(err, &ne):
+		return withHint(err, "run raysynth privacy first: it writes privacy/summary.json and the set a bundle releases (approved/, or privacy/checked/ when the gate failed)")
+	case errors.Is(err, manifest.ErrLeak):
+		return withHint(err, "nothing was released; the approved set or a summary carries private data. Re-run synth and privacy")
 	}
-	cfg.ImageSize = meta.ImageSize
-	cfg.Phantom = meta.Phantom
-	if strings.TrimSpace(cfg.Organization) == "" {
-		if !meta.Phantom {
-			return cfg, usageErrorf("--organization is required: the dataset card, bag-info.txt and croissant.json name who releases the data (only a workspace made from raysynth phantom images may leave it out)")
-		}
-		cfg.Organization = "a raysynth demonstration (phantom data)"
-	}
-	if b, err := os.ReadFile(filepath.Join(ws.EvalDir(), evaluate.EvalReportJSON)); err == nil {
-		var rep evaluate.Report
-		if json.Unmarshal(b, &rep) == nil && len(rep.Regimes) > 0 {
-			cfg.Evaluation = rep.Table()
-		}
-	}
-	if cfg.Workspace, err = os.ReadFile(ws.Path("workspace.json")); err != nil {
-		return cfg, err
-	}
-	if cfg.PrivacySummary, err = os.ReadFile(ws.PrivacySummaryPath()); err != nil {
-		return cfg, withHint(fmt.Errorf("read privacy summary: %w", err), "run raysynth privacy first")
-	}
-	var gate struct {
-		Passed       *bool    `json:"passed"`
-		FailedChecks []string `json:"failed_checks"`
-	}
-	if err := json.Unmarshal(cfg.PrivacySummary, &gate); err != nil || gate.Passed == nil {
-		return cfg, withHint(fmt.Errorf("%s is not a privacy summary", ws.PrivacySummaryPath()), "run raysynth privacy again")
-	}
-	// A passed gate releases approved/; a failed one, only with an override, the set that gate
-	// checked minus every image it flagged (privacy/checked/), never an approved/ of an earlier run.
-	index, setDir, setName := ws.ApprovedIndexPath(), filepath.Dir(ws.ApprovedIndexPath()), "approved/"
-	if !*gate.Passed {
-		if strings.TrimSpace(o.override) == "" {
-			return cfg, withHint(&manifest.GateError{FailedChecks: gate.FailedChecks}, "nothing was released. See privacy/report.html for why; fix and re-run raysynth privacy,\n"+
-				"or release the checked images that were not flagged with --override-privacy-gate \"REASON\" (recorded in provenance.json and shown by every verify)")
-		}
-		index, setDir, setName = ws.CheckedIndexPath(), filepath.Dir(ws.CheckedIndexPath()), "privacy/checked/"
-	}
-	imgs, err := workspace.ReadSynthIndex(index)
-	if err != nil {
-		return cfg, withHint(err, "run raysynth privacy first: it writes the checked set ("+setName+")")
-	}
-	for _, im := range imgs {
-		in := manifest.Image{ID: im.ID, Class: im.Class, PNG: filepath.Join(setDir, filepath.FromSlash(im.File)),
-			SHA256: im.SHA256, Generator: im.Generator, Seed: im.Seed, Sample: im.Sample}
-		if im.DICOM != "" {
-			in.DICOM = filepath.Join(setDir, filepath.FromSlash(im.DICOM))
-		}
-		if !strings.HasPrefix(filepath.Clean(in.PNG), filepath.Clean(setDir)+string(filepath.Separator)) ||
-			(in.DICOM != "" && !strings.HasPrefix(filepath.Clean(in.DICOM), filepath.Clean(setDir)+string(filepath.Separator))) {
-			return cfg, fmt.Errorf("%s: image %s points outside %s", index, im.ID, setName)
-		}
-		cfg.Images = append(cfg.Images, in)
-	}
-	gans, _ := filepath.Glob(ws.Path("gan", "*", "summary.json"))
-	slices.Sort(gans)
-	for _, p := range gans {
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return cfg, err
-		}
-		if !json.Valid(b) {
-			return cfg, fmt.Errorf("%s is not valid JSON; re-run raysynth train for that class", p)
-		}
-		cfg.Generators = append(cfg.Generators, b)
-	}
-	cfg.Forbidden, cfg.RealImageSHA256, err = ingest.PrivateStrings(ws)
-	return cfg, err
+	return err
 }
 
 // signerHint says what to do about a signing key that did not load. A hint already on err (no

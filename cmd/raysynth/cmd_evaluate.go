@@ -157,10 +157,42 @@ func runEvaluate(ctx context.Context, g *globals, o evaluateOptions) error {
 	if err != nil {
 		return withHint(err, "create one with raysynth ingest --from FOLDER --labels FILE")
 	}
+	cfg, err := evaluateConfig(g, o)
+	if err != nil {
+		return err
+	}
+	reporter, wait := g.newReporter()
+	cfg.Workspace, cfg.Progress = w, reporter
+	if err := cfg.Validate(); err != nil {
+		wait()
+		return usageErrorf("%v", err)
+	}
+	rep, err := evaluate.Run(ctx, cfg)
+	wait()
+	if err != nil {
+		return evaluateHint(err)
+	}
+	if rep == nil { // --repeat: that repeat's runs only
+		fmt.Fprintf(g.stderr, "raysynth: repeat %d of %d finished (runs in %s); run evaluate without --repeat to write the report\n",
+			o.repeat, o.repeats, filepath.Join(w.EvalDir(), evaluate.EvalRunsDir))
+		return nil
+	}
+	printEvaluateWritten(g, w, rep)
+	if o.json {
+		return g.printJSON(rep)
+	}
+	printEvaluateReport(g, rep)
+	return nil
+}
+
+// evaluateConfig is evaluate's configuration from its options, without the workspace (run's
+// evaluate stage uses it too).
+func evaluateConfig(g *globals, o evaluateOptions) (evaluate.Config, error) {
 	var tw *workspace.Workspace
 	if o.testWorkspace != "" {
+		var err error
 		if tw, err = workspace.Open(o.testWorkspace); err != nil {
-			return withHint(err, "--test-workspace must be a folder made by raysynth ingest")
+			return evaluate.Config{}, withHint(err, "--test-workspace must be a folder made by raysynth ingest")
 		}
 	}
 	var regimes []string
@@ -170,42 +202,36 @@ func runEvaluate(ctx context.Context, g *globals, o evaluateOptions) error {
 		}
 	}
 	if len(regimes) == 0 {
-		return usageErrorf("--regimes lists no regime (use some of a,b,c,d,e)")
+		return evaluate.Config{}, usageErrorf("--regimes lists no regime (use some of a,b,c,d,e)")
 	}
 	rebalance := o.rebalance
 	if rebalance == "none" {
 		rebalance = ""
 	}
-	reporter, wait := g.newReporter()
-	cfg := evaluate.Config{Workspace: w, TestWorkspace: tw, Repeats: o.repeats, Epochs: o.epochs, Batch: o.batch, LR: o.lr,
+	return evaluate.Config{TestWorkspace: tw, Repeats: o.repeats, Epochs: o.epochs, Batch: o.batch, LR: o.lr,
 		Seed: o.seed, Size: o.size, Synthetic: o.synthetic, SyntheticPerReal: o.synthPerReal, BalancedRebalance: rebalance, OnlyRepeat: o.repeat, Regimes: regimes, ValFraction: o.valFraction, Patience: o.patience,
-		NoAugment: o.noAugment, Resamples: o.resamples, MinSupport: o.minSupport, CodeVersion: versionString(),
-		Progress: reporter, Log: g.log}
-	if err := cfg.Validate(); err != nil {
-		return usageErrorf("%v", err)
-	}
-	rep, err := evaluate.Run(ctx, cfg)
-	wait()
+		NoAugment: o.noAugment, Resamples: o.resamples, MinSupport: o.minSupport, CodeVersion: versionString(), Log: g.log}, nil
+}
+
+// evaluateHint says what to do about an evaluate error.
+func evaluateHint(err error) error {
 	if errors.Is(err, train.ErrNoSynthetic) {
 		return withHint(err, "make candidates with raysynth synth and approve them with raysynth privacy, use --synthetic candidates,\nor run only the real-data regimes with --regimes a,d,e")
 	}
-	if err != nil {
-		return err
-	}
-	if rep == nil { // --repeat: that repeat's runs only
-		fmt.Fprintf(g.stderr, "raysynth: repeat %d of %d finished (runs in %s); run evaluate without --repeat to write the report\n",
-			o.repeat, o.repeats, filepath.Join(w.EvalDir(), evaluate.EvalRunsDir))
-		return nil
-	}
+	return err
+}
+
+// printEvaluateWritten says on stderr where the report is.
+func printEvaluateWritten(g *globals, w *workspace.Workspace, rep *evaluate.Report) {
 	dir := w.EvalDir()
 	fmt.Fprintf(g.stderr, "raysynth: wrote %s, %s and %s (%.0f s, %d finished runs reused)\n",
 		filepath.Join(dir, evaluate.EvalReportMD), filepath.Join(dir, evaluate.EvalReportJSON), filepath.Join(dir, evaluate.EvalChart), rep.Seconds, rep.RunsReused)
-	if o.json {
-		return g.printJSON(rep)
-	}
+}
+
+// printEvaluateReport prints the table of regimes and the findings on stdout.
+func printEvaluateReport(g *globals, rep *evaluate.Report) {
 	fmt.Fprintf(g.stdout, "Holdout patients, mean ± sd over %d repeat(s):\n\n%s\nFindings:\n", rep.Repeats, rep.Table())
 	for _, f := range rep.Findings {
 		fmt.Fprintf(g.stdout, "- %s\n", f)
 	}
-	return nil
 }

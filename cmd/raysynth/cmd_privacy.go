@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -93,21 +94,12 @@ When the gate fails (exit code 3, the failing checks named with their values and
 }
 
 func runPrivacy(ctx context.Context, g *globals, o privacyOptions) error {
-	pol, src, sum := privacy.DefaultPolicy(), "default", ""
-	if o.policy != "" {
-		b, err := os.ReadFile(o.policy)
-		if err != nil {
-			return withHint(fmt.Errorf("read policy %s: %w", o.policy, err), "start one with raysynth privacy --print-policy > policy.yaml")
-		}
-		if pol, err = privacy.ParsePolicy(b); err != nil {
-			return withHint(fmt.Errorf("policy %s: %w", o.policy, err), "see raysynth privacy --print-policy for every key and its default")
-		}
-		src, sum = o.policy, privacy.HashBytes(b)
-	} else {
-		sum = privacy.HashBytes(pol.YAML())
+	cfg, err := privacyConfig(g, o)
+	if err != nil {
+		return err
 	}
 	if o.printPolicy {
-		_, err := g.stdout.Write(pol.YAML())
+		_, err := g.stdout.Write(cfg.Policy.YAML())
 		return err
 	}
 	var shard privacy.Shard
@@ -120,61 +112,36 @@ func runPrivacy(ctx context.Context, g *globals, o privacyOptions) error {
 			return usageErrorf("--shard and --merge: a run is one shard or the merge of all of them")
 		}
 	}
-	if o.blockRefs < 1 {
-		return usageErrorf("--block-refs %d: want at least 1", o.blockRefs)
-	}
 	if o.filter && (o.shard != "" || o.merge) {
 		return usageErrorf("--filter checks again after each replacement round and cannot be sharded")
 	}
 	if o.filter && o.candidates != "" {
 		return usageErrorf("--filter regenerates with the workspace's generators and cannot be used with --candidates")
 	}
-	for _, e := range o.embedding {
-		if e := strings.TrimSpace(e); e != "pixel" && e != "classifier" {
-			return usageErrorf("--embedding %q: want pixel or classifier", e)
-		}
-	}
 	ws, err := workspace.Open(g.workspace)
 	if err != nil {
 		return err
 	}
-	var embedders []privacy.Embedder
-	for _, e := range o.embedding {
-		switch strings.TrimSpace(e) {
-		case "pixel":
-		case "classifier":
-			p := filepath.Join(ws.ClassifierDir(), train.ClassifierModelFile)
-			c, err := train.LoadClassifier(p)
-			if err != nil {
-				return withHint(fmt.Errorf("--embedding classifier: %w", err), "train it with raysynth train classifier, or check in pixel space only (--embedding pixel)")
-			}
-			embedders = append(embedders, c)
+	cfg.Workspace = ws
+	if o.classifierEmbedding() {
+		p := filepath.Join(ws.ClassifierDir(), train.ClassifierModelFile)
+		c, err := train.LoadClassifier(p)
+		if err != nil {
+			return withHint(fmt.Errorf("--embedding classifier: %w", err), "train it with raysynth train classifier, or check in pixel space only (--embedding pixel)")
 		}
+		cfg.Embedders = append(cfg.Embedders, c)
 	}
-	var gen privacy.Generator
 	if o.filter {
 		gs := synth.NewGenerators(ws, 64)
 		defer gs.Close()
-		gen = gs
+		cfg.Generator = gs
 	}
 	rep, wait := g.newReporter()
-	cfg := privacy.Config{Workspace: ws, Policy: pol, PolicySource: src, PolicySHA256: sum, CandidatesDir: o.candidates,
-		Embedders: embedders, Filter: o.filter, Generator: gen, MaxRounds: o.maxRounds, MaxSuspicious: o.maxSuspicious, Progress: rep, Log: g.log, CodeVersion: versionString(),
-		Shard: shard, Merge: o.mergeDirs, BlockRefs: o.blockRefs}
+	cfg.Progress, cfg.Shard, cfg.Merge = rep, shard, o.mergeDirs
 	res, err := privacy.Run(ctx, cfg)
 	wait()
 	if err != nil {
-		if errors.Is(err, privacy.ErrShards) {
-			return withHint(err, "merge every shard i/n of one split, each made by the same raysynth from a copy of this workspace (same images, candidates and policy)")
-		}
-		if errors.Is(err, privacy.ErrCandidates) && o.candidates == "" {
-			return withHint(err, "make candidates with raysynth synth, or check a folder of images with --candidates DIR")
-		}
-		if errors.Is(err, privacy.ErrAllFlagged) {
-			// the gate failed: nothing can be released from this generator as it is
-			return withHint(err, "the generators copy their training images: train with fewer epochs, more images, or DP (--dp-epsilon); see privacy/report.json")
-		}
-		return err
+		return privacyHint(err, nil, o.candidates == "")
 	}
 	if res.ShardDir != "" {
 		if o.json {
@@ -197,49 +164,109 @@ func runPrivacy(ctx context.Context, g *globals, o privacyOptions) error {
 		}{res.Summary, res.ReportPath, res.HTMLPath, res.ApprovedPath}); err != nil {
 			return err
 		}
-	} else {
-		tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "EMBEDDING\tCHECK\tCLASS\tVALUE\tBOUND\tRULE\tTHRESHOLD\tRESULT")
-		for _, c := range res.Summary.Checks {
-			cls, r := c.Class, "pass"
-			if cls == "" {
-				cls = "all"
-			}
-			if !c.Passed {
-				r = "FAIL"
-			}
-			if c.Note != "" {
-				r += " (" + c.Note + ")"
-			}
-			if c.Passed && c.Note != "" {
-				r = "pass (point estimate beyond threshold, not significant)"
-			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%.4g\t%.4g\t%s\t%.4g\t%s\n", c.Embedding, c.Name, cls, c.Value, c.Bound, c.Rule, c.Threshold, r)
-		}
-		if err := tw.Flush(); err != nil {
-			return err
-		}
-		fmt.Fprintf(g.stdout, "\nprivate report: %s\nprivate report: %s\npublic summary: %s\n", res.ReportPath, res.HTMLPath, res.SummaryPath)
-		if res.ApprovedPath != "" {
-			fmt.Fprintf(g.stdout, "approved: %d images in %s\n", res.Summary.Counts.Approved, res.ApprovedPath)
-		}
+	} else if err := printPrivacyChecks(g, res); err != nil {
+		return err
 	}
 	if !res.Passed {
-		var lines []string
-		for _, c := range res.Failed {
-			l := fmt.Sprintf("%s: value %.4g (bound %.4g), must be %s %.4g", c.ID(), c.Value, c.Bound, c.Rule, c.Threshold)
-			if c.Note != "" {
-				l += " (" + c.Note + ")"
-			}
-			lines = append(lines, l)
-		}
-		h := "failing checks:\n  " + strings.Join(lines, "\n  ") +
-			"\nsee " + res.HTMLPath + " (PRIVATE) for the suspicious images beside their nearest training patient" +
-			"\nwhat to do next:\n  " + strings.Join(privacy.Advice(res.Failed, len(res.Flagged)), "\n  ")
-		h += fmt.Sprintf("\nthe %d checked candidates that were not flagged are kept in %s: only raysynth bundle --override-privacy-gate \"REASON\" releases them", res.Checked, res.CheckedPath)
-		return withHint(res.Err(), h)
+		return privacyHint(res.Err(), res, false)
 	}
+	printPrivacyPassed(g, res)
+	return nil
+}
+
+// privacyConfig is privacy's configuration from its options: the policy read and the embedding
+// names checked, without the workspace, the embedders and the generators (run's privacy stage
+// uses it too).
+func privacyConfig(g *globals, o privacyOptions) (privacy.Config, error) {
+	pol, src, sum := privacy.DefaultPolicy(), "default", ""
+	if o.policy != "" {
+		b, err := os.ReadFile(o.policy)
+		if err != nil {
+			return privacy.Config{}, withHint(fmt.Errorf("read policy %s: %w", o.policy, err), "start one with raysynth privacy --print-policy > policy.yaml")
+		}
+		if pol, err = privacy.ParsePolicy(b); err != nil {
+			return privacy.Config{}, withHint(fmt.Errorf("policy %s: %w", o.policy, err), "see raysynth privacy --print-policy for every key and its default")
+		}
+		src, sum = o.policy, privacy.HashBytes(b)
+	} else {
+		sum = privacy.HashBytes(pol.YAML())
+	}
+	for _, e := range o.embedding {
+		if e := strings.TrimSpace(e); e != "pixel" && e != "classifier" && !o.printPolicy {
+			return privacy.Config{}, usageErrorf("--embedding %q: want pixel or classifier", e)
+		}
+	}
+	if o.blockRefs < 1 {
+		return privacy.Config{}, usageErrorf("--block-refs %d: want at least 1", o.blockRefs)
+	}
+	return privacy.Config{Policy: pol, PolicySource: src, PolicySHA256: sum, CandidatesDir: o.candidates,
+		Filter: o.filter, MaxRounds: o.maxRounds, MaxSuspicious: o.maxSuspicious, BlockRefs: o.blockRefs, Log: g.log, CodeVersion: versionString()}, nil
+}
+
+// classifierEmbedding reports whether the checks run in the classifier's embedding too.
+func (o *privacyOptions) classifierEmbedding() bool {
+	return slices.ContainsFunc(o.embedding, func(e string) bool { return strings.TrimSpace(e) == "classifier" })
+}
+
+// privacyHint says what to do about a privacy error; res is the result when the gate failed.
+func privacyHint(err error, res *privacy.Result, workspaceCandidates bool) error {
+	switch {
+	case errors.Is(err, privacy.ErrShards):
+		return withHint(err, "merge every shard i/n of one split, each made by the same raysynth from a copy of this workspace (same images, candidates and policy)")
+	case errors.Is(err, privacy.ErrCandidates) && workspaceCandidates:
+		return withHint(err, "make candidates with raysynth synth, or check a folder of images with --candidates DIR")
+	case errors.Is(err, privacy.ErrAllFlagged):
+		// the gate failed: nothing can be released from this generator as it is
+		return withHint(err, "the generators copy their training images: train with fewer epochs, more images, or DP (--dp-epsilon); see privacy/report.json")
+	case res == nil || res.Passed:
+		return err
+	}
+	var lines []string
+	for _, c := range res.Failed {
+		l := fmt.Sprintf("%s: value %.4g (bound %.4g), must be %s %.4g", c.ID(), c.Value, c.Bound, c.Rule, c.Threshold)
+		if c.Note != "" {
+			l += " (" + c.Note + ")"
+		}
+		lines = append(lines, l)
+	}
+	h := "failing checks:\n  " + strings.Join(lines, "\n  ") +
+		"\nsee " + res.HTMLPath + " (PRIVATE) for the suspicious images beside their nearest training patient" +
+		"\nwhat to do next:\n  " + strings.Join(privacy.Advice(res.Failed, len(res.Flagged)), "\n  ")
+	h += fmt.Sprintf("\nthe %d checked candidates that were not flagged are kept in %s: only raysynth bundle --override-privacy-gate \"REASON\" releases them", res.Checked, res.CheckedPath)
+	return withHint(err, h)
+}
+
+// printPrivacyChecks prints every check and where the reports are on stdout.
+func printPrivacyChecks(g *globals, res *privacy.Result) error {
+	tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "EMBEDDING\tCHECK\tCLASS\tVALUE\tBOUND\tRULE\tTHRESHOLD\tRESULT")
+	for _, c := range res.Summary.Checks {
+		cls, r := c.Class, "pass"
+		if cls == "" {
+			cls = "all"
+		}
+		if !c.Passed {
+			r = "FAIL"
+		}
+		if c.Note != "" {
+			r += " (" + c.Note + ")"
+		}
+		if c.Passed && c.Note != "" {
+			r = "pass (point estimate beyond threshold, not significant)"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%.4g\t%.4g\t%s\t%.4g\t%s\n", c.Embedding, c.Name, cls, c.Value, c.Bound, c.Rule, c.Threshold, r)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintf(g.stdout, "\nprivate report: %s\nprivate report: %s\npublic summary: %s\n", res.ReportPath, res.HTMLPath, res.SummaryPath)
+	if res.ApprovedPath != "" {
+		fmt.Fprintf(g.stdout, "approved: %d images in %s\n", res.Summary.Counts.Approved, res.ApprovedPath)
+	}
+	return nil
+}
+
+func printPrivacyPassed(g *globals, res *privacy.Result) {
 	fmt.Fprintf(g.stderr, "raysynth: privacy gate passed in %.1f s\n", res.Seconds)
 	fmt.Fprintf(g.stderr, "raysynth: next: raysynth bundle --name NAME --version VERSION --key KEY, then raysynth publish (the bundle carries %s, never the private report)\n", res.SummaryPath)
-	return nil
 }

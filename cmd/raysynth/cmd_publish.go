@@ -122,48 +122,73 @@ func pubHumanBytes(n int64) string {
 	return fmt.Sprintf("%d B", n)
 }
 
-// publishBundle is publish without the printing: run's publish stage calls it too.
+// publishBundle is publish without the printing.
 func publishBundle(ctx context.Context, g *globals, bundle string, o *publishOptions) (*publish.Result, error) {
-	if o.parallel < 1 || o.parallel > 128 {
-		return nil, usageErrorf("--parallel must be between 1 and 128, not %d", o.parallel)
-	}
-	if o.retentionDays < 0 {
-		return nil, usageErrorf("--retention-days must not be negative")
-	}
-	if o.presign < 0 || o.presign > publish.MaxPresign {
-		return nil, usageErrorf("--presign must be at most 168h (7 days), not %s", o.presign)
-	}
-	if err := needCredentials(o.to); err != nil {
-		return nil, err
-	}
-	keys, err := loadKeys(ctx, o.keys)
+	cfg, err := publishConfig(ctx, g, o)
 	if err != nil {
 		return nil, err
 	}
-	st, err := openStore(ctx, g, o.to, o.endpoint)
-	if err != nil {
+	cfg.Bundle = bundle
+	if o.retentionDays > 0 {
+		cfg.RetainUntil = time.Now().UTC().Add(o.retention())
+	}
+	if cfg.Store, err = openPublishStore(ctx, g, o); err != nil {
 		return nil, err
 	}
 	rep, wait := g.newReporter()
-	cfg := publish.Config{
-		Bundle: bundle, Store: st, Keys: keys, Parallel: o.parallel, LegalHold: o.legalHold,
-		Presign: o.presign, VerifyRemote: !o.noVerifyAfter, Progress: publishProgress{rep}, Log: g.log,
-	}
-	if o.retentionDays > 0 {
-		cfg.RetainUntil = time.Now().UTC().Add(time.Duration(o.retentionDays) * 24 * time.Hour)
-	}
+	cfg.Progress = publishProgress{rep}
 	res, err := publish.Publish(ctx, cfg)
 	wait()
 	if err != nil {
-		switch {
-		case errors.Is(err, publish.ErrBundleRefused):
-			return nil, withHint(err, fmt.Sprintf("run `raysynth verify %s --key %s` to see every problem; publish uploads only a complete bundle signed by the key", bundle, o.keys[0]))
-		case errors.Is(err, manifest.ErrVerification):
-			return nil, withHint(err, "the bucket holds other content than was uploaded; check who else writes there, then run raysynth audit")
-		case errors.Is(err, publish.ErrConflict):
-			return nil, withHint(err, "versions are immutable: build the bundle with a new --version and publish that")
-		}
-		return nil, s3Hint(err)
+		return nil, publishHint(err, bundle, o)
 	}
 	return res, nil
+}
+
+func (o *publishOptions) retention() time.Duration {
+	return time.Duration(o.retentionDays) * 24 * time.Hour
+}
+
+// publishConfig is publish's configuration from its options, without the bundle, the store and
+// the retention date (run's publish stage uses it too).
+func publishConfig(ctx context.Context, g *globals, o *publishOptions) (publish.Config, error) {
+	if o.parallel < 1 || o.parallel > 128 {
+		return publish.Config{}, usageErrorf("--parallel must be between 1 and 128, not %d", o.parallel)
+	}
+	if o.retentionDays < 0 {
+		return publish.Config{}, usageErrorf("--retention-days must not be negative")
+	}
+	if o.presign < 0 || o.presign > publish.MaxPresign {
+		return publish.Config{}, usageErrorf("--presign must be at most 168h (7 days), not %s", o.presign)
+	}
+	keys, err := loadKeys(ctx, o.keys)
+	if err != nil {
+		return publish.Config{}, err
+	}
+	return publish.Config{Keys: keys, Parallel: o.parallel, LegalHold: o.legalHold,
+		Presign: o.presign, VerifyRemote: !o.noVerifyAfter, Log: g.log}, nil
+}
+
+// openPublishStore opens --to, after checking that credentials are there for a bucket.
+func openPublishStore(ctx context.Context, g *globals, o *publishOptions) (publish.Store, error) {
+	if err := needCredentials(o.to); err != nil {
+		return nil, err
+	}
+	return openStore(ctx, g, o.to, o.endpoint)
+}
+
+// publishHint says what to do about a publish error.
+func publishHint(err error, bundle string, o *publishOptions) error {
+	var h hinted
+	switch {
+	case errors.As(err, &h):
+		return err // opening the store said what to do
+	case errors.Is(err, publish.ErrBundleRefused):
+		return withHint(err, fmt.Sprintf("run `raysynth verify %s --key %s` to see every problem; publish uploads only a complete bundle signed by the key", bundle, o.keys[0]))
+	case errors.Is(err, manifest.ErrVerification):
+		return withHint(err, "the bucket holds other content than was uploaded; check who else writes there, then run raysynth audit")
+	case errors.Is(err, publish.ErrConflict):
+		return withHint(err, "versions are immutable: build the bundle with a new --version and publish that")
+	}
+	return s3Hint(err)
 }

@@ -18,7 +18,9 @@ import (
 	"github.com/raysynth/raysynth/internal/workspace"
 	"github.com/raysynth/raysynth/manifest"
 	"github.com/raysynth/raysynth/pipeline"
+	"github.com/raysynth/raysynth/privacy"
 	"github.com/raysynth/raysynth/publish"
+	"github.com/raysynth/raysynth/synth"
 	"github.com/raysynth/raysynth/train"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -352,10 +354,6 @@ func runRun(ctx context.Context, g *globals, o *runOptions) error {
 	if _, err := os.Stat(o.ingest.from); err != nil {
 		return usageErrorf("--from %s: %v", o.ingest.from, errors.Unwrap(err))
 	}
-	ingestCfg, err := ingestConfig(g, &o.ingest)
-	if err != nil {
-		return err
-	}
 	// The release names who publishes it; only phantom data (raysynth phantom writes phantom.json)
 	// may leave it out. Checked here, not hours later at the bundle stage.
 	if strings.TrimSpace(o.bundle.organization) == "" {
@@ -370,6 +368,7 @@ func runRun(ctx context.Context, g *globals, o *runOptions) error {
 	runDir := ws.Path("run")
 	var until pipeline.Stage
 	if o.until != "" {
+		var err error
 		if until, err = pipeline.ParseUntil(o.until); err != nil {
 			return usageError{err}
 		}
@@ -393,23 +392,15 @@ func runRun(ctx context.Context, g *globals, o *runOptions) error {
 	o.bundle.out = o.bundleOut
 	o.publish.keys = []string{pubRef}
 
-	r := &runRunner{g: g, o: o, ws: ws, signer: signer, pubRef: pubRef}
+	r := &runOutput{g: g, o: o, ws: ws}
 	// Stages print their tables on stderr: stdout is run's summary only.
 	r.sg = *g
 	r.sg.stdout = g.stderr
-	cfg := pipeline.Config{Workspace: ws, Name: o.bundle.name, Version: o.bundle.version,
-		From: o.ingest.from, Labels: o.ingest.labels, Ingest: ingestCfg,
-		Progress:              func(pipeline.Stage) (progress.Reporter, func()) { return g.newReporter() },
-		PrivacyPolicy:         o.privacy.policy,
-		PrivacyClassifier:     slices.Contains(o.privacy.embedding, "classifier"),
-		ClassifierSynthetic:   o.classifier.withSynthetic,
-		EvaluateCandidates:    o.evaluate.synthetic == train.SyntheticCandidates,
-		EvaluateTestWorkspace: o.evaluate.testWorkspace,
-		BundleOut:             o.bundleOut, SignerHint: signer.Public().Hint(), PublicKey: pubRef,
-		Options: map[pipeline.Stage]any{pipeline.Ingest: o.ingest, pipeline.GAN: ganFingerprint(o.gan), pipeline.Synth: o.synth,
-			pipeline.Classifier: o.classifier, pipeline.Privacy: o.privacy, pipeline.Evaluate: o.evaluate,
-			pipeline.Bundle: o.bundle, pipeline.Publish: o.publish},
-		Runner: r, Until: until, Notify: r.event}
+	cfg, err := o.pipelineConfig(ctx, &r.sg, ws, signer, pubRef)
+	if err != nil {
+		return err
+	}
+	cfg.Until, cfg.Notify = until, r.event
 	psum, runErr := pipeline.Run(ctx, cfg)
 	runErr = r.hint(runErr)
 	if errors.Is(runErr, pipeline.ErrBundleFolder) {
@@ -435,6 +426,52 @@ func runRun(ctx context.Context, g *globals, o *runOptions) error {
 	return runErr
 }
 
+// pipelineConfig is each stage's configuration, built by the single commands' functions from
+// the stage's options, and what the pipeline fingerprints. g prints on stderr.
+func (o *runOptions) pipelineConfig(ctx context.Context, g *globals, ws *workspace.Workspace, signer *manifest.Signer, pubRef string) (pipeline.Config, error) {
+	cfg := pipeline.Config{Workspace: ws, Name: o.bundle.name, Version: o.bundle.version,
+		From: o.ingest.from, Labels: o.ingest.labels, BundleOut: o.bundleOut, SignerHint: signer.Public().Hint(), PublicKey: pubRef,
+		Bundle: bundleConfig(&o.bundle), PublishRetention: o.publish.retention(),
+		OpenStore: func(ctx context.Context) (publish.Store, error) { return openPublishStore(ctx, g, &o.publish) },
+		Verify: func(ctx context.Context, location string) error {
+			return runVerify(ctx, g, location, &verifyOptions{keys: []string{pubRef}, endpoint: o.publish.endpoint})
+		},
+		Progress: func(pipeline.Stage) (progress.Reporter, func()) { return g.newReporter() },
+		// what some stages read besides the workspace, for their fingerprints
+		PrivacyPolicy:         o.privacy.policy,
+		PrivacyClassifier:     o.privacy.classifierEmbedding(),
+		ClassifierSynthetic:   o.classifier.withSynthetic,
+		EvaluateCandidates:    o.evaluate.synthetic == train.SyntheticCandidates,
+		EvaluateTestWorkspace: o.evaluate.testWorkspace,
+		Options: map[pipeline.Stage]any{pipeline.Ingest: o.ingest, pipeline.GAN: ganFingerprint(o.gan), pipeline.Synth: o.synth,
+			pipeline.Classifier: o.classifier, pipeline.Privacy: o.privacy, pipeline.Evaluate: o.evaluate,
+			pipeline.Bundle: o.bundle, pipeline.Publish: o.publish}}
+	cfg.Bundle.Signer = signer
+	var err error
+	if cfg.Ingest, err = ingestConfig(g, &o.ingest); err != nil {
+		return cfg, err
+	}
+	if cfg.GAN, err = ganConfig(g, o.gan); err != nil {
+		return cfg, err
+	}
+	if cfg.Synth, err = synthConfig(g, o.synth); err != nil {
+		return cfg, err
+	}
+	if cfg.Classifier, err = classifierConfig(g, o.classifier); err != nil {
+		return cfg, err
+	}
+	if cfg.Privacy, err = privacyConfig(g, o.privacy); err != nil {
+		return cfg, err
+	}
+	if cfg.Evaluate, err = evaluateConfig(g, o.evaluate); err != nil {
+		return cfg, err
+	}
+	if cfg.Publish, err = publishConfig(ctx, g, &o.publish); err != nil {
+		return cfg, err
+	}
+	return cfg, nil
+}
+
 // ganFingerprint is train gan's options as fingerprinted: the DP settings by value.
 func ganFingerprint(o trainGANOptions) any {
 	dp := o.dp
@@ -445,19 +482,19 @@ func ganFingerprint(o trainGANOptions) any {
 	return [2]any{o, *dp}
 }
 
-// runRunner backs the pipeline's stages with the single commands, printing on stderr.
-type runRunner struct {
-	g      *globals
-	sg     globals // g with stdout pointing at stderr
-	o      *runOptions
-	ws     *workspace.Workspace
-	signer *manifest.Signer
-	pubRef string
+// runOutput prints what the pipeline reports, as the single commands do, and gives their hints.
+type runOutput struct {
+	g  *globals
+	sg globals // g with stdout pointing at stderr
+	o  *runOptions
+	ws *workspace.Workspace
+
+	privacy *privacy.Result // the privacy stage's, for the hint of a failed gate
 }
 
 // event tells people on stderr what the pipeline does, and prints each stage's result as the
 // single command does (its tables on stderr: stdout is run's summary).
-func (r *runRunner) event(e pipeline.Event) {
+func (r *runOutput) event(e pipeline.Event) {
 	if e.Kind != pipeline.Reported {
 		printRunEvent(r.g.stderr, e)
 		return
@@ -465,12 +502,35 @@ func (r *runRunner) event(e pipeline.Event) {
 	switch res := e.Result.(type) {
 	case *ingest.Report:
 		printIngestSummary(&r.sg, res)
+	case *train.GANResult:
+		printGANResult(&r.sg, r.o.gan, res)
+	case *synth.Result:
+		printSynthResult(&r.sg, res)
+	case *train.ClassifierSummary:
+		printClassifierSummary(&r.sg, r.ws, res)
+	case *evaluate.Report:
+		printEvaluateWritten(&r.sg, r.ws, res)
+		printEvaluateReport(&r.sg, res)
+	case *manifest.BuildResult:
+		fmt.Fprintf(r.g.stderr, "bundle %s %s: %d images, %d files, signed by key %s, in %s\n", res.Name, res.Version, res.Images, res.Files, res.KeyHint, res.Dir)
+	case *publish.Result:
+		state := "published"
+		if res.AlreadyPublished {
+			state = "already published with the same content"
+		}
+		fmt.Fprintf(r.g.stderr, "%s %s %s to %s: %d files (uploaded %d, already there %d)\n", state, res.Name, res.Version, res.Location, res.Files, res.Uploaded, res.Skipped)
+	case *privacy.Result:
+		r.privacy = res
+		printPrivacyChecks(&r.sg, res)
+		if res.Passed {
+			printPrivacyPassed(&r.sg, res)
+		}
 	}
 }
 
 // hint gives a stage's error the single command's hint; a configuration a package refused is a
 // bad command line.
-func (r *runRunner) hint(err error) error {
+func (r *runOutput) hint(err error) error {
 	var ce *pipeline.ConfigError
 	if errors.As(err, &ce) {
 		return usageError{err}
@@ -482,66 +542,22 @@ func (r *runRunner) hint(err error) error {
 	switch se.Stage {
 	case pipeline.Ingest:
 		return ingestHint(err, r.g.workspace)
+	case pipeline.GAN:
+		return checkpointHint(ganHint(err), r.ws.Path("gan"))
+	case pipeline.Synth:
+		return synthHint(err)
+	case pipeline.Classifier:
+		return checkpointHint(classifierHint(err), r.ws.ClassifierDir())
+	case pipeline.Evaluate:
+		return evaluateHint(err)
+	case pipeline.Bundle:
+		return bundleHint(err, "nothing was released; see privacy/report.html for why")
+	case pipeline.Publish:
+		return publishHint(err, r.o.bundleOut, &r.o.publish)
+	case pipeline.Privacy:
+		return privacyHint(err, r.privacy, true)
 	}
 	return err
-}
-
-func (r *runRunner) TrainGAN(ctx context.Context, restart bool) error {
-	opt := r.o.gan
-	opt.restart = restart
-	return checkpointHint(runTrainGAN(ctx, &r.sg, opt), r.ws.Path("gan"))
-}
-
-func (r *runRunner) Synth(ctx context.Context, classes []string) error {
-	opt := r.o.synth
-	if opt.classes == "" || opt.classes == "all" {
-		// classes train gan skipped (too few images) have no generator
-		opt.classes = strings.Join(classes, ",")
-	}
-	return runSynth(ctx, &r.sg, opt)
-}
-
-func (r *runRunner) TrainClassifier(ctx context.Context, restart bool) error {
-	opt := r.o.classifier
-	opt.restart = restart
-	return checkpointHint(runTrainClassifier(ctx, &r.sg, opt), r.ws.ClassifierDir())
-}
-
-func (r *runRunner) Privacy(ctx context.Context) error  { return runPrivacy(ctx, &r.sg, r.o.privacy) }
-func (r *runRunner) Evaluate(ctx context.Context) error { return runEvaluate(ctx, &r.sg, r.o.evaluate) }
-
-// Bundle is `raysynth bundle` with the key run loaded at the start (one password prompt).
-func (r *runRunner) Bundle(ctx context.Context, out string) error {
-	opt := r.o.bundle
-	opt.out = out
-	cfg, err := bundleConfig(r.ws, &opt)
-	if err != nil {
-		return err
-	}
-	cfg.Signer = r.signer
-	res, err := buildBundle(ctx, &r.sg, cfg, "nothing was released; see privacy/report.html for why")
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(r.g.stderr, "bundle %s %s: %d images, %d files, signed by key %s, in %s\n", res.Name, res.Version, res.Images, res.Files, res.KeyHint, res.Dir)
-	return nil
-}
-
-func (r *runRunner) Publish(ctx context.Context, bundle string) (*publish.Result, error) {
-	res, err := publishBundle(ctx, &r.sg, bundle, &r.o.publish)
-	if err != nil {
-		return nil, err
-	}
-	state := "published"
-	if res.AlreadyPublished {
-		state = "already published with the same content"
-	}
-	fmt.Fprintf(r.g.stderr, "%s %s %s to %s: %d files (uploaded %d, already there %d)\n", state, res.Name, res.Version, res.Location, res.Files, res.Uploaded, res.Skipped)
-	return res, nil
-}
-
-func (r *runRunner) Verify(ctx context.Context, location string) error {
-	return runVerify(ctx, &r.sg, location, &verifyOptions{keys: []string{r.pubRef}, endpoint: r.o.publish.endpoint})
 }
 
 // runPublicKey finds (or writes) the public half of the signing key for publish and verify.

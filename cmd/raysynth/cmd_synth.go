@@ -62,33 +62,59 @@ func runSynth(ctx context.Context, g *globals, o synthOptions) error {
 	if err != nil {
 		return withHint(err, "create one with raysynth ingest, then raysynth train gan")
 	}
-	classes := splitList(o.classes)
-	prec, err := resolvePrecision(g, o.precision)
+	cfg, err := synthConfig(g, o)
 	if err != nil {
 		return err
 	}
 	reporter, wait := g.newReporter()
-	cfg := synth.Config{Precision: prec, Workspace: w, Classes: classes, PerClass: o.perClass, Balance: o.balance, Format: o.format,
-		Seed: o.seed, CodeVersion: versionString(), Log: g.log, Progress: reporter}
+	cfg.Workspace, cfg.Progress = w, reporter
 	if err := cfg.Validate(); err != nil {
+		wait()
 		return usageErrorf("%v", err)
 	}
 	res, err := synth.Run(ctx, cfg)
 	wait()
+	if err != nil {
+		return synthHint(err)
+	}
+	if o.json {
+		printSynthWarnings(g, res)
+		return g.printJSON(res)
+	}
+	printSynthResult(g, res)
+	return nil
+}
+
+// synthConfig is synth's configuration from its options, without the workspace (run's synth
+// stage uses it too).
+func synthConfig(g *globals, o synthOptions) (synth.Config, error) {
+	prec, err := resolvePrecision(g, o.precision)
+	if err != nil {
+		return synth.Config{}, err
+	}
+	return synth.Config{Precision: prec, Classes: splitList(o.classes), PerClass: o.perClass, Balance: o.balance, Format: o.format,
+		Seed: o.seed, CodeVersion: versionString(), Log: g.log}, nil
+}
+
+// synthHint says what to do about a synth error.
+func synthHint(err error) error {
 	if errors.Is(err, synth.ErrNoGenerator) {
 		return withHint(err, "train the missing generators first, or leave the class out with --classes")
 	}
-	if err != nil {
-		return err
-	}
+	return err
+}
+
+func printSynthWarnings(g *globals, res *synth.Result) {
 	for _, c := range res.Classes {
 		if c.Skipped != "" {
 			fmt.Fprintf(g.stderr, "raysynth: warning: class %s not balanced: %s\n", c.Class, c.Skipped)
 		}
 	}
-	if o.json {
-		return g.printJSON(res)
-	}
+}
+
+// printSynthResult prints the warnings, the table of classes on stdout and where the candidates are.
+func printSynthResult(g *globals, res *synth.Result) {
+	printSynthWarnings(g, res)
 	tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "CLASS\tTRAIN IMAGES\tGENERATED\tTOTAL")
 	for _, c := range res.Classes {
@@ -96,5 +122,4 @@ func runSynth(ctx context.Context, g *globals, o synthOptions) error {
 	}
 	tw.Flush()
 	fmt.Fprintf(g.stderr, "raysynth: wrote %d candidates (seed %d) indexed in %s; next: raysynth privacy\n", res.Total, res.Seed, res.Index)
-	return nil
 }

@@ -72,30 +72,53 @@ func runTrainClassifier(ctx context.Context, g *globals, o trainClassifierOption
 	if err != nil {
 		return withHint(err, "create one with raysynth ingest --from FOLDER --labels FILE")
 	}
-	prec, err := resolvePrecision(g, o.precision)
+	cfg, err := classifierConfig(g, o)
 	if err != nil {
 		return err
 	}
 	reporter, wait := g.newReporter()
-	cfg := train.ClassifierConfig{Precision: prec, Workspace: w, Epochs: o.epochs, Batch: o.batch, LR: o.lr, Seed: o.seed, Size: o.size,
-		ClassWeighted: o.classWeighted, Oversample: o.oversample, WithSynthetic: o.withSynthetic, ValFraction: o.valFraction,
-		Patience: o.patience, NoAugment: o.noAugment, Restart: o.restart, CodeVersion: versionString(), Progress: reporter, Log: g.log}
+	cfg.Workspace, cfg.Progress = w, reporter
 	if err := cfg.Validate(); err != nil {
+		wait()
 		return usageErrorf("%v", err)
 	}
 	sum, err := train.TrainClassifier(ctx, cfg)
 	wait()
+	if err != nil {
+		return classifierHint(err)
+	}
+	if o.json {
+		return g.printJSON(sum)
+	}
+	printClassifierSummary(g, w, sum)
+	return nil
+}
+
+// classifierConfig is train classifier's configuration from its options, without the workspace
+// (run's classifier stage uses it too).
+func classifierConfig(g *globals, o trainClassifierOptions) (train.ClassifierConfig, error) {
+	prec, err := resolvePrecision(g, o.precision)
+	if err != nil {
+		return train.ClassifierConfig{}, err
+	}
+	return train.ClassifierConfig{Precision: prec, Epochs: o.epochs, Batch: o.batch, LR: o.lr, Seed: o.seed, Size: o.size,
+		ClassWeighted: o.classWeighted, Oversample: o.oversample, WithSynthetic: o.withSynthetic, ValFraction: o.valFraction,
+		Patience: o.patience, NoAugment: o.noAugment, Restart: o.restart, CodeVersion: versionString(), Log: g.log}, nil
+}
+
+// classifierHint says what to do about a train classifier error.
+func classifierHint(err error) error {
 	switch {
 	case errors.Is(err, train.ErrCheckpointMismatch):
 		return withHint(err, "use the settings of the existing run, or add --restart to train from scratch")
 	case errors.Is(err, train.ErrNoSynthetic):
 		return withHint(err, "make candidates with raysynth synth (and approve them with raysynth privacy), or leave out --with-synthetic")
-	case err != nil:
-		return err
 	}
-	if o.json {
-		return g.printJSON(sum)
-	}
+	return err
+}
+
+// printClassifierSummary prints the images per class and the best epoch on stdout.
+func printClassifierSummary(g *globals, w *workspace.Workspace, sum *train.ClassifierSummary) {
 	tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "CLASS\tTRAIN REAL\tTRAIN SYNTHETIC\tVALIDATION")
 	for _, c := range sum.Classes {
@@ -109,5 +132,4 @@ func runTrainClassifier(ctx context.Context, g *globals, o trainClassifierOption
 	fmt.Fprintf(g.stdout, "%s: %d epochs run, best epoch %d (validation loss %s, balanced accuracy %s)\n",
 		state, sum.EpochsRun, sum.BestEpoch, sum.Best.ValLoss.Format(3), sum.Best.ValBAcc.Format(3))
 	fmt.Fprintf(g.stdout, "model: %s\n", filepath.Join(w.ClassifierDir(), sum.Model))
-	return nil
 }

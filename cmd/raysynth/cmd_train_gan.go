@@ -116,38 +116,69 @@ func runTrainGAN(ctx context.Context, g *globals, o trainGANOptions) error {
 	if err != nil {
 		return withHint(err, "create one with raysynth ingest --from FOLDER --labels FILE")
 	}
-	classes := splitList(o.classes)
-	reporter, wait := g.newReporter()
-	recipe, err := train.RecipeByName(o.recipe)
-	if err != nil {
-		return usageErrorf("--recipe: %v", err)
-	}
-	recipe.EMADecay, recipe.SampleEMA = o.emaDecay, o.sampleEMA
-	prec, err := resolvePrecision(g, o.precision)
+	cfg, err := ganConfig(g, o)
 	if err != nil {
 		return err
 	}
-	cfg := train.GANConfig{Precision: prec, Workspace: w, Classes: classes, Epochs: o.epochs, Steps: o.steps, Recipe: recipe, Batch: o.batch, Size: o.size, LR: o.lr,
-		Beta1: o.beta1, Seed: o.seed, CheckpointEvery: o.checkpointEvery, SampleEvery: o.sampleEvery, MinImages: o.minImages,
-		Restart: o.restart, CodeVersion: versionString(), Log: g.log, Progress: reporter, DP: o.dp}
+	reporter, wait := g.newReporter()
+	cfg.Workspace, cfg.Progress = w, reporter
 	if err := cfg.Validate(); err != nil {
+		wait()
 		return usageErrorf("%v", err)
 	}
 	res, err := train.TrainGAN(ctx, cfg)
 	wait()
-	if errors.Is(err, train.ErrDPDelta) {
-		return withHint(err, "lower --dp-delta, or leave it out for the default 1/(10 × patients)")
-	}
-	if errors.Is(err, train.ErrDPBudgetTooSmall) {
-		return withHint(err, "raise --dp-epsilon, or raise --dp-noise / lower --dp-sampling-rate (raysynth dp-budget plans them)")
-	}
-	if errors.Is(err, train.ErrCheckpointMismatch) {
-		return withHint(err, "use the settings of the existing run, or add --restart to train these classes from scratch")
-	}
 	if err != nil {
-		return err
+		return ganHint(err)
 	}
-	trained := 0
+	if o.json {
+		printGANWarnings(g, o, res)
+		if err := g.printJSON(res); err != nil {
+			return err
+		}
+	} else {
+		printGANResult(g, o, res)
+	}
+	if res.Trained() == 0 {
+		return ganHint(fmt.Errorf("no class has enough train images: %w", train.ErrTooFewImages))
+	}
+	return nil
+}
+
+// ganConfig is train gan's configuration from its options, without the workspace (run's gan
+// stage uses it too).
+func ganConfig(g *globals, o trainGANOptions) (train.GANConfig, error) {
+	recipe, err := train.RecipeByName(o.recipe)
+	if err != nil {
+		return train.GANConfig{}, usageErrorf("--recipe: %v", err)
+	}
+	recipe.EMADecay, recipe.SampleEMA = o.emaDecay, o.sampleEMA
+	prec, err := resolvePrecision(g, o.precision)
+	if err != nil {
+		return train.GANConfig{}, err
+	}
+	return train.GANConfig{Precision: prec, Classes: splitList(o.classes), Epochs: o.epochs, Steps: o.steps, Recipe: recipe, Batch: o.batch, Size: o.size, LR: o.lr,
+		Beta1: o.beta1, Seed: o.seed, CheckpointEvery: o.checkpointEvery, SampleEvery: o.sampleEvery, MinImages: o.minImages,
+		Restart: o.restart, CodeVersion: versionString(), Log: g.log, DP: o.dp}, nil
+}
+
+// ganHint says what to do about a train gan error.
+func ganHint(err error) error {
+	switch {
+	case errors.Is(err, train.ErrDPDelta):
+		return withHint(err, "lower --dp-delta, or leave it out for the default 1/(10 × patients)")
+	case errors.Is(err, train.ErrDPBudgetTooSmall):
+		return withHint(err, "raise --dp-epsilon, or raise --dp-noise / lower --dp-sampling-rate (raysynth dp-budget plans them)")
+	case errors.Is(err, train.ErrCheckpointMismatch):
+		return withHint(err, "use the settings of the existing run, or add --restart to train these classes from scratch")
+	case errors.Is(err, train.ErrTooFewImages):
+		return withHint(err, "ingest more images, or lower --min-images (a GAN on very few images memorises them)")
+	}
+	return err
+}
+
+// printGANWarnings tells people on stderr about skipped and small classes and the DP spent.
+func printGANWarnings(g *globals, o trainGANOptions, res *train.GANResult) {
 	for _, c := range res.Classes {
 		if c.Status == "skipped" {
 			fmt.Fprintf(g.stderr, "raysynth: warning: class %s skipped: %s (--min-images %d)\n", c.Class, c.Reason, o.minImages)
@@ -156,7 +187,6 @@ func runTrainGAN(ctx context.Context, g *globals, o trainGANOptions) error {
 		if c.Batch < o.batch {
 			fmt.Fprintf(g.stderr, "raysynth: class %s: %d train images, fewer than --batch %d: every step uses all of them\n", c.Class, c.TrainImages, o.batch)
 		}
-		trained++
 		if c.DP != nil {
 			fmt.Fprintf(g.stderr, "raysynth: class %s: differential privacy (per patient): epsilon %.4g at delta %.3g after %d steps (noise %.4g, sampling rate %.4g, clip %g, accountant %s)\n",
 				c.Class, c.DP.Epsilon, c.DP.Delta, c.DP.Steps, c.DP.NoiseMultiplier, c.DP.SamplingRate, c.DP.Clip, c.DP.Accountant)
@@ -168,25 +198,19 @@ func runTrainGAN(ctx context.Context, g *globals, o trainGANOptions) error {
 			fmt.Fprintf(g.stderr, "raysynth: warning: class %s: %s; look at %s\n", c.Class, wm, c.Grid)
 		}
 	}
-	if o.json {
-		if err := g.printJSON(res); err != nil {
-			return err
+}
+
+// printGANResult prints the warnings, then the table of classes on stdout.
+func printGANResult(g *globals, o trainGANOptions, res *train.GANResult) {
+	printGANWarnings(g, o, res)
+	tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "CLASS\tSTATUS\tIMAGES\tSTEPS\tEPOCHS RUN\tD LOSS\tG LOSS\tNEAREST FILMS\tMINUTES\tSAMPLES")
+	for _, c := range res.Classes {
+		near := "-"
+		if sc := c.SampleCheck; sc != nil {
+			near = fmt.Sprintf("%d of %d", sc.DistinctNearest, sc.Samples)
 		}
-	} else {
-		tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "CLASS\tSTATUS\tIMAGES\tSTEPS\tEPOCHS RUN\tD LOSS\tG LOSS\tNEAREST FILMS\tMINUTES\tSAMPLES")
-		for _, c := range res.Classes {
-			near := "-"
-			if sc := c.SampleCheck; sc != nil {
-				near = fmt.Sprintf("%d of %d", sc.DistinctNearest, sc.Samples)
-			}
-			fmt.Fprintf(tw, "%s\t%s\t%d\t%d/%d\t%d\t%.3f\t%.3f\t%s\t%.1f\t%s\n", c.Class, c.Status, c.TrainImages, c.Steps, c.TargetSteps, c.EpochsRun, c.DLoss, c.GLoss, near, c.Seconds/60, c.Grid)
-		}
-		tw.Flush()
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d/%d\t%d\t%.3f\t%.3f\t%s\t%.1f\t%s\n", c.Class, c.Status, c.TrainImages, c.Steps, c.TargetSteps, c.EpochsRun, c.DLoss, c.GLoss, near, c.Seconds/60, c.Grid)
 	}
-	if trained == 0 {
-		return withHint(fmt.Errorf("no class has enough train images: %w", train.ErrTooFewImages),
-			"ingest more images, or lower --min-images (a GAN on very few images memorises them)")
-	}
-	return nil
+	tw.Flush()
 }
