@@ -61,8 +61,8 @@ func (o *runOptions) groups() []runFlagGroup {
 		{"gan", o.gan.addFlags, nil, []string{"json", "restart"}},
 		{"synth", o.synth.addFlags, nil, []string{"json"}},
 		{"classifier", o.classifier.addFlags, nil, []string{"json", "restart"}},
-		{"privacy", o.privacy.addFlags, nil, []string{"json", "candidates", "print-policy"}},
-		{"evaluate", o.evaluate.addFlags, nil, []string{"json"}},
+		{"privacy", o.privacy.addFlags, nil, []string{"json", "candidates", "print-policy", "shard", "merge"}},
+		{"evaluate", o.evaluate.addFlags, nil, []string{"json", "repeat"}},
 		{"bundle", o.bundle.addFlags, []string{"name", "version", "key"}, []string{"json", "out", "override-privacy-gate"}},
 		{"publish", o.publish.addFlags, []string{"to"}, []string{"json", "key"}},
 	}
