@@ -2,11 +2,8 @@ package main
 
 import (
 	"bytes"
-	"compress/zlib"
 	"context"
-	"encoding/binary"
 	"fmt"
-	"hash/crc32"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -20,6 +17,7 @@ import (
 	"github.com/raysynth/raysynth/internal/datatest"
 	"github.com/raysynth/raysynth/internal/dicomio"
 	"github.com/raysynth/raysynth/internal/dicomio/dicomtest"
+	"github.com/raysynth/raysynth/internal/imageio/pngtest"
 	"github.com/raysynth/raysynth/publish/s3test"
 	"github.com/rogpeppe/go-internal/testscript"
 )
@@ -154,8 +152,8 @@ func cmdHostile(ts *testscript.TestScript, neg bool, args []string) {
 		"claims4gb.dcm":   append(head, dicomtest.Header(0x0010, 0x4000, "UT", 0xFFFFFFF0)...),
 		"film16000.dcm":   dicomtest.Build(dicomio.ExplicitVRLittleEndian, false, false, film, nil),
 		"j2k-layers.dcm":  dicomtest.Build(dicomio.JPEG2000Lossless, false, false, j2kElems[:len(j2kElems)-1], j2k),
-		"gray16384.png":   zeroPNG(16384, 16384, 0, 8, 1),
-		"rgba16_8192.png": zeroPNG(8192, 8192, 6, 16, 8),
+		"gray16384.png":   pngtest.Zero(16384, 16384, 0, 8, 1),
+		"rgba16_8192.png": pngtest.Zero(8192, 8192, 6, 16, 8),
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		ts.Fatalf("%v", err)
@@ -165,35 +163,4 @@ func cmdHostile(ts *testscript.TestScript, neg bool, args []string) {
 			ts.Fatalf("%v", err)
 		}
 	}
-}
-
-// zeroPNG is a real w×h PNG of zero pixels (colour type, bit depth, bytes per pixel): a few
-// hundred kilobytes that decode to hundreds of megabytes.
-func zeroPNG(w, h int, colorType, depth byte, bpp int) []byte {
-	var buf bytes.Buffer
-	buf.WriteString("\x89PNG\r\n\x1a\n")
-	chunk := func(typ string, data []byte) {
-		binary.Write(&buf, binary.BigEndian, uint32(len(data)))
-		c := crc32.NewIEEE()
-		c.Write([]byte(typ))
-		c.Write(data)
-		buf.WriteString(typ)
-		buf.Write(data)
-		binary.Write(&buf, binary.BigEndian, c.Sum32())
-	}
-	ihdr := make([]byte, 13)
-	binary.BigEndian.PutUint32(ihdr[0:], uint32(w))
-	binary.BigEndian.PutUint32(ihdr[4:], uint32(h))
-	ihdr[8], ihdr[9] = depth, colorType
-	chunk("IHDR", ihdr)
-	var z bytes.Buffer
-	zw, _ := zlib.NewWriterLevel(&z, zlib.BestSpeed)
-	row := make([]byte, 1+w*bpp)
-	for range h {
-		zw.Write(row)
-	}
-	zw.Close()
-	chunk("IDAT", z.Bytes())
-	chunk("IEND", nil)
-	return buf.Bytes()
 }
