@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/raysynth/raysynth/internal/blas"
 	"strings"
 
 	"github.com/raysynth/raysynth/train"
@@ -56,7 +57,7 @@ func runBenchGAN(ctx context.Context, g *globals, o benchGANOptions) error {
 		return err
 	}
 	precs := []train.Precision{prec}
-	if prec == train.BF16 && (o.precision == "" || o.precision == train.PrecisionAuto) {
+	if (o.precision == "" || o.precision == train.PrecisionAuto) && blas.HasBF16() {
 		precs = []train.Precision{train.FP32, train.BF16} // side by side: what bf16 gains here
 	}
 	cfg := train.BenchSuiteConfig{BenchConfig: train.BenchConfig{Size: o.size, Steps: o.steps, GenBatches: o.genBatches, Seed: 1, Recipe: o.recipe},
