@@ -57,11 +57,10 @@ seed) it trains the classifier under five regimes:
 and tests every model on the real holdout patients, never seen by a generator or a classifier
 (and on --test-workspace). Synthetic data earns its place only where (b) beats (a), (d) and (e).
 
-Reports per class sensitivity, specificity, precision, F1 and one-vs-rest ROC AUC; overall
-accuracy, balanced accuracy and macro-F1; confusion matrices; mean ± sd over repeats; differences
-between regimes with a paired bootstrap over holdout images and a plain statement of whether they
-are beyond noise; and the synthetic set's fidelity and diversity per class in the classifier's own
-embedding (a Fréchet distance that is not Inception's FID, and k-NN precision and recall).
+Reports per class sensitivity, specificity, precision, F1 and ROC AUC; accuracy, balanced
+accuracy and macro-F1; mean ± sd over repeats; paired-bootstrap differences between regimes with
+whether they are beyond noise; and per class fidelity and diversity of the synthetic set in the
+classifier's own embedding (Fréchet distance, not Inception's FID; k-NN precision and recall).
 
 Writes WORKSPACE/eval/report.json, report.md and sensitivity.png, and prints the table and the
 findings. Each finished (regime, repeat) is kept in eval/runs: interrupted, run the same command

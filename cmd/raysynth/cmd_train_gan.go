@@ -88,12 +88,9 @@ process killed)? Run the same command again: each class resumes from its last ch
 ends with the same weights as an uninterrupted run. Classes with fewer than --min-images train
 images are skipped and reported.
 
-Differential privacy (--dp-epsilon and/or --dp-noise): DP-SGD on the discriminator with the
-patient as the unit of privacy; an RDP accountant stops training before ε is exceeded and ε spent
-is recorded for bundle and verify. Plan σ, q and steps with raysynth dp-budget; how it works and
-how to choose --dp-sampling-rate: docs/dp.md. With bf16 (--precision) only the matrix products
-round their inputs: the per-patient clipping and the noise are computed in float32, so the
-guarantee is unchanged.`,
+Differential privacy (--dp-epsilon and/or --dp-noise): DP-SGD on the discriminator, the patient
+as the unit; an RDP accountant stops training before ε is exceeded (clipping and noise stay float32
+under --precision bf16). Plan with raysynth dp-budget; how it works: docs/dp.md.`,
 		Example: `  raysynth train gan
   raysynth train gan --classes normal,effusion --epochs 50 --size 128
   raysynth train gan --epochs 1 --size 32 --json
