@@ -1,6 +1,6 @@
 # raysynth: the entry point for building, testing, benchmarking and the demo.
 #   make demo    run the whole product end to end on a phantom data set (no arguments needed)
-#   make test    install what the tests need (OpenBLAS, MinIO, VersityGW) and run every test
+#   make test    install what the tests need (OpenBLAS, MinIO, VersityGW, cosign v2 and v3) and run every test
 #   make check   gofmt, go vet, staticcheck, then the tests
 #   make bench   benchmarks (speed and memory goals are checked here, never by timed tests)
 #   make fuzz    every fuzz target for FUZZTIME each (default 60s); a crash is kept in testdata/fuzz
@@ -18,8 +18,8 @@ export RAYSYNTH_MINIO_BIN := $(MINIO_BIN)
 VERSITYGW_VERSION := v1.8.0
 VERSITYGW_BIN := $(CACHE)/versitygw-$(VERSITYGW_VERSION)/versitygw
 export RAYSYNTH_VERSITYGW_BIN := $(VERSITYGW_BIN)
-# cosign, both major versions researchers run, for the offline verification interop test (`make cosign`;
-# not yet part of setup: TestCosignInterop does not use these builds yet).
+# cosign, both major versions researchers run, for TestCosignInterop (the bundle's offline
+# standard-tool commands, run with each; see docs/bundles.md).
 COSIGN2_VERSION := v2.6.5
 COSIGN3_VERSION := v3.1.3
 COSIGN2_BIN := $(CACHE)/cosign-$(COSIGN2_VERSION)/cosign
@@ -98,7 +98,7 @@ $(CACHE)/cosign-v3.%/cosign:
 	GOBIN=$(abspath $(@D)).tmp go install github.com/sigstore/cosign/v3/cmd/cosign@v3.$*
 	@rm -rf $(@D) && mv $(@D).tmp $(@D)
 
-setup: deps-openblas minio versitygw
+setup: deps-openblas minio versitygw cosign
 
 test: setup
 	go test -tags '$(TAGS)' -count=1 -timeout 40m ./...

@@ -68,7 +68,7 @@ func TestScripts(t *testing.T) {
 			env.Setenv("SHARED", shared)
 			env.Setenv(envTestdata, shared)
 			env.Setenv("HOME", env.WorkDir)
-			for _, k := range []string{envBLASCore, s3test.EnvMinIOBin, "PATH"} {
+			for _, k := range []string{envBLASCore, s3test.EnvMinIOBin, "RAYSYNTH_COSIGN_BINS", "PATH"} {
 				if v, ok := os.LookupEnv(k); ok {
 					env.Setenv(k, v)
 				}
