@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/raysynth/raysynth/evaluate"
 	"io"
 	"os"
 	"path/filepath"
@@ -13,7 +12,9 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/raysynth/raysynth/evaluate"
 	"github.com/raysynth/raysynth/ingest"
+	"github.com/raysynth/raysynth/internal/flagfile"
 	"github.com/raysynth/raysynth/internal/progress"
 	"github.com/raysynth/raysynth/internal/workspace"
 	"github.com/raysynth/raysynth/manifest"
@@ -24,7 +25,6 @@ import (
 	"github.com/raysynth/raysynth/train"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
-	"go.yaml.in/yaml/v3"
 )
 
 // runOptions holds run's own flags and one options struct per stage, filled by the same flags
@@ -152,152 +152,17 @@ docs/run.md: the config file, resuming, keys and passwords, download links.`,
 	return c
 }
 
-// applyRunConfig reads --config and sets every flag the command line did not set.
+// applyRunConfig reads --config and sets every flag the command line did not set: run's own
+// keys at the top, each stage's in a section named after it.
 func applyRunConfig(cmd *cobra.Command, o *runOptions) error {
-	path := o.config
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return usageErrorf("read config %s: %v", path, err)
-	}
-	var doc map[string]any
-	if err := yaml.Unmarshal(b, &doc); err != nil {
-		return usageErrorf("config %s: %v", path, err)
-	}
-	fs := cmd.Flags()
-	dir := filepath.Dir(path)
-	sections := map[string]runFlagGroup{}
+	fs := pflag.NewFlagSet("run", pflag.ContinueOnError)
+	fs.AddFlagSet(cmd.Flags())
+	fs.AddFlagSet(cmd.Root().PersistentFlags()) // --workspace
+	spec := flagfile.Spec{Top: append(slices.Clone(runTopKeys), "workspace"), Paths: runPathKeys}
 	for _, gr := range o.groups() {
-		sections[gr.section] = gr
+		spec.Sections = append(spec.Sections, flagfile.Section{Name: gr.section, Top: gr.top, Omit: gr.omit})
 	}
-	var keys []string
-	for k := range doc {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	set := func(key, flagName string, v any) error {
-		fl := fs.Lookup(flagName)
-		if fl == nil || flagName == "config" || flagName == "json" || flagName == "help" {
-			return nil
-		}
-		if fs.Changed(flagName) {
-			return nil // the command line wins
-		}
-		vals, err := configValues(v)
-		if err != nil {
-			return usageErrorf("config %s: %s: %v", path, key, err)
-		}
-		if runPathKeys[flagName] {
-			for i, s := range vals {
-				if s != "" && !filepath.IsAbs(s) && !strings.Contains(s, "://") {
-					vals[i] = filepath.Join(dir, s)
-				}
-			}
-		}
-		if sv, ok := fl.Value.(pflag.SliceValue); ok {
-			err = sv.Replace(vals)
-		} else if len(vals) != 1 {
-			err = fmt.Errorf("want one value, not a list")
-		} else {
-			err = fl.Value.Set(vals[0])
-		}
-		if err != nil {
-			return usageErrorf("config %s: %s: %v", path, key, err)
-		}
-		fl.Changed = true
-		return nil
-	}
-	for _, k := range keys {
-		v := doc[k]
-		if gr, ok := sections[k]; ok {
-			m, ok := v.(map[string]any)
-			if !ok {
-				return usageErrorf("config %s: %s must be a mapping of %s's flags (e.g. %s: {epochs: 5})", path, k, k, k)
-			}
-			var sub []string
-			for sk := range m {
-				sub = append(sub, sk)
-			}
-			slices.Sort(sub)
-			for _, sk := range sub {
-				name := gr.section + "-" + sk
-				if slices.Contains(gr.top, sk) {
-					name = sk
-				}
-				if slices.Contains(gr.omit, sk) || fs.Lookup(name) == nil {
-					return usageErrorf("config %s: unknown key %s.%s (the %s keys: %s)", path, k, sk, k, strings.Join(sectionKeys(fs, gr), ", "))
-				}
-				if err := set(k+"."+sk, name, m[sk]); err != nil {
-					return err
-				}
-			}
-			continue
-		}
-		if k == "workspace" {
-			if !cmd.Flags().Changed("workspace") && !cmd.InheritedFlags().Changed("workspace") {
-				s, err := configValues(v)
-				if err != nil || len(s) != 1 {
-					return usageErrorf("config %s: workspace must be one folder", path)
-				}
-				w := s[0]
-				if !filepath.IsAbs(w) {
-					w = filepath.Join(dir, w)
-				}
-				if err := cmd.Root().PersistentFlags().Set("workspace", w); err != nil {
-					return err
-				}
-			}
-			continue
-		}
-		if !slices.Contains(runTopKeys, k) {
-			var sec []string
-			for s := range sections {
-				sec = append(sec, s)
-			}
-			slices.Sort(sec)
-			return usageErrorf("config %s: unknown key %q (top-level keys: %s, workspace; sections: %s)",
-				path, k, strings.Join(runTopKeys, ", "), strings.Join(sec, ", "))
-		}
-		if err := set(k, k, v); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func sectionKeys(fs *pflag.FlagSet, gr runFlagGroup) []string {
-	var ks []string
-	fs.VisitAll(func(fl *pflag.Flag) {
-		if s, ok := strings.CutPrefix(fl.Name, gr.section+"-"); ok {
-			ks = append(ks, s)
-		}
-	})
-	return append(ks, gr.top...)
-}
-
-// configValues turns a YAML scalar or list into flag values.
-func configValues(v any) ([]string, error) {
-	switch x := v.(type) {
-	case nil:
-		return nil, fmt.Errorf("no value")
-	case []any:
-		out := make([]string, 0, len(x))
-		for _, e := range x {
-			s, err := configValues(e)
-			if err != nil {
-				return nil, err
-			}
-			if len(s) != 1 {
-				return nil, fmt.Errorf("a list inside a list")
-			}
-			out = append(out, s[0])
-		}
-		return out, nil
-	case map[string]any:
-		return nil, fmt.Errorf("want a value or a list, not a mapping")
-	case float64:
-		return []string{fmt.Sprint(x)}, nil
-	}
-	return []string{fmt.Sprint(v)}, nil
+	return flagfile.Apply(o.config, fs, spec) // a *flagfile.Error is a bad command line (exit code 2)
 }
 
 // runSummary is run's output: what happened and where to look.

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/raysynth/raysynth/internal/flagfile"
 	"github.com/raysynth/raysynth/manifest"
 	"github.com/raysynth/raysynth/privacy"
 	"github.com/raysynth/raysynth/publish"
@@ -78,7 +79,8 @@ func isAny(targets ...error) func(error) bool {
 
 func isUsage(err error) bool {
 	var u usageError
-	return errors.As(err, &u)
+	var cf *flagfile.Error // run --config
+	return errors.As(err, &u) || errors.As(err, &cf)
 }
 
 // exitCodesHelp is the table at the end of raysynth --help.

@@ -104,7 +104,7 @@ func hasPrefixAny(s string, prefixes []string) bool {
 // given a layer here.
 var internalLayers = map[string]int{
 	"internal/archtest": 0, "internal/blas": 0, "internal/fsutil": 0, "internal/progress": 0,
-	"internal/rdp": 0, "internal/sysinfo": 0, "internal/textsafe": 0, "internal/contract": 0,
+	"internal/rdp": 0, "internal/sysinfo": 0, "internal/textsafe": 0, "internal/contract": 0, "internal/flagfile": 0,
 	"internal/imageio": 1, "internal/chart": 1, "internal/workspace": 1, "internal/nn": 1,
 	"internal/metrics": 1,
 	"internal/dicomio": 2, "internal/phantom": 2,
