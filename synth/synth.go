@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"os"
 	"path"
 	"path/filepath"
@@ -36,9 +37,13 @@ type Config struct {
 	Classes   []string // nil: every class of the workspace
 	PerClass  int      // images per class; 0 with Balance
 	Balance   bool     // top every class up to the train count of the largest one
-	Format    string   // png, dicom or both; a PNG is always written (the index points at it), dicom and both add a .dcm copy
-	Seed      uint64
-	Batch     int // images per generator pass (default 64)
+	// MaxPerReal, when above 0, caps every class at this many images per train image of the
+	// class (rounded down), after PerClass or Balance: a generator trained on few films leaks
+	// more about them the more of its images are released (see docs/privacy.md).
+	MaxPerReal float64
+	Format     string // png, dicom or both; a PNG is always written (the index points at it), dicom and both add a .dcm copy
+	Seed       uint64
+	Batch      int // images per generator pass (default 64)
 	// Precision of the generators' matrix products (FP32 unless set). The same checkpoints,
 	// seed and precision give byte-identical images; bf16 and fp32 images of the same sample
 	// differ by about a gray level here and there.
@@ -59,6 +64,9 @@ func (c Config) Validate() error {
 	}
 	if c.PerClass < 0 {
 		errs = append(errs, fmt.Errorf("per-class count %d is negative", c.PerClass))
+	}
+	if c.MaxPerReal < 0 || math.IsNaN(c.MaxPerReal) || math.IsInf(c.MaxPerReal, 0) {
+		errs = append(errs, fmt.Errorf("images per train image %v: want a number of at least 0 (0: no cap)", c.MaxPerReal))
 	}
 	switch c.Format {
 	case FormatPNG, FormatDICOM, FormatBoth:
@@ -87,8 +95,9 @@ type Result struct {
 }
 
 // Targets returns how many images each class gets: PerClass each, or (Balance) the difference
-// between the largest class's train count and the class's own.
-func Targets(counts map[string]int, classes []string, perClass int, balance bool) map[string]int {
+// between the largest class's train count and the class's own; with maxPerReal above 0, at most
+// maxPerReal images per train image of the class (rounded down).
+func Targets(counts map[string]int, classes []string, perClass int, balance bool, maxPerReal float64) map[string]int {
 	out := map[string]int{}
 	most := 0
 	for _, c := range classes {
@@ -99,6 +108,9 @@ func Targets(counts map[string]int, classes []string, perClass int, balance bool
 			out[c] = most - counts[c]
 		} else {
 			out[c] = perClass
+		}
+		if maxPerReal > 0 {
+			out[c] = min(out[c], int(maxPerReal*float64(counts[c])))
 		}
 	}
 	return out
@@ -144,7 +156,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 			return nil, fmt.Errorf("class %q is not in the workspace (classes: %s)", c, strings.Join(meta.Classes, ", "))
 		}
 	}
-	targets := Targets(counts, classes, cfg.PerClass, cfg.Balance)
+	targets := Targets(counts, classes, cfg.PerClass, cfg.Balance, cfg.MaxPerReal)
 	skipped := map[string]string{}
 	for _, c := range classes {
 		if targets[c] == 0 {

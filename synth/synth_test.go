@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"maps"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -69,13 +70,24 @@ func trainedWorkspace(t *testing.T, counts map[string]int, trainOn []string) *wo
 func TestTargets(t *testing.T) {
 	counts := map[string]int{"normal": 50, "effusion": 20, "edema": 5}
 	cls := []string{"normal", "effusion", "edema"}
-	got := Targets(counts, cls, 0, true)
-	if got["normal"] != 0 || got["effusion"] != 30 || got["edema"] != 45 {
-		t.Errorf("balance: %v", got)
-	}
-	got = Targets(counts, cls, 7, false)
-	if got["normal"] != 7 || got["edema"] != 7 {
-		t.Errorf("per class: %v", got)
+	for _, tc := range []struct {
+		name       string
+		perClass   int
+		balance    bool
+		maxPerReal float64
+		want       map[string]int
+	}{
+		{"balance", 0, true, 0, map[string]int{"normal": 0, "effusion": 30, "edema": 45}},
+		{"per class", 7, false, 0, map[string]int{"normal": 7, "effusion": 7, "edema": 7}},
+		{"balance capped per real image", 0, true, 2.5, map[string]int{"normal": 0, "effusion": 30, "edema": 12}},
+		{"per class capped per real image", 40, false, 1, map[string]int{"normal": 40, "effusion": 20, "edema": 5}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := Targets(counts, cls, tc.perClass, tc.balance, tc.maxPerReal)
+			if !maps.Equal(got, tc.want) {
+				t.Errorf("got %v, want %v", got, tc.want)
+			}
+		})
 	}
 }
 

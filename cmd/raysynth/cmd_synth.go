@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"text/tabwriter"
 
 	"github.com/raysynth/raysynth/internal/workspace"
@@ -12,19 +13,21 @@ import (
 )
 
 type synthOptions struct {
-	perClass  int
-	balance   bool
-	format    string
-	seed      uint64
-	classes   string
-	json      bool
-	precision string
+	perClass   int
+	balance    bool
+	maxPerReal float64
+	format     string
+	seed       uint64
+	classes    string
+	json       bool
+	precision  string
 }
 
 func (o *synthOptions) addFlags(c *cobra.Command) {
 	f := c.Flags()
 	f.IntVar(&o.perClass, "per-class", 0, "images to generate for every class")
 	f.BoolVar(&o.balance, "balance", false, "generate for each class enough images to reach the largest class's train count")
+	f.Float64Var(&o.maxPerReal, "max-per-real", 0, "at most this many images per train image of a class (0: no cap); a small class's release leaks more the larger it is (docs/privacy.md)")
 	f.StringVar(&o.format, "format", "png", "output: png, dicom or both (a PNG is always written for the index; dicom and both add a Secondary Capture .dcm marked synthetic)")
 	f.Uint64Var(&o.seed, "seed", 1, "seed of the latent vectors; the same checkpoints and seed give byte-identical images")
 	f.StringVar(&o.classes, "classes", "all", "classes to generate: all, or a comma-separated list")
@@ -45,7 +48,9 @@ Candidates are not released as they are: raysynth privacy checks and approves th
 		Example: `  # top up every minority class to the size of the largest one, PNG and DICOM
   raysynth synth --balance --format both
   # 500 images per class with another seed
-  raysynth synth --per-class 500 --seed 7 --json`,
+  raysynth synth --per-class 500 --seed 7 --json
+  # 1800 per class, at most 6 per train film of a small class (104 films: 624)
+  raysynth synth --per-class 1800 --max-per-real 6`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runSynth(cmd.Context(), g, o) },
 	}
@@ -57,6 +62,9 @@ Candidates are not released as they are: raysynth privacy checks and approves th
 func runSynth(ctx context.Context, g *globals, o synthOptions) error {
 	if o.balance == (o.perClass > 0) {
 		return usageErrorf("give exactly one of --per-class N (N > 0) and --balance")
+	}
+	if !(o.maxPerReal >= 0) || math.IsInf(o.maxPerReal, 1) {
+		return usageErrorf("--max-per-real %v: want a number of at least 0 (0: no cap)", o.maxPerReal)
 	}
 	w, err := workspace.Open(g.workspace)
 	if err != nil {
@@ -92,7 +100,7 @@ func synthConfig(g *globals, o synthOptions) (synth.Config, error) {
 	if err != nil {
 		return synth.Config{}, err
 	}
-	return synth.Config{Precision: prec, Classes: splitList(o.classes), PerClass: o.perClass, Balance: o.balance, Format: o.format,
+	return synth.Config{Precision: prec, Classes: splitList(o.classes), PerClass: o.perClass, Balance: o.balance, MaxPerReal: o.maxPerReal, Format: o.format,
 		Seed: o.seed, CodeVersion: versionString(), Log: g.log}, nil
 }
 
