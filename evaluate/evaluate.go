@@ -271,16 +271,13 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	fsutil.CleanTemp(runsDir)
 
-	images := func(ex []train.Example) [][]float32 {
-		out := make([][]float32, len(ex))
-		for i, e := range ex {
-			out[i] = e.Pix
-		}
-		return out
-	}
 	testKey := sha256.New()
-	train.FingerprintExamples(testKey, "holdout", d.holdout)
-	train.FingerprintExamples(testKey, "external", d.external)
+	if err := train.FingerprintExamples(testKey, "holdout", d.holdout); err != nil {
+		return nil, err
+	}
+	if err := train.FingerprintExamples(testKey, "external", d.external); err != nil {
+		return nil, err
+	}
 	testFP := hex.EncodeToString(testKey.Sum(nil))
 
 	regs := cfg.regimes()
@@ -304,7 +301,11 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 				Weighted:   reg == RegimeWeighted || (rb && cfg.BalancedRebalance == RebalanceWeighted),
 				Oversample: reg == RegimeOversampled || (rb && cfg.BalancedRebalance == RebalanceOversample), Augment: !cfg.NoAugment,
 				Patience: cfg.Patience, Restart: true, CodeVersion: cfg.CodeVersion, Log: log}
-			key := sha256.Sum256([]byte(train.Fingerprint(fc.Settings(len(tr), len(val)), map[string][]train.Example{"train": tr, "val": val}) + testFP))
+			fp, err := train.Fingerprint(fc.Settings(len(tr), len(val)), map[string][]train.Example{"train": tr, "val": val})
+			if err != nil {
+				return nil, err
+			}
+			key := sha256.Sum256([]byte(fp + testFP))
 			name := fmt.Sprintf("%s-r%d", reg, r)
 			recPath := filepath.Join(runsDir, name+".json")
 			modelPath := filepath.Join(runsDir, name+".model")
@@ -336,7 +337,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 				return nil, fmt.Errorf("regime %s (%s), repeat %d: %w", reg, RegimeNames[reg], r+1, err)
 			}
 			c := res.Classifier(name)
-			hp, err := c.Predict(ctx, images(d.holdout))
+			hp, err := c.PredictExamples(ctx, d.holdout)
 			if err != nil {
 				c.Close()
 				return nil, err
@@ -347,7 +348,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 				Shortfall:  shortfall, Validation: train.ClassCounts(val, k), EpochsRun: res.EpochsRun(), BestEpoch: res.BestEpoch(),
 				StoppedEarly: res.StoppedEarly(), Holdout: testOutput{Probs: hp}}
 			if len(d.external) > 0 {
-				ep, err := c.Predict(ctx, images(d.external))
+				ep, err := c.PredictExamples(ctx, d.external)
 				if err != nil {
 					c.Close()
 					return nil, err

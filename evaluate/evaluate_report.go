@@ -319,11 +319,7 @@ func buildReport(ctx context.Context, cfg Config, d *evalData, regs []string, re
 // set against the real holdout, in the embedding of the first real-only model.
 func fidelity(ctx context.Context, c *train.Classifier, d *evalData) (*Fidelity, error) {
 	embed := func(ex []train.Example) ([][][]float32, error) {
-		imgs := make([][]float32, len(ex))
-		for i, e := range ex {
-			imgs[i] = e.Pix
-		}
-		emb, err := c.Embed(ctx, imgs)
+		emb, err := c.EmbedExamples(ctx, ex)
 		if err != nil {
 			return nil, err
 		}

@@ -64,6 +64,8 @@ func (c ScaleConfig) Validate() error {
 type ScaleStage struct {
 	Name    string  `json:"name"`
 	Seconds float64 `json:"seconds"`
+	// CPUSeconds is the process's user plus system CPU time in the stage (both cores count).
+	CPUSeconds float64 `json:"cpu_seconds"`
 	// PeakRSSBytes is the stage's own peak resident memory: the peak is reset (and freed memory
 	// returned) before each stage.
 	PeakRSSBytes int64  `json:"peak_rss_bytes"`
@@ -111,14 +113,14 @@ func BenchScale(ctx context.Context, cfg ScaleConfig) (*ScaleResult, error) {
 	stage := func(name, unit string, f func() (int, error)) error {
 		sysinfo.ResetPeakRSS()
 		log.Info("bench scale stage", "stage", name)
-		t0 := time.Now()
+		t0, c0 := time.Now(), sysinfo.CPUTime()
 		n, err := f()
 		if err != nil {
 			return fmt.Errorf("bench scale: %s: %w", name, err)
 		}
-		st := ScaleStage{Name: name, Seconds: time.Since(t0).Seconds(), PeakRSSBytes: sysinfo.StagePeakRSS(), Items: n, Unit: unit}
+		st := ScaleStage{Name: name, Seconds: time.Since(t0).Seconds(), CPUSeconds: (sysinfo.CPUTime() - c0).Seconds(), PeakRSSBytes: sysinfo.StagePeakRSS(), Items: n, Unit: unit}
 		res.Stages = append(res.Stages, st)
-		log.Info("bench scale stage done", "stage", name, "seconds", st.Seconds, "peak_rss_bytes", st.PeakRSSBytes)
+		log.Info("bench scale stage done", "stage", name, "seconds", st.Seconds, "cpu_seconds", st.CPUSeconds, "peak_rss_bytes", st.PeakRSSBytes)
 		return nil
 	}
 	err := stage("phantoms", "films", func() (int, error) {

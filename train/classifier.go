@@ -319,6 +319,45 @@ func (c *Classifier) Predict(ctx context.Context, images [][]float32) ([][]float
 	return p, err
 }
 
+// EmbedExamples is [Classifier.Embed] over examples, reading their pixels a block at a time.
+func (c *Classifier) EmbedExamples(ctx context.Context, ex []Example) ([][]float32, error) {
+	emb, _, err := c.runExamples(ctx, ex)
+	return emb, err
+}
+
+// PredictExamples is [Classifier.Predict] over examples, reading their pixels a block at a time.
+func (c *Classifier) PredictExamples(ctx context.Context, ex []Example) ([][]float64, error) {
+	_, p, err := c.runExamples(ctx, ex)
+	return p, err
+}
+
+// exampleBlock is how many examples runExamples holds as float32 pixels at a time.
+const exampleBlock = 256
+
+func (c *Classifier) runExamples(ctx context.Context, ex []Example) (emb [][]float32, probs [][]float64, err error) {
+	bufs := make([][]float32, exampleBlock)
+	imgs := make([][]float32, 0, exampleBlock)
+	for i := 0; i < len(ex); i += exampleBlock {
+		imgs = imgs[:0]
+		for j, e := range ex[i:min(i+exampleBlock, len(ex))] {
+			px, err := e.Pixels(bufs[j])
+			if err != nil {
+				return nil, nil, err
+			}
+			if e.Pix == nil {
+				bufs[j] = px
+			}
+			imgs = append(imgs, px)
+		}
+		e, p, err := c.run(ctx, imgs)
+		if err != nil {
+			return nil, nil, err
+		}
+		emb, probs = append(emb, e...), append(probs, p...)
+	}
+	return emb, probs, nil
+}
+
 func (c *Classifier) run(ctx context.Context, images [][]float32) ([][]float32, [][]float64, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()

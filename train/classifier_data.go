@@ -28,13 +28,31 @@ const (
 // ErrNoSynthetic is returned when a synthetic set is asked for but the workspace has none.
 var ErrNoSynthetic = errors.New("no synthetic image set")
 
-// Example is one image with its class.
+// Example is one image with its class. The loaders ([LoadReal], [LoadSynthetic]) leave Pix
+// unset and keep the pixels on disk as 8-bit values (see filmFile), so that a set of any size
+// costs a few dozen bytes per image in memory; [Example.Pixels] reads them back.
 type Example struct {
 	ID        string
-	Pix       []float32 // Size·Size values in [-1, 1]
+	Pix       []float32 // Size·Size values in [-1, 1] held in memory; nil when the pixels are on disk
 	Class     int
 	Group     string // patient pseudonym; the image id for synthetic images
 	Synthetic bool
+
+	films *filmFile // where the pixels are when Pix is nil
+	at    int       // the image's number in films
+}
+
+// Pixels returns the image's Size·Size values in [-1, 1]: Pix itself when it is set (do not
+// change it), otherwise the pixels read from disk into dst (grown when too small).
+func (e Example) Pixels(dst []float32) ([]float32, error) {
+	if e.films == nil {
+		return e.Pix, nil
+	}
+	px, err := e.films.Film(e.at, dst)
+	if err != nil {
+		return nil, fmt.Errorf("image %s: %w", e.ID, err)
+	}
+	return px, nil
 }
 
 // classIndex maps class names to indices.
@@ -55,6 +73,10 @@ func LoadReal(w *workspace.Workspace, classes []string, size int, split string) 
 	}
 	ci := classIndex(classes)
 	slices.SortFunc(rows, func(a, b workspace.RealImage) int { return strings.Compare(a.ID, b.ID) })
+	films, err := newFilmFile(w.Dir, size*size)
+	if err != nil {
+		return nil, err
+	}
 	var out []Example
 	for _, r := range rows {
 		if split != "" && r.Split != split {
@@ -71,7 +93,13 @@ func LoadReal(w *workspace.Workspace, classes []string, size int, split string) 
 		if img, err = fitSize(img, size); err != nil {
 			return nil, fmt.Errorf("%s: %w", w.RealImagePath(r.ID), err)
 		}
-		out = append(out, Example{ID: r.ID, Pix: imageio.ToFloat(nil, img), Class: c, Group: r.Patient})
+		if err := films.add(img); err != nil {
+			return nil, fmt.Errorf("%s: %w", w.RealImagePath(r.ID), err)
+		}
+		out = append(out, Example{ID: r.ID, Class: c, Group: r.Patient, films: films, at: films.Len() - 1})
+	}
+	if err := films.seal(); err != nil {
+		return nil, err
 	}
 	return out, nil
 }
@@ -103,6 +131,10 @@ func LoadSynthetic(w *workspace.Workspace, which string, classes []string, size 
 	}
 	ci := classIndex(classes)
 	dir := filepath.Dir(p)
+	films, err := newFilmFile(w.Dir, size*size)
+	if err != nil {
+		return nil, nil, err
+	}
 	skipped = map[string]int{}
 	for i, r := range rows {
 		c, ok := ci[r.Class]
@@ -122,7 +154,13 @@ func LoadSynthetic(w *workspace.Workspace, which string, classes []string, size 
 		if img, err = fitSize(img, size); err != nil {
 			return nil, nil, fmt.Errorf("%s: %w", f, err)
 		}
-		ex = append(ex, Example{ID: r.ID, Pix: imageio.ToFloat(nil, img), Class: c, Group: r.ID, Synthetic: true})
+		if err := films.add(img); err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", f, err)
+		}
+		ex = append(ex, Example{ID: r.ID, Class: c, Group: r.ID, Synthetic: true, films: films, at: films.Len() - 1})
+	}
+	if err := films.seal(); err != nil {
+		return nil, nil, err
 	}
 	if len(ex) == 0 {
 		return nil, nil, fmt.Errorf("%s lists no image of the classes %v: %w", p, classes, ErrNoSynthetic)
@@ -204,21 +242,32 @@ func SplitValidation(ex []Example, frac float64, seed uint64) (train, val []Exam
 	return train, val
 }
 
-// fingerprintExamples writes examples' ids, classes and pixels, in order, to a hash.
-func FingerprintExamples(h io.Writer, tag string, ex []Example) {
+// FingerprintExamples writes examples' ids, classes and pixels (as float32 bits), in order, to a
+// hash.
+func FingerprintExamples(h io.Writer, tag string, ex []Example) error {
 	fmt.Fprintf(h, "%s %d\n", tag, len(ex))
 	buf := make([]byte, 0, 4*4096)
+	var px []float32
 	for _, e := range ex {
 		fmt.Fprintf(h, "%s,%d,%t\n", e.ID, e.Class, e.Synthetic)
+		v, err := e.Pixels(px)
+		if err != nil {
+			return err
+		}
+		if e.Pix == nil {
+			px = v
+		}
 		buf = buf[:0]
-		for _, v := range e.Pix {
+		for _, v := range v {
 			buf = binary.LittleEndian.AppendUint32(buf, math.Float32bits(v))
 		}
 		h.Write(buf)
 	}
+	return nil
 }
 
-func Fingerprint(settings string, sets map[string][]Example) string {
+// Fingerprint hashes the settings and the named sets of examples (see [FingerprintExamples]).
+func Fingerprint(settings string, sets map[string][]Example) (string, error) {
 	h := sha256.New()
 	h.Write([]byte(settings))
 	keys := make([]string, 0, len(sets))
@@ -227,9 +276,11 @@ func Fingerprint(settings string, sets map[string][]Example) string {
 	}
 	slices.Sort(keys)
 	for _, k := range keys {
-		FingerprintExamples(h, k, sets[k])
+		if err := FingerprintExamples(h, k, sets[k]); err != nil {
+			return "", err
+		}
 	}
-	return hex.EncodeToString(h.Sum(nil))
+	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // augment writes into dst a lightly transformed copy of src (size×size): a shift of up to 6% of

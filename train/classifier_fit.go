@@ -175,7 +175,10 @@ func Fit(ctx context.Context, cfg FitConfig, trainEx, valEx []Example) (*FitResu
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	fp := Fingerprint(cfg.Settings(len(trainEx), len(valEx)), map[string][]Example{"train": trainEx, "val": valEx})
+	fp, err := Fingerprint(cfg.Settings(len(trainEx), len(valEx)), map[string][]Example{"train": trainEx, "val": valEx})
+	if err != nil {
+		return nil, err
+	}
 	model := newCNN(cfg.Arch, rand.New(rand.NewPCG(cfg.Seed, 0xc1a55)))
 	model.prec = cfg.Precision
 	best := newCNN(cfg.Arch, rand.New(rand.NewPCG(0, 0)))
@@ -252,6 +255,7 @@ func Fit(ctx context.Context, cfg FitConfig, trainEx, valEx []Example) (*FitResu
 	}
 	size := cfg.Arch.Size
 	pix := size * size
+	var film []float32 // one film read from disk
 	task := cfg.Task
 	if task == nil {
 		task = progress.Nop().Start("", 0, "")
@@ -268,10 +272,20 @@ func Fit(ctx context.Context, cfg FitConfig, trainEx, valEx []Example) (*FitResu
 				pos := (b*batch + j) % len(order)
 				e := trainEx[order[pos]]
 				dst := tn.x[j*pix : (j+1)*pix]
+				px, err := e.Pixels(film)
+				if err != nil {
+					return nil, err
+				}
+				if e.Pix == nil {
+					film = px
+				}
+				if len(px) != pix {
+					return nil, fmt.Errorf("image %s has %d pixels, the classifier takes %d", e.ID, len(px), pix)
+				}
 				if cfg.Augment {
-					augment(dst, e.Pix, size, rand.New(rand.NewPCG(cfg.Seed^0xa06, uint64(epoch)<<32|uint64(pos))))
+					augment(dst, px, size, rand.New(rand.NewPCG(cfg.Seed^0xa06, uint64(epoch)<<32|uint64(pos))))
 				} else {
-					copy(dst, e.Pix)
+					copy(dst, px)
 				}
 				tn.targets.Labels[j] = e.Class
 			}
@@ -322,16 +336,31 @@ func Fit(ctx context.Context, cfg FitConfig, trainEx, valEx []Example) (*FitResu
 	return res, nil
 }
 
-// validate returns the mean cross-entropy, accuracy and balanced accuracy on examples.
+// validate returns the mean cross-entropy, accuracy and balanced accuracy on examples, reading
+// one batch of images at a time.
 func validate(ctx context.Context, ev *evalNet, ex []Example, k int) (loss float64, acc, bacc metrics.Metric, err error) {
-	imgs := make([][]float32, len(ex))
 	truth := make([]int, len(ex))
-	for i, e := range ex {
-		imgs[i], truth[i] = e.Pix, e.Class
-	}
-	_, probs, err := infer(ctx, ev, imgs)
-	if err != nil {
-		return 0, 0, 0, err
+	probs := make([][]float64, 0, len(ex))
+	bufs := make([][]float32, ev.batch)
+	imgs := make([][]float32, 0, ev.batch)
+	for i := 0; i < len(ex); i += ev.batch {
+		imgs = imgs[:0]
+		for j, e := range ex[i:min(i+ev.batch, len(ex))] {
+			px, err := e.Pixels(bufs[j])
+			if err != nil {
+				return 0, 0, 0, err
+			}
+			if e.Pix == nil {
+				bufs[j] = px
+			}
+			imgs = append(imgs, px)
+			truth[i+j] = e.Class
+		}
+		_, p, err := infer(ctx, ev, imgs)
+		if err != nil {
+			return 0, 0, 0, err
+		}
+		probs = append(probs, p...)
 	}
 	for i, p := range probs {
 		loss -= math.Log(math.Max(p[truth[i]], 1e-12))

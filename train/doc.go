@@ -36,6 +36,15 @@
 // [SampleCheck] compares the grid's 64 samples with the training films (how many distinct films
 // are nearest, how much the samples vary) and warns of collapse; summary.json carries it.
 //
+// # Memory
+//
+// Training memory does not grow with the number of films. The loaders ([LoadReal],
+// [LoadSynthetic]) and GAN training write the films once as 8-bit pixels to an unlinked
+// temporary file in the workspace folder and read back one batch at a time, converting to
+// float32 then (bit for bit what holding them as float32 gave); the collapse check and
+// validation read the training films in blocks. An [Example] costs its id and group in memory.
+// BenchmarkTrainMemory measures it (docs/results/scale/).
+//
 // # Precision
 //
 // [GANConfig].Precision and [ClassifierConfig].Precision choose the arithmetic of the matrix

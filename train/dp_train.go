@@ -17,7 +17,7 @@ type dpRun struct {
 	state    *dpState
 	acc      *rdp.Accountant
 	rng      *mrand.Rand
-	pix      []float32
+	films    *filmFile
 	npix     int
 	patients [][]int // image indices per patient, patients in pseudonym order
 	sampled  []int
@@ -34,7 +34,7 @@ func newDPRun(st *dpStepper, state *dpState, ts *trainSet, size int, seed *[32]b
 	if err != nil {
 		return nil, err
 	}
-	r := &dpRun{st: st, state: state, acc: acc, rng: rng, pix: ts.pix, npix: size * size}
+	r := &dpRun{st: st, state: state, acc: acc, rng: rng, films: ts.films, npix: size * size}
 	byPatient := map[string][]int{}
 	for i, p := range ts.patientOf {
 		byPatient[p] = append(byPatient[p], i)
@@ -68,7 +68,7 @@ func (r *dpRun) overBudget() (bool, float64, error) {
 }
 
 // sample draws this step's patients and fills their micro-batches.
-func (r *dpRun) sample() [][]float32 {
+func (r *dpRun) sample() ([][]float32, error) {
 	r.sampled = poissonSample(r.rng, len(r.patients), r.state.SamplingRate, r.sampled)
 	for len(r.bufs) < len(r.sampled) {
 		r.bufs = append(r.bufs, nil)
@@ -84,18 +84,25 @@ func (r *dpRun) sample() [][]float32 {
 		}
 		b := r.bufs[k][:0]
 		for _, f := range films {
-			b = append(b, r.pix[f*r.npix:(f+1)*r.npix]...)
+			b = slices.Grow(b, r.npix)
+			if _, err := r.films.Film(f, b[len(b):len(b)+r.npix]); err != nil {
+				return nil, err
+			}
+			b = b[:len(b)+r.npix]
 		}
 		r.bufs[k] = b
 		r.batch = append(r.batch, b)
 	}
-	return r.batch
+	return r.batch, nil
 }
 
 // step runs one DP step (the caller has checked the budget), records it with the accountant and
 // marks the budget exhausted when the next step would exceed it.
 func (r *dpRun) step(z []float32) (dLoss, gLoss float32, err error) {
-	patients := r.sample()
+	patients, err := r.sample()
+	if err != nil {
+		return 0, 0, err
+	}
 	expected := r.state.SamplingRate * float64(len(r.patients))
 	if dLoss, gLoss, err = r.st.step(patients, z, expected, r.state.Noise, r.rng); err != nil {
 		return 0, 0, err

@@ -34,13 +34,16 @@ type SampleCheck struct {
 }
 
 // checkSamples compares n samples (pix values each) with the training films.
-func checkSamples(samples []float32, n int, train []float32, pix int) SampleCheck {
-	nt := len(train) / pix
+func checkSamples(samples []float32, n int, train filmSet, pix int) (SampleCheck, error) {
+	nt := train.Len()
 	sc := SampleCheck{Samples: n, TrainFilms: nt}
 	if n < 2 || nt < 2 {
-		return sc
+		return sc, nil
 	}
-	nearest := nearestByCorrelation(samples, n, train, nt, pix)
+	nearest, err := nearestByCorrelation(samples, n, train, pix)
+	if err != nil {
+		return sc, err
+	}
 	counts := map[int]int{}
 	top := 0
 	for _, j := range nearest {
@@ -51,7 +54,13 @@ func checkSamples(samples []float32, n int, train []float32, pix int) SampleChec
 	sc.TopNearestShare = float64(top) / float64(n)
 	sc.SampleSpread = sampleSpread(samples, n, pix)
 	m := min(nt, 256) // consecutive films of the (ID-sorted) training set
-	sc.TrainSpread = sampleSpread(train[:m*pix], m, pix)
+	first := make([]float32, m*pix)
+	for i := range m {
+		if _, err := train.Film(i, first[i*pix:(i+1)*pix]); err != nil {
+			return sc, err
+		}
+	}
+	sc.TrainSpread = sampleSpread(first, m, pix)
 	if sc.TrainSpread > 0 {
 		sc.SpreadRatio = sc.SampleSpread / sc.TrainSpread
 	}
@@ -64,63 +73,83 @@ func checkSamples(samples []float32, n int, train []float32, pix int) SampleChec
 		sc.Warnings = append(sc.Warnings, fmt.Sprintf("little diversity (samples differ %.2f× as much as training films; want at least %.2f×): partial collapse",
 			sc.SpreadRatio, MinSpreadRatio))
 	}
-	return sc
+	return sc, nil
+}
+
+// correlationBlock is how many training films [nearestByCorrelation] normalises at a time: its
+// memory is this many films, whatever the size of the training set.
+const correlationBlock = 1024
+
+// normalise writes into dst (k·pix values) the k images of src made zero-mean and unit-norm.
+func normalise(dst, src []float32, k, pix int) {
+	for i := 0; i < k; i++ {
+		v := src[i*pix : (i+1)*pix]
+		var s float64
+		for _, x := range v {
+			s += float64(x)
+		}
+		mean := s / float64(pix)
+		var ss float64
+		for _, x := range v {
+			d := float64(x) - mean
+			ss += d * d
+		}
+		inv := 0.0
+		if ss > 0 {
+			inv = 1 / math.Sqrt(ss)
+		}
+		o := dst[i*pix : (i+1)*pix]
+		for j, x := range v {
+			o[j] = float32((float64(x) - mean) * inv)
+		}
+	}
 }
 
 // nearestByCorrelation returns for each sample the index of the training film with the highest
-// Pearson correlation of pixels (ties: the lowest index).
-func nearestByCorrelation(samples []float32, n int, train []float32, nt, pix int) []int {
-	norm := func(src []float32, k int) []float32 {
-		out := make([]float32, k*pix)
-		for i := 0; i < k; i++ {
-			v := src[i*pix : (i+1)*pix]
-			var s float64
-			for _, x := range v {
-				s += float64(x)
-			}
-			mean := s / float64(pix)
-			var ss float64
-			for _, x := range v {
-				d := float64(x) - mean
-				ss += d * d
-			}
-			inv := 0.0
-			if ss > 0 {
-				inv = 1 / math.Sqrt(ss)
-			}
-			o := out[i*pix : (i+1)*pix]
-			for j, x := range v {
-				o[j] = float32((float64(x) - mean) * inv)
+// Pearson correlation of pixels (ties: the lowest index). It reads the training films in blocks
+// of correlationBlock.
+func nearestByCorrelation(samples []float32, n int, train filmSet, pix int) ([]int, error) {
+	nt := train.Len()
+	a := make([]float32, n*pix)
+	normalise(a, samples, n, pix)
+	bs := min(nt, correlationBlock)
+	raw, b := make([]float32, bs*pix), make([]float32, bs*pix)
+	out := make([]int, n)
+	best := make([]float64, n)
+	for i := range best {
+		best[i] = math.Inf(-1)
+	}
+	for j0 := 0; j0 < nt; j0 += bs {
+		k := min(bs, nt-j0)
+		for j := range k {
+			if _, err := train.Film(j0+j, raw[j*pix:(j+1)*pix]); err != nil {
+				return nil, err
 			}
 		}
-		return out
-	}
-	a, b := norm(samples, n), norm(train, nt)
-	out := make([]int, n)
-	var wg sync.WaitGroup
-	for w := 0; w < 2; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := w; i < n; i += 2 {
-				x := a[i*pix : (i+1)*pix]
-				best, bi := math.Inf(-1), 0
-				for j := 0; j < nt; j++ {
-					y := b[j*pix : (j+1)*pix]
-					var s float32
-					for k, v := range x {
-						s += v * y[k]
-					}
-					if float64(s) > best {
-						best, bi = float64(s), j
+		normalise(b, raw, k, pix)
+		var wg sync.WaitGroup
+		for w := 0; w < 2; w++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := w; i < n; i += 2 {
+					x := a[i*pix : (i+1)*pix]
+					for j := 0; j < k; j++ {
+						y := b[j*pix : (j+1)*pix]
+						var s float32
+						for q, v := range x {
+							s += v * y[q]
+						}
+						if float64(s) > best[i] {
+							best[i], out[i] = float64(s), j0+j
+						}
 					}
 				}
-				out[i] = bi
-			}
-		}()
+			}()
+		}
+		wg.Wait()
 	}
-	wg.Wait()
-	return out
+	return out, nil
 }
 
 // NearestTrainFilms returns for each sample the index of the training film most like it (Pearson
@@ -137,5 +166,6 @@ func NearestTrainFilms(samples, train [][]float32) []int {
 		}
 		return out
 	}
-	return nearestByCorrelation(flat(samples), len(samples), flat(train), len(train), pix)
+	near, _ := nearestByCorrelation(flat(samples), len(samples), flatFilms{flat(train), len(train)}, pix) // films in memory: no error
+	return near
 }

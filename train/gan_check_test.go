@@ -2,9 +2,11 @@ package train
 
 import (
 	"context"
+	"image"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -15,6 +17,55 @@ func films32(rng *rand.Rand, n int) []float32 {
 		out[i] = float32(rng.Float64()*2 - 1)
 	}
 	return out
+}
+
+// The nearest film is found across the blocks the training films are read in, from the
+// 8-bit film file training uses, ties going to the lowest index.
+func TestNearestByCorrelationAcrossBlocks(t *testing.T) {
+	const side, n = 8, 2*correlationBlock + 300
+	rng := rand.New(rand.NewPCG(3, 4))
+	films, err := newFilmFile(t.TempDir(), side*side)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer films.close()
+	img := image.NewGray(image.Rect(0, 0, side, side))
+	var twin []uint8
+	for i := range n {
+		for j := range img.Pix {
+			img.Pix[j] = uint8(rng.IntN(256))
+		}
+		switch i {
+		case 5:
+			twin = slices.Clone(img.Pix)
+		case 2*correlationBlock + 7: // a copy of film 5 in the third block: the tie goes to 5
+			copy(img.Pix, twin)
+		}
+		if err := films.add(img); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := films.seal(); err != nil {
+		t.Fatal(err)
+	}
+	pick := []int{5, correlationBlock + 11, n - 1}
+	samples := make([]float32, 0, len(pick)*side*side)
+	for _, j := range pick {
+		f, err := films.Film(j, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, v := range f {
+			samples = append(samples, v+float32(0.05*rng.NormFloat64()))
+		}
+	}
+	got, err := nearestByCorrelation(samples, len(pick), films, side*side)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(got, pick) {
+		t.Errorf("nearest films %v, want %v", got, pick)
+	}
 }
 
 // The README's failing demo run: 99 of 100 samples had the same nearest training film.
@@ -32,7 +83,10 @@ func TestSampleCheckCatchesNinetyNineOfHundred(t *testing.T) {
 			samples[k*pix+i] = train[src*pix+i] + float32(0.3*rng.NormFloat64())
 		}
 	}
-	sc := checkSamples(samples, 100, train, pix)
+	sc, err := checkSamples(samples, 100, flatFilms{train, 200}, pix)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if sc.DistinctNearest != 2 || sc.TopNearestShare != 0.99 {
 		t.Fatalf("check: %+v", sc)
 	}
@@ -46,7 +100,9 @@ func TestSampleCheckCatchesNinetyNineOfHundred(t *testing.T) {
 			samples[k*pix+i] = train[(2*k)*pix+i] + float32(0.3*rng.NormFloat64())
 		}
 	}
-	sc = checkSamples(samples, 100, train, pix)
+	if sc, err = checkSamples(samples, 100, flatFilms{train, 200}, pix); err != nil {
+		t.Fatal(err)
+	}
 	if sc.DistinctNearest != 100 || len(sc.Warnings) != 0 {
 		t.Errorf("diverse samples flagged: %+v", sc)
 	}

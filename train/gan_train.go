@@ -253,11 +253,12 @@ func TrainGAN(ctx context.Context, cfg GANConfig) (*GANResult, error) {
 	return res, nil
 }
 
-// trainSet is a class's train images, loaded and scaled to [-1, 1].
+// trainSet is a class's train images; films holds their pixels on disk (8-bit, read back as
+// values in [-1, 1] one batch at a time) when the set was loaded.
 type trainSet struct {
 	ids         []string
 	patientOf   []string // pseudonymous patient of each image
-	pix         []float32
+	films       *filmFile
 	patients    int
 	fingerprint string
 }
@@ -284,17 +285,30 @@ func loadTrainSet(w *workspace.Workspace, rows []workspace.RealImage, class stri
 	if !load {
 		return ts, nil
 	}
-	ts.pix = make([]float32, 0, len(sel)*size*size)
+	films, err := newFilmFile(w.Dir, size*size)
+	if err != nil {
+		return nil, err
+	}
 	for _, r := range sel {
 		img, err := imageio.ReadGray(w.RealImagePath(r.ID))
+		if err == nil {
+			if img, err = fitSize(img, size); err != nil {
+				err = fmt.Errorf("%s: %w", w.RealImagePath(r.ID), err)
+			}
+		}
+		if err == nil {
+			err = films.add(img)
+		}
 		if err != nil {
+			films.close()
 			return nil, err
 		}
-		if img, err = fitSize(img, size); err != nil {
-			return nil, fmt.Errorf("%s: %w", w.RealImagePath(r.ID), err)
-		}
-		ts.pix = imageio.ToFloat(ts.pix, img)
 	}
+	if err := films.seal(); err != nil {
+		films.close()
+		return nil, err
+	}
+	ts.films = films
 	return ts, nil
 }
 
@@ -495,6 +509,7 @@ func trainClass(ctx context.Context, cfg GANConfig, log *slog.Logger, rep progre
 			return nil, err
 		}
 		ts = data
+		defer ts.films.close()
 		var dr *dpRun
 		if dps != nil {
 			if dr, err = newDPRun(dps, want.DP, ts, cfg.Size, cfg.DP.seed); err != nil {
@@ -532,10 +547,12 @@ func trainClass(ctx context.Context, cfg GANConfig, log *slog.Logger, rep progre
 				if dr != nil {
 					dl, gl, err = dr.step(z)
 				} else {
-					for k := 0; k < batch; k++ {
-						copy(real[k*pix:(k+1)*pix], ts.pix[order[s*batch+k]*pix:])
+					for k := 0; k < batch && err == nil; k++ {
+						_, err = ts.films.Film(order[s*batch+k], real[k*pix:(k+1)*pix])
 					}
-					dl, gl, err = st.step(real, z)
+					if err == nil {
+						dl, gl, err = st.step(real, z)
+					}
 				}
 				if err != nil {
 					return res, err
@@ -571,7 +588,10 @@ func trainClass(ctx context.Context, cfg GANConfig, log *slog.Logger, rep progre
 				}
 				spread := sampleSpread(imgs, gridCount, pix)
 				ep.Spread = &spread
-				sc := checkSamples(imgs, gridCount, ts.pix, pix)
+				sc, err := checkSamples(imgs, gridCount, ts.films, pix)
+				if err != nil {
+					return res, err
+				}
 				res.SampleCheck = &sc
 				ep.Warning = append(collapseWarnings(ep.DLoss, ep.GLoss, spread), sc.Warnings...)
 				grid := filepath.Join(dir, SamplesDir, fmt.Sprintf("epoch-%03d.png", epoch))

@@ -77,9 +77,9 @@ func runBenchScale(ctx context.Context, g *globals, o benchScaleOptions) error {
 	fmt.Fprintf(g.stdout, "archive of %d films (%d train, %d holdout), %d candidates, %d×%d, %s, GOMAXPROCS %d\n",
 		r.Images, r.Train, r.Holdout, r.Candidates, r.Size, r.Size, blasLabel(r.BLAS, r.BLASCore), r.GOMAXPROCS)
 	tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "STAGE\tSECONDS\tPER SECOND\tPEAK RSS (MB)\t")
+	fmt.Fprintln(tw, "STAGE\tSECONDS\tCPU SECONDS\tPER SECOND\tPEAK RSS (MB)\t")
 	for _, s := range r.Stages {
-		fmt.Fprintf(tw, "%s\t%.1f\t%.0f %s\t%.0f\t\n", s.Name, s.Seconds, float64(s.Items)/s.Seconds, s.Unit, float64(s.PeakRSSBytes)/1e6)
+		fmt.Fprintf(tw, "%s\t%.1f\t%.1f\t%.0f %s\t%.0f\t\n", s.Name, s.Seconds, s.CPUSeconds, float64(s.Items)/s.Seconds, s.Unit, float64(s.PeakRSSBytes)/1e6)
 	}
 	return tw.Flush()
 }

@@ -1,5 +1,5 @@
 // Package sysinfo reports facts about the running process that benchmarks print: peak resident
-// memory. Imports nothing of this module.
+// memory and CPU time. Imports nothing of this module.
 package sysinfo
 
 import (
@@ -9,7 +9,17 @@ import (
 	"runtime/debug"
 	"strconv"
 	"syscall"
+	"time"
 )
+
+// CPUTime returns the process's user plus system CPU time so far (0 when unknown).
+func CPUTime() time.Duration {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
 
 // PeakRSS returns the process's peak resident set size in bytes (0 when unknown).
 func PeakRSS() int64 {

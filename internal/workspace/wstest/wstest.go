@@ -59,7 +59,7 @@ func ToyRender(_ string, classIdx int, seed uint64, film, size int) *image.Gray 
 }
 
 // PhantomRender draws phantom films (internal/phantom): a learnable tiny chest X-ray data set.
-func PhantomRender(t *testing.T) RenderFunc {
+func PhantomRender(t testing.TB) RenderFunc {
 	return func(class string, _ int, seed uint64, film, size int) *image.Gray {
 		p, err := phantom.NewPatient(class, seed)
 		if err != nil {
@@ -71,7 +71,7 @@ func PhantomRender(t *testing.T) RenderFunc {
 
 // New writes a workspace with real/index.csv and real/images directly through
 // internal/workspace (a test fixture: ingest is tested elsewhere).
-func New(t *testing.T, size int, specs []ClassSpec, render RenderFunc, seed uint64) *workspace.Workspace {
+func New(t testing.TB, size int, specs []ClassSpec, render RenderFunc, seed uint64) *workspace.Workspace {
 	t.Helper()
 	w, err := workspace.Init(filepath.Join(t.TempDir(), "ws"))
 	if err != nil {
