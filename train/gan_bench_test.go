@@ -2,9 +2,13 @@ package train
 
 import (
 	"context"
+	"fmt"
 	"math/rand/v2"
 	"slices"
 	"testing"
+
+	"github.com/raysynth/raysynth/internal/blas"
+	"github.com/raysynth/raysynth/internal/nn"
 )
 
 func TestBenchGANTiny(t *testing.T) {
@@ -19,18 +23,39 @@ func TestBenchGANTiny(t *testing.T) {
 
 // BenchmarkGANStep64 runs raysynth bench gan's measurement (6 timed D+G steps after set-up) per
 // iteration; ns/op includes the set-up, s/step is the median step.
-func BenchmarkGANStep64(b *testing.B) {
-	var perStep []float64
+func BenchmarkGANStep64(b *testing.B) { benchGANStep(b, 64, nn.FP32) }
+
+// BenchmarkGANStep runs the same measurement at batch 32 and 64 in both precisions (bf16 only
+// where it runs at hardware speed), with CPU seconds per step: the figure to compare on a shared
+// machine, and the one to profile (-cpuprofile).
+func BenchmarkGANStep(b *testing.B) {
+	for _, batch := range []int{32, 64} {
+		for _, p := range []Precision{nn.FP32, nn.BF16} {
+			b.Run(fmt.Sprintf("batch%d/%v", batch, p), func(b *testing.B) {
+				if p == nn.BF16 && !blas.HasBF16() {
+					b.Skip("bf16 does not run at hardware speed here")
+				}
+				benchGANStep(b, batch, p)
+			})
+		}
+	}
+}
+
+func benchGANStep(b *testing.B, batch int, p Precision) {
+	var perStep, cpu []float64
 	for b.Loop() {
-		r, err := BenchGAN(context.Background(), BenchConfig{Size: 64, Batch: 64, Steps: 6, GenBatches: 6, Seed: 1})
+		r, err := BenchGAN(context.Background(), BenchConfig{Size: 64, Batch: batch, Steps: 6, GenBatches: 6, Seed: 1, Precision: p})
 		if err != nil {
 			b.Fatal(err)
 		}
 		perStep = append(perStep, r.SecondsPerStep)
+		cpu = append(cpu, r.CPUPerStep)
 	}
 	slices.Sort(perStep)
+	slices.Sort(cpu)
 	b.ReportMetric(perStep[len(perStep)/2], "s/step")
-	b.ReportMetric(64/perStep[len(perStep)/2], "real-img/s")
+	b.ReportMetric(cpu[len(cpu)/2], "cpu-s/step")
+	b.ReportMetric(float64(batch)/perStep[len(perStep)/2], "real-img/s")
 }
 
 func BenchmarkGenerate64(b *testing.B) {

@@ -104,21 +104,7 @@ func (op *bnOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) {
 		}
 		act, al := op.act, op.alpha
 		parallel(r1-r0, func(lo, hi int) {
-			for r := r0 + lo; r < r0+hi; r++ {
-				xs, ys := x[r*c:(r+1)*c], y[r*c:(r+1)*c]
-				ys = ys[:len(xs)]
-				if !act {
-					for j, v := range xs {
-						ys[j] = v*a[j] + b[j]
-					}
-					continue
-				}
-				for j, v := range xs {
-					u := v*a[j] + b[j]
-					neg := float32(math.Float32bits(u) >> 31) // branch-free, see actOp
-					ys[j] = u * (1 - (1-al)*neg)
-				}
-			}
+			kAffine(x[(r0+lo)*c:(r0+hi)*c], y[(r0+lo)*c:(r0+hi)*c], c, hi-lo, a, b, act, al)
 		})
 	}
 	return op.value(), nil
@@ -130,12 +116,7 @@ func (op *bnOp) sqDevSums(x, mean, out []float32) {
 	chunked(len(x)/c, func(p, lo, hi int) {
 		acc := op.part[p*c : (p+1)*c]
 		clear(acc)
-		for r := lo; r < hi; r++ {
-			for j, v := range x[r*c : (r+1)*c] {
-				d := v - mean[j]
-				acc[j] += d * d
-			}
-		}
+		kSqDev(x[lo*c:hi*c], c, hi-lo, mean, acc)
 	})
 	for j := 0; j < c; j++ {
 		var s float64
@@ -210,27 +191,11 @@ func (op *bnGradOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) {
 			acc, accx := part[2*p*c:(2*p+1)*c], part[(2*p+1)*c:(2*p+2)*c]
 			clear(acc)
 			clear(accx)
-			for r := r0 + lo; r < r0+hi; r++ {
-				xs, ds := x[r*c:(r+1)*c], dy[r*c:(r+1)*c]
-				ds = ds[:len(xs)]
-				if y != nil {
-					ys, out := y[r*c:(r+1)*c], dyAct[r*c:(r+1)*c]
-					ys, out = ys[:len(xs)], out[:len(xs)]
-					for j, v := range xs {
-						pos := 1 - float32(math.Float32bits(ys[j])>>31)
-						d := ds[j] * (al + (1-al)*pos)
-						out[j] = d
-						acc[j] += d
-						accx[j] += d * (v - mean[j]) * invstd[j]
-					}
-					continue
-				}
-				for j, v := range xs {
-					d := ds[j]
-					acc[j] += d
-					accx[j] += d * (v - mean[j]) * invstd[j]
-				}
+			var ys, out []float32
+			if y != nil {
+				ys, out = y[(r0+lo)*c:(r0+hi)*c], dyAct[(r0+lo)*c:(r0+hi)*c]
 			}
+			kBNGradSums(x[(r0+lo)*c:(r0+hi)*c], dy[(r0+lo)*c:(r0+hi)*c], ys, out, c, hi-lo, mean, invstd, al, acc, accx)
 		})
 		for j := 0; j < c; j++ {
 			var s, sx float64
@@ -253,18 +218,14 @@ func (op *bnGradOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) {
 		}
 		train := f.mode != BNEval
 		parallel(r1-r0, func(lo, hi int) {
+			if train {
+				kBNGradDx(x[(r0+lo)*c:(r0+hi)*c], dyg[(r0+lo)*c:(r0+hi)*c], dx[(r0+lo)*c:(r0+hi)*c], c, hi-lo, k, mean, invstd, gs, gxs, invN)
+				return
+			}
 			for r := r0 + lo; r < r0+hi; r++ {
-				xs, ds, out := x[r*c:(r+1)*c], dyg[r*c:(r+1)*c], dx[r*c:(r+1)*c]
-				if !train {
-					for j, d := range ds {
-						out[j] = d * k[j]
-					}
-					continue
-				}
-				ds, out = ds[:len(xs)], out[:len(xs)]
+				ds, out := dyg[r*c:(r+1)*c], dx[r*c:(r+1)*c]
 				for j, d := range ds {
-					xh := (xs[j] - mean[j]) * invstd[j]
-					out[j] = k[j] * (d - gs[j]*invN - xh*gxs[j]*invN)
+					out[j] = d * k[j]
 				}
 			}
 		})

@@ -41,7 +41,9 @@ func (g geom) flops() int64 {
 }
 
 // im2col fills cols (rows r0..r1 of the batch's im2col matrix, relative row 0 = r0) from big.
-func (g geom) im2col(big, cols []float32, r0, r1 int) {
+func (g geom) im2col(big, cols []float32, r0, r1 int) { kIm2col(g, big, cols, r0, r1) }
+
+func (g geom) goIm2col(big, cols []float32, r0, r1 int) {
 	kc := g.K * g.C
 	rowLen := g.kkc()
 	for r := r0; r < r1; r++ {
@@ -86,7 +88,9 @@ func (g geom) im2col(big, cols []float32, r0, r1 int) {
 // cols holds rows starting at row r0 of the batch. It gathers: each output pixel sums the few
 // (kernel tap, output position) pairs that cover it and is written once, which costs much less
 // memory traffic than scattering every row into a cleared output.
-func (g geom) col2im(cols, big []float32, b, r0 int) {
+func (g geom) col2im(cols, big []float32, b, r0 int) { kCol2im(g, cols, big, b, r0) }
+
+func (g geom) goCol2im(cols, big []float32, b, r0 int) {
 	out := big[b*g.bigLen() : (b+1)*g.bigLen()]
 	rowLen := g.kkc()
 	kc := g.K * g.C

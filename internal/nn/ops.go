@@ -383,11 +383,7 @@ func channelSums(x []float32, c int, part, out []float32) {
 	chunked(rows, func(p, lo, hi int) {
 		acc := part[p*c : (p+1)*c]
 		clear(acc)
-		for r := lo; r < hi; r++ {
-			for j, v := range x[r*c : (r+1)*c] {
-				acc[j] += v
-			}
-		}
+		kSums(x[lo*c:hi*c], c, hi-lo, acc)
 	})
 	for j := 0; j < c; j++ {
 		var s float64
@@ -510,20 +506,16 @@ func (op *biasActOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) {
 	x, b, y := f32s(in[0]), f32s(in[1]), op.data()
 	c, kind, a := op.c, op.kind, op.alpha
 	parallel(len(x)/c, func(lo, hi int) {
+		if kind != actTanh {
+			kBiasLeaky(x[lo*c:hi*c], y[lo*c:hi*c], c, hi-lo, b, a)
+			return
+		}
 		for r := lo; r < hi; r++ {
 			xs, ys := x[r*c:(r+1)*c], y[r*c:(r+1)*c]
 			ys = ys[:len(xs)]
 			bs := b[:len(xs)]
-			if kind == actTanh {
-				for j, v := range xs {
-					ys[j] = float32(math.Tanh(float64(v + bs[j])))
-				}
-				continue
-			}
 			for j, v := range xs {
-				u := v + bs[j]
-				neg := float32(math.Float32bits(u) >> 31) // branch-free, see actOp
-				ys[j] = u * (1 - (1-a)*neg)
+				ys[j] = float32(math.Tanh(float64(v + bs[j])))
 			}
 		}
 	})
@@ -560,24 +552,7 @@ func (op *biasActGradOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) {
 	chunked(len(y)/c, func(p, lo, hi int) {
 		acc := f.part[p*c : (p+1)*c]
 		clear(acc)
-		for r := lo; r < hi; r++ {
-			ys, ds, out := y[r*c:(r+1)*c], dy[r*c:(r+1)*c], dx[r*c:(r+1)*c]
-			ds, out, acc := ds[:len(ys)], out[:len(ys)], acc[:len(ys)]
-			if f.kind == actTanh {
-				for j, v := range ys {
-					d := ds[j] * (1 - v*v)
-					out[j] = d
-					acc[j] += d
-				}
-				continue
-			}
-			for j, v := range ys {
-				pos := 1 - float32(math.Float32bits(v)>>31) // the sign of y is the sign of x+b
-				d := ds[j] * (a + (1-a)*pos)
-				out[j] = d
-				acc[j] += d
-			}
-		}
+		kBiasActGrad(y[lo*c:hi*c], dy[lo*c:hi*c], dx[lo*c:hi*c], c, hi-lo, acc, a, f.kind == actTanh)
 	})
 	for j := 0; j < c; j++ {
 		var s float64

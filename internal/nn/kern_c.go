@@ -1,0 +1,318 @@
+//go:build openblas && cgo
+
+package nn
+
+/*
+#cgo CFLAGS: -O3
+// Same float32 operations in the same order as the Go loops of kern.go: no contraction into
+// fused multiply-adds, so the results are bit for bit those of the Go loops. The loops run over
+// channels (the contiguous axis), which the compiler vectorises; target_clones picks AVX-512,
+// AVX2 or SSE2 code when the program starts.
+#pragma GCC optimize ("fp-contract=off", "tree-vectorize")
+#include <stdint.h>
+#include <string.h>
+
+#define KERN __attribute__((target_clones("avx512f", "avx2", "default")))
+
+static inline float signbit01(float v) {
+	uint32_t u;
+	memcpy(&u, &v, 4);
+	return (float)(u >> 31);
+}
+
+KERN static void k_sums(const float *restrict x, long c, long rows, float *restrict acc) {
+	for (long r = 0; r < rows; r++) {
+		const float *xs = x + r * c;
+		for (long j = 0; j < c; j++) acc[j] += xs[j];
+	}
+}
+
+KERN static void k_sqdev(const float *restrict x, long c, long rows, const float *restrict mean, float *restrict acc) {
+	for (long r = 0; r < rows; r++) {
+		const float *xs = x + r * c;
+		for (long j = 0; j < c; j++) {
+			float d = xs[j] - mean[j];
+			acc[j] += d * d;
+		}
+	}
+}
+
+KERN static void k_affine(const float *restrict x, float *restrict y, long c, long rows,
+		const float *restrict a, const float *restrict b, int act, float al) {
+	for (long r = 0; r < rows; r++) {
+		const float *xs = x + r * c;
+		float *ys = y + r * c;
+		if (!act) {
+			for (long j = 0; j < c; j++) ys[j] = xs[j] * a[j] + b[j];
+			continue;
+		}
+		for (long j = 0; j < c; j++) {
+			float u = xs[j] * a[j] + b[j];
+			ys[j] = u * (1 - (1 - al) * signbit01(u));
+		}
+	}
+}
+
+KERN static void k_bias_leaky(const float *restrict x, float *restrict y, long c, long rows, const float *restrict b, float a) {
+	for (long r = 0; r < rows; r++) {
+		const float *xs = x + r * c;
+		float *ys = y + r * c;
+		for (long j = 0; j < c; j++) {
+			float u = xs[j] + b[j];
+			ys[j] = u * (1 - (1 - a) * signbit01(u));
+		}
+	}
+}
+
+KERN static void k_bias_act_grad(const float *restrict y, const float *restrict dy, float *restrict dx, long c, long rows,
+		float *restrict acc, float a, int tanh_) {
+	for (long r = 0; r < rows; r++) {
+		const float *ys = y + r * c, *ds = dy + r * c;
+		float *out = dx + r * c;
+		if (tanh_) {
+			for (long j = 0; j < c; j++) {
+				float d = ds[j] * (1 - ys[j] * ys[j]);
+				out[j] = d;
+				acc[j] += d;
+			}
+			continue;
+		}
+		for (long j = 0; j < c; j++) {
+			float pos = 1 - signbit01(ys[j]);
+			float d = ds[j] * (a + (1 - a) * pos);
+			out[j] = d;
+			acc[j] += d;
+		}
+	}
+}
+
+KERN static void k_bn_grad_sums(const float *restrict x, const float *restrict dy, const float *restrict y, float *restrict dyact,
+		long c, long rows, const float *restrict mean, const float *restrict invstd, float al,
+		float *restrict acc, float *restrict accx) {
+	for (long r = 0; r < rows; r++) {
+		const float *xs = x + r * c, *ds = dy + r * c;
+		if (y) {
+			const float *ys = y + r * c;
+			float *out = dyact + r * c;
+			for (long j = 0; j < c; j++) {
+				float pos = 1 - signbit01(ys[j]);
+				float d = ds[j] * (al + (1 - al) * pos);
+				out[j] = d;
+				acc[j] += d;
+				accx[j] += d * (xs[j] - mean[j]) * invstd[j];
+			}
+			continue;
+		}
+		for (long j = 0; j < c; j++) {
+			float d = ds[j];
+			acc[j] += d;
+			accx[j] += d * (xs[j] - mean[j]) * invstd[j];
+		}
+	}
+}
+
+KERN static void k_bn_grad_dx(const float *restrict x, const float *restrict dy, float *restrict dx, long c, long rows,
+		const float *restrict k, const float *restrict mean, const float *restrict invstd,
+		const float *restrict gs, const float *restrict gxs, float invN) {
+	for (long r = 0; r < rows; r++) {
+		const float *xs = x + r * c, *ds = dy + r * c;
+		float *out = dx + r * c;
+		for (long j = 0; j < c; j++) {
+			float xh = (xs[j] - mean[j]) * invstd[j];
+			out[j] = k[j] * (ds[j] - gs[j] * invN - xh * gxs[j] * invN);
+		}
+	}
+}
+
+typedef struct {
+	long H, W, C, Ho, Wo, K, S, P;
+} geo;
+
+// k_col2im: geom.goCol2im for one sample b (cols holds the batch's im2col rows from r0).
+KERN static void k_col2im(const geo *g, const int64_t *yspan, const int64_t *xspan, const float *restrict cols, float *restrict big, long b, long r0) {
+	long c = g->C, rowLen = g->K * g->K * c, kc = g->K * c;
+	float *out = big + b * g->H * g->W * c;
+	for (long iy = 0; iy < g->H; iy++) {
+		long oy0 = yspan[2 * iy], oy1 = yspan[2 * iy + 1];
+		for (long ix = 0; ix < g->W; ix++) {
+			long ox0 = xspan[2 * ix], ox1 = xspan[2 * ix + 1];
+			if (c == 1) {
+				float s = 0;
+				for (long oy = oy0; oy <= oy1; oy++) {
+					long base = ((b * g->Ho + oy) * g->Wo - r0) * rowLen + (iy + g->P - oy * g->S) * kc + ix + g->P;
+					for (long ox = ox0; ox <= ox1; ox++) s += cols[base + ox * (rowLen - g->S)];
+				}
+				out[iy * g->W + ix] = s;
+				continue;
+			}
+			float *dst = out + (iy * g->W + ix) * c;
+			const float *t[64]; // maxTaps
+			long n = 0;
+			for (long oy = oy0; oy <= oy1; oy++) {
+				long base = ((b * g->Ho + oy) * g->Wo - r0) * rowLen + (iy + g->P - oy * g->S) * kc + (ix + g->P) * c;
+				for (long ox = ox0; ox <= ox1; ox++) t[n++] = cols + base + ox * (rowLen - g->S * c);
+			}
+			switch (n) {
+			case 0:
+				memset(dst, 0, c * sizeof(float));
+				break;
+			case 1:
+				memcpy(dst, t[0], c * sizeof(float));
+				break;
+			case 2: {
+				const float *restrict a = t[0], *restrict bb = t[1];
+				for (long j = 0; j < c; j++) dst[j] = a[j] + bb[j];
+				break;
+			}
+			case 4: {
+				const float *restrict a = t[0], *restrict bb = t[1], *restrict cc = t[2], *restrict d = t[3];
+				for (long j = 0; j < c; j++) dst[j] = a[j] + bb[j] + cc[j] + d[j];
+				break;
+			}
+			default: {
+				const float *restrict a = t[0], *restrict bb = t[1];
+				for (long j = 0; j < c; j++) dst[j] = a[j] + bb[j];
+				for (long i = 2; i < n; i++) {
+					const float *restrict s = t[i];
+					for (long j = 0; j < c; j++) dst[j] += s[j];
+				}
+			}
+			}
+		}
+	}
+}
+
+// k_im2col: geom.goIm2col for rows r0..r1.
+static void k_im2col(const geo *g, const float *restrict big, float *restrict cols, long r0, long r1) {
+	long c = g->C, kc = g->K * c, rowLen = g->K * kc;
+	for (long r = r0; r < r1; r++) {
+		long ox = r % g->Wo, t = r / g->Wo, oy = t % g->Ho, b = t / g->Ho;
+		float *dst = cols + (r - r0) * rowLen;
+		for (long ky = 0; ky < g->K; ky++) {
+			long iy = oy * g->S - g->P + ky;
+			float *d = dst + ky * kc;
+			if (iy < 0 || iy >= g->H) {
+				memset(d, 0, kc * sizeof(float));
+				continue;
+			}
+			long rowBase = (b * g->H + iy) * g->W;
+			long ix0 = ox * g->S - g->P;
+			if (ix0 >= 0 && ix0 + g->K <= g->W) { // the whole kernel row inside: one copy
+				memcpy(d, big + (rowBase + ix0) * c, kc * sizeof(float));
+				continue;
+			}
+			for (long kx = 0; kx < g->K; kx++) {
+				long ix = ix0 + kx;
+				if (ix < 0 || ix >= g->W) memset(d + kx * c, 0, c * sizeof(float));
+				else memcpy(d + kx * c, big + (rowBase + ix) * c, c * sizeof(float));
+			}
+		}
+	}
+}
+*/
+import "C"
+
+import "unsafe"
+
+const cKernels = true
+
+func fp(s []float32) *C.float {
+	if len(s) == 0 {
+		return nil
+	}
+	return (*C.float)(unsafe.Pointer(&s[0]))
+}
+
+func cbool(b bool) C.int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func kSums(x []float32, c, rows int, acc []float32) {
+	if rows == 0 {
+		return
+	}
+	_, _ = x[rows*c-1], acc[c-1]
+	C.k_sums(fp(x), C.long(c), C.long(rows), fp(acc))
+}
+
+func kSqDev(x []float32, c, rows int, mean, acc []float32) {
+	if rows == 0 {
+		return
+	}
+	_, _, _ = x[rows*c-1], mean[c-1], acc[c-1]
+	C.k_sqdev(fp(x), C.long(c), C.long(rows), fp(mean), fp(acc))
+}
+
+func kAffine(x, y []float32, c, rows int, a, b []float32, act bool, al float32) {
+	if rows == 0 {
+		return
+	}
+	_, _, _, _ = x[rows*c-1], y[rows*c-1], a[c-1], b[c-1]
+	C.k_affine(fp(x), fp(y), C.long(c), C.long(rows), fp(a), fp(b), cbool(act), C.float(al))
+}
+
+func kBiasLeaky(x, y []float32, c, rows int, b []float32, a float32) {
+	if rows == 0 {
+		return
+	}
+	_, _, _ = x[rows*c-1], y[rows*c-1], b[c-1]
+	C.k_bias_leaky(fp(x), fp(y), C.long(c), C.long(rows), fp(b), C.float(a))
+}
+
+func kBiasActGrad(y, dy, dx []float32, c, rows int, acc []float32, a float32, tanh bool) {
+	if rows == 0 {
+		return
+	}
+	_, _, _, _ = y[rows*c-1], dy[rows*c-1], dx[rows*c-1], acc[c-1]
+	C.k_bias_act_grad(fp(y), fp(dy), fp(dx), C.long(c), C.long(rows), fp(acc), C.float(a), cbool(tanh))
+}
+
+func kBNGradSums(x, dy, y, dyAct []float32, c, rows int, mean, invstd []float32, al float32, acc, accx []float32) {
+	if rows == 0 {
+		return
+	}
+	_, _, _, _, _, _ = x[rows*c-1], dy[rows*c-1], mean[c-1], invstd[c-1], acc[c-1], accx[c-1]
+	if y != nil {
+		_, _ = y[rows*c-1], dyAct[rows*c-1]
+	}
+	C.k_bn_grad_sums(fp(x), fp(dy), fp(y), fp(dyAct), C.long(c), C.long(rows), fp(mean), fp(invstd), C.float(al), fp(acc), fp(accx))
+}
+
+func kBNGradDx(x, dy, dx []float32, c, rows int, k, mean, invstd, gs, gxs []float32, invN float32) {
+	if rows == 0 {
+		return
+	}
+	_, _, _, _, _, _, _, _ = x[rows*c-1], dy[rows*c-1], dx[rows*c-1], k[c-1], mean[c-1], invstd[c-1], gs[c-1], gxs[c-1]
+	C.k_bn_grad_dx(fp(x), fp(dy), fp(dx), C.long(c), C.long(rows), fp(k), fp(mean), fp(invstd), fp(gs), fp(gxs), C.float(invN))
+}
+
+// cgeo is g's sizes in C's layout.
+func (g geom) cgeo() C.geo {
+	return C.geo{H: C.long(g.H), W: C.long(g.W), C: C.long(g.C), Ho: C.long(g.Ho), Wo: C.long(g.Wo),
+		K: C.long(g.K), S: C.long(g.S), P: C.long(g.P)}
+}
+
+// maxTaps is the most (kernel tap, output position) pairs k_col2im gathers for one pixel.
+const maxTaps = 64
+
+func kCol2im(g geom, cols, big []float32, b, r0 int) {
+	if t := (g.K + g.S - 1) / g.S; t*t > maxTaps || unsafe.Sizeof(int(0)) != 8 {
+		g.goCol2im(cols, big, b, r0)
+		return
+	}
+	_ = big[(b+1)*g.bigLen()-1]
+	cg := g.cgeo()
+	C.k_col2im(&cg, (*C.int64_t)(unsafe.Pointer(&g.ySpan[0])), (*C.int64_t)(unsafe.Pointer(&g.xSpan[0])), fp(cols), fp(big), C.long(b), C.long(r0))
+}
+
+func kIm2col(g geom, big, cols []float32, r0, r1 int) {
+	if r1 <= r0 {
+		return
+	}
+	_ = cols[(r1-r0)*g.kkc()-1]
+	cg := g.cgeo()
+	C.k_im2col(&cg, fp(big), fp(cols), C.long(r0), C.long(r1))
+}
