@@ -74,6 +74,11 @@ type BenchResult struct {
 	// wall time and by CPU time (the matrix-product ceiling above is the fp32 one).
 	FP32StepShare    float64 `json:"fp32_step_share,omitempty"`
 	FP32CPUStepShare float64 `json:"fp32_cpu_step_share,omitempty"`
+	// With several recipes: a run of a later recipe over the run of the first recipe at the same
+	// batch and precision, timed just before it in the same process, by wall and by CPU time.
+	BaseRecipe       string  `json:"base_recipe,omitempty"`
+	BaseStepShare    float64 `json:"base_recipe_step_share,omitempty"`
+	BaseCPUStepShare float64 `json:"base_recipe_cpu_step_share,omitempty"`
 }
 
 // BenchSuiteConfig runs [BenchGAN] at several batch sizes (BenchConfig.Batch is ignored).
@@ -83,6 +88,10 @@ type BenchSuiteConfig struct {
 	// Precisions to time at each batch size, one run each in this order (nil: BenchConfig's).
 	// With FP32 before BF16, each bf16 result gives its share of the fp32 step.
 	Precisions []Precision
+	// Recipes to time at each batch size and precision, one run each in this order, one right
+	// after the other so that they see the same load (nil: BenchConfig's). Each later recipe's
+	// result gives its share of the first recipe's step.
+	Recipes []string
 }
 
 // Validate checks the configuration.
@@ -95,6 +104,14 @@ func (c BenchSuiteConfig) Validate() error {
 		cfg.Batch = b
 		if err := cfg.Validate(); err != nil {
 			return err
+		}
+	}
+	for i, r := range c.Recipes {
+		if _, err := RecipeByName(r); err != nil {
+			return err
+		}
+		if slices.Contains(c.Recipes[:i], r) {
+			return fmt.Errorf("bench: recipe %q given twice", r)
 		}
 	}
 	return nil
@@ -124,28 +141,43 @@ func BenchGANSuite(ctx context.Context, cfg BenchSuiteConfig) (*BenchSuite, erro
 	if len(precs) == 0 {
 		precs = []Precision{cfg.Precision}
 	}
+	recipes := cfg.Recipes
+	if len(recipes) == 0 {
+		recipes = []string{cfg.Recipe}
+	}
 	type run struct {
-		batch int
-		prec  Precision
+		batch  int
+		prec   Precision
+		recipe string
 	}
 	var runs []run
 	for _, b := range cfg.Batches {
 		for _, p := range precs {
-			runs = append(runs, run{b, p})
+			for _, rc := range recipes {
+				runs = append(runs, run{b, p, rc})
+			}
 		}
 	}
-	fp32 := map[int]*BenchResult{}
+	type key struct {
+		batch  int
+		prec   Precision
+		recipe string
+	}
+	done := map[key]*BenchResult{}
 	for _, rn := range runs {
 		one := cfg.BenchConfig
-		one.Batch, one.Precision = rn.batch, rn.prec
+		one.Batch, one.Precision, one.Recipe = rn.batch, rn.prec, rn.recipe
 		r, err := BenchGAN(ctx, one)
 		if err != nil {
 			return nil, err
 		}
-		if rn.prec == FP32 {
-			fp32[rn.batch] = r
-		} else if f := fp32[rn.batch]; f != nil && f.SecondsPerStep > 0 && f.CPUPerStep > 0 {
+		done[key{rn.batch, rn.prec, rn.recipe}] = r
+		if f := done[key{rn.batch, FP32, rn.recipe}]; rn.prec != FP32 && f != nil && f.SecondsPerStep > 0 && f.CPUPerStep > 0 {
 			r.FP32StepShare, r.FP32CPUStepShare = r.SecondsPerStep/f.SecondsPerStep, r.CPUPerStep/f.CPUPerStep
+		}
+		if f := done[key{rn.batch, rn.prec, recipes[0]}]; rn.recipe != recipes[0] && f != nil && f.SecondsPerStep > 0 && f.CPUPerStep > 0 {
+			r.BaseRecipe = f.Recipe
+			r.BaseStepShare, r.BaseCPUStepShare = r.SecondsPerStep/f.SecondsPerStep, r.CPUPerStep/f.CPUPerStep
 		}
 		after, err := gemmCeiling(ctx)
 		if err != nil {

@@ -13,7 +13,7 @@ import (
 type benchGANOptions struct {
 	size, steps, genBatches int
 	batches                 []int
-	recipe                  string
+	recipes                 []string
 	json                    bool
 	precision               string
 }
@@ -24,7 +24,7 @@ func (o *benchGANOptions) addFlags(c *cobra.Command) {
 	f.IntSliceVar(&o.batches, "batch", []int{32, 64}, "batch sizes to time, one run each (e.g. --batch 32,64)")
 	f.IntVar(&o.steps, "steps", 10, "timed D+G training steps (after one warm-up step)")
 	f.IntVar(&o.genBatches, "gen-batches", 10, "timed eval-mode generation batches")
-	f.StringVar(&o.recipe, "recipe", train.DefaultRecipe, "training recipe to time: "+strings.Join(train.Recipes, " or ")+" (augmentation and the moving average are part of its step)")
+	f.StringSliceVar(&o.recipes, "recipe", []string{train.DefaultRecipe}, "training recipes to time: "+strings.Join(train.Recipes, ", ")+" (augmentation and the moving average are part of its step); several (e.g. --recipe dcgan,augmented) are timed one right after the other at each batch size, and each later one is reported as a share of the first's step")
 	f.BoolVar(&o.json, "json", false, "print the figures as JSON on stdout")
 }
 
@@ -39,10 +39,12 @@ work, peak RSS and the BLAS in use. Around every run it measures the matrix-prod
 same process (bench nn's block shape, one single-threaded SGEMM per core) and reports the step's
 fraction of it, by wall time and by CPU time, and the projected minutes for 5,000 steps. With
 --precision auto on a machine that runs bf16, every batch size is timed in fp32 and in bf16 side
-by side, and the bf16 step's share of the fp32 step is reported. Other
-load on the machine makes the wall-time figures noisy: run it on a quiet machine.`,
+by side, and the bf16 step's share of the fp32 step is reported; --recipe dcgan,augmented does the
+same for the training recipes. Other load on the machine makes the wall-time figures noisy: run
+it on a quiet machine, or compare CPU times.`,
 		Example: `  raysynth bench gan
-  raysynth bench gan --batch 64 --size 128 --steps 5 --json`,
+  raysynth bench gan --batch 64 --size 128 --steps 5 --json
+  raysynth bench gan --batch 64 --recipe dcgan,augmented`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runBenchGAN(cmd.Context(), g, o) },
 	}
@@ -60,12 +62,12 @@ func runBenchGAN(ctx context.Context, g *globals, o benchGANOptions) error {
 	if (o.precision == "" || o.precision == train.PrecisionAuto) && blas.HasBF16() {
 		precs = []train.Precision{train.FP32, train.BF16} // side by side: what bf16 gains here
 	}
-	cfg := train.BenchSuiteConfig{BenchConfig: train.BenchConfig{Size: o.size, Steps: o.steps, GenBatches: o.genBatches, Seed: 1, Recipe: o.recipe},
-		Batches: o.batches, Precisions: precs}
+	cfg := train.BenchSuiteConfig{BenchConfig: train.BenchConfig{Size: o.size, Steps: o.steps, GenBatches: o.genBatches, Seed: 1},
+		Batches: o.batches, Precisions: precs, Recipes: o.recipes}
 	if err := cfg.Validate(); err != nil {
 		return usageErrorf("%v", err)
 	}
-	fmt.Fprintf(g.stderr, "raysynth: benchmarking a %d×%d DCGAN (recipe %s), batch %s, %d steps…\n", o.size, o.size, o.recipe, joinInts(o.batches), o.steps)
+	fmt.Fprintf(g.stderr, "raysynth: benchmarking a %d×%d DCGAN (recipe %s), batch %s, %d steps…\n", o.size, o.size, strings.Join(o.recipes, ","), joinInts(o.batches), o.steps)
 	s, err := train.BenchGANSuite(ctx, cfg)
 	if err != nil {
 		return err
@@ -86,6 +88,10 @@ func runBenchGAN(ctx context.Context, g *globals, o benchGANOptions) error {
 		fmt.Fprintf(g.stdout, "peak RSS:                 %.0f MB\n", float64(r.PeakRSSBytes)/1e6)
 		if r.FP32StepShare > 0 {
 			fmt.Fprintf(g.stdout, "bf16 against fp32:        %.2f× the fp32 step (by CPU time %.2f×), measured side by side\n", r.FP32StepShare, r.FP32CPUStepShare)
+		}
+		if r.BaseRecipe != "" {
+			fmt.Fprintf(g.stdout, "against recipe %s:%s %.2f× its step by CPU time (by wall time %.2f×), measured side by side\n",
+				r.BaseRecipe, strings.Repeat(" ", max(0, 9-len(r.BaseRecipe))), r.BaseCPUStepShare, r.BaseStepShare)
 		}
 	}
 	return nil
