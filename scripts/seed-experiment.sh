@@ -15,14 +15,16 @@
 #
 #   scripts/seed-experiment.sh [OUT]                OUT defaults to /tmp/raysynth-seed
 #   DATASETS="kermany" RECIPES="augmented" REPEATS=3 GAN_STEPS=1500 scripts/seed-experiment.sh
-#   CLASS_STEPS="virus=3000" SYNTH_PER_CLASS=1800 scripts/seed-experiment.sh   # the committed run
+#   CLASS_STEPS="virus=2400" SYNTH_PER_CLASS=1800 SYNTH_MAX_PER_REAL=6 DATASETS=kermany \
+#     RECIPES=augmented scripts/seed-experiment.sh                    # the released Kermany run
 #   DATASETS=nih RECIPES=augmented GAN_MIN_IMAGES=18 SYNTHETIC=auto ...  # see results/…/nih/commands.sh
 #
 # CLASS_STEPS gives some classes their own step budget (each class is trained by its own
 # train gan --classes call, the class with the fewest train films first; the others get
 # GAN_STEPS). SYNTH_PER_CLASS makes that many candidates of every class (synth --per-class)
 # instead of topping minorities up (synth --balance), so regime (c) synthetic only has films of
-# every class. The privacy gate runs with --filter
+# every class; SYNTH_MAX_PER_REAL caps a class at that many per train film (synth
+# --max-per-real: a small class's release leaks more the larger it is). The privacy gate runs with --filter
 # (flagged candidates replaced and everything checked again, at most MAX_ROUNDS rounds; the
 # thresholds are the defaults). SYNTHETIC=auto evaluates the approved set when the gate passed
 # and the candidates when it did not (the log says which). EVAL_FLAGS are passed to evaluate
@@ -54,6 +56,7 @@ NIH_CLASSES=${NIH_CLASSES:-normal,effusion,infiltration,atelectasis,cardiomegaly
 SEED=${SEED:-1}
 CLASS_STEPS=${CLASS_STEPS:-}    # e.g. "virus=3000": per-class step budgets
 SYNTH_PER_CLASS=${SYNTH_PER_CLASS:-} # candidates per class (default: synth --balance)
+SYNTH_MAX_PER_REAL=${SYNTH_MAX_PER_REAL:-0} # at most this many per train film of a class (0: no cap)
 MAX_ROUNDS=${MAX_ROUNDS:-5}
 EVAL_FLAGS=${EVAL_FLAGS:-}
 EVAL_NAME=${EVAL_NAME:-}
@@ -95,10 +98,10 @@ for data in $DATASETS; do
     if [ ! -e "$ws/synth/index.csv" ] || [ -n "$(find "$ws/gan" -newer "$ws/synth/index.csv" -name checkpoint.ckpt)" ]; then
       if [ -n "$SYNTH_PER_CLASS" ]; then
         say "$data/$recipe: synth --per-class $SYNTH_PER_CLASS"
-        "$RAYSYNTH" --workspace "$ws" synth --per-class "$SYNTH_PER_CLASS" --seed "$SEED" >&2
+        "$RAYSYNTH" --workspace "$ws" synth --per-class "$SYNTH_PER_CLASS" --max-per-real "$SYNTH_MAX_PER_REAL" --seed "$SEED" >&2
       else
         say "$data/$recipe: synth --balance"
-        "$RAYSYNTH" --workspace "$ws" synth --balance --seed "$SEED" >&2
+        "$RAYSYNTH" --workspace "$ws" synth --balance --max-per-real "$SYNTH_MAX_PER_REAL" --seed "$SEED" >&2
       fi
     fi
     if [ ! -e "$ws/classifier/classifier.ckpt" ]; then
