@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/raysynth/raysynth/internal/progress"
 	"github.com/raysynth/raysynth/internal/workspace"
 	"github.com/raysynth/raysynth/train"
 	"github.com/spf13/cobra"
@@ -152,24 +153,10 @@ func runDPCurve(g *globals, dirs []string, out string, asJSON bool) error {
 }
 
 func runEvaluate(ctx context.Context, g *globals, o evaluateOptions) error {
-	w, err := workspace.Open(g.workspace)
-	if err != nil {
-		return withHint(err, "create one with raysynth ingest --from FOLDER --labels FILE")
-	}
-	cfg, err := evaluateConfig(g, o)
+	w, rep, err := runStage(ctx, g, noWorkspaceHint, func() (evaluate.Config, error) { return evaluateConfig(g, o) },
+		func(c *evaluate.Config, w *workspace.Workspace, r progress.Reporter) { c.Workspace, c.Progress = w, r }, evaluate.Run, evaluateHint)
 	if err != nil {
 		return err
-	}
-	reporter, wait := g.newReporter()
-	cfg.Workspace, cfg.Progress = w, reporter
-	if err := cfg.Validate(); err != nil {
-		wait()
-		return usageErrorf("%v", err)
-	}
-	rep, err := evaluate.Run(ctx, cfg)
-	wait()
-	if err != nil {
-		return evaluateHint(err)
 	}
 	if rep == nil { // --repeat: that repeat's runs only
 		fmt.Fprintf(g.stderr, "raysynth: repeat %d of %d finished (runs in %s); run evaluate without --repeat to write the report\n",

@@ -7,6 +7,7 @@ import (
 	"math"
 	"text/tabwriter"
 
+	"github.com/raysynth/raysynth/internal/progress"
 	"github.com/raysynth/raysynth/internal/workspace"
 	"github.com/raysynth/raysynth/synth"
 	"github.com/spf13/cobra"
@@ -66,24 +67,10 @@ func runSynth(ctx context.Context, g *globals, o synthOptions) error {
 	if !(o.maxPerReal >= 0) || math.IsInf(o.maxPerReal, 1) {
 		return usageErrorf("--max-per-real %v: want a number of at least 0 (0: no cap)", o.maxPerReal)
 	}
-	w, err := workspace.Open(g.workspace)
-	if err != nil {
-		return withHint(err, "create one with raysynth ingest, then raysynth train gan")
-	}
-	cfg, err := synthConfig(g, o)
+	_, res, err := runStage(ctx, g, "create one with raysynth ingest, then raysynth train gan", func() (synth.Config, error) { return synthConfig(g, o) },
+		func(c *synth.Config, w *workspace.Workspace, r progress.Reporter) { c.Workspace, c.Progress = w, r }, synth.Run, synthHint)
 	if err != nil {
 		return err
-	}
-	reporter, wait := g.newReporter()
-	cfg.Workspace, cfg.Progress = w, reporter
-	if err := cfg.Validate(); err != nil {
-		wait()
-		return usageErrorf("%v", err)
-	}
-	res, err := synth.Run(ctx, cfg)
-	wait()
-	if err != nil {
-		return synthHint(err)
 	}
 	if o.json {
 		printSynthWarnings(g, res)

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"text/tabwriter"
 
+	"github.com/raysynth/raysynth/internal/progress"
 	"github.com/raysynth/raysynth/internal/workspace"
 	"github.com/raysynth/raysynth/train"
 	"github.com/spf13/cobra"
@@ -68,24 +69,12 @@ evaluate use.`,
 }
 
 func runTrainClassifier(ctx context.Context, g *globals, o trainClassifierOptions) error {
-	w, err := workspace.Open(g.workspace)
-	if err != nil {
-		return withHint(err, "create one with raysynth ingest --from FOLDER --labels FILE")
-	}
-	cfg, err := classifierConfig(g, o)
+	w, sum, err := runStage(ctx, g, noWorkspaceHint, func() (train.ClassifierConfig, error) { return classifierConfig(g, o) },
+		func(c *train.ClassifierConfig, w *workspace.Workspace, r progress.Reporter) {
+			c.Workspace, c.Progress = w, r
+		}, train.TrainClassifier, classifierHint)
 	if err != nil {
 		return err
-	}
-	reporter, wait := g.newReporter()
-	cfg.Workspace, cfg.Progress = w, reporter
-	if err := cfg.Validate(); err != nil {
-		wait()
-		return usageErrorf("%v", err)
-	}
-	sum, err := train.TrainClassifier(ctx, cfg)
-	wait()
-	if err != nil {
-		return classifierHint(err)
 	}
 	if o.json {
 		return g.printJSON(sum)

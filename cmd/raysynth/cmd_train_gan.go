@@ -7,6 +7,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/raysynth/raysynth/internal/progress"
 	"github.com/raysynth/raysynth/internal/workspace"
 	"github.com/raysynth/raysynth/train"
 	"github.com/spf13/cobra"
@@ -109,24 +110,10 @@ under --precision bf16). Plan with raysynth dp-budget; how it works: docs/dp.md.
 }
 
 func runTrainGAN(ctx context.Context, g *globals, o trainGANOptions) error {
-	w, err := workspace.Open(g.workspace)
-	if err != nil {
-		return withHint(err, "create one with raysynth ingest --from FOLDER --labels FILE")
-	}
-	cfg, err := ganConfig(g, o)
+	_, res, err := runStage(ctx, g, noWorkspaceHint, func() (train.GANConfig, error) { return ganConfig(g, o) },
+		func(c *train.GANConfig, w *workspace.Workspace, r progress.Reporter) { c.Workspace, c.Progress = w, r }, train.TrainGAN, ganHint)
 	if err != nil {
 		return err
-	}
-	reporter, wait := g.newReporter()
-	cfg.Workspace, cfg.Progress = w, reporter
-	if err := cfg.Validate(); err != nil {
-		wait()
-		return usageErrorf("%v", err)
-	}
-	res, err := train.TrainGAN(ctx, cfg)
-	wait()
-	if err != nil {
-		return ganHint(err)
 	}
 	if o.json {
 		printGANWarnings(g, o, res)
