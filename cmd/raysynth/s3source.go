@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
-	"strings"
 	"sync"
 
 	"github.com/raysynth/raysynth/internal/progress"
@@ -16,9 +14,10 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// s3Config resolves how to reach an S3 location: the --endpoint flag, then AWS_ENDPOINT_URL_S3,
-// then AWS_ENDPOINT_URL, then AWS itself; credentials only from the environment.
-func s3Config(g *globals, loc publish.Location, endpointFlag string) publish.S3Config {
+// s3Config resolves how to reach S3: the --endpoint flag, then AWS_ENDPOINT_URL_S3, then
+// AWS_ENDPOINT_URL, then AWS itself; credentials only from the environment. The bucket and
+// prefix come from the s3:// URL the publish package is given.
+func s3Config(g *globals, endpointFlag string) publish.S3Config {
 	region := os.Getenv(envRegion)
 	if region == "" {
 		region = "us-east-1"
@@ -38,8 +37,6 @@ func s3Config(g *globals, loc publish.Location, endpointFlag string) publish.S3C
 		SecretKey:    os.Getenv(envSecretKey),
 		SessionToken: os.Getenv(envSession),
 		Region:       region,
-		Bucket:       loc.Bucket,
-		Prefix:       loc.Prefix,
 		Timeouts:     g.s3,
 		Log:          g.log,
 		Notice:       plainLines(g.stderr),
@@ -77,87 +74,55 @@ func needCredentials(where string) error {
 
 // sayAnonymous tells, at once, that an S3 command that reads goes without credentials.
 func sayAnonymous(g *globals, where string) {
-	if publish.IsS3URL(where) && os.Getenv(envAccessKey) == "" && os.Getenv(envSecretKey) == "" {
+	if _, err := publish.ParseLocation(where); err == nil && publish.IsS3URL(where) && os.Getenv(envAccessKey) == "" && os.Getenv(envSecretKey) == "" {
 		fmt.Fprintf(g.stderr, "raysynth: no S3 credentials (%s and %s are unset): reading %s anonymously, which only a public bucket allows\n", envAccessKey, envSecretKey, where)
 	}
 }
 
 // openStore opens the release root named by where (s3://BUCKET/PREFIX or a folder).
 func openStore(ctx context.Context, g *globals, where, endpointFlag string) (publish.Store, error) {
-	loc, err := publish.ParseLocation(where)
-	if err != nil {
+	sayAnonymous(g, where)
+	st, err := publish.Open(ctx, where, s3Config(g, endpointFlag))
+	switch {
+	case err == nil || publish.IsS3URL(where):
+		return st, s3Hint(err)
+	case where == "":
 		return nil, usageError{err}
 	}
-	if !loc.IsS3() {
-		return publish.OpenDir(loc.Dir)
-	}
-	sayAnonymous(g, where)
-	st, err := publish.OpenS3(ctx, s3Config(g, loc, endpointFlag))
-	return st, s3Hint(err)
+	return nil, err
 }
 
 // openRelease finds the release at ref: s3://BUCKET/PREFIX/NAME[/VERSION] or a folder
 // …/NAME[/VERSION]. Without VERSION it follows NAME/LATEST.
 func openRelease(ctx context.Context, g *globals, ref, endpointFlag string) (*publish.Release, error) {
-	var st publish.Store
-	var key string
-	if publish.IsS3URL(ref) {
-		loc, err := publish.ParseLocation(ref)
-		if err != nil {
-			return nil, usageError{err}
-		}
-		key = loc.Prefix
-		loc.Prefix = ""
-		sayAnonymous(g, ref)
-		st, err = publish.OpenS3(ctx, s3Config(g, loc, endpointFlag))
-		if err != nil {
-			return nil, s3Hint(err)
-		}
-	} else {
-		abs, err := filepath.Abs(ref)
-		if err != nil {
-			return nil, err
-		}
-		key = filepath.ToSlash(strings.TrimPrefix(abs, string(filepath.Separator)))
-		if st, err = publish.OpenDir(string(filepath.Separator)); err != nil {
-			return nil, err
-		}
-	}
-	rel, err := publish.OpenRelease(ctx, st, key)
-	if errors.Is(err, manifest.ErrVerification) {
-		return nil, withHint(err, "do not use this release; tell the publisher (raysynth audit lists every release and pointer of the location)")
-	}
-	if errors.Is(err, publish.ErrNoRelease) {
-		return nil, withHint(err, "give s3://BUCKET/PREFIX/NAME (follows NAME/LATEST) or s3://BUCKET/PREFIX/NAME/VERSION; raysynth audit s3://BUCKET/PREFIX lists the releases")
-	}
-	return rel, s3Hint(err)
+	sayAnonymous(g, ref)
+	rel, err := publish.OpenReleaseAt(ctx, ref, s3Config(g, endpointFlag))
+	return rel, releaseHint(err)
 }
 
-// verifyAt verifies what `raysynth verify` is given: a release in object storage
-// (s3://BUCKET/PREFIX/NAME[/VERSION]) or a release name folder of a published folder store
-// (DIR/NAME with a LATEST pointer) is verified in place, bound to its name, version and LATEST
-// pointer, with rollback protection (publish.VerifyRelease); anything else is a local bundle
-// folder, verified as it is.
+// releaseHint says what to do when a release cannot be opened.
+func releaseHint(err error) error {
+	switch {
+	case errors.Is(err, manifest.ErrVerification):
+		return withHint(err, "do not use this release; tell the publisher (raysynth audit lists every release and pointer of the location)")
+	case errors.Is(err, publish.ErrNoRelease):
+		return withHint(err, "give s3://BUCKET/PREFIX/NAME (follows NAME/LATEST) or s3://BUCKET/PREFIX/NAME/VERSION; raysynth audit s3://BUCKET/PREFIX lists the releases")
+	}
+	return s3Hint(err)
+}
+
+// verifyAt verifies what `raysynth verify` is given (publish.VerifyAt): a release in a bucket or
+// a published folder in place, anything else as a bundle folder.
 func verifyAt(ctx context.Context, g *globals, ref, endpointFlag string, keys []*manifest.PublicKey) (*manifest.VerifyResult, error) {
-	if !publish.IsS3URL(ref) {
-		_, errBag := os.Stat(filepath.Join(ref, manifest.FileBagIt))
-		_, errLatest := os.Stat(filepath.Join(ref, publish.LatestName))
-		if errBag != nil && errLatest != nil {
-			if fi, err := os.Stat(ref); err == nil && fi.IsDir() {
-				return nil, verifyFailed(withHint(fmt.Errorf("%s: not a bundle (no %s)", ref, manifest.FileBagIt),
-					"give the folder that raysynth bundle made (it holds bagit.txt), a release folder NAME/VERSION, a NAME folder with LATEST, or an s3:// release"))
-			}
-		}
-		if errBag == nil || errLatest != nil {
-			return manifest.Verify(ctx, manifest.DirSource(ref), manifest.VerifyOptions{Keys: keys})
-		}
+	sayAnonymous(g, ref)
+	res, err := publish.VerifyAt(ctx, ref, s3Config(g, endpointFlag), keys)
+	switch {
+	case errors.Is(err, publish.ErrNotBundle):
+		return nil, verifyFailed(withHint(err, "give the folder that raysynth bundle made (it holds bagit.txt), a release folder NAME/VERSION, a NAME folder with LATEST, or an s3:// release"))
+	case res == nil && err != nil:
+		return nil, releaseHint(err)
 	}
-	rel, err := openRelease(ctx, g, ref, endpointFlag)
-	if err != nil {
-		return nil, err
-	}
-	g.log.Info("verifying in place", "release", rel.String(), "via_latest", rel.Pointer != nil)
-	return publish.VerifyRelease(ctx, rel, keys)
+	return res, err
 }
 
 // s3Hint attaches what to check to storage errors.
