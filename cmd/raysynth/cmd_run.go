@@ -230,7 +230,6 @@ func runRun(ctx context.Context, g *globals, o *runOptions) error {
 		return fmt.Errorf("create workspace: %w", err)
 	}
 	ws := &workspace.Workspace{Dir: g.workspace}
-	runDir := ws.Path("run")
 	var until pipeline.Stage
 	if o.until != "" {
 		var err error
@@ -247,9 +246,9 @@ func runRun(ctx context.Context, g *globals, o *runOptions) error {
 	if err != nil {
 		return signerHint(err)
 	}
-	pubRef, err := runPublicKey(ctx, o, signer, runDir)
+	pubRef, err := pipeline.PublicKey(ctx, ws, o.bundle.key, o.pub, signer)
 	if err != nil {
-		return err
+		return withHint(err, "give the public half of --key with --pub") // a mismatch is a bad command line (exit.go)
 	}
 	if o.bundleOut == "" {
 		o.bundleOut = pipeline.DefaultBundleOut(ws, o.bundle.name, o.bundle.version)
@@ -425,43 +424,6 @@ func (r *runOutput) hint(err error) error {
 	return err
 }
 
-// runPublicKey finds (or writes) the public half of the signing key for publish and verify.
-func runPublicKey(ctx context.Context, o *runOptions, signer *manifest.Signer, runDir string) (string, error) {
-	ref := o.pub
-	if ref == "" {
-		switch {
-		case strings.Contains(o.bundle.key, "://"):
-			ref = o.bundle.key // a KMS key is its own public reference
-		case strings.HasSuffix(o.bundle.key, ".key"):
-			if p := strings.TrimSuffix(o.bundle.key, ".key") + ".pub"; fileExists(p) {
-				ref = p
-			}
-		}
-	}
-	if ref == "" {
-		pem, err := signer.Public().PEM()
-		if err != nil {
-			return "", err
-		}
-		if err := os.MkdirAll(runDir, 0o755); err != nil {
-			return "", err
-		}
-		ref = filepath.Join(runDir, "signer.pub")
-		if err := os.WriteFile(ref, pem, 0o644); err != nil {
-			return "", err
-		}
-		return ref, nil
-	}
-	pk, err := manifest.LoadPublicKey(ctx, ref)
-	if err != nil {
-		return "", withHint(fmt.Errorf("public key %s: %w", ref, err), "give the public half of --key with --pub")
-	}
-	if pk.Hint() != signer.Public().Hint() {
-		return "", usageErrorf("public key %s (hint %s) is not the public half of --key %s (hint %s)", ref, pk.Hint(), o.bundle.key, signer.Public().Hint())
-	}
-	return ref, nil
-}
-
 // checkpointHint explains a checkpoint left by a training run outside raysynth run with other
 // settings: run resumes only what it started itself, and never discards training it did not do.
 func checkpointHint(err error, dir string) error {
@@ -471,8 +433,6 @@ func checkpointHint(err error, dir string) error {
 	}
 	return err
 }
-
-func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
 
 // fillRunSummary reads the stages' public outputs for the summary.
 func fillRunSummary(sum *runSummary, ws *workspace.Workspace, ps *pipeline.Summary, o *runOptions, pubRef string) {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/raysynth/raysynth/internal/flagfile"
 	"github.com/raysynth/raysynth/manifest"
+	"github.com/raysynth/raysynth/pipeline"
 	"github.com/raysynth/raysynth/privacy"
 	"github.com/raysynth/raysynth/publish"
 )
@@ -79,8 +80,9 @@ func isAny(targets ...error) func(error) bool {
 
 func isUsage(err error) bool {
 	var u usageError
-	var cf *flagfile.Error // run --config
-	return errors.As(err, &u) || errors.As(err, &cf)
+	var cf *flagfile.Error            // run --config
+	var km *pipeline.KeyMismatchError // run --pub
+	return errors.As(err, &u) || errors.As(err, &cf) || errors.As(err, &km)
 }
 
 // exitCodesHelp is the table at the end of raysynth --help.
