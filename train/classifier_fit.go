@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"math"
 	"math/rand/v2"
-	"os"
 
 	"github.com/raysynth/raysynth/internal/metrics"
 	"github.com/raysynth/raysynth/internal/nn"
@@ -404,14 +403,6 @@ func infer(ctx context.Context, ev *evalNet, imgs [][]float32) (emb [][]float32,
 		}
 	}
 	return emb, probs, nil
-}
-
-// removeIfExists removes a file, ignoring its absence.
-func removeIfExists(p string) error {
-	if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return err
-	}
-	return nil
 }
 
 // Classifier returns the trained model (its best epoch's weights) as a [Classifier] named name.
