@@ -39,12 +39,7 @@ func TestRoundBF16(t *testing.T) {
 // unrounded inputs (within bfloat16's 8-bit mantissa).
 func TestGemmBF16(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
-	for _, tc := range []struct {
-		name        string
-		ta, tb      bool
-		m, n, k     int
-		alpha, beta float32
-	}{
+	for _, tc := range []gemmCase{
 		{"NN", false, false, 7, 5, 3, 1, 0},
 		{"TN", true, false, 6, 9, 4, 0.5, 1},
 		{"NT", false, true, 3, 8, 11, 2, -1},
@@ -54,25 +49,7 @@ func TestGemmBF16(t *testing.T) {
 		{"odd sizes", false, true, 65, 130, 257, 1, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			lda, ldb := tc.k, tc.n
-			if tc.ta {
-				lda = tc.m
-			}
-			if tc.tb {
-				ldb = tc.k
-			}
-			a := make([]float32, tc.m*tc.k)
-			b := make([]float32, tc.k*tc.n)
-			c := make([]float32, tc.m*tc.n)
-			for i := range a {
-				a[i] = r.Float32()*2 - 1
-			}
-			for i := range b {
-				b[i] = r.Float32()*2 - 1
-			}
-			for i := range c {
-				c[i] = r.Float32()
-			}
+			a, b, c, lda, ldb := tc.operands(r)
 			ra := make([]float32, len(a))
 			rb := make([]float32, len(b))
 			for i := range a {

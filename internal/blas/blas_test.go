@@ -6,6 +6,38 @@ import (
 	"testing"
 )
 
+// gemmCase is one matrix product to check: C = alpha·op(A)·op(B) + beta·C, A m×k, B k×n.
+type gemmCase struct {
+	name        string
+	ta, tb      bool
+	m, n, k     int
+	alpha, beta float32
+}
+
+// operands draws A and B in [-1,1) and C in [0,1) from r, with A's and B's leading dimensions.
+func (tc gemmCase) operands(r *rand.Rand) (a, b, c []float32, lda, ldb int) {
+	lda, ldb = tc.k, tc.n
+	if tc.ta {
+		lda = tc.m
+	}
+	if tc.tb {
+		ldb = tc.k
+	}
+	a = make([]float32, tc.m*tc.k)
+	b = make([]float32, tc.k*tc.n)
+	c = make([]float32, tc.m*tc.n)
+	for i := range a {
+		a[i] = r.Float32()*2 - 1
+	}
+	for i := range b {
+		b[i] = r.Float32()*2 - 1
+	}
+	for i := range c {
+		c[i] = r.Float32()
+	}
+	return a, b, c, lda, ldb
+}
+
 func naive(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	for i := 0; i < m; i++ {
 		for j := 0; j < n; j++ {
@@ -31,12 +63,7 @@ func naive(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 
 func TestSgemmMatchesNaive(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
-	for _, tc := range []struct {
-		name        string
-		ta, tb      bool
-		m, n, k     int
-		alpha, beta float32
-	}{
+	for _, tc := range []gemmCase{
 		{"NN", false, false, 7, 5, 3, 1, 0},
 		{"TN", true, false, 6, 9, 4, 0.5, 1},
 		{"NT", false, true, 3, 8, 11, 2, -1},
@@ -44,25 +71,7 @@ func TestSgemmMatchesNaive(t *testing.T) {
 		{"large", false, true, 65, 130, 257, 1, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			lda, ldb := tc.k, tc.n
-			if tc.ta {
-				lda = tc.m
-			}
-			if tc.tb {
-				ldb = tc.k
-			}
-			a := make([]float32, tc.m*tc.k)
-			b := make([]float32, tc.k*tc.n)
-			c := make([]float32, tc.m*tc.n)
-			for i := range a {
-				a[i] = r.Float32()*2 - 1
-			}
-			for i := range b {
-				b[i] = r.Float32()*2 - 1
-			}
-			for i := range c {
-				c[i] = r.Float32()
-			}
+			a, b, c, lda, ldb := tc.operands(r)
 			want := append([]float32(nil), c...)
 			naive(tc.ta, tc.tb, tc.m, tc.n, tc.k, tc.alpha, a, lda, b, ldb, tc.beta, want, tc.n)
 			Sgemm(tc.ta, tc.tb, tc.m, tc.n, tc.k, tc.alpha, a, lda, b, ldb, tc.beta, c, tc.n)
