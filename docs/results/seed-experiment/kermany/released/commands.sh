@@ -64,3 +64,11 @@ for r in 1 2 3; do
   ./raysynth --workspace "$DCGAN_WS" evaluate --synthetic candidates --regimes b --repeats 3 --repeat $r --epochs 4 --seed 1 &
 done; wait
 ./raysynth --workspace "$DCGAN_WS" evaluate --synthetic candidates --regimes a,b,d,e --repeats 3 --epochs 4 --seed 1 --json > ../dcgan-plain/report.json
+# and (b') with the plain DCGAN's films (a copy of that workspace) -> ../dcgan-o1/
+cp -r "$DCGAN_WS" "$DCGAN_WS-o1"
+for r in 1 2 3; do
+  ./raysynth --workspace "$DCGAN_WS-o1" evaluate --synthetic candidates --regimes b --repeats 3 --repeat $r --epochs 4 --seed 1 \
+    --synthetic-per-real 1 --b-rebalance oversample &
+done; wait
+./raysynth --workspace "$DCGAN_WS-o1" evaluate --synthetic candidates --regimes a,b,d,e --repeats 3 --epochs 4 --seed 1 \
+  --synthetic-per-real 1 --b-rebalance oversample --json > ../dcgan-o1/report.json
