@@ -1,6 +1,9 @@
 package blas
 
-import "math"
+import (
+	"fmt"
+	"math"
+)
 
 // RoundBF16 rounds x to the nearest bfloat16 (ties to even) and returns it as a float32 whose
 // low 16 bits are zero. NaN stays NaN; values beyond the largest bfloat16 become ±Inf; float32
@@ -53,4 +56,74 @@ func roundedCopy(trans bool, r, c int, x []float32, ld int) []float32 {
 		}
 	}
 	return out
+}
+
+// BF16Matrix is the right-hand matrix of several products rounded to bfloat16 once: a layer's
+// weights, multiplied tile by tile. Set fills it; GemmBF16B multiplies by it.
+type BF16Matrix struct {
+	Trans bool // stored as B is, N×K: the products use its transpose
+	K, N  int
+	h     []uint16 // bfloat16 bits, dense (K×N, or N×K when Trans)
+}
+
+// Set rounds op(B) (K×N; B is stored N×K with row stride ldb when trans) into m, reusing m's memory.
+func (m *BF16Matrix) Set(trans bool, k, n int, b []float32, ldb int) {
+	rows, cols := k, n
+	if trans {
+		rows, cols = n, k
+	}
+	if ldb < max(cols, 1) || (rows > 0 && len(b) < (rows-1)*ldb+cols) {
+		panic(fmt.Sprintf("blas: B too short or bad stride: len %d, %d×%d, ldb %d", len(b), rows, cols, ldb))
+	}
+	m.Trans, m.K, m.N = trans, k, n
+	if cap(m.h) < k*n {
+		m.h = make([]uint16, k*n)
+	}
+	m.h = m.h[:k*n]
+	if k*n > 0 {
+		toBF16(b, ldb, rows, cols, m.h)
+	}
+}
+
+// GemmBF16B is [GemmBF16] with alpha 1 and op(B) already rounded: C = op(A)·op(B) + beta·C, with
+// the same results as GemmBF16 on the float32 B that b was set from.
+func GemmBF16B(transA bool, m, n, k int, a []float32, lda int, b *BF16Matrix, beta float32, c []float32, ldc int) {
+	if m == 0 || n == 0 {
+		return
+	}
+	if b.K != k || b.N != n {
+		panic(fmt.Sprintf("blas: bf16 B is %d×%d, product wants %d×%d", b.K, b.N, k, n))
+	}
+	checkDims(transA, false, m, n, k, len(a), lda, n*k, n, len(c), ldc)
+	gemmBF16B(transA, m, n, k, a, lda, b, beta, c, ldc)
+}
+
+// roundedFloats returns op(B) as dense row-major K×N float32 values (the reference products).
+func (m *BF16Matrix) roundedFloats() []float32 {
+	f := make([]float32, len(m.h))
+	for i := 0; i < m.K; i++ {
+		for j := 0; j < m.N; j++ {
+			at := i*m.N + j
+			if m.Trans {
+				at = j*m.K + i
+			}
+			f[i*m.N+j] = math.Float32frombits(uint32(m.h[at]) << 16)
+		}
+	}
+	return f
+}
+
+// refGemmBF16B multiplies exactly as refGemmBF16 does, so both give the same bits.
+func refGemmBF16B(transA bool, m, n, k int, a []float32, lda int, b *BF16Matrix, beta float32, c []float32, ldc int) {
+	ra := roundedCopy(transA, m, k, a, lda)
+	Sgemm(false, false, m, n, k, 1, ra, max(k, 1), b.roundedFloats(), n, beta, c, ldc)
+}
+
+// goToBF16 rounds rows×cols floats (row stride ld) into dense bfloat16 bits.
+func goToBF16(s []float32, ld, rows, cols int, d []uint16) {
+	for r := 0; r < rows; r++ {
+		for j, v := range s[r*ld : r*ld+cols] {
+			d[r*cols+j] = uint16(math.Float32bits(RoundBF16(v)) >> 16)
+		}
+	}
 }

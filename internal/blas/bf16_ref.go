@@ -11,3 +11,9 @@ func BF16Backend() string { return "reference (float32 on rounded inputs)" }
 func gemmBF16(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	refGemmBF16(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
+
+func toBF16(s []float32, ld, rows, cols int, d []uint16) { goToBF16(s, ld, rows, cols, d) }
+
+func gemmBF16B(transA bool, m, n, k int, a []float32, lda int, b *BF16Matrix, beta float32, c []float32, ldc int) {
+	refGemmBF16B(transA, m, n, k, a, lda, b, beta, c, ldc)
+}

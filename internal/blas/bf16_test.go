@@ -109,3 +109,53 @@ func BenchmarkCeiling(b *testing.B) {
 	b.ReportMetric(c.FP32CPUGFLOPS, "fp32-cpu-GFLOP/s")
 	b.ReportMetric(c.BF16CPUGFLOPS, "bf16-cpu-GFLOP/s")
 }
+
+// TestGemmBF16B checks that a right-hand matrix rounded once (BF16Matrix) gives bit for bit the
+// products GemmBF16 gives from the float32 matrix, in every transposition and with beta.
+func TestGemmBF16B(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 5))
+	for _, tc := range []struct {
+		m, n, k      int
+		transA, trB  bool
+		beta         float32
+		lda, ldb, ld int // extra columns in A, B and C as stored
+	}{
+		{37, 19, 53, false, false, 0, 0, 0, 0},
+		{37, 19, 53, true, false, 0, 3, 0, 0},
+		{64, 512, 32, false, true, 0, 0, 5, 0},
+		{256, 64, 128, true, true, 1, 1, 2, 7},
+		{1, 1, 1, false, false, 0.5, 0, 0, 0},
+	} {
+		ar, ac := tc.m, tc.k
+		if tc.transA {
+			ar, ac = tc.k, tc.m
+		}
+		br, bc := tc.k, tc.n
+		if tc.trB {
+			br, bc = tc.n, tc.k
+		}
+		lda, ldb, ldc := ac+tc.lda, bc+tc.ldb, tc.n+tc.ld
+		a, b := make([]float32, ar*lda), make([]float32, br*ldb)
+		for i := range a {
+			a[i] = float32(rng.NormFloat64())
+		}
+		for i := range b {
+			b[i] = float32(rng.NormFloat64())
+		}
+		c0 := make([]float32, tc.m*ldc)
+		for i := range c0 {
+			c0[i] = float32(rng.NormFloat64())
+		}
+		want := append([]float32(nil), c0...)
+		GemmBF16(tc.transA, tc.trB, tc.m, tc.n, tc.k, 1, a, lda, b, ldb, tc.beta, want, ldc)
+		var bm BF16Matrix
+		bm.Set(tc.trB, tc.k, tc.n, b, ldb)
+		got := append([]float32(nil), c0...)
+		GemmBF16B(tc.transA, tc.m, tc.n, tc.k, a, lda, &bm, tc.beta, got, ldc)
+		for i := range want {
+			if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+				t.Fatalf("%+v: c[%d] = %v, GemmBF16 gives %v", tc, i, got[i], want[i])
+			}
+		}
+	}
+}

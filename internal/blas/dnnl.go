@@ -133,6 +133,34 @@ static int rs_grow(void **p, size_t *cap, size_t need) {
 	return *p ? 0 : -1;
 }
 
+// rs_mm_run_b16 is rs_mm_run with B already converted (dense bf16, as the primitive expects it).
+static int rs_mm_run_b16(rs_mm *mm, rs_ctx *cx, int64_t m, int64_t n, int64_t k, int ta,
+		const float *a, int64_t lda, const uint16_t *b16, float *c) {
+	omp_set_num_threads(1);
+	if (rs_grow((void **)&cx->a16, &cx->a_cap, (size_t)(m * k) * 2) ||
+	    rs_grow(&cx->scratch, &cx->scratch_cap, mm->scratch)) return -1;
+	if (ta) rs_cvt(a, lda, k, m, cx->a16); else rs_cvt(a, lda, m, k, cx->a16);
+	dnnl_memory_t am, bm, cm, sm = NULL;
+	dnnl_memory_create(&am, &mm->a_md, rs_engine, cx->a16);
+	dnnl_memory_create(&bm, &mm->b_md, rs_engine, (void *)b16);
+	dnnl_memory_create(&cm, &mm->c_md, rs_engine, c);
+	dnnl_exec_arg_t args[4] = {{DNNL_ARG_SRC, am}, {DNNL_ARG_WEIGHTS, bm}, {DNNL_ARG_DST, cm}, {0, NULL}};
+	int nargs = 3;
+	if (mm->scratch) {
+		dnnl_memory_create(&sm, &mm->s_md, rs_engine, cx->scratch);
+		args[3].arg = DNNL_ARG_SCRATCHPAD;
+		args[3].memory = sm;
+		nargs = 4;
+	}
+	int st = dnnl_primitive_execute(mm->prim, cx->stream, nargs, args);
+	if (!st) st = dnnl_stream_wait(cx->stream);
+	dnnl_memory_destroy(am);
+	dnnl_memory_destroy(bm);
+	dnnl_memory_destroy(cm);
+	if (sm) dnnl_memory_destroy(sm);
+	return st;
+}
+
 static int rs_mm_run(rs_mm *mm, rs_ctx *cx, int64_t m, int64_t n, int64_t k, int ta, int tb,
 		const float *a, int64_t lda, const float *b, int64_t ldb, float *c) {
 	omp_set_num_threads(1);
@@ -267,6 +295,29 @@ func gemmBF16(transA, transB bool, m, n, k int, alpha float32, a []float32, lda 
 	cx := getCtx()
 	st := C.rs_mm_run(mm, cx, C.int64_t(m), C.int64_t(n), C.int64_t(k), b2i(transA), b2i(transB),
 		(*C.float)(unsafe.Pointer(&a[0])), C.int64_t(lda), (*C.float)(unsafe.Pointer(&b[0])), C.int64_t(ldb),
+		(*C.float)(unsafe.Pointer(&c[0])))
+	putCtx(cx)
+	if st != 0 {
+		panic(fmt.Sprintf("blas: oneDNN bf16 matmul %d×%d×%d: status %d", m, n, k, int(st)))
+	}
+}
+
+func toBF16(s []float32, ld, rows, cols int, d []uint16) {
+	C.rs_cvt((*C.float)(unsafe.Pointer(&s[0])), C.int64_t(ld), C.int64_t(rows), C.int64_t(cols), (*C.uint16_t)(unsafe.Pointer(&d[0])))
+}
+
+func gemmBF16B(transA bool, m, n, k int, a []float32, lda int, b *BF16Matrix, beta float32, c []float32, ldc int) {
+	var mm *C.rs_mm
+	if dnnl.initErr == nil && k > 0 {
+		mm = primitive(mmKey{m: m, n: n, k: k, ldc: ldc, ta: transA, tb: b.Trans, alpha: 1, beta: beta})
+	}
+	if mm == nil {
+		refGemmBF16B(transA, m, n, k, a, lda, b, beta, c, ldc)
+		return
+	}
+	cx := getCtx()
+	st := C.rs_mm_run_b16(mm, cx, C.int64_t(m), C.int64_t(n), C.int64_t(k), b2i(transA),
+		(*C.float)(unsafe.Pointer(&a[0])), C.int64_t(lda), (*C.uint16_t)(unsafe.Pointer(&b.h[0])),
 		(*C.float)(unsafe.Pointer(&c[0])))
 	putCtx(cx)
 	if st != 0 {

@@ -235,11 +235,12 @@ func (g geom) conv(p Precision, big, w, small []float32) {
 	per := g.smallRows()
 	bufs := workerScratch(min(g.B, max(1, smallTileFloats/(per*rowLen))) * per * rowLen)
 	defer putScratch()
+	wb := p.weights(false, rowLen, g.Cs, w, g.Cs)
 	g.forTiles(func(wk, b0, b1 int) {
 		r0, r1 := b0*per, b1*per
 		cols := bufs[wk][:(r1-r0)*rowLen]
 		g.im2col(big, cols, r0, r1)
-		p.Sgemm(false, false, r1-r0, g.Cs, rowLen, cols, rowLen, w, g.Cs, 0, small[r0*g.Cs:], g.Cs)
+		p.sgemmW(false, false, r1-r0, g.Cs, rowLen, cols, rowLen, w, g.Cs, wb, 0, small[r0*g.Cs:], g.Cs)
 	})
 }
 
@@ -249,10 +250,11 @@ func (g geom) convT(p Precision, small, w, big []float32) {
 	per := g.smallRows()
 	bufs := workerScratch(min(g.B, max(1, smallTileFloats/(per*rowLen))) * per * rowLen)
 	defer putScratch()
+	wb := p.weights(true, g.Cs, rowLen, w, g.Cs)
 	g.forTiles(func(wk, b0, b1 int) {
 		r0, r1 := b0*per, b1*per
 		cols := bufs[wk][:(r1-r0)*rowLen]
-		p.Sgemm(false, true, r1-r0, rowLen, g.Cs, small[r0*g.Cs:], g.Cs, w, g.Cs, 0, cols, rowLen)
+		p.sgemmW(false, true, r1-r0, rowLen, g.Cs, small[r0*g.Cs:], g.Cs, w, g.Cs, wb, 0, cols, rowLen)
 		for b := b0; b < b1; b++ {
 			g.col2im(cols, big, b, r0)
 		}

@@ -79,6 +79,35 @@ func (p Precision) Gemm(transA, transB bool, m, n, k int, a []float32, lda int, 
 	})
 }
 
+// bf16Weights holds a layer's weights rounded to bfloat16 once per operation call, shared by the
+// operation's tiles. conv and convT fill it while they hold the scratch lock (operations run one
+// at a time), so one buffer serves them all.
+var bf16Weights blas.BF16Matrix
+
+// roundWeightsOnce can be turned off by tests to compare with rounding the weights per tile.
+var roundWeightsOnce = true
+
+// weights prepares op(B) = w (or wᵀ when trans, k×n) for products in p: in BF16 it is rounded
+// once here instead of once per tile (half of the conversion work in the deep layers). It
+// returns nil in FP32. Call it with the scratch lock held.
+func (p Precision) weights(trans bool, k, n int, w []float32, ldw int) *blas.BF16Matrix {
+	if p != BF16 || !roundWeightsOnce {
+		return nil
+	}
+	bf16Weights.Set(trans, k, n, w, ldw)
+	return &bf16Weights
+}
+
+// sgemmW is [Precision.Sgemm] with op(B) already prepared by [Precision.weights] (wb, or nil in
+// FP32); the results are the same bits as Sgemm on b.
+func (p Precision) sgemmW(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, wb *blas.BF16Matrix, beta float32, c []float32, ldc int) {
+	if wb == nil {
+		p.Sgemm(transA, transB, m, n, k, a, lda, b, ldb, beta, c, ldc)
+		return
+	}
+	blas.GemmBF16B(transA, m, n, k, a, lda, wb, beta, c, ldc)
+}
+
 // precisioned is implemented by every engine operation (through base): Compile hands each
 // operation of the graph the graph's precision.
 type precisioned interface{ setPrecision(Precision) }

@@ -76,3 +76,38 @@ func TestBF16GraphFollowsFP32(t *testing.T) {
 		}
 	}
 }
+
+// TestBF16WeightsRoundedOnce checks that rounding a layer's weights once per call (instead of in
+// every tile's product) leaves the bf16 convolutions' results bit for bit the same.
+func TestBF16WeightsRoundedOnce(t *testing.T) {
+	g, err := newGeom(8, 16, 16, 16, 32, 4, 2, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func(n int) { smallTileFloats = n }(smallTileFloats)
+	smallTileFloats = 2 * g.smallRows() * g.kkc() // several tiles
+	rng := rand.New(rand.NewPCG(3, 3))
+	big := randSlice(rng, g.B*g.bigLen())
+	w := randSlice(rng, g.kkc()*g.Cs)
+	small := randSlice(rng, g.B*g.smallRows()*g.Cs)
+	run := func(once bool) (conv, convT []float32) {
+		roundWeightsOnce = once
+		defer func() { roundWeightsOnce = true }()
+		conv, convT = make([]float32, len(small)), make([]float32, len(big))
+		g.conv(BF16, big, w, conv)
+		g.convT(BF16, small, w, convT)
+		return conv, convT
+	}
+	c1, t1 := run(true)
+	c2, t2 := run(false)
+	for i := range c1 {
+		if math.Float32bits(c1[i]) != math.Float32bits(c2[i]) {
+			t.Fatalf("conv[%d] = %v with weights rounded once, %v per tile", i, c1[i], c2[i])
+		}
+	}
+	for i := range t1 {
+		if math.Float32bits(t1[i]) != math.Float32bits(t2[i]) {
+			t.Fatalf("convT[%d] = %v with weights rounded once, %v per tile", i, t1[i], t2[i])
+		}
+	}
+}
