@@ -33,10 +33,12 @@ LDFLAGS := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 # OpenBLAS through cgo when Debian's libopenblas-dev is installed, else the pure-Go BLAS.
 HAVE_OPENBLAS = $(shell test -e /usr/include/x86_64-linux-gnu/cblas.h -o -e /usr/include/cblas.h && ldconfig -p 2>/dev/null | grep -q libopenblas && echo yes)
 # DICOM codecs through cgo when their Debian -dev packages are installed (see internal/dicomio/codec.go):
-# OpenJPEG (JPEG 2000), CharLS (JPEG-LS), GDCM's IJG libjpeg 8/12/16-bit (lossless and 12-bit JPEG).
+# OpenJPEG (JPEG 2000), CharLS (JPEG-LS), GDCM's IJG libjpeg 8/12/16-bit (lossless and 12-bit JPEG);
+# libpng (libpng-dev) decodes 8-bit grayscale PNG films about twice as fast as image/png.
 CODEC_TAGS = $(shell test -e /usr/include/openjpeg-2.5/openjpeg.h && echo openjpeg) \
 	$(shell test -e /usr/include/charls/charls.h && echo charls) \
-	$(shell test -e /usr/include/gdcm-3.0/gdcmjpeg/16/jpeglib.h && echo gdcmjpeg)
+	$(shell test -e /usr/include/gdcm-3.0/gdcmjpeg/16/jpeglib.h && echo gdcmjpeg) \
+	$(shell test -e /usr/include/png.h && pkg-config --exists libpng 2>/dev/null && echo libpng)
 # oneDNN's bf16 matrix products (--precision bf16) when Debian's libdnnl-dev is installed.
 HAVE_DNNL = $(shell test -e /usr/include/oneapi/dnnl/dnnl.h && ldconfig -p 2>/dev/null | grep -q libdnnl && echo yes)
 TAGS = $(strip $(if $(filter yes,$(HAVE_OPENBLAS)),openblas,) $(if $(filter yes,$(HAVE_DNNL)),dnnl,) $(CODEC_TAGS))

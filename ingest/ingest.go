@@ -617,7 +617,7 @@ func (p *processor) process(ctx context.Context, path string) outcome {
 	if died >= maxDecodeDeaths {
 		// Twice, the second time decoding nothing else: this file kills the process.
 		e.Reason = ReasonUnreadable
-		e.Detail = fmt.Sprintf("DICOM: the ingest process died %d times while decoding this file (out of memory or a crash in its decoder); it is skipped: delete its lines from private/ingest-cache.jsonl to try it again", died)
+		e.Detail = fmt.Sprintf("%sthe ingest process died %d times while decoding this file (out of memory or a crash in its decoder); it is skipped: delete its lines from private/ingest-cache.jsonl to try it again", map[bool]string{true: "DICOM: "}[kind == imageio.KindDICOM], died)
 		return o
 	}
 	if err := p.decode(ctx, path, kind, e, died); err != nil {
@@ -680,13 +680,15 @@ func (p *processor) decode(ctx context.Context, path string, kind imageio.Kind, 
 	}
 	sum := sha256.Sum256(data)
 	e.ID = p.ps.Image(hex.EncodeToString(sum[:]))
-	var plane imageio.Plane
+	// A decode may run a C decoder (DICOM codecs; libpng for 8-bit grayscale PNG): say so in
+	// the journal first, so a file that kills the process is known on the next run (see
+	// maxDecodeDeaths).
+	if err := p.jr.add(&cacheEntry{Path: e.Path, Size: e.Size, ModTime: e.ModTime, Out: e.Out, Aspect: e.Aspect, Decoding: died + 1}); err != nil {
+		return fmt.Errorf("write ingest journal: %w", err)
+	}
+	var w, h int
+	var normalize func() (*image.Gray, error)
 	if kind == imageio.KindDICOM {
-		// A DICOM decode may run a C decoder: say so in the journal first, so a file that kills
-		// the process is known on the next run (see maxDecodeDeaths).
-		if err := p.jr.add(&cacheEntry{Path: e.Path, Size: e.Size, ModTime: e.ModTime, Out: e.Out, Aspect: e.Aspect, Decoding: died + 1}); err != nil {
-			return fmt.Errorf("write ingest journal: %w", err)
-		}
 		info, pl, err := dicomio.DecodeForSize(data, p.size) // JPEG 2000 at the level the output size needs
 		data = nil
 		if errors.Is(err, dicomio.ErrNoPixelData) {
@@ -708,23 +710,25 @@ func (p *processor) decode(ctx context.Context, path string, kind imageio.Kind, 
 		case info.StudyInstanceUID != "":
 			e.DICOMPatient = "study:" + info.StudyInstanceUID
 		}
-		plane = pl
+		w, h = pl.W, pl.H
+		normalize = func() (*image.Gray, error) { return imageio.Normalize(pl, p.size, p.aspect) }
 	} else {
-		pl, _, err := imageio.DecodePlane(data)
+		img, _, err := imageio.DecodeImage(data)
 		data = nil
 		if err != nil {
 			e.ID, e.Reason, e.Detail = "", rejectReason(err), err.Error()
 			return nil
 		}
-		plane = pl
+		w, h = img.Bounds().Dx(), img.Bounds().Dy()
+		normalize = func() (*image.Gray, error) { return imageio.NormalizeImage(img, p.size, p.aspect) }
 	}
-	if r := float64(max(plane.W, plane.H)) / float64(max(1, min(plane.W, plane.H))); r > 2 {
-		e.ID, e.Reason, e.Detail = "", ReasonNotChest, fmt.Sprintf("%dx%d: aspect ratio %.1f:1 is not a chest film", plane.W, plane.H, r)
+	if r := float64(max(w, h)) / float64(max(1, min(w, h))); r > 2 {
+		e.ID, e.Reason, e.Detail = "", ReasonNotChest, fmt.Sprintf("%dx%d: aspect ratio %.1f:1 is not a chest film", w, h, r)
 		return nil
 	}
-	gray, err := imageio.Normalize(plane, p.size, p.aspect)
+	gray, err := normalize()
 	if errors.Is(err, imageio.ErrTooSmall) {
-		e.ID, e.Reason, e.Detail = "", ReasonTooSmall, fmt.Sprintf("%dx%d is smaller than --size %d (raysynth never upscales)", plane.W, plane.H, p.size)
+		e.ID, e.Reason, e.Detail = "", ReasonTooSmall, fmt.Sprintf("%dx%d is smaller than --size %d (raysynth never upscales)", w, h, p.size)
 		return nil
 	}
 	if err != nil {

@@ -148,20 +148,40 @@ func Estimate(r io.Reader, size int64) (Kind, int64, error) {
 // The header is read first: an image whose decoded buffers would exceed [MaxDecodeBytes] is
 // refused with an error wrapping [ErrTooLarge] before any pixel is decoded.
 func DecodePlane(data []byte) (Plane, Kind, error) {
-	kind, _, err := Estimate(bytes.NewReader(data), int64(len(data)))
+	img, kind, err := DecodeImage(data)
 	if err != nil {
 		return Plane{}, kind, err
 	}
+	return PlaneFromImage(img), kind, nil
+}
+
+// DecodeImage decodes a PNG or JPEG file as [DecodePlane] does, checking its header first, and
+// returns the decoded image; [PlaneFromImage] or [NormalizeImage] take it from there. With the
+// libpng build tag, 8-bit grayscale PNGs are decoded by libpng (the same pixels, in about half
+// the time of Go's image/png).
+func DecodeImage(data []byte) (image.Image, Kind, error) {
+	kind, _, err := Estimate(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		return nil, kind, err
+	}
 	var img image.Image
 	if kind == KindPNG {
+		var g *image.Gray
+		var ok bool
+		if g, ok, err = decodeGray8PNG(data); err != nil {
+			return nil, kind, fmt.Errorf("decode %s: %w", kind, err)
+		}
+		if ok {
+			return g, kind, nil
+		}
 		img, err = png.Decode(bytes.NewReader(data))
 	} else {
 		img, err = jpeg.Decode(bytes.NewReader(data))
 	}
 	if err != nil {
-		return Plane{}, kind, fmt.Errorf("decode %s: %w", kind, err)
+		return nil, kind, fmt.Errorf("decode %s: %w", kind, err)
 	}
-	return PlaneFromImage(img), kind, nil
+	return img, kind, nil
 }
 
 // PlaneFromImage converts a decoded image to a plane (see [DecodePlane] for the rules).

@@ -68,11 +68,17 @@ func AreaResize(p Plane, w, h int) (Plane, error) {
 	if w == p.W && h == p.H {
 		return p, nil
 	}
-	// Horizontal pass: p.H rows of w values; then vertical pass.
-	xw := boxWeights(p.W, w)
-	tmp := make([]float32, p.H*w)
-	for y := 0; y < p.H; y++ {
-		src := p.Pix[y*p.W : (y+1)*p.W]
+	return areaResize(p.Pix, p.W, p.H, w, h), nil
+}
+
+// areaResize is [AreaResize] of a w0×h0 image of samples src (8-bit or float32): the arithmetic
+// is the same for both, so an 8-bit image and its float32 plane give the same result.
+func areaResize[T uint8 | float32](src []T, w0, h0, w, h int) Plane {
+	// Horizontal pass: h0 rows of w values; then vertical pass.
+	xw := boxWeights(w0, w)
+	tmp := make([]float32, h0*w)
+	for y := 0; y < h0; y++ {
+		src := src[y*w0 : (y+1)*w0]
 		dst := tmp[y*w : (y+1)*w]
 		for x, span := range xw {
 			var s float64
@@ -82,7 +88,7 @@ func AreaResize(p Plane, w, h int) (Plane, error) {
 			dst[x] = float32(s)
 		}
 	}
-	yw := boxWeights(p.H, h)
+	yw := boxWeights(h0, h)
 	out := NewPlane(w, h)
 	acc := make([]float64, w)
 	for y, span := range yw {
@@ -97,7 +103,7 @@ func AreaResize(p Plane, w, h int) (Plane, error) {
 			out.Pix[y*w+x] = float32(v)
 		}
 	}
-	return out, nil
+	return out
 }
 
 type span struct {
@@ -153,4 +159,19 @@ func Normalize(p Plane, size int, aspect Aspect) (*image.Gray, error) {
 		return nil, err
 	}
 	return r.ToGray(), nil
+}
+
+// NormalizeImage is [Normalize] of [PlaneFromImage](img). A square 8-bit grayscale image (the
+// usual radiograph) is resized from its bytes, without the float32 plane of the whole film: the
+// same result for a quarter of the memory traffic.
+func NormalizeImage(img image.Image, size int, aspect Aspect) (*image.Gray, error) {
+	g, ok := img.(*image.Gray)
+	if !ok || g.Rect.Dx() != g.Rect.Dy() || g.Stride != g.Rect.Dx() || size <= 0 || size > g.Rect.Dx() {
+		return Normalize(PlaneFromImage(img), size, aspect)
+	}
+	n := g.Rect.Dx()
+	if size == n {
+		return Normalize(PlaneFromImage(img), size, aspect)
+	}
+	return areaResize(g.Pix[:n*n], n, n, size, size).ToGray(), nil
 }
