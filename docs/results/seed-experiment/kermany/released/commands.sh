@@ -72,3 +72,13 @@ for r in 1 2 3; do
 done; wait
 ./raysynth --workspace "$DCGAN_WS-o1" evaluate --synthetic candidates --regimes a,b,d,e --repeats 3 --epochs 4 --seed 1 \
   --synthetic-per-real 1 --b-rebalance oversample --json > ../dcgan-o1/report.json
+
+# 7. Release B (../released-b/): the fresh virus generator after 1,200 steps (step 2's ckpt-1200),
+#    1800 films of every class, the full gate, then b and c (and b') as in steps 4 and 5.
+cp -r "$WS" "$OUT/relB" && rm -rf "$OUT/relB/gan/virus" && cp -r "$OUT/ckpt-1200" "$OUT/relB/gan/virus"
+./raysynth --workspace "$OUT/relB" synth --per-class 1800 --seed 1
+./raysynth --workspace "$OUT/relB" privacy --embedding pixel,classifier --filter --max-rounds 5 --json > ../released-b/privacy-summary.json
+for reg in b c; do for r in 1 2 3; do
+  ./raysynth --workspace "$OUT/relB" evaluate --synthetic approved --regimes $reg --repeats 3 --repeat $r --epochs 4 --seed 1 &
+done; done; wait
+./raysynth --workspace "$OUT/relB" evaluate --synthetic approved --regimes a,b,c,d,e --repeats 3 --epochs 4 --seed 1 --json > ../released-b/report.json
