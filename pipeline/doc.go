@@ -23,6 +23,7 @@
 // and hands each package's result to [Config.Notify] ([Reported]) for cmd to print as the
 // command does. [BundleConfig] is what a release may carry from the workspace (raysynth bundle
 // uses it too). [RunSteps] is the engine under it: steps in order, skip, restart, record.
+// [NewReport] turns a run's outcome into the [Report] that `raysynth run` prints (--json).
 //
 // # Imports
 //

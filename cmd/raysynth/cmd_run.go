@@ -165,40 +165,6 @@ func applyRunConfig(cmd *cobra.Command, o *runOptions) error {
 	return flagfile.Apply(o.config, fs, spec) // a *flagfile.Error is a bad command line (exit code 2)
 }
 
-// runSummary is run's output: what happened and where to look.
-type runSummary struct {
-	OK            bool                        `json:"ok"`
-	Name          string                      `json:"name"`
-	Version       string                      `json:"version"`
-	Workspace     string                      `json:"workspace"`
-	Stages        []pipeline.StageResult      `json:"stages"`
-	Privacy       *runPrivacyResult           `json:"privacy,omitempty"`
-	DP            map[string]*train.DPSummary `json:"dp,omitempty"` // per class, when the GANs were trained with DP
-	EvalReport    string                      `json:"evaluation_report,omitempty"`
-	EvalTable     string                      `json:"evaluation_table,omitempty"`
-	Bundle        string                      `json:"bundle,omitempty"`
-	Location      string                      `json:"location,omitempty"`
-	PublicKey     string                      `json:"public_key,omitempty"`
-	KeyHint       string                      `json:"key_hint,omitempty"`
-	VerifyCommand string                      `json:"verify_command,omitempty"`
-	LinksFile     string                      `json:"links_file,omitempty"` // --publish-presign: file, url, expires per line
-	LinksExpire   string                      `json:"links_expire,omitempty"`
-	Error         string                      `json:"error,omitempty"`
-	Until         string                      `json:"until,omitempty"` // stopped after this stage as asked
-	Seconds       float64                     `json:"seconds"`
-}
-
-type runPrivacyResult struct {
-	Passed        bool           `json:"passed"`
-	FailedChecks  []string       `json:"failed_checks"`
-	Candidates    int            `json:"candidates"`
-	Approved      int            `json:"approved"`
-	Removed       int            `json:"removed"`
-	PerClass      map[string]int `json:"approved_per_class"`
-	PublicSummary string         `json:"public_summary"`
-	PrivateReport string         `json:"private_report"`
-}
-
 func runRun(ctx context.Context, g *globals, o *runOptions) error {
 	start := time.Now()
 	var missing []string
@@ -274,11 +240,10 @@ func runRun(ctx context.Context, g *globals, o *runOptions) error {
 		return runErr
 	}
 	// The summary, whatever happened.
-	sum := &runSummary{Until: o.until, Name: o.bundle.name, Version: o.bundle.version, Workspace: g.workspace, PublicKey: pubRef,
-		KeyHint: signer.Public().Hint(), Stages: psum.Stages, Seconds: time.Since(start).Seconds(), OK: runErr == nil}
-	fillRunSummary(sum, ws, psum, o, pubRef)
-	if runErr != nil {
-		sum.Error = runErr.Error()
+	sum := pipeline.NewReport(&cfg, psum, runErr)
+	sum.Until, sum.Seconds = o.until, time.Since(start).Seconds()
+	if sum.Location != "" {
+		sum.VerifyCommand = "raysynth verify " + shellQuote(sum.Location) + " --key " + shellQuote(pubRef) + endpointArg(sum.Location, o.publish.endpoint)
 	}
 	if o.json {
 		if err := g.printJSON(sum); err != nil {
@@ -434,31 +399,6 @@ func checkpointHint(err error, dir string) error {
 	return err
 }
 
-// fillRunSummary reads the stages' public outputs for the summary.
-func fillRunSummary(sum *runSummary, ws *workspace.Workspace, ps *pipeline.Summary, o *runOptions, pubRef string) {
-	if s := ps.Privacy; s != nil {
-		p := &runPrivacyResult{Passed: s.Passed, FailedChecks: s.FailedChecks, Candidates: s.Counts.Candidates,
-			Approved: s.Counts.Approved, Removed: s.Counts.Removed, PerClass: map[string]int{},
-			PublicSummary: ws.PrivacySummaryPath(), PrivateReport: ws.PrivacyHTMLPath()}
-		if p.FailedChecks == nil {
-			p.FailedChecks = []string{}
-		}
-		for c, n := range s.Counts.PerClass {
-			p.PerClass[c] = n.Approved
-		}
-		sum.Privacy = p
-	}
-	sum.DP = ps.DP
-	if ps.Evaluation != nil {
-		sum.EvalTable = ps.Evaluation.Table()
-		sum.EvalReport = filepath.Join(ws.EvalDir(), evaluate.EvalReportMD)
-	}
-	sum.Bundle, sum.Location, sum.LinksFile, sum.LinksExpire = ps.Bundle, ps.Location, ps.LinksFile, ps.LinksExpire
-	if sum.Location != "" {
-		sum.VerifyCommand = "raysynth verify " + shellQuote(sum.Location) + " --key " + shellQuote(pubRef) + endpointArg(sum.Location, o.publish.endpoint)
-	}
-}
-
 // printRunEvent tells people on stderr what the pipeline does.
 func printRunEvent(w io.Writer, e pipeline.Event) {
 	name := e.Stage.Name()
@@ -476,7 +416,7 @@ func printRunEvent(w io.Writer, e pipeline.Event) {
 	}
 }
 
-func printRunSummary(w io.Writer, s *runSummary) {
+func printRunSummary(w io.Writer, s *pipeline.Report) {
 	state := "complete"
 	if s.Until != "" {
 		state = "stopped after --until " + s.Until + " as asked"
