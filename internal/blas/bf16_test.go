@@ -84,18 +84,7 @@ func TestGemmBF16(t *testing.T) {
 	}
 }
 
-func BenchmarkGemmBF16512(b *testing.B) {
-	const n = 512
-	x := make([]float32, n*n)
-	for i := range x {
-		x[i] = float32(i%7) * 0.1
-	}
-	c := make([]float32, n*n)
-	b.SetBytes(2 * n * n * n) // reported MB/s is MFLOP/s
-	for b.Loop() {
-		GemmBF16(false, false, n, n, n, 1, x, n, x, n, 0, c, n)
-	}
-}
+func BenchmarkGemmBF16512(b *testing.B) { benchGemm512(b, GemmBF16) }
 
 // BenchmarkCeiling reports the side-by-side float32 and bf16 rates of a 1024³ product.
 func BenchmarkCeiling(b *testing.B) {
