@@ -57,14 +57,14 @@ all: build
 build: deps-openblas
 	go build -tags '$(TAGS)' -ldflags '$(LDFLAGS)' -o raysynth ./cmd/raysynth
 
-# Install Debian's OpenBLAS, oneDNN, the DICOM codec libraries (OpenJPEG, CharLS, GDCM's IJG libjpeg) and the
+# Install Debian's OpenBLAS, oneDNN, the DICOM codec libraries (OpenJPEG, CharLS, GDCM's IJG libjpeg), libpng and the
 # tools the tests make and check DICOM files with (dcmtk, GDCM's gdcmconv) when missing and possible
 # (root with apt-get); otherwise the pure-Go build is used (it refuses the codecs it lacks, naming
 # the package).
-DEB_PACKAGES := libopenblas-dev libdnnl-dev dcmtk libopenjp2-7-dev libcharls-dev libgdcm-dev libgdcm-tools
+DEB_PACKAGES := libopenblas-dev libdnnl-dev dcmtk libopenjp2-7-dev libcharls-dev libgdcm-dev libgdcm-tools libpng-dev
 deps-openblas:
 	@if ! { test -e /usr/include/x86_64-linux-gnu/cblas.h && test -e /usr/include/oneapi/dnnl/dnnl.h && command -v dcmdump >/dev/null && command -v gdcmconv >/dev/null \
-	    && test -e /usr/include/openjpeg-2.5/openjpeg.h && test -e /usr/include/charls/charls.h && test -e /usr/include/gdcm-3.0/gdcmjpeg/16/jpeglib.h; }; then \
+	    && test -e /usr/include/openjpeg-2.5/openjpeg.h && test -e /usr/include/charls/charls.h && test -e /usr/include/gdcm-3.0/gdcmjpeg/16/jpeglib.h && test -e /usr/include/png.h; }; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	    echo "make: installing $(DEB_PACKAGES) with apt-get" >&2; \
 	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEB_PACKAGES) >/dev/null) \
