@@ -118,12 +118,3 @@ func refGemmBF16B(transA bool, m, n, k int, a []float32, lda int, b *BF16Matrix,
 	ra := roundedCopy(transA, m, k, a, lda)
 	Sgemm(false, false, m, n, k, 1, ra, max(k, 1), b.roundedFloats(), n, beta, c, ldc)
 }
-
-// goToBF16 rounds rows×cols floats (row stride ld) into dense bfloat16 bits.
-func goToBF16(s []float32, ld, rows, cols int, d []uint16) {
-	for r := 0; r < rows; r++ {
-		for j, v := range s[r*ld : r*ld+cols] {
-			d[r*cols+j] = uint16(math.Float32bits(RoundBF16(v)) >> 16)
-		}
-	}
-}

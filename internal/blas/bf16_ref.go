@@ -2,6 +2,8 @@
 
 package blas
 
+import "math"
+
 // HasBF16 reports whether bfloat16 products run at hardware speed: never without oneDNN.
 func HasBF16() bool { return false }
 
@@ -12,7 +14,14 @@ func gemmBF16(transA, transB bool, m, n, k int, alpha float32, a []float32, lda 
 	refGemmBF16(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
-func toBF16(s []float32, ld, rows, cols int, d []uint16) { goToBF16(s, ld, rows, cols, d) }
+// toBF16 rounds rows×cols floats (row stride ld) into dense bfloat16 bits.
+func toBF16(s []float32, ld, rows, cols int, d []uint16) {
+	for r := 0; r < rows; r++ {
+		for j, v := range s[r*ld : r*ld+cols] {
+			d[r*cols+j] = uint16(math.Float32bits(RoundBF16(v)) >> 16)
+		}
+	}
+}
 
 func gemmBF16B(transA bool, m, n, k int, a []float32, lda int, b *BF16Matrix, beta float32, c []float32, ldc int) {
 	refGemmBF16B(transA, m, n, k, a, lda, b, beta, c, ldc)
