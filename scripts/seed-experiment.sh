@@ -136,7 +136,7 @@ for data in $DATASETS; do
       cp "$ws/eval/report.md" "$ws/eval/sensitivity.png" "$dst/"
       for d in "$gen"/gan/*/; do
         c=$(basename "$d")
-        g=$(ls "$d"samples/epoch-*.png 2>/dev/null | sort | tail -n 1)
+        g=$(ls "$d"samples/epoch-*.png 2>/dev/null | sort -V | tail -n 1)
         [ -n "$g" ] && cp "$g" "$dst/grids/$c.png"
         cp "$d/summary.json" "$dst/grids/$c-summary.json"
       done
