@@ -158,11 +158,7 @@ func BenchGANSuite(ctx context.Context, cfg BenchSuiteConfig) (*BenchSuite, erro
 			}
 		}
 	}
-	type key struct {
-		batch  int
-		prec   Precision
-		recipe string
-	}
+	type key = run
 	done := map[key]*BenchResult{}
 	for _, rn := range runs {
 		one := cfg.BenchConfig
@@ -171,7 +167,7 @@ func BenchGANSuite(ctx context.Context, cfg BenchSuiteConfig) (*BenchSuite, erro
 		if err != nil {
 			return nil, err
 		}
-		done[key{rn.batch, rn.prec, rn.recipe}] = r
+		done[rn] = r
 		if f := done[key{rn.batch, FP32, rn.recipe}]; rn.prec != FP32 && f != nil && f.SecondsPerStep > 0 && f.CPUPerStep > 0 {
 			r.FP32StepShare, r.FP32CPUStepShare = r.SecondsPerStep/f.SecondsPerStep, r.CPUPerStep/f.CPUPerStep
 		}
