@@ -163,31 +163,9 @@ static int rs_mm_run_b16(rs_mm *mm, rs_ctx *cx, int64_t m, int64_t n, int64_t k,
 
 static int rs_mm_run(rs_mm *mm, rs_ctx *cx, int64_t m, int64_t n, int64_t k, int ta, int tb,
 		const float *a, int64_t lda, const float *b, int64_t ldb, float *c) {
-	omp_set_num_threads(1);
-	if (rs_grow((void **)&cx->a16, &cx->a_cap, (size_t)(m * k) * 2) ||
-	    rs_grow((void **)&cx->b16, &cx->b_cap, (size_t)(k * n) * 2) ||
-	    rs_grow(&cx->scratch, &cx->scratch_cap, mm->scratch)) return -1;
-	if (ta) rs_cvt(a, lda, k, m, cx->a16); else rs_cvt(a, lda, m, k, cx->a16);
+	if (rs_grow((void **)&cx->b16, &cx->b_cap, (size_t)(k * n) * 2)) return -1;
 	if (tb) rs_cvt(b, ldb, n, k, cx->b16); else rs_cvt(b, ldb, k, n, cx->b16);
-	dnnl_memory_t am, bm, cm, sm = NULL;
-	dnnl_memory_create(&am, &mm->a_md, rs_engine, cx->a16);
-	dnnl_memory_create(&bm, &mm->b_md, rs_engine, cx->b16);
-	dnnl_memory_create(&cm, &mm->c_md, rs_engine, c);
-	dnnl_exec_arg_t args[4] = {{DNNL_ARG_SRC, am}, {DNNL_ARG_WEIGHTS, bm}, {DNNL_ARG_DST, cm}, {0, NULL}};
-	int nargs = 3;
-	if (mm->scratch) {
-		dnnl_memory_create(&sm, &mm->s_md, rs_engine, cx->scratch);
-		args[3].arg = DNNL_ARG_SCRATCHPAD;
-		args[3].memory = sm;
-		nargs = 4;
-	}
-	int st = dnnl_primitive_execute(mm->prim, cx->stream, nargs, args);
-	if (!st) st = dnnl_stream_wait(cx->stream);
-	dnnl_memory_destroy(am);
-	dnnl_memory_destroy(bm);
-	dnnl_memory_destroy(cm);
-	if (sm) dnnl_memory_destroy(sm);
-	return st;
+	return rs_mm_run_b16(mm, cx, m, n, k, ta, a, lda, cx->b16, c);
 }
 */
 import "C"
