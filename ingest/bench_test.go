@@ -35,23 +35,7 @@ func BenchmarkIngestLargeDICOM(b *testing.B) {
 		}
 	}
 	px = nil
-	b.ResetTimer()
-	cpu0 := sysinfo.CPUTime()
-	for i := 0; i < b.N; i++ {
-		ws := filepath.Join(b.TempDir(), "ws")
-		rep, err := Run(context.Background(), baseConfig(in, ws))
-		if err != nil {
-			b.Fatal(err)
-		}
-		if rep.Files.Accepted != n {
-			b.Fatalf("accepted %d of %d: %v", rep.Files.Accepted, n, rep.Rejections)
-		}
-	}
-	b.ReportMetric(float64(sysinfo.PeakRSS())/(1<<20), "peak-RSS-MB")
-	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "films/s")
-	cpuPerFilm := (sysinfo.CPUTime() - cpu0).Seconds() / float64(n*b.N)
-	b.ReportMetric(1000*cpuPerFilm, "cpu-ms/film")
-	b.ReportMetric(2/cpuPerFilm, "films/s-2-cores")
+	benchIngestFolder(b, in, n)
 }
 
 // BenchmarkIngestKermany ingests the shared Kermany set (5,216 PNGs at 128²) at 64×64: the goal
@@ -99,6 +83,13 @@ func BenchmarkIngestPNG1024(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+	benchIngestFolder(b, in, n)
+}
+
+// benchIngestFolder ingests the n films in folder in, b.N times into fresh workspaces, and reports
+// the peak RSS, films/s, the CPU time per film and films/s-2-cores (2 cores ÷ CPU time per film).
+func benchIngestFolder(b *testing.B, in string, n int) {
+	b.Helper()
 	b.ResetTimer()
 	cpu0 := sysinfo.CPUTime()
 	for i := 0; i < b.N; i++ {
