@@ -1,9 +1,12 @@
 package workspace
 
 import (
+	"bytes"
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -20,15 +23,26 @@ func TestRoundTrip(t *testing.T) {
 	if st.Mode().Perm() != 0o700 {
 		t.Fatalf("private dir mode %v", st.Mode().Perm())
 	}
-	if err := w.SaveMeta(Meta{ImageSize: 64, Classes: []string{"normal", "edema"}, Seed: 7}); err != nil {
+	// workspace.json, the workspace description every stage reads: every field survives
+	want := Meta{ImageSize: 64, Classes: []string{"normal", "edema"}, Seed: 1<<63 + 7, Phantom: true}
+	if err := w.SaveMeta(want); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := Open(dir); err != nil {
 		t.Fatal(err)
 	}
 	m, err := w.LoadMeta()
-	if err != nil || m.ImageSize != 64 || m.Format != FormatVersion || len(m.Classes) != 2 {
-		t.Fatalf("meta %+v, %v", m, err)
+	want.Format = FormatVersion
+	if err != nil || !reflect.DeepEqual(m, want) {
+		t.Fatalf("meta %+v, %v; want %+v", m, err, want)
+	}
+	b, _ := os.ReadFile(w.Path("workspace.json"))
+	os.WriteFile(w.Path("workspace.json"), bytes.Replace(b, []byte(`"format": 1`), []byte(`"format": 99`), 1), 0o644)
+	if _, err := w.LoadMeta(); err == nil || !strings.Contains(err.Error(), "workspace format 99") {
+		t.Fatalf("a workspace.json of another format: %v", err)
+	}
+	if err := w.SaveMeta(want); err != nil {
+		t.Fatal(err)
 	}
 	real := []RealImage{{"i-b", "p-1", "normal", SplitTrain, "ab", "png"}, {"i-a", "p-2", "edema", SplitHoldout, "cd", "dicom"}}
 	if err := w.WriteRealIndex(real); err != nil {
