@@ -12,6 +12,7 @@ import (
 
 	"github.com/raysynth/raysynth/evaluate"
 	"github.com/raysynth/raysynth/ingest"
+	"github.com/raysynth/raysynth/internal/contract"
 	"github.com/raysynth/raysynth/internal/workspace"
 	"github.com/raysynth/raysynth/manifest"
 )
@@ -64,10 +65,7 @@ func BundleConfig(ws *workspace.Workspace, base manifest.BuildConfig) (manifest.
 	if cfg.PrivacySummary, err = os.ReadFile(ws.PrivacySummaryPath()); err != nil {
 		return cfg, &NeedsError{Privacy, fmt.Errorf("read privacy summary: %w", err)}
 	}
-	var gate struct {
-		Passed       *bool    `json:"passed"`
-		FailedChecks []string `json:"failed_checks"`
-	}
+	var gate contract.PrivacySummary
 	if err := json.Unmarshal(cfg.PrivacySummary, &gate); err != nil || gate.Passed == nil {
 		return cfg, &NeedsError{Privacy, fmt.Errorf("%s is not a privacy summary", ws.PrivacySummaryPath())}
 	}
