@@ -65,9 +65,9 @@ type BuildConfig struct {
 	Workspace json.RawMessage
 	// ImageSize is the images' width and height in pixels.
 	ImageSize int
-	// PrivacySummary is privacy/summary.json (contract C4), embedded verbatim as privacy-report.json.
+	// PrivacySummary is privacy/summary.json ([contract.PrivacySummary]), embedded verbatim as privacy-report.json.
 	PrivacySummary []byte
-	// Generators are the gan/<class>/summary.json objects (contract C3), copied verbatim.
+	// Generators are the gan/<class>/summary.json objects ([contract.GANSummary]), copied verbatim.
 	Generators []json.RawMessage
 	// OverridePrivacyGate, when not empty, is the reason to release although the gate failed.
 	OverridePrivacyGate string

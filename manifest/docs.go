@@ -110,10 +110,10 @@ type privacyFacts struct {
 	ReportSHA256 string          `json:"report_sha256"`
 }
 
-// ganSummary is the generator summary (contract C3) as this package reads it.
+// ganSummary is the generator summary (gan/<class>/summary.json) as this package reads it.
 type ganSummary = contract.GANSummary
 
-// privacySummary is the privacy summary (contract C4) as this package reads it.
+// privacySummary is the privacy summary (privacy/summary.json) as this package reads it.
 type privacySummary = contract.PrivacySummary
 
 func parsePrivacySummary(data []byte) (*privacySummary, error) {

@@ -8,7 +8,7 @@ import (
 	"github.com/raysynth/raysynth/internal/contract"
 )
 
-// TestSummaryMatchesContract keeps privacy/summary.json (contract C4) readable as manifest,
+// TestSummaryMatchesContract keeps privacy/summary.json ([Summary]) readable as manifest,
 // verify and audit read it: the verdict, failed checks, policy, every check's numbers and the
 // counts survive the round trip.
 func TestSummaryMatchesContract(t *testing.T) {

@@ -6,14 +6,15 @@
 // # Imports
 //
 // Only internal/... of this module (blas, imageio, dicomio, workspace, fsutil, progress, sysinfo).
-// Generators and learned embeddings come in through the [Generator] and [Embedder] interfaces
-// (contract C6), which cmd backs with synth and train.
+// Generators and learned embeddings come in through the [Generator] and [Embedder] interfaces,
+// which pipeline and cmd back with synth and train.
 //
 // # Entry points
 //
 //   - [Run] checks a workspace's candidates (or a folder of images), optionally filters, writes the
 //     private report (privacy/report.json, privacy/report.html), the public summary
-//     (privacy/summary.json, contract C4) and, when the gate passes, the approved set.
+//     (privacy/summary.json, [Summary]; other stages read it as contract.PrivacySummary) and,
+//     when the gate passes, the approved set.
 //   - [Evaluate] runs every check on in-memory [Sets]; [Search] is the exact k-NN engine;
 //     [ParsePolicy] reads a policy file; [BenchNN] times the search.
 //

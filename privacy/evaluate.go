@@ -54,14 +54,14 @@ type Sets struct {
 	Holdout   []Sample
 }
 
-// Generator makes synthetic images of a class (contract C6): n images from the seed's stream
+// Generator makes synthetic images of a class: n images from the seed's stream
 // starting at sample number firstSample, float32 in [-1, 1], row-major size×size.
 type Generator interface {
 	Generate(ctx context.Context, class string, n int, seed uint64, firstSample int64) ([][]float32, error)
 }
 
 // Embedder maps images (float32 in [-1, 1], row-major size×size) to feature vectors, for
-// example a classifier's penultimate layer (contract C6). Name is recorded in the reports.
+// example a classifier's penultimate layer. Name is recorded in the reports.
 type Embedder interface {
 	Embed(ctx context.Context, images [][]float32) ([][]float32, error)
 	Name() string

@@ -81,7 +81,7 @@ func TestGeneratorReturningTrainingImages(t *testing.T) {
 }
 
 // TestFilterReplacesFlagged: planted copies are removed, replaced from the generator and the
-// rounds recorded; the approved set is written per contract C2 when the gate passes.
+// rounds recorded; the approved set is written (workspace.WriteSynthIndex and its images) when the gate passes.
 func TestFilterReplacesFlagged(t *testing.T) {
 	imgs := loadShared(t, "nih", 64)
 	train, hold := splitPatients(imgs, 0.5, 7)

@@ -104,7 +104,7 @@ func checkSummaryIsPublic(t *testing.T, path string, real []realImage) {
 	}
 	for _, k := range []string{"passed", "failed_checks", "policy", "checks", "counts", "embedding", "filter"} {
 		if _, ok := sum[k]; !ok {
-			t.Errorf("summary.json lacks %q (contract C4)", k)
+			t.Errorf("summary.json lacks %q (contract.PrivacySummary)", k)
 		}
 	}
 	s := string(b)

@@ -27,7 +27,7 @@ import (
 
 const privateNotice = "PRIVATE: this report names and shows real patient images; it must never be published. Publish privacy/summary.json instead."
 
-// Summary is the public aggregate summary (contract C4): no real image, no patient pseudonym, no
+// Summary is the public aggregate summary, read by other stages as [contract.PrivacySummary]: no real image, no patient pseudonym, no
 // image id, no path.
 type Summary struct {
 	Passed       bool           `json:"passed"`

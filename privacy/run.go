@@ -637,7 +637,7 @@ func removeSet(index, images string) error {
 	return nil
 }
 
-// writeSet writes images/<class>/<id>.png and index.csv (contract C2), as approved/ or
+// writeSet writes images/<class>/<id>.png and index.csv ([workspace.SynthImage] rows), as approved/ or
 // privacy/checked/: the index removed first, the images into a temporary folder renamed into
 // place, then the index.
 func writeSet(ctx context.Context, cs []candidate, final, index string) error {

@@ -76,7 +76,7 @@ type ReleaseReport struct {
 	OK                bool     `json:"ok"`
 }
 
-// CheckNumbers are a privacy check's key numbers from privacy-report.json (contract C4).
+// CheckNumbers are a privacy check's key numbers from privacy-report.json (the bundle's copy of privacy/summary.json).
 type CheckNumbers = contract.Check
 
 // PointerReport is one NAME/LATEST pointer.

@@ -12,5 +12,5 @@
 //   - Every synthetic DICOM carries SyntheticData YES, ConversionType SYN, BurnedInAnnotation NO,
 //     fresh UIDs and obviously synthetic patient values.
 //   - A run builds the whole synth/ folder aside and swaps it in when complete.
-//   - [Generators] gives privacy (contract C6) the same images [Run] writes for a seed and sample.
+//   - [Generators] gives privacy (as its privacy.Generator) the same images [Run] writes for a seed and sample.
 package synth

@@ -11,7 +11,7 @@ import (
 )
 
 // Generators samples the workspace's trained generators by class. It satisfies privacy's
-// Generator interface (contract C6): images are float32 in [-1, 1], row-major size×size, and
+// Generator interface (privacy.Generator): images are float32 in [-1, 1], row-major size×size, and
 // sample k of a seed is the same image whatever batch it is made in (up to float rounding).
 type Generators struct {
 	ws    *workspace.Workspace

@@ -234,7 +234,7 @@ func generateClass(ctx context.Context, cfg Config, w *workspace.Workspace, clas
 			id := "s-" + hex.EncodeToString(h[:8])
 			img := imageio.FromFloat(v, g.Size, g.Size)
 			row := workspace.SynthImage{ID: id, Class: class, Generator: g.SHA256, Seed: cfg.Seed, Sample: sample}
-			{ // always a PNG: the index, the privacy checks and bundles read it (contract C2)
+			{ // always a PNG: the index, the privacy checks and bundles read it (workspace.SynthImage.File)
 				b, err := imageio.EncodePNG(img)
 				if err != nil {
 					return nil, "", err

@@ -7,7 +7,7 @@ import (
 	"github.com/raysynth/raysynth/internal/contract"
 )
 
-// TestGANSummaryMatchesContract keeps gan/<class>/summary.json (contract C3) readable as the
+// TestGANSummaryMatchesContract keeps gan/<class>/summary.json ([GANSummary]) readable as the
 // other stages read it: every field they use survives the round trip, with and without DP.
 func TestGANSummaryMatchesContract(t *testing.T) {
 	dp, err := json.Marshal(DPSummary{Epsilon: 4, Delta: 1e-5, NoiseMultiplier: 1.1, Steps: 300})

@@ -16,9 +16,9 @@
 //
 // # DCGAN
 //
-// [TrainGAN] writes gan/<class>/ (checkpoint, JSONL log, sample grids, loss plot, summary.json of
-// contract C3); [LoadGenerator] samples a checkpoint in eval mode, sample k of a seed from a latent
-// vector that depends only on (seed, k) ([LatentZ]). Checkpoint files ([WriteCheckpoint],
+// [TrainGAN] writes gan/<class>/ (checkpoint, JSONL log, sample grids, loss plot, summary.json,
+// read by other stages as contract.GANSummary); [LoadGenerator] samples a checkpoint in eval
+// mode, sample k of a seed from a latent vector that depends only on (seed, k) ([LatentZ]). Checkpoint files ([WriteCheckpoint],
 // [ReadCheckpoint]: a JSON header and raw float32 tensors) are meant for every network here.
 //
 // # Steps, recipes and the sample check

@@ -116,7 +116,7 @@ type dpState struct {
 	Exhausted     bool        `json:"budget_exhausted"`
 }
 
-// DPSummary is the "dp" object of gan/<class>/summary.json (contract C3) and of the run result.
+// DPSummary is the "dp" object of gan/<class>/summary.json ([GANSummary], read as contract.GANSummary) and of the run result.
 type DPSummary struct {
 	Epsilon            float64 `json:"epsilon"`
 	Delta              float64 `json:"delta"`

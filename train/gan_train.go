@@ -125,7 +125,8 @@ func (c GANConfig) Validate() error {
 	return errors.Join(errs...)
 }
 
-// GANSummary is gan/<class>/summary.json (contract C3).
+// GANSummary is gan/<class>/summary.json; other stages read it as contract.GANSummary
+// (internal/contract).
 type GANSummary struct {
 	Class            string          `json:"class"`
 	Size             int             `json:"size"`

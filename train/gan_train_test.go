@@ -104,7 +104,7 @@ func TestTrainGANWritesOutputsAndSkipsSmallClasses(t *testing.T) {
 	if err != nil || grid.Rect.Dx() != 8*32+9*2 {
 		t.Errorf("sample grid: %v %v", err, grid.Rect)
 	}
-	// contract C3
+	// the fields other stages read (contract.GANSummary)
 	b, _ := os.ReadFile(filepath.Join(dir, SummaryFile))
 	var sum map[string]any
 	if err := json.Unmarshal(b, &sum); err != nil {

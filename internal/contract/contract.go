@@ -1,33 +1,37 @@
-// Package contract declares, once, the files that one stage writes and another reads: the
-// contracts C1–C6 that comments across the code refer to. The producing package keeps its full
-// type (with its own methods and fields); the consumers read the wire form declared here, and a
-// round-trip test beside each producer keeps the two in step.
+// Package contract declares, once, the summaries that one stage writes and others read: the
+// generator summary ([GANSummary], gan/<class>/summary.json) and the privacy summary
+// ([PrivacySummary], privacy/summary.json). The producing package keeps its full type (with its
+// own methods and fields: train.GANSummary, privacy.Summary); the consumers (synth, manifest,
+// publish's audit, pipeline) read the wire form declared here, and a round-trip test beside each
+// producer (train/contract_test.go, privacy/contract_test.go) keeps the two in step.
 //
-//   - C1 labels file: DIR/labels.csv with columns file,label,patient (file relative to DIR);
-//     internal/phantom writes it, ingest reads it (with its other label layouts).
-//   - C2 a synthetic set: index.csv rows of [workspace.SynthImage] and images/<class>/<id>.png
-//     beside it; synth writes synth/ (candidates), privacy writes approved/, train and evaluate
-//     read either.
-//   - C3 gan/<class>/summary.json: what a generator was trained on and how ([GANSummary]);
-//     train writes it, synth, manifest (provenance, dataset card), run and privacy (the collapse
-//     check in its report) read it.
-//   - C4 privacy/summary.json: the gate's public verdict ([PrivacySummary]); privacy writes it,
-//     manifest embeds it in a bundle as privacy-report.json, verify and audit read it there.
-//   - C5 eval/report.json: the evaluation ([evaluate.Report], read back by run and dp-curve).
-//   - C6 the generator and embedding seams privacy checks through (privacy.Generator,
-//     privacy.Embedder), which cmd backs with synth and train.
+// The other files stages hand each other live where their reader and writer are:
+//
+//   - the workspace description, workspace.json ([workspace.Meta]), and the image indexes
+//     (real/index.csv, and synth/ or approved/ index.csv as [workspace.SynthImage] rows) in
+//     internal/workspace, which every stage reads them through; manifest, which may not import
+//     the workspace, copies workspace.json verbatim and never parses it;
+//   - the labels file a phantom folder carries (labels.csv: file,label,patient), written by
+//     internal/phantom and read by ingest's label reader;
+//   - eval/report.json ([evaluate.Report]): evaluate writes it, pipeline and dp-curve read it
+//     through that type (both may import evaluate);
+//   - the generator and embedding seams privacy checks through ([privacy.Generator],
+//     [privacy.Embedder]), which pipeline and cmd back with synth and train.
 //
 // # Imports
 //
 // Nothing of this module: every stage may import it, and manifest may import nothing else.
 //
+// [workspace.Meta]: https://pkg.go.dev/github.com/raysynth/raysynth/internal/workspace#Meta
 // [workspace.SynthImage]: https://pkg.go.dev/github.com/raysynth/raysynth/internal/workspace#SynthImage
 // [evaluate.Report]: https://pkg.go.dev/github.com/raysynth/raysynth/evaluate#Report
+// [privacy.Generator]: https://pkg.go.dev/github.com/raysynth/raysynth/privacy#Generator
+// [privacy.Embedder]: https://pkg.go.dev/github.com/raysynth/raysynth/privacy#Embedder
 package contract
 
 import "encoding/json"
 
-// GANSummary is the part of gan/<class>/summary.json (C3) that other stages read.
+// GANSummary is the part of gan/<class>/summary.json that other stages read.
 type GANSummary struct {
 	Class            string  `json:"class"`
 	Size             int     `json:"size"`
@@ -64,7 +68,7 @@ type DP struct {
 	Delta   float64 `json:"delta"`
 }
 
-// PrivacySummary is privacy/summary.json (C4) as other stages read it: the verdict, the policy
+// PrivacySummary is privacy/summary.json as other stages read it: the verdict, the policy
 // (kept verbatim), every check with its numbers, and the image counts.
 type PrivacySummary struct {
 	Passed       *bool           `json:"passed"` // nil when absent: a reader refuses such a summary

@@ -30,7 +30,7 @@
 // [Generate] writes, atomically (a temporary folder renamed into place at the end):
 //
 //	DIR/images/<patient>_<nn>.png   8-bit gray films
-//	DIR/labels.csv                  file,label,patient (contract C1; file relative to DIR)
+//	DIR/labels.csv                  file,label,patient (ingest's plain layout; file relative to DIR)
 //	DIR/phantom.json                seed, size, mix and counts, to reproduce the set
 //	DIR/.preview/contact-sheet.png  two films per class, labelled, for people to look at (in a
 //	                                dot-folder, which ingest skips, so it is not taken for a film)

@@ -110,7 +110,7 @@ func New(t testing.TB, size int, specs []ClassSpec, render RenderFunc, seed uint
 
 // WriteFakeSynthetic writes a TEST FIXTURE standing in for a synthetic set: perturbed copies of
 // the workspace's real train images (noise and a one-pixel shift), under the synthetic index
-// layout of contract C2. The real synthetic set comes from the DCGANs (synth).
+// layout ([workspace.SynthImage] rows, images/<class>/<id>.png). The real synthetic set comes from the DCGANs (synth).
 func WriteFakeSynthetic(t *testing.T, w *workspace.Workspace, which string, perClass int, seed uint64) {
 	t.Helper()
 	rows, err := w.ReadRealIndex()
