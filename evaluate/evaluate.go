@@ -343,8 +343,8 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 				return nil, err
 			}
 			rec = &runRecord{Regime: reg, Repeat: r, Seed: seed, Key: hex.EncodeToString(key[:]), CodeVersion: cfg.CodeVersion,
-				TrainReal:  train.ClassCounts(slices.DeleteFunc(slices.Clone(tr), func(e train.Example) bool { return e.Synthetic }), k),
-				TrainSynth: train.ClassCounts(slices.DeleteFunc(slices.Clone(tr), func(e train.Example) bool { return !e.Synthetic }), k),
+				TrainReal:  train.ClassCounts(slices.DeleteFunc(slices.Clone(tr), func(e train.Example) bool { return e.Synthetic() }), k),
+				TrainSynth: train.ClassCounts(slices.DeleteFunc(slices.Clone(tr), func(e train.Example) bool { return !e.Synthetic() }), k),
 				Shortfall:  shortfall, Validation: train.ClassCounts(val, k), EpochsRun: res.EpochsRun(), BestEpoch: res.BestEpoch(),
 				StoppedEarly: res.StoppedEarly(), Holdout: testOutput{Probs: hp}}
 			if len(d.external) > 0 {
@@ -440,13 +440,13 @@ func loadEvalData(cfg Config) (*evalData, error) {
 		split[r.ID] = r.Split
 	}
 	for _, e := range all {
-		switch split[e.ID] {
+		switch split[e.ID()] {
 		case workspace.SplitTrain:
 			d.train = append(d.train, e)
 		case workspace.SplitHoldout:
 			d.holdout = append(d.holdout, e)
 		default:
-			return nil, fmt.Errorf("%s: image %s has split %q, want %s or %s", w.RealIndexPath(), e.ID, split[e.ID], workspace.SplitTrain, workspace.SplitHoldout)
+			return nil, fmt.Errorf("%s: image %s has split %q, want %s or %s", w.RealIndexPath(), e.ID(), split[e.ID()], workspace.SplitTrain, workspace.SplitHoldout)
 		}
 	}
 	if cfg.needsSynthetic() {

@@ -151,7 +151,7 @@ func patientsPerClass(ex []train.Example, classes []string) map[string]int {
 	seen := map[string]bool{}
 	m := map[string]int{}
 	for _, e := range ex {
-		key := classes[e.Class] + "\x00" + e.Group
+		key := classes[e.Class] + "\x00" + e.Group()
 		if !seen[key] {
 			seen[key] = true
 			m[classes[e.Class]]++

@@ -194,11 +194,16 @@ func TrainClassifier(ctx context.Context, cfg ClassifierConfig) (*ClassifierSumm
 		return m
 	}
 	k := len(meta.Classes)
-	realTrain := slices.DeleteFunc(slices.Clone(trainEx), func(e Example) bool { return e.Synthetic })
+	realCounts := make([]int, k)
+	for _, e := range trainEx {
+		if !e.Synthetic() {
+			realCounts[e.Class]++
+		}
+	}
 	sum := &ClassifierSummary{Classes: meta.Classes, Arch: arch, Seed: cfg.Seed, Epochs: cfg.Epochs, EpochsRun: res.meta.Epoch,
 		BestEpoch: res.meta.BestEpoch, StoppedEarly: res.meta.StoppedEarly, Batch: res.meta.Batch, LR: cfg.LR,
 		ClassWeighted: cfg.ClassWeighted, Oversample: cfg.Oversample, Augment: !cfg.NoAugment, Synthetic: cfg.WithSynthetic,
-		TrainReal: named(ClassCounts(realTrain, k)), Validation: named(res.meta.ValCounts), Fingerprint: res.meta.Fingerprint,
+		TrainReal: named(realCounts), Validation: named(res.meta.ValCounts), Fingerprint: res.meta.Fingerprint,
 		CodeVersion: cfg.CodeVersion, Precision: recordedPrecision(res.meta.Precision), Model: ClassifierModelFile, ModelSHA256: sha, Resumed: res.resumed,
 		Seconds: time.Since(start).Seconds(), Finished: time.Now().UTC().Format(time.RFC3339)}
 	if len(synth) > 0 {
@@ -344,9 +349,7 @@ func (c *Classifier) runExamples(ctx context.Context, ex []Example) (emb [][]flo
 			if err != nil {
 				return nil, nil, err
 			}
-			if e.Pix == nil {
-				bufs[j] = px
-			}
+			bufs[j] = px
 			imgs = append(imgs, px)
 		}
 		e, p, err := c.run(ctx, imgs)

@@ -1,6 +1,7 @@
 package train
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
@@ -28,29 +29,85 @@ const (
 // ErrNoSynthetic is returned when a synthetic set is asked for but the workspace has none.
 var ErrNoSynthetic = errors.New("no synthetic image set")
 
-// Example is one image with its class. The loaders ([LoadReal], [LoadSynthetic]) leave Pix
-// unset and keep the pixels on disk as 8-bit values (see filmFile), so that a set of any size
-// costs a few dozen bytes per image in memory; [Example.Pixels] reads them back.
+// Example is one image with its class: a handle on a row of a compact table that the examples
+// of one loaded set share (their ids one after another, their patients each once, their pixels on
+// disk as 8-bit values, see filmFile). A set of any size therefore costs a few dozen bytes per
+// image, and a copy of a slice of examples (a split, a subset) 24 bytes per image (issue 20).
+// The zero Example has no id, group or pixels.
 type Example struct {
-	ID        string
-	Pix       []float32 // Size·Size values in [-1, 1] held in memory; nil when the pixels are on disk
-	Class     int
-	Group     string // patient pseudonym; the image id for synthetic images
-	Synthetic bool
+	Class int
 
-	films *filmFile // where the pixels are when Pix is nil
-	at    int       // the image's number in films
+	t   *exampleTable
+	row int32
 }
 
-// Pixels returns the image's Size·Size values in [-1, 1]: Pix itself when it is set (do not
-// change it), otherwise the pixels read from disk into dst (grown when too small).
-func (e Example) Pixels(dst []float32) ([]float32, error) {
-	if e.films == nil {
-		return e.Pix, nil
+// exampleTable is the shared part of a set of examples, one row per image (struct of arrays).
+type exampleTable struct {
+	ids       []byte   // the ids, one after another
+	idEnd     []uint32 // row i's id is ids[idEnd[i-1]:idEnd[i]]
+	group     []int32  // row i's patient in groups; nil: each image is its own group
+	groups    []string // patient pseudonyms, each once
+	synthetic bool
+	films     filmSet // row i's pixels are film i
+}
+
+func (t *exampleTable) id(row int32) []byte {
+	var from uint32
+	if row > 0 {
+		from = t.idEnd[row-1]
 	}
-	px, err := e.films.Film(e.at, dst)
+	return t.ids[from:t.idEnd[row]]
+}
+
+func (t *exampleTable) addID(id string) error {
+	if len(t.ids)+len(id) > math.MaxUint32 {
+		return fmt.Errorf("image ids longer than %d bytes in all", uint32(math.MaxUint32))
+	}
+	t.ids = append(t.ids, id...)
+	t.idEnd = append(t.idEnd, uint32(len(t.ids)))
+	return nil
+}
+
+// NewExample returns an example held in memory: its own one-image set with the pixels pix
+// (Size·Size values in [-1, 1], not copied; nil for none). The loaders ([LoadReal],
+// [LoadSynthetic]) make compact sets from a workspace instead.
+func NewExample(id, group string, class int, pix []float32) Example {
+	t := &exampleTable{groups: []string{group}, group: []int32{0}, films: flatFilms{pix, 1}}
+	t.addID(id)
+	return Example{Class: class, t: t}
+}
+
+// ID is the image's pseudonym.
+func (e Example) ID() string {
+	if e.t == nil {
+		return ""
+	}
+	return string(e.t.id(e.row))
+}
+
+// Group is what [SplitValidation] keeps together: the patient pseudonym of a real image, the
+// image's id for a synthetic one.
+func (e Example) Group() string {
+	switch {
+	case e.t == nil:
+		return ""
+	case e.t.group == nil:
+		return e.ID()
+	}
+	return e.t.groups[e.t.group[e.row]]
+}
+
+// Synthetic reports whether the image is a generated one.
+func (e Example) Synthetic() bool { return e.t != nil && e.t.synthetic }
+
+// Pixels returns the image's Size·Size values in [-1, 1], read into dst (grown when too small).
+func (e Example) Pixels(dst []float32) ([]float32, error) {
+	if e.t == nil || e.t.films == nil {
+		return dst[:0], nil
+	}
+	px, err := e.t.films.Film(int(e.row), dst)
 	if err != nil {
-		return nil, fmt.Errorf("image %s: %w", e.ID, err)
+		return nil, fmt.Errorf("image %s: %w", e.ID(), err)
 	}
 	return px, nil
 }
@@ -64,39 +121,78 @@ func classIndex(classes []string) map[string]int {
 	return m
 }
 
-// loadReal loads the real images of the given split ("" for both), in index (id) order. Images of
-// a class outside classes are an error.
+// LoadReal loads the real images of the given split ("" for both), in id order. Images of a
+// class outside classes are an error. It reads the index a row at a time and keeps of each image
+// its id, patient (interned) and class in a compact table, and its pixels on disk (see
+// [Example]).
 func LoadReal(w *workspace.Workspace, classes []string, size int, split string) ([]Example, error) {
-	rows, err := w.ReadRealIndex()
+	ci := classIndex(classes)
+	// the split's rows in index order: ids, patients, classes
+	var (
+		in      exampleTable
+		class   []int32
+		patient = map[string]int32{}
+	)
+	err := w.EachRealImage(func(r workspace.RealImage) error {
+		if split != "" && r.Split != split {
+			return nil
+		}
+		c, ok := ci[r.Class]
+		if !ok {
+			return fmt.Errorf("%s: image %s has class %q, not one of the workspace's classes %v", w.RealIndexPath(), r.ID, r.Class, classes)
+		}
+		if len(in.idEnd) == math.MaxInt32 {
+			return fmt.Errorf("%s: more than %d images", w.RealIndexPath(), math.MaxInt32)
+		}
+		if err := in.addID(r.ID); err != nil {
+			return fmt.Errorf("%s: %w", w.RealIndexPath(), err)
+		}
+		p, ok := patient[r.Patient]
+		if !ok {
+			p = int32(len(in.groups))
+			in.groups = append(in.groups, strings.Clone(r.Patient))
+			patient[in.groups[p]] = p
+		}
+		in.group = append(in.group, p)
+		class = append(class, int32(c))
+		return nil
+	})
 	if err != nil {
 		return nil, err
 	}
-	ci := classIndex(classes)
-	slices.SortFunc(rows, func(a, b workspace.RealImage) int { return strings.Compare(a.ID, b.ID) })
+	patient = nil
+	// id order
+	perm := make([]int32, len(in.idEnd))
+	for i := range perm {
+		perm[i] = int32(i)
+	}
+	slices.SortFunc(perm, func(a, b int32) int { return bytes.Compare(in.id(a), in.id(b)) })
+	t := &exampleTable{ids: make([]byte, 0, len(in.ids)), idEnd: make([]uint32, 0, len(perm)), group: make([]int32, len(perm)), groups: in.groups}
+	out := make([]Example, len(perm))
+	for i, j := range perm {
+		t.ids = append(t.ids, in.id(j)...)
+		t.idEnd = append(t.idEnd, uint32(len(t.ids)))
+		t.group[i] = in.group[j]
+		out[i] = Example{Class: int(class[j]), t: t, row: int32(i)}
+	}
+	in, class, perm = exampleTable{}, nil, nil
 	films, err := newFilmFile(w.Dir, size*size)
 	if err != nil {
 		return nil, err
 	}
-	var out []Example
-	for _, r := range rows {
-		if split != "" && r.Split != split {
-			continue
-		}
-		c, ok := ci[r.Class]
-		if !ok {
-			return nil, fmt.Errorf("%s: image %s has class %q, not one of the workspace's classes %v", w.RealIndexPath(), r.ID, r.Class, classes)
-		}
-		img, err := imageio.ReadGray(w.RealImagePath(r.ID))
+	t.films = films
+	for i := range out {
+		p := w.RealImagePath(string(t.id(int32(i))))
+		img, err := imageio.ReadGray(p)
 		if err != nil {
 			return nil, err
 		}
 		if img, err = fitSize(img, size); err != nil {
-			return nil, fmt.Errorf("%s: %w", w.RealImagePath(r.ID), err)
+			return nil, fmt.Errorf("%s: %w", p, err)
 		}
 		if err := films.add(img); err != nil {
-			return nil, fmt.Errorf("%s: %w", w.RealImagePath(r.ID), err)
+			return nil, fmt.Errorf("%s: %w", p, err)
 		}
-		out = append(out, Example{ID: r.ID, Class: c, Group: r.Patient, films: films, at: films.Len() - 1})
 	}
 	if err := films.seal(); err != nil {
 		return nil, err
@@ -135,6 +231,7 @@ func LoadSynthetic(w *workspace.Workspace, which string, classes []string, size 
 	if err != nil {
 		return nil, nil, err
 	}
+	t := &exampleTable{synthetic: true, films: films}
 	skipped = map[string]int{}
 	for i, r := range rows {
 		c, ok := ci[r.Class]
@@ -157,7 +254,10 @@ func LoadSynthetic(w *workspace.Workspace, which string, classes []string, size 
 		if err := films.add(img); err != nil {
 			return nil, nil, fmt.Errorf("%s: %w", f, err)
 		}
-		ex = append(ex, Example{ID: r.ID, Class: c, Group: r.ID, Synthetic: true, films: films, at: films.Len() - 1})
+		if err := t.addID(r.ID); err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", p, err)
+		}
+		ex = append(ex, Example{Class: c, t: t, row: int32(films.Len() - 1)})
 	}
 	if err := films.seal(); err != nil {
 		return nil, nil, err
@@ -177,7 +277,7 @@ func ClassCounts(ex []Example, k int) []int {
 	return n
 }
 
-// splitValidation carves a validation subset from real training examples by patient: every
+// SplitValidation carves a validation subset from real training examples by patient: every
 // image of a chosen patient goes to validation. Patients are stratified by their most frequent
 // class; each class keeps at least one patient for training, and a class with a single patient
 // gives none to validation. The choice depends only on the seed and the examples.
@@ -185,40 +285,51 @@ func SplitValidation(ex []Example, frac float64, seed uint64) (train, val []Exam
 	if frac <= 0 {
 		return ex, nil
 	}
-	type pat struct {
-		id     string
-		counts map[int]int
-	}
-	pats := map[string]*pat{}
-	var order []string
+	// patients numbered in order of appearance; per patient a count per class (flat)
+	k := 0
 	for _, e := range ex {
-		p := pats[e.Group]
-		if p == nil {
-			p = &pat{id: e.Group, counts: map[int]int{}}
-			pats[e.Group] = p
-			order = append(order, e.Group)
-		}
-		p.counts[e.Class]++
+		k = max(k, e.Class+1)
 	}
-	slices.Sort(order)
-	byClass := map[int][]string{}
-	for _, id := range order {
-		p := pats[id]
-		best, bestN := -1, -1
-		for c, n := range p.counts {
-			if n > bestN || (n == bestN && c < best) {
+	num := map[string]int32{}
+	var names []string
+	of := make([]int32, len(ex))
+	var counts []int32
+	for i, e := range ex {
+		g := e.Group()
+		p, ok := num[g]
+		if !ok {
+			p = int32(len(names))
+			num[g] = p
+			names = append(names, g)
+			counts = append(counts, make([]int32, k)...)
+		}
+		of[i] = p
+		counts[int(p)*k+e.Class]++
+	}
+	num = nil
+	order := make([]int32, len(names))
+	for i := range order {
+		order[i] = int32(i)
+	}
+	slices.SortFunc(order, func(a, b int32) int { return strings.Compare(names[a], names[b]) })
+	byClass := map[int][]int32{}
+	for _, p := range order {
+		best, bestN := -1, int32(-1)
+		for c, n := range counts[int(p)*k : int(p+1)*k] {
+			if n > 0 && n > bestN {
 				best, bestN = c, n
 			}
 		}
-		byClass[best] = append(byClass[best], id)
+		byClass[best] = append(byClass[best], p)
 	}
 	rng := rand.New(rand.NewPCG(seed, 0x7a11d))
-	inVal := map[string]bool{}
+	inVal := make([]bool, len(names))
 	classes := make([]int, 0, len(byClass))
 	for c := range byClass {
 		classes = append(classes, c)
 	}
 	slices.Sort(classes)
+	nVal := 0
 	for _, c := range classes {
 		ids := byClass[c]
 		if len(ids) < 2 {
@@ -232,8 +343,14 @@ func SplitValidation(ex []Example, frac float64, seed uint64) (train, val []Exam
 			inVal[ids[j]] = true
 		}
 	}
-	for _, e := range ex {
-		if inVal[e.Group] {
+	for _, p := range of {
+		if inVal[p] {
+			nVal++
+		}
+	}
+	train, val = make([]Example, 0, len(ex)-nVal), make([]Example, 0, nVal)
+	for i, e := range ex {
+		if inVal[of[i]] {
 			val = append(val, e)
 		} else {
 			train = append(train, e)
@@ -249,14 +366,12 @@ func FingerprintExamples(h io.Writer, tag string, ex []Example) error {
 	buf := make([]byte, 0, 4*4096)
 	var px []float32
 	for _, e := range ex {
-		fmt.Fprintf(h, "%s,%d,%t\n", e.ID, e.Class, e.Synthetic)
+		fmt.Fprintf(h, "%s,%d,%t\n", e.ID(), e.Class, e.Synthetic())
 		v, err := e.Pixels(px)
 		if err != nil {
 			return err
 		}
-		if e.Pix == nil {
-			px = v
-		}
+		px = v
 		buf = buf[:0]
 		for _, v := range v {
 			buf = binary.LittleEndian.AppendUint32(buf, math.Float32bits(v))

@@ -121,15 +121,15 @@ func classWeights(counts []int) []float32 {
 
 // epochOrder returns the order of training examples for an epoch: every example once, plus with
 // oversampling random repeats of the smaller classes up to the largest class's count; shuffled.
-func epochOrder(ex []Example, k int, oversample bool, rng *rand.Rand) []int {
-	order := make([]int, len(ex))
+func epochOrder(ex []Example, k int, oversample bool, rng *rand.Rand) []int32 {
+	order := make([]int32, len(ex))
 	for i := range order {
-		order[i] = i
+		order[i] = int32(i)
 	}
 	if oversample {
-		byClass := make([][]int, k)
+		byClass := make([][]int32, k)
 		for i, e := range ex {
-			byClass[e.Class] = append(byClass[e.Class], i)
+			byClass[e.Class] = append(byClass[e.Class], int32(i))
 		}
 		most := 0
 		for _, b := range byClass {
@@ -275,11 +275,9 @@ func Fit(ctx context.Context, cfg FitConfig, trainEx, valEx []Example) (*FitResu
 				if err != nil {
 					return nil, err
 				}
-				if e.Pix == nil {
-					film = px
-				}
+				film = px
 				if len(px) != pix {
-					return nil, fmt.Errorf("image %s has %d pixels, the classifier takes %d", e.ID, len(px), pix)
+					return nil, fmt.Errorf("image %s has %d pixels, the classifier takes %d", e.ID(), len(px), pix)
 				}
 				if cfg.Augment {
 					augment(dst, px, size, rand.New(rand.NewPCG(cfg.Seed^0xa06, uint64(epoch)<<32|uint64(pos))))
@@ -336,46 +334,40 @@ func Fit(ctx context.Context, cfg FitConfig, trainEx, valEx []Example) (*FitResu
 }
 
 // validate returns the mean cross-entropy, accuracy and balanced accuracy on examples, reading
-// one batch of images at a time.
+// one batch of images at a time and keeping nothing per image.
 func validate(ctx context.Context, ev *evalNet, ex []Example, k int) (loss float64, acc, bacc metrics.Metric, err error) {
-	truth := make([]int, len(ex))
-	probs := make([][]float64, 0, len(ex))
+	correct := 0
+	sens := make([]float64, k)
+	n := make([]int, k)
 	bufs := make([][]float32, ev.batch)
 	imgs := make([][]float32, 0, ev.batch)
 	for i := 0; i < len(ex); i += ev.batch {
+		block := ex[i:min(i+ev.batch, len(ex))]
 		imgs = imgs[:0]
-		for j, e := range ex[i:min(i+ev.batch, len(ex))] {
+		for j, e := range block {
 			px, err := e.Pixels(bufs[j])
 			if err != nil {
 				return 0, 0, 0, err
 			}
-			if e.Pix == nil {
-				bufs[j] = px
-			}
+			bufs[j] = px
 			imgs = append(imgs, px)
-			truth[i+j] = e.Class
 		}
-		_, p, err := infer(ctx, ev, imgs)
+		_, probs, err := infer(ctx, ev, imgs)
 		if err != nil {
 			return 0, 0, 0, err
 		}
-		probs = append(probs, p...)
-	}
-	for i, p := range probs {
-		loss -= math.Log(math.Max(p[truth[i]], 1e-12))
-	}
-	loss /= float64(len(ex))
-	pred := metrics.Argmax(probs)
-	correct := 0
-	sens := make([]float64, k)
-	n := make([]int, k)
-	for i, t := range truth {
-		n[t]++
-		if pred[i] == t {
-			correct++
-			sens[t]++
+		pred := metrics.Argmax(probs)
+		for j, p := range probs {
+			t := block[j].Class
+			loss -= math.Log(math.Max(p[t], 1e-12))
+			n[t]++
+			if pred[j] == t {
+				correct++
+				sens[t]++
+			}
 		}
 	}
+	loss /= float64(len(ex))
 	var s float64
 	var present int
 	for c := range sens {

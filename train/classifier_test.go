@@ -9,7 +9,9 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
+	"unsafe"
 
 	"github.com/raysynth/raysynth/internal/imageio"
 	"github.com/raysynth/raysynth/internal/workspace"
@@ -20,7 +22,7 @@ func toyExamples(n, size int, seed uint64) []Example {
 	var ex []Example
 	for i := 0; i < n; i++ {
 		c := i % 2
-		ex = append(ex, Example{ID: "toy", Pix: imageio.ToFloat(nil, wstest.ToyImage(c, size, rng)), Class: c, Group: string(rune('a' + i%26))})
+		ex = append(ex, NewExample("toy", string(rune('a'+i%26)), c, imageio.ToFloat(nil, wstest.ToyImage(c, size, rng))))
 	}
 	return ex
 }
@@ -37,7 +39,9 @@ func TestClassifierLearnsSeparableToySet(t *testing.T) {
 	defer c.Close()
 	imgs := make([][]float32, len(testEx))
 	for i, e := range testEx {
-		imgs[i] = e.Pix
+		if imgs[i], err = e.Pixels(nil); err != nil {
+			t.Fatal(err)
+		}
 	}
 	probs, err := c.Predict(context.Background(), imgs)
 	if err != nil {
@@ -71,26 +75,26 @@ func TestSplitValidationByPatient(t *testing.T) {
 			c = 1
 		}
 		for f := 0; f < 3; f++ {
-			ex = append(ex, Example{Group: string(rune('A' + p)), Class: c})
+			ex = append(ex, NewExample("", string(rune('A'+p)), c, nil))
 		}
 	}
-	ex = append(ex, Example{Group: "lonely", Class: 2})
+	ex = append(ex, NewExample("", "lonely", 2, nil))
 	tr, val := SplitValidation(ex, 0.25, 9)
 	trP, valP := map[string]bool{}, map[string]bool{}
 	for _, e := range tr {
-		trP[e.Group] = true
+		trP[e.Group()] = true
 	}
 	for _, e := range val {
-		valP[e.Group] = true
-		if trP[e.Group] {
-			t.Fatalf("patient %s is in both training and validation", e.Group)
+		valP[e.Group()] = true
+		if trP[e.Group()] {
+			t.Fatalf("patient %s is in both training and validation", e.Group())
 		}
 	}
 	if got := ClassCounts(val, 3); got[0] != 12 || got[1] != 3 || got[2] != 0 {
 		t.Fatalf("validation images per class %v, want [12 3 0] (4 and 1 patients; the single-patient class stays in training)", got)
 	}
 	tr2, val2 := SplitValidation(ex, 0.25, 9)
-	if len(tr2) != len(tr) || len(val2) != len(val) || val2[0].Group != val[0].Group {
+	if len(tr2) != len(tr) || len(val2) != len(val) || val2[0].Group() != val[0].Group() {
 		t.Fatal("the split is not deterministic for a seed")
 	}
 }
@@ -288,5 +292,52 @@ func TestEmbedAveragesLargerImagesDown(t *testing.T) {
 	}
 	if _, err := c.Embed(ctx, [][]float32{make([]float32, 20*20)}); err == nil {
 		t.Fatal("a 20×20 image was accepted by a 16×16 classifier")
+	}
+}
+
+// LoadReal's compact table gives back, per example, what the index and the image files hold.
+func TestLoadRealCompactTable(t *testing.T) {
+	if s := unsafe.Sizeof(Example{}); s > 24 {
+		t.Fatalf("an Example is %d bytes; copies of example slices cost that per film (issue 20)", s)
+	}
+	specs := []wstest.ClassSpec{{Class: "normal", Train: 5, Holdout: 2, FilmsPerPatient: 3}, {Class: "effusion", Train: 3, Holdout: 1, FilmsPerPatient: 2}}
+	w := wstest.New(t, 32, specs, wstest.ToyRender, 4)
+	meta, err := w.LoadMeta()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := w.ReadRealIndex()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, split := range []string{workspace.SplitTrain, workspace.SplitHoldout, ""} {
+		ex, err := LoadReal(w, meta.Classes, 32, split)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var want []workspace.RealImage
+		for _, r := range rows {
+			if split == "" || r.Split == split {
+				want = append(want, r)
+			}
+		}
+		slices.SortFunc(want, func(a, b workspace.RealImage) int { return strings.Compare(a.ID, b.ID) })
+		if len(ex) != len(want) || len(want) == 0 {
+			t.Fatalf("split %q: %d examples, want %d", split, len(ex), len(want))
+		}
+		var px []float32
+		for i, e := range ex {
+			r := want[i]
+			if e.ID() != r.ID || e.Group() != r.Patient || meta.Classes[e.Class] != r.Class || e.Synthetic() {
+				t.Fatalf("split %q example %d: %s %s %d %t, want row %+v", split, i, e.ID(), e.Group(), e.Class, e.Synthetic(), r)
+			}
+			img, err := imageio.ReadGray(w.RealImagePath(r.ID))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if px, err = e.Pixels(px); err != nil || !slices.Equal(px, imageio.ToFloat(nil, img)) {
+				t.Fatalf("split %q example %s: pixels differ from its file (%v)", split, r.ID, err)
+			}
+		}
 	}
 }

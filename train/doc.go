@@ -42,8 +42,11 @@
 // [LoadSynthetic]) and GAN training write the films once as 8-bit pixels to an unlinked
 // temporary file in the workspace folder and read back one batch at a time, converting to
 // float32 then (bit for bit what holding them as float32 gave); the collapse check and
-// validation read the training films in blocks. An [Example] costs its id and group in memory.
-// BenchmarkTrainMemory measures it (docs/results/scale/).
+// validation read the training films in blocks. What stays in memory per film is small and
+// flat: [LoadReal] reads the index a row at a time into a compact table (ids one after another,
+// each patient once), an [Example] is a 24-byte handle on its row, and the validation split and
+// validation pass keep a few bytes per film. BenchmarkTrainMemory measures it
+// (docs/results/scale/).
 //
 // # Precision
 //

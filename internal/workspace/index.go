@@ -42,15 +42,25 @@ var synthHeader = []string{"id", "class", "file", "sha256", "generator", "seed",
 
 // ReadRealIndex reads real/index.csv.
 func (w *Workspace) ReadRealIndex() ([]RealImage, error) {
-	rows, err := readCSV(w.RealIndexPath(), realHeader)
+	var out []RealImage
+	err := w.EachRealImage(func(r RealImage) error {
+		out = append(out, r)
+		return nil
+	})
 	if err != nil {
 		return nil, err
 	}
-	out := make([]RealImage, len(rows))
-	for i, r := range rows {
-		out[i] = RealImage{r[0], r[1], r[2], r[3], r[4], r[5]}
-	}
 	return out, nil
+}
+
+// EachRealImage calls fn with each row of real/index.csv in file order, reading one row at a
+// time, so that a caller keeping only part of each row holds no more (issue 20: an archive's
+// index has a row per film). The strings of a row share one allocation: copy
+// ([strings.Clone]) what outlives the call. An error from fn stops the reading and is returned.
+func (w *Workspace) EachRealImage(fn func(RealImage) error) error {
+	return eachCSV(w.RealIndexPath(), realHeader, func(r []string) error {
+		return fn(RealImage{r[0], r[1], r[2], r[3], r[4], r[5]})
+	})
 }
 
 // WriteRealIndex writes real/index.csv atomically, sorted by id.
@@ -100,30 +110,46 @@ func WriteSynthIndex(path string, imgs []SynthImage) error {
 }
 
 func readCSV(path string, header []string) ([][]string, error) {
+	var rows [][]string
+	err := eachCSV(path, header, func(rec []string) error {
+		rows = append(rows, slices.Clone(rec))
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return rows, nil
+}
+
+// eachCSV calls fn with each record after the header; the record's slice is reused between
+// calls.
+func eachCSV(path string, header []string, fn func([]string) error) error {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("read index %s: %w", path, err)
+		return fmt.Errorf("read index %s: %w", path, err)
 	}
 	defer f.Close()
 	r := csv.NewReader(f)
 	r.FieldsPerRecord = len(header)
+	r.ReuseRecord = true
 	got, err := r.Read()
 	if err != nil {
-		return nil, fmt.Errorf("read index %s: header: %w", path, err)
+		return fmt.Errorf("read index %s: header: %w", path, err)
 	}
 	if !slices.Equal(got, header) {
-		return nil, fmt.Errorf("read index %s: header %q, want %q", path, got, header)
+		return fmt.Errorf("read index %s: header %q, want %q", path, got, header)
 	}
-	var rows [][]string
 	for {
 		rec, err := r.Read()
 		if err == io.EOF {
-			return rows, nil
+			return nil
 		}
 		if err != nil {
-			return nil, fmt.Errorf("read index %s: %w", path, err)
+			return fmt.Errorf("read index %s: %w", path, err)
 		}
-		rows = append(rows, rec)
+		if err := fn(rec); err != nil {
+			return err
+		}
 	}
 }
 
