@@ -7,6 +7,12 @@
 #
 #   scripts/bf16-quality.sh [OUT]          OUT defaults to /tmp/raysynth-bf16; resumable
 #   STEPS=800 SIZE=32 CLASS=cardiomegaly SEEDS="1 2 3" PAR=3 scripts/bf16-quality.sh
+#
+# With DATA set, real films instead of phantoms, ingested the way scripts/gan-ablation.sh does
+# (the rare class at its length):
+#   DATA=../shared/data/kermany_128 LABEL_COLUMN=subtype KEEP=virus=0.1 CLASS=virus SIZE=64 \
+#     STEPS=2000 PAR=1 scripts/bf16-quality.sh /tmp/raysynth-bf16-virus
+# Runs alternate fp32 and bf16 seeds, so a cut-short run still compares like with like.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${1:-/tmp/raysynth-bf16}
@@ -19,14 +25,23 @@ SEEDS=${SEEDS:-"1 2 3"}           # fp32 seeds (their spread is the yardstick)
 BF16_SEEDS=${BF16_SEEDS:-$SEEDS}
 SAMPLES=${SAMPLES:-500}
 PAR=${PAR:-3} # training runs at once
+DATA=${DATA:-}  # a folder with images/ and labels.csv; empty: phantoms
+LABEL_COLUMN=${LABEL_COLUMN:-label}
+KEEP=${KEEP:-}  # --keep of ingest (e.g. virus=0.1); real data only
+RECIPE=${RECIPE:-augmented}
 mkdir -p "$OUT"
 say() { printf '%s  %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 
 # 1. a phantom data set of two classes, ingested once; the embedding classifier (fp32)
 if [ ! -e "$OUT/base/.ready" ]; then
   rm -rf "$OUT/ph" "$OUT/base"
-  "$RAYSYNTH" phantom --out "$OUT/ph" --count 600 --size "$SIZE" --classes "normal,$CLASS" --mix "normal=1,$CLASS=1" --seed 11 >&2
-  "$RAYSYNTH" ingest --workspace "$OUT/base" --from "$OUT/ph" --labels "$OUT/ph/labels.csv" --size "$SIZE" --holdout 0.2 >&2
+  if [ -n "$DATA" ]; then
+    "$RAYSYNTH" ingest --workspace "$OUT/base" --from "$DATA/images" --labels "$DATA/labels.csv" \
+      --label-column "$LABEL_COLUMN" ${KEEP:+--keep "$KEEP"} --size "$SIZE" >&2
+  else
+    "$RAYSYNTH" phantom --out "$OUT/ph" --count 600 --size "$SIZE" --classes "normal,$CLASS" --mix "normal=1,$CLASS=1" --seed 11 >&2
+    "$RAYSYNTH" ingest --workspace "$OUT/base" --from "$OUT/ph" --labels "$OUT/ph/labels.csv" --size "$SIZE" --holdout 0.2 >&2
+  fi
   say "train the embedding classifier"
   "$RAYSYNTH" --workspace "$OUT/base" train classifier --epochs 4 --precision fp32 >&2
   touch "$OUT/base/.ready"
@@ -41,13 +56,22 @@ train() {
   fi
   say "train $prec seed $seed"
   "$RAYSYNTH" --workspace "$ws" train gan --classes "$CLASS" --batch 32 --steps "$STEPS" --seed "$seed" \
-    --precision "$prec" > "$OUT/train-$prec-$seed.log" 2>&1
+    --recipe "$RECIPE" --precision "$prec" > "$OUT/train-$prec-$seed.log" 2>&1
   mkdir -p "$OUT/ckpt" && cp "$ws/gan/$CLASS/checkpoint.ckpt" "$OUT/ckpt/$prec-$seed.ckpt"
   cp "$ws/gan/$CLASS/summary.json" "$OUT/ckpt/$prec-$seed.summary.json"
   say "done $prec seed $seed"
 }
+# fp32 and bf16 seeds alternate: fp32:1 bf16:1 fp32:2 bf16:2 ...
+runs() {
+  local f=($SEEDS) b=($BF16_SEEDS) i
+  for ((i = 0; i < ${#f[@]} || i < ${#b[@]}; i++)); do
+    [ "$i" -lt "${#f[@]}" ] && echo "fp32:${f[$i]}"
+    [ "$i" -lt "${#b[@]}" ] && echo "bf16:${b[$i]}"
+  done
+  return 0
+}
 n=0
-for run in $(for s in $SEEDS; do echo "fp32:$s"; done; for s in $BF16_SEEDS; do echo "bf16:$s"; done); do
+for run in $(runs); do
   train "${run%%:*}" "${run#*:}" &
   n=$((n + 1))
   if [ "$n" -ge "$PAR" ]; then wait -n; n=$((n - 1)); fi
@@ -59,7 +83,7 @@ wait
 mkdir -p "$OUT/grids"
 {
   printf 'precision\tseed\tfrechet\tfrechet_train_ref\tprecision_knn\trecall_knn\tdistinct_nearest\tsamples\n'
-  for run in $(for s in $SEEDS; do echo "fp32:$s"; done; for s in $BF16_SEEDS; do echo "bf16:$s"; done); do
+  for run in $(runs); do
     prec=${run%%:*} seed=${run#*:}
     {
       "$GANSCORE" --workspace "$OUT/base" --class "$CLASS" --checkpoint "$OUT/ckpt/$prec-$seed.ckpt" \
