@@ -220,7 +220,7 @@ func (d *dpStepper) step(patients [][]float32, z []float32, expected, sigma floa
 		dLoss += float32(l / float64(films))
 	}
 	s.optD.Update(s.m.dParams(), d.total)
-	gLoss, err = s.generatorStep(z)
+	gLoss, err = s.generatorStep()
 	return dLoss, gLoss, err
 }
 

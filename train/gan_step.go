@@ -16,6 +16,7 @@ type stepper struct {
 	batch int
 	pix   int // Size·Size
 
+	fakeG   *nn.Graph // the generator, then (finish) the generator step built on it
 	fakeZ   []float32 // generator forward (batch statistics, updates running statistics)
 	fakeOut *nn.Node
 	fakeM   *nn.Machine
@@ -25,8 +26,7 @@ type stepper struct {
 	dGrads []*nn.Node
 	dM     *nn.Machine
 
-	gZ     []float32 // generator step: D(G(z)) judged as real
-	gLoss  *nn.Node
+	gLoss  *nn.Node // generator step: D(G(z)) judged as real, on fakeM's generator activations
 	gGrads []*nn.Node
 	gM     *nn.Machine
 
@@ -92,6 +92,7 @@ func (s *stepper) draw(a *nn.Augmentation) {
 // buildFake compiles the generator graph that makes the batch of fake images (train-mode BN).
 func (s *stepper) buildFake() error {
 	g := s.m.newGraph()
+	s.fakeG = g
 	var z *nn.Node
 	z, s.fakeZ = g.Input("z", s.batch, ZDim)
 	var err error
@@ -120,13 +121,12 @@ func (s *stepper) finish(dg *nn.Graph, lr, beta1 float64) error {
 		return err
 	}
 
-	g := m.newGraph()
-	var z *nn.Node
-	z, s.gZ = g.Input("z", s.batch, ZDim)
-	fake, err := m.gen(g, z, nn.BNTrainFrozen)
-	if err != nil {
-		return err
-	}
+	// The generator step continues the graph of fakeM: it differentiates through the generator
+	// activations fakeM computed for the discriminator's fakes (same z, same weights: G is not
+	// updated in between), so G's forward pass runs once per step. BatchNorm's running
+	// statistics are updated once, by fakeM.
+	g := s.fakeG
+	fake := s.fakeOut
 	if fake, s.gAug, err = s.augmentNode(fake); err != nil {
 		return err
 	}
@@ -146,6 +146,9 @@ func (s *stepper) finish(dg *nn.Graph, lr, beta1 float64) error {
 		return err
 	}
 	if s.gM, err = g.Compile(append([]*nn.Node{s.gLoss}, s.gGrads...)...); err != nil {
+		return err
+	}
+	if err = s.gM.Reuse(s.fakeM); err != nil {
 		return err
 	}
 	s.optD = nn.NewAdam(lr, beta1, sizes(dp))
@@ -192,14 +195,14 @@ func (s *stepper) step(real, z []float32) (dLoss, gLoss float32, err error) {
 		}
 	}
 	s.optD.Update(dp, s.gradBufD)
-	gLoss, err = s.generatorStep(z)
+	gLoss, err = s.generatorStep()
 	return dLoss, gLoss, err
 }
 
-// generatorStep runs one generator update from latents z (batch·ZDim values) and returns its
-// loss; plain and DP training share it (the generator never sees a real image).
-func (s *stepper) generatorStep(z []float32) (float32, error) {
-	copy(s.gZ, z)
+// generatorStep runs one generator update and returns its loss; plain and DP training share it
+// (the generator never sees a real image). It must follow the step's fakeM run: it reuses that
+// run's generator activations (the latents z it was given, G's weights unchanged since).
+func (s *stepper) generatorStep() (float32, error) {
 	s.draw(s.gAug)
 	if err := s.gM.Run(); err != nil {
 		return 0, err

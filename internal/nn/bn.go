@@ -58,8 +58,9 @@ type bnOp struct {
 	gsum, gxsum   []float32 // per group × channel
 }
 
-func (op *bnOp) Arity() int    { return 3 }
-func (op *bnOp) Type() hm.Type { return hm.NewFnType(tt(4), tt(4), tt(4), tt(4)) }
+func (op *bnOp) reusable() *base { return &op.base }
+func (op *bnOp) Arity() int      { return 3 }
+func (op *bnOp) Type() hm.Type   { return hm.NewFnType(tt(4), tt(4), tt(4), tt(4)) }
 func (op *bnOp) DiffWRT(int) []bool {
 	return []bool{true, true, true}
 }
@@ -69,6 +70,9 @@ func (op *bnOp) groupRows(gi int) (int, int) {
 }
 
 func (op *bnOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) {
+	if op.held {
+		return op.value(), nil
+	}
 	x, gamma, beta, y := f32s(in[0]), f32s(in[1]), f32s(in[2]), op.data()
 	c := op.c
 	for gi := 0; gi < op.groups; gi++ {

@@ -223,8 +223,11 @@ func Grad(cost *Node, wrt ...*Node) ([]*Node, error) {
 
 // Machine runs a compiled graph.
 type Machine struct {
-	vm  gorgonia.VM
-	sub *gorgonia.ExprGraph
+	vm    gorgonia.VM
+	sub   *gorgonia.ExprGraph
+	g     *Graph
+	held  []*base // outputs another machine computed: not recomputed here (Reuse)
+	heldN map[*gorgonia.Node]bool
 }
 
 // Compile prepares the part of the graph that the roots (outputs, cost, gradients) need; nothing
@@ -239,11 +242,53 @@ func (g *Graph) Compile(roots ...*Node) (*Machine, error) {
 			op.setPrecision(g.prec)
 		}
 	}
-	return &Machine{vm: gorgonia.NewTapeMachine(sub), sub: sub}, nil
+	return &Machine{vm: gorgonia.NewTapeMachine(sub), sub: sub, g: g}, nil
+}
+
+// reusableOp is an operation whose Do returns its last output untouched while it is held.
+type reusableOp interface{ reusable() *base }
+
+// Reuse makes m take the outputs of the operations it shares with from (same graph) as from's
+// last run left them, instead of computing them again: a training step runs the generator
+// forward once for the discriminator's fake images and then differentiates through the same
+// activations for the generator's update, as PyTorch's DCGAN loop does. The caller must run from
+// just before every run of m, with the same inputs and parameters, and must not run from again
+// before m has run; the results are then bit-identical to m computing those operations itself.
+// Every shared operation must be a forward operation of this package (convolution, transposed
+// convolution, dense, BatchNorm, activation, bias).
+func (m *Machine) Reuse(from *Machine) error {
+	if m.g != from.g {
+		return errors.New("nn: reuse: the machines were compiled from different graphs")
+	}
+	inFrom := map[*gorgonia.Node]bool{}
+	for _, n := range from.sub.AllNodes() {
+		inFrom[n] = true
+	}
+	m.held, m.heldN = nil, map[*gorgonia.Node]bool{}
+	for _, n := range m.sub.AllNodes() {
+		if !inFrom[n] || n.Op() == nil {
+			continue // not shared, or an input or parameter (a value, not a computation)
+		}
+		op, ok := n.Op().(reusableOp)
+		if !ok {
+			return fmt.Errorf("nn: reuse: %v cannot be reused", n.Op())
+		}
+		m.held = append(m.held, op.reusable())
+		m.heldN[n] = true
+	}
+	return nil
 }
 
 // Run executes the graph once.
 func (m *Machine) Run() error {
+	for _, b := range m.held {
+		b.held = true
+	}
+	defer func() {
+		for _, b := range m.held {
+			b.held = false
+		}
+	}()
 	defer m.vm.Reset()
 	if err := m.vm.RunAll(); err != nil {
 		return fmt.Errorf("nn: run: %w", err)
@@ -277,10 +322,14 @@ func Scalar(n *Node) float32 {
 }
 
 // FLOPs returns the matrix work (2 per multiply-add) of one run: convolutions, transposed
-// convolutions, dense layers and their gradients, for speed reports.
+// convolutions, dense layers and their gradients, for speed reports; reused outputs (Reuse) cost
+// nothing.
 func (m *Machine) FLOPs() int64 {
 	var total int64
 	for _, n := range m.sub.AllNodes() {
+		if m.heldN[n] {
+			continue
+		}
 		switch op := n.Op().(type) {
 		case *convOp:
 			total += op.g.flops()

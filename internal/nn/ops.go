@@ -23,6 +23,7 @@ type base struct {
 	shape tensor.Shape
 	out   *tensor.Dense
 	prec  Precision // the graph's, set by Compile; products go through prec.Sgemm / prec.Gemm
+	held  bool      // set by Machine.Run of a machine that reuses this output (see Machine.Reuse)
 }
 
 func newBase(kind string, shape ...int) base {
@@ -103,10 +104,14 @@ func newConvOp(g geom, inGrad bool) *convOp {
 	return &convOp{base: newBase("conv2d", g.B, g.Ho, g.Wo, g.Cs), g: g, inGrad: inGrad}
 }
 
+func (op *convOp) reusable() *base    { return &op.base }
 func (op *convOp) Arity() int         { return 2 }
 func (op *convOp) Type() hm.Type      { return hm.NewFnType(tt(4), tt(2), tt(4)) }
 func (op *convOp) DiffWRT(int) []bool { return []bool{op.inGrad, true} }
 func (op *convOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) {
+	if op.held {
+		return op.value(), nil
+	}
 	op.g.conv(op.prec, f32s(in[0]), f32s(in[1]), op.data())
 	return op.value(), nil
 }
@@ -137,10 +142,14 @@ func newConvTOp(g geom, inGrad bool) *convTOp {
 	return &convTOp{base: newBase("convT2d", g.B, g.H, g.W, g.C), g: g, inGrad: inGrad}
 }
 
+func (op *convTOp) reusable() *base    { return &op.base }
 func (op *convTOp) Arity() int         { return 2 }
 func (op *convTOp) Type() hm.Type      { return hm.NewFnType(tt(4), tt(2), tt(4)) }
 func (op *convTOp) DiffWRT(int) []bool { return []bool{op.inGrad, true} }
 func (op *convTOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) {
+	if op.held {
+		return op.value(), nil
+	}
 	op.g.convT(op.prec, f32s(in[0]), f32s(in[1]), op.data())
 	return op.value(), nil
 }
@@ -187,10 +196,14 @@ type denseOp struct {
 	xShape    tensor.Shape
 }
 
+func (op *denseOp) reusable() *base    { return &op.base }
 func (op *denseOp) Arity() int         { return 2 }
 func (op *denseOp) Type() hm.Type      { return hm.NewFnType(tt(op.inDims), tt(2), tt(len(op.shape))) }
 func (op *denseOp) DiffWRT(int) []bool { return []bool{op.inGrad, true} }
 func (op *denseOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) {
+	if op.held {
+		return op.value(), nil
+	}
 	op.prec.Gemm(false, false, op.b, op.n, op.kin, f32s(in[0]), op.kin, f32s(in[1]), op.n, 0, op.data(), op.n)
 	return op.value(), nil
 }
@@ -257,10 +270,14 @@ type actOp struct {
 	dims  int
 }
 
+func (op *actOp) reusable() *base    { return &op.base }
 func (op *actOp) Arity() int         { return 1 }
 func (op *actOp) Type() hm.Type      { return hm.NewFnType(tt(op.dims), tt(op.dims)) }
 func (op *actOp) DiffWRT(int) []bool { return []bool{true} }
 func (op *actOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) {
+	if op.held {
+		return op.value(), nil
+	}
 	x, y := f32s(in[0]), op.data()
 	switch op.kind {
 	case actLeaky:
@@ -337,10 +354,14 @@ type biasOp struct {
 	dims int
 }
 
+func (op *biasOp) reusable() *base    { return &op.base }
 func (op *biasOp) Arity() int         { return 2 }
 func (op *biasOp) Type() hm.Type      { return hm.NewFnType(tt(op.dims), tt(4), tt(op.dims)) }
 func (op *biasOp) DiffWRT(int) []bool { return []bool{true, true} }
 func (op *biasOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) {
+	if op.held {
+		return op.value(), nil
+	}
 	x, b, y := f32s(in[0]), f32s(in[1]), op.data()
 	c := op.c
 	parallel(len(x)/c, func(lo, hi int) {
@@ -499,10 +520,14 @@ func BiasLeakyReLU(x, b *Node, alpha float32) (*Node, error) {
 // BiasTanh is BiasAdd followed by Tanh as one operation.
 func BiasTanh(x, b *Node) (*Node, error) { return biasAct(x, b, actTanh, 0, "biasTanh") }
 
+func (op *biasActOp) reusable() *base    { return &op.base }
 func (op *biasActOp) Arity() int         { return 2 }
 func (op *biasActOp) Type() hm.Type      { return hm.NewFnType(tt(op.dims), tt(4), tt(op.dims)) }
 func (op *biasActOp) DiffWRT(int) []bool { return []bool{true, true} }
 func (op *biasActOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) {
+	if op.held {
+		return op.value(), nil
+	}
 	x, b, y := f32s(in[0]), f32s(in[1]), op.data()
 	c, kind, a := op.c, op.kind, op.alpha
 	parallel(len(x)/c, func(lo, hi int) {
