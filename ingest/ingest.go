@@ -10,6 +10,7 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"math/bits"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -368,7 +369,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	rep.DroppedByKeep = applyKeep(all, keep, seed)
 
 	// Counts, from the final state.
-	pats := map[string]map[string]bool{}
+	pats := map[string]uint8{} // patient → the splits it has images in (splitBit)
 	classPats := map[string]map[string]map[string]bool{}
 	var index []workspace.RealImage
 	for _, r := range all {
@@ -382,10 +383,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 			rep.Classes[r.Class] = sc
 			classPats[r.Class] = map[string]map[string]bool{workspace.SplitTrain: {}, workspace.SplitHoldout: {}}
 		}
-		if pats[r.Patient] == nil {
-			pats[r.Patient] = map[string]bool{}
-		}
-		pats[r.Patient][r.Split] = true
+		pats[r.Patient] |= splitBit(r.Split)
 		classPats[r.Class][r.Split][r.Patient] = true
 		rep.SourceKinds[r.Kind]++
 		if r.Split == workspace.SplitHoldout {
@@ -411,13 +409,13 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		sc.HoldoutPatients = len(classPats[c][workspace.SplitHoldout])
 	}
 	for _, s := range pats {
-		if len(s) > 1 {
+		if bits.OnesCount8(s) > 1 {
 			rep.PatientsInBothSplits++
 		}
-		if s[workspace.SplitTrain] {
+		if s&splitBit(workspace.SplitTrain) != 0 {
 			rep.Totals.TrainPatients++
 		}
-		if s[workspace.SplitHoldout] {
+		if s&splitBit(workspace.SplitHoldout) != 0 {
 			rep.Totals.HoldoutPatients++
 		}
 	}
@@ -471,6 +469,17 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		return nil, err
 	}
 	return rep, nil
+}
+
+// splitBit is a split's bit in a set of splits: train, holdout, anything else.
+func splitBit(split string) uint8 {
+	switch split {
+	case workspace.SplitTrain:
+		return 1
+	case workspace.SplitHoldout:
+		return 2
+	}
+	return 4
 }
 
 func (o *outcome) ok() bool {
@@ -826,24 +835,39 @@ func writeReport(path string, rep *Report) error {
 }
 
 // removeOrphans deletes workspace images that no record names (left by an interrupted run or by
-// files later found to be duplicates).
+// files later found to be duplicates). It reads the folder in chunks, so that an archive's
+// listing is not held in memory.
 func removeOrphans(ws *workspace.Workspace, recs []*record) error {
-	want := map[string]bool{}
+	want := make(map[string]bool, len(recs))
 	for _, r := range recs {
-		want[r.ID+".png"] = true
+		want[r.ID] = true
 	}
-	entries, err := os.ReadDir(ws.RealImagesDir())
+	dir, err := os.Open(ws.RealImagesDir())
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}
 	if err != nil {
 		return err
 	}
-	for _, e := range entries {
-		if !want[e.Name()] {
-			if err := os.RemoveAll(filepath.Join(ws.RealImagesDir(), e.Name())); err != nil {
-				return err
+	defer dir.Close()
+	var orphans []string
+	for {
+		entries, err := dir.ReadDir(1024)
+		for _, e := range entries {
+			if id, ok := strings.CutSuffix(e.Name(), ".png"); !ok || !want[id] {
+				orphans = append(orphans, e.Name())
 			}
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return err
+		}
+	}
+	for _, name := range orphans {
+		if err := os.RemoveAll(filepath.Join(ws.RealImagesDir(), name)); err != nil {
+			return err
 		}
 	}
 	return nil

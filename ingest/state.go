@@ -49,25 +49,33 @@ func readSourceMap(path string) ([]*record, error) {
 	}
 }
 
-// writeSourceMap writes private/source-map.csv atomically with mode 0600, sorted by id.
+// writeSourceMap writes private/source-map.csv atomically with mode 0600, sorted by id. It
+// streams the rows to the file, so that an archive's map is never held in memory a second time.
 func writeSourceMap(path string, recs []*record) error {
 	recs = slices.Clone(recs)
 	slices.SortFunc(recs, func(a, b *record) int { return strings.Compare(a.ID, b.ID) })
-	var buf bytes.Buffer
-	w := csv.NewWriter(&buf)
+	f, err := fsutil.Create(path, 0o600)
+	if err != nil {
+		return err
+	}
+	defer f.Abort()
+	w := csv.NewWriter(f)
 	w.Write(sourceMapHeader)
+	row := make([]string, len(sourceMapHeader))
 	for _, r := range recs {
 		ix := "no"
 		if r.Indexed {
 			ix = "yes"
 		}
-		w.Write([]string{r.ID, r.Patient, r.Class, r.Split, r.Kind, r.SHA256, r.PixelSHA256, ix, r.SourcePath, r.SourcePatient})
+		row[0], row[1], row[2], row[3], row[4] = r.ID, r.Patient, r.Class, r.Split, r.Kind
+		row[5], row[6], row[7], row[8], row[9] = r.SHA256, r.PixelSHA256, ix, r.SourcePath, r.SourcePatient
+		w.Write(row)
 	}
 	w.Flush()
 	if err := w.Error(); err != nil {
-		return err
+		return fmt.Errorf("write %s: %w", path, err)
 	}
-	return fsutil.WriteFile(path, buf.Bytes(), 0o600)
+	return f.Commit()
 }
 
 // cacheEntry is one line of the private decode journal: the outcome of decoding one source file

@@ -1,7 +1,6 @@
 package workspace
 
 import (
-	"bytes"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -63,15 +62,24 @@ func (w *Workspace) EachRealImage(fn func(RealImage) error) error {
 	})
 }
 
-// WriteRealIndex writes real/index.csv atomically, sorted by id.
+// WriteRealIndex writes real/index.csv atomically, sorted by id. It streams the rows to the file,
+// so that writing the index of an archive holds no copy of it.
 func (w *Workspace) WriteRealIndex(imgs []RealImage) error {
-	imgs = slices.Clone(imgs)
-	slices.SortFunc(imgs, func(a, b RealImage) int { return strings.Compare(a.ID, b.ID) })
-	rows := make([][]string, len(imgs))
-	for i, m := range imgs {
-		rows[i] = []string{m.ID, m.Patient, m.Class, m.Split, m.SHA256, m.SourceKind}
+	order := sortedOrder(len(imgs), func(a, b int) int { return strings.Compare(imgs[a].ID, imgs[b].ID) })
+	return writeCSV(w.RealIndexPath(), realHeader, len(imgs), func(i int, rec []string) {
+		m := imgs[order[i]]
+		copy(rec, []string{m.ID, m.Patient, m.Class, m.Split, m.SHA256, m.SourceKind})
+	})
+}
+
+// sortedOrder returns 0..n-1 sorted by cmp.
+func sortedOrder(n int, cmp func(a, b int) int) []int32 {
+	order := make([]int32, n)
+	for i := range order {
+		order[i] = int32(i)
 	}
-	return writeCSV(w.RealIndexPath(), realHeader, rows)
+	slices.SortFunc(order, func(a, b int32) int { return cmp(int(a), int(b)) })
+	return order
 }
 
 // ReadSynthIndex reads a synthetic index (candidates or approved).
@@ -94,19 +102,17 @@ func ReadSynthIndex(path string) ([]SynthImage, error) {
 
 // WriteSynthIndex writes a synthetic index atomically, sorted by class then id.
 func WriteSynthIndex(path string, imgs []SynthImage) error {
-	imgs = slices.Clone(imgs)
-	slices.SortFunc(imgs, func(a, b SynthImage) int {
-		if c := strings.Compare(a.Class, b.Class); c != 0 {
+	order := sortedOrder(len(imgs), func(a, b int) int {
+		if c := strings.Compare(imgs[a].Class, imgs[b].Class); c != 0 {
 			return c
 		}
-		return strings.Compare(a.ID, b.ID)
+		return strings.Compare(imgs[a].ID, imgs[b].ID)
 	})
-	rows := make([][]string, len(imgs))
-	for i, m := range imgs {
-		rows[i] = []string{m.ID, m.Class, m.File, m.SHA256, m.Generator,
-			strconv.FormatUint(m.Seed, 10), strconv.FormatInt(m.Sample, 10), m.DICOM}
-	}
-	return writeCSV(path, synthHeader, rows)
+	return writeCSV(path, synthHeader, len(imgs), func(i int, rec []string) {
+		m := imgs[order[i]]
+		copy(rec, []string{m.ID, m.Class, m.File, m.SHA256, m.Generator,
+			strconv.FormatUint(m.Seed, 10), strconv.FormatInt(m.Sample, 10), m.DICOM})
+	})
 }
 
 func readCSV(path string, header []string) ([][]string, error) {
@@ -153,13 +159,24 @@ func eachCSV(path string, header []string, fn func([]string) error) error {
 	}
 }
 
-func writeCSV(path string, header []string, rows [][]string) error {
-	var buf bytes.Buffer
-	cw := csv.NewWriter(&buf)
+// writeCSV writes a CSV file atomically: the header, then n records that row fills in (rec has
+// the header's length), streamed to a temporary file that is renamed into place.
+func writeCSV(path string, header []string, n int, row func(i int, rec []string)) error {
+	f, err := fsutil.Create(path, 0o644)
+	if err != nil {
+		return fmt.Errorf("write index %s: %w", path, err)
+	}
+	defer f.Abort()
+	cw := csv.NewWriter(f)
 	cw.Write(header)
-	cw.WriteAll(rows)
+	rec := make([]string, len(header))
+	for i := range n {
+		row(i, rec)
+		cw.Write(rec)
+	}
+	cw.Flush()
 	if err := cw.Error(); err != nil {
 		return fmt.Errorf("write index %s: %w", path, err)
 	}
-	return fsutil.WriteFile(path, buf.Bytes(), 0o644)
+	return f.Commit()
 }
