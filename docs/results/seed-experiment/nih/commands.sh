@@ -1,19 +1,16 @@
 #!/usr/bin/env bash
-# The command lines behind docs/results/seed-experiment/nih/ (issue 13), 2026-12-04, run from the
-# repository root with a binary built there:
-#   go build -tags "openblas dnnl openjpeg charls gdcmjpeg" -o raysynth ./cmd/raysynth
-#   go build -tags "openblas dnnl openjpeg charls gdcmjpeg" -o ganscore ./cmd/ganscore
-# Every stage ran one process at a time under `setsid nice -n 10`, through
-# scripts/seed-experiment.sh with these settings (it resumes where it stopped):
-#   SHARED=../shared/data DATASETS=nih RECIPES=augmented GAN_STEPS=200 \
-#   CLASS_STEPS="cardiomegaly=1000 atelectasis=400 effusion=250 infiltration=250" GAN_MIN_IMAGES=18 \
+# The command lines behind docs/results/seed-experiment/nih/ (issue 13), third session,
+# 2026-12-04, run with binaries built from commit be45430 (main at the start of the run):
+#   go build -tags "openblas dnnl openjpeg charls gdcmjpeg libpng" -o raysynth ./cmd/raysynth
+#   go build -tags "openblas dnnl openjpeg charls gdcmjpeg libpng" -o ganscore ./cmd/ganscore
+# (built without the Makefile's -ldflags, so the summaries say "code_version": "dev (commit unknown)").
+# Every long stage ran through the session's CPU-slot wrapper (one core, `nice -n 10`), fp32
+# (--precision auto), OPENBLAS_NUM_THREADS=1. The augmented pipeline is scripts/seed-experiment.sh
+# with these settings (it resumes where it stopped):
+#   SHARED=../shared/data DATASETS=nih RECIPES=augmented GAN_STEPS=1000 \
+#   CLASS_STEPS="cardiomegaly=1500 atelectasis=1500 effusion=1200 infiltration=1200" GAN_MIN_IMAGES=18 \
 #   SYNTH_PER_CLASS=350 REPEATS=3 SYNTHETIC=auto scripts/seed-experiment.sh "$OUT"
-# which runs the commands below. The step budgets were cut twice while the run went (the load
-# average was 30-65 on 2 cores): the cardiomegaly generator (after a first start with --steps 2000,
-# stopped at step 91 and deleted) was started with --steps 1500, stopped
-# at its 200-step checkpoint and resumed with --steps 1000 (the step budget is not part of the
-# checkpoint's settings; nothing else depends on it but the grid cadence); atelectasis was
-# started with --steps 800 and restarted from scratch with --steps 400.
+# which runs the commands below, one at a time.
 set -euo pipefail
 export OPENBLAS_CORETYPE=SkylakeX OPENBLAS_NUM_THREADS=1
 OUT=${1:-/tmp/raysynth-seed}
@@ -22,23 +19,26 @@ ws=$OUT/nih-augmented
   --classes normal,effusion,infiltration,atelectasis,cardiomegaly --label-policy single --size 64 --seed 1
 cp -r "$OUT/nih" "$ws" # the same ingest (same split) for every recipe
 # generators, the class with the fewest train films first; cardiomegaly has 18 (under the default
-# --min-images 20, hence --min-images 18 for every class)
-./raysynth --workspace "$ws" train gan --recipe augmented --classes cardiomegaly --steps 1000 --batch 32 --min-images 18 --seed 1
-./raysynth --workspace "$ws" train gan --recipe augmented --classes atelectasis --steps 400 --batch 32 --min-images 18 --seed 1
-./raysynth --workspace "$ws" train gan --recipe augmented --classes effusion --steps 250 --batch 32 --min-images 18 --seed 1
-./raysynth --workspace "$ws" train gan --recipe augmented --classes infiltration --steps 250 --batch 32 --min-images 18 --seed 1
-./raysynth --workspace "$ws" train gan --recipe augmented --classes normal --steps 200 --batch 32 --min-images 18 --seed 1
+# --min-images 20, hence --min-images 18 for every class); the smaller the class, the more steps
+./raysynth --workspace "$ws" train gan --recipe augmented --classes cardiomegaly --steps 1500 --batch 32 --min-images 18 --seed 1
+./raysynth --workspace "$ws" train gan --recipe augmented --classes atelectasis --steps 1500 --batch 32 --min-images 18 --seed 1
+./raysynth --workspace "$ws" train gan --recipe augmented --classes effusion --steps 1200 --batch 32 --min-images 18 --seed 1
+./raysynth --workspace "$ws" train gan --recipe augmented --classes infiltration --steps 1200 --batch 32 --min-images 18 --seed 1
+./raysynth --workspace "$ws" train gan --recipe augmented --classes normal --steps 1000 --batch 32 --min-images 18 --seed 1
 # synthetic films of every class, the classifier whose embedding the gate uses, the gate
-./raysynth --workspace "$ws" synth --per-class 350 --seed 1
+./raysynth --workspace "$ws" synth --per-class 350 --max-per-real 0 --seed 1
 ./raysynth --workspace "$ws" train classifier --epochs 4
 ./raysynth --workspace "$ws" privacy --embedding pixel,classifier --filter --max-rounds 5 --json > "$ws/privacy-gate.json"
-# all five regimes, 3 repeats; SYNTHETIC=auto chose the candidates because the gate failed
-# (approved if it had passed)
-./raysynth --workspace "$ws" evaluate --synthetic candidates --regimes a,b,c,d,e --repeats 3 --epochs 4 --seed 1 --json > report.json
-# the plain DCGAN's cardiomegaly generator at the same steps (a copy of the ingest, before any
-# train gan), and both cardiomegaly generators scored in the augmented workspace's classifier
-# embedding against the 8 cardiomegaly holdout films
+# all five regimes, 3 repeats; SYNTHETIC=auto evaluates the approved set if the gate passed, the
+# candidates if it did not
+./raysynth --workspace "$ws" evaluate --synthetic SET --regimes a,b,c,d,e --repeats 3 --epochs 4 --seed 1 --json > report.json
+# the plain DCGAN's generators of the two rarest classes at the same steps (a copy of the ingest,
+# before any train gan), and every rare-class generator scored in the augmented workspace's
+# classifier embedding against that class's holdout films
 cp -r "$OUT/nih" "$OUT/nih-dcgan"
-./raysynth --workspace "$OUT/nih-dcgan" train gan --recipe dcgan --classes cardiomegaly --steps 1000 --batch 32 --min-images 18 --seed 1
-./ganscore -workspace "$ws" -class cardiomegaly -checkpoint "$ws/gan/cardiomegaly/checkpoint.ckpt" -weights last -samples 500 -label augmented-last
-./ganscore -workspace "$ws" -class cardiomegaly -checkpoint "$OUT/nih-dcgan/gan/cardiomegaly/checkpoint.ckpt" -weights last -samples 500 -label dcgan-last
+./raysynth --workspace "$OUT/nih-dcgan" train gan --recipe dcgan --classes cardiomegaly --steps 1500 --batch 32 --min-images 18 --seed 1
+./raysynth --workspace "$OUT/nih-dcgan" train gan --recipe dcgan --classes atelectasis --steps 1500 --batch 32 --min-images 18 --seed 1
+for c in cardiomegaly atelectasis; do
+  ./ganscore -workspace "$ws" -class $c -checkpoint "$ws/gan/$c/checkpoint.ckpt" -weights last -samples 500 -label augmented-last
+  ./ganscore -workspace "$ws" -class $c -checkpoint "$OUT/nih-dcgan/gan/$c/checkpoint.ckpt" -weights last -samples 500 -label dcgan-last
+done
