@@ -18,6 +18,27 @@ type Section struct {
 	Omit []string // keys the section may not hold: flags the command sets itself
 }
 
+// AddFlags adds to dst the flags of src that the section may hold, named as a file names them:
+// a Top flag under its own name, any other with the prefix Name+"-" and its usage prefixed with
+// "Name: ". The new flags share src's values (setting --gan-epochs sets what --epochs would), lose
+// their shorthand and annotations, and are hidden unless shown says otherwise of the prefixed
+// name; Top flags are always shown.
+func (s Section) AddFlags(dst, src *pflag.FlagSet, shown func(name string) bool) {
+	src.VisitAll(func(fl *pflag.Flag) {
+		if slices.Contains(s.Omit, fl.Name) {
+			return
+		}
+		nf := *fl
+		nf.Annotations, nf.Shorthand = nil, ""
+		if !slices.Contains(s.Top, fl.Name) {
+			nf.Name = s.Name + "-" + fl.Name
+			nf.Usage = s.Name + ": " + fl.Usage
+			nf.Hidden = !shown(nf.Name)
+		}
+		dst.AddFlag(&nf)
+	})
+}
+
 // Spec says which keys a file may hold.
 type Spec struct {
 	Sections []Section

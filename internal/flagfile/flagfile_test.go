@@ -126,3 +126,44 @@ func FuzzApply(f *testing.F) {
 		}
 	})
 }
+
+// TestSectionAddFlags: a stage's flags appear under the section's prefix (or their own name for
+// Top ones), share the stage's values, and a file's section key sets them.
+func TestSectionAddFlags(t *testing.T) {
+	src := pflag.NewFlagSet("train gan", pflag.ContinueOnError)
+	epochs := src.IntP("epochs", "e", 30, "epochs to train")
+	from := src.String("from", "", "export folder")
+	src.Bool("json", false, "print JSON")
+	dst := pflag.NewFlagSet("run", pflag.ContinueOnError)
+	sec := Section{Name: "gan", Top: []string{"from"}, Omit: []string{"json"}}
+	sec.AddFlags(dst, src, func(name string) bool { return name == "gan-epochs" })
+
+	fl := dst.Lookup("gan-epochs")
+	if fl == nil || fl.Usage != "gan: epochs to train" || fl.Shorthand != "" || fl.Hidden || fl.DefValue != "30" {
+		t.Fatalf("gan-epochs: %+v", fl)
+	}
+	if dst.Lookup("gan-json") != nil || dst.Lookup("json") != nil {
+		t.Error("an omitted flag was added")
+	}
+	if fl := dst.Lookup("from"); fl == nil || fl.Hidden || fl.Usage != "export folder" {
+		t.Errorf("top flag from: %+v", fl)
+	}
+	if err := dst.Parse([]string{"--gan-epochs", "5", "--from", "x"}); err != nil {
+		t.Fatal(err)
+	}
+	if *epochs != 5 || *from != "x" {
+		t.Errorf("the stage's values: epochs %d from %q, want 5 and x", *epochs, *from)
+	}
+
+	src2 := pflag.NewFlagSet("synth", pflag.ContinueOnError)
+	perClass := src2.Int("per-class", 0, "")
+	dst2 := pflag.NewFlagSet("run", pflag.ContinueOnError)
+	Section{Name: "synth"}.AddFlags(dst2, src2, func(string) bool { return false })
+	if !dst2.Lookup("synth-per-class").Hidden {
+		t.Error("a flag shown does not name is not hidden")
+	}
+	p := write(t, "synth: {per-class: 12}\n")
+	if err := Apply(p, dst2, Spec{Sections: []Section{{Name: "synth"}}}); err != nil || *perClass != 12 {
+		t.Fatalf("synth.per-class from the file: %d, %v", *perClass, err)
+	}
+}
