@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 
@@ -110,22 +111,28 @@ func runBundle(ctx context.Context, g *globals, o *bundleOptions) error {
 		return g.printJSON(res)
 	}
 	fmt.Fprintln(g.stdout, res.Dir)
+	printBundleBuilt(g.stderr, res)
+	if res.PrivacyPassed && o.override != "" {
+		fmt.Fprintln(g.stderr, "note: the privacy gate passed; --override-privacy-gate was not needed and no override is recorded")
+	}
+	fmt.Fprintf(g.stderr, "next: raysynth verify %s --key PUBLIC.pub, then raysynth publish %s …\n", res.Dir, res.Dir)
+	return nil
+}
+
+// printBundleBuilt tells people what a bundle holds and who signed it (bundle and run's bundle
+// stage), and an override of the privacy gate, loudly.
+func printBundleBuilt(w io.Writer, res *manifest.BuildResult) {
 	var classes []string
 	for c, n := range res.ImagesPerClass {
 		classes = append(classes, fmt.Sprintf("%s %d", c, n))
 	}
 	slices.Sort(classes)
-	fmt.Fprintf(g.stderr, "bundle %s %s: %d images (%s), %d files, signed by key %s\n",
+	fmt.Fprintf(w, "bundle %s %s: %d images (%s), %d files, signed by key %s\n",
 		res.Name, res.Version, res.Images, strings.Join(classes, ", "), res.Files, res.KeyHint)
-	if res.PrivacyPassed && o.override != "" {
-		fmt.Fprintln(g.stderr, "note: the privacy gate passed; --override-privacy-gate was not needed and no override is recorded")
-	}
 	if len(res.Overrides) > 0 {
-		fmt.Fprintf(g.stderr, "PRIVACY GATE OVERRIDDEN (failed: %s): %q — recorded in provenance.json\n",
+		fmt.Fprintf(w, "PRIVACY GATE OVERRIDDEN (failed: %s): %q — recorded in provenance.json\n",
 			strings.Join(res.Overrides[0].FailedChecks, ", "), res.Overrides[0].Reason)
 	}
-	fmt.Fprintf(g.stderr, "next: raysynth verify %s --key PUBLIC.pub, then raysynth publish %s …\n", res.Dir, res.Dir)
-	return nil
 }
 
 // bundleConfig is what bundle's options say of the release; [pipeline.BundleConfig] adds what
@@ -134,6 +141,12 @@ func bundleConfig(o *bundleOptions) manifest.BuildConfig {
 	return manifest.BuildConfig{Name: o.name, Version: o.version, License: o.license, Description: o.description,
 		Organization: o.organization, Out: o.out, OverridePrivacyGate: o.override,
 		Tool: "raysynth", ToolVersion: version}
+}
+
+// runConfig is bundle's part of run's pipeline configuration (run adds the signer).
+func (o *bundleOptions) runConfig(_ context.Context, _ *globals, cfg *pipeline.Config) error {
+	cfg.Bundle, cfg.Options[pipeline.Bundle] = bundleConfig(o), *o
+	return nil
 }
 
 // bundleHint says what to do about a bundle error: a failed gate is exit 3 with gateHint, a leak

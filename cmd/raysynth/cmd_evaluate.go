@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/raysynth/raysynth/evaluate"
+	"github.com/raysynth/raysynth/pipeline"
 	"io/fs"
 	"path/filepath"
 	"strings"
@@ -197,6 +198,15 @@ func evaluateConfig(g *globals, o evaluateOptions) (evaluate.Config, error) {
 	return evaluate.Config{TestWorkspace: tw, Repeats: o.repeats, Epochs: o.epochs, Batch: o.batch, LR: o.lr,
 		Seed: o.seed, Size: o.size, Synthetic: o.synthetic, SyntheticPerReal: o.synthPerReal, BalancedRebalance: rebalance, OnlyRepeat: o.repeat, Regimes: regimes, ValFraction: o.valFraction, Patience: o.patience,
 		NoAugment: o.noAugment, Resamples: o.resamples, MinSupport: o.minSupport, CodeVersion: versionString(), Log: g.log}, nil
+}
+
+// runConfig is evaluate's part of run's pipeline configuration, with what its fingerprint reads
+// besides the workspace.
+func (o *evaluateOptions) runConfig(_ context.Context, g *globals, cfg *pipeline.Config) (err error) {
+	cfg.EvaluateCandidates = o.synthetic == train.SyntheticCandidates
+	cfg.EvaluateTestWorkspace, cfg.Options[pipeline.Evaluate] = o.testWorkspace, *o
+	cfg.Evaluate, err = evaluateConfig(g, *o)
+	return err
 }
 
 // evaluateHint says what to do about an evaluate error.

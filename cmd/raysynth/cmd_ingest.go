@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/raysynth/raysynth/pipeline"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -128,6 +129,13 @@ func ingestConfig(g *globals, o *ingestOptions) (ingest.Config, error) {
 		Aspect: imageio.Aspect(o.aspect), Holdout: o.holdout, Seed: o.seed, SeedSet: o.seedSet,
 		Keep: keep, Strict: o.strict, Log: g.log,
 	}, nil
+}
+
+// runConfig is ingest's part of run's pipeline configuration.
+func (o *ingestOptions) runConfig(_ context.Context, g *globals, cfg *pipeline.Config) (err error) {
+	cfg.From, cfg.Labels, cfg.Options[pipeline.Ingest] = o.from, o.labels, *o
+	cfg.Ingest, err = ingestConfig(g, o)
+	return err
 }
 
 // ingestHint says what to do about an ingest error.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/raysynth/raysynth/pipeline"
 	"os"
 	"path/filepath"
 	"slices"
@@ -201,6 +202,14 @@ func privacyConfig(g *globals, o privacyOptions) (privacy.Config, error) {
 	}
 	return privacy.Config{Policy: pol, PolicySource: src, PolicySHA256: sum, CandidatesDir: o.candidates,
 		Filter: o.filter, MaxRounds: o.maxRounds, MaxSuspicious: o.maxSuspicious, BlockRefs: o.blockRefs, Log: g.log, CodeVersion: versionString()}, nil
+}
+
+// runConfig is privacy's part of run's pipeline configuration, with what its fingerprint reads
+// besides the workspace.
+func (o *privacyOptions) runConfig(_ context.Context, g *globals, cfg *pipeline.Config) (err error) {
+	cfg.PrivacyPolicy, cfg.PrivacyClassifier, cfg.Options[pipeline.Privacy] = o.policy, o.classifierEmbedding(), *o
+	cfg.Privacy, err = privacyConfig(g, *o)
+	return err
 }
 
 // classifierEmbedding reports whether the checks run in the classifier's embedding too.

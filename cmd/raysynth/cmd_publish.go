@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/raysynth/raysynth/pipeline"
+	"io"
 	"time"
 
 	"github.com/raysynth/raysynth/manifest"
@@ -82,21 +84,7 @@ func runPublish(ctx context.Context, g *globals, bundle string, o *publishOption
 	if o.json {
 		return g.printJSON(res)
 	}
-	switch {
-	case res.AlreadyPublished:
-		fmt.Fprintf(g.stderr, "%s %s is already published at %s with the same content; nothing to do\n", res.Name, res.Version, res.Location)
-	default:
-		fmt.Fprintf(g.stderr, "published %s %s to %s: %d files, %s (uploaded %d, already there %d) in %.1fs\n",
-			res.Name, res.Version, res.Location, res.Files, pubHumanBytes(res.Bytes), res.Uploaded, res.Skipped, res.Seconds)
-	}
-	if res.LatestUpdated {
-		fmt.Fprintf(g.stderr, "LATEST now points to %s\n", res.Version)
-	} else if res.Latest != res.Version {
-		fmt.Fprintf(g.stderr, "LATEST stays at the newer version %s\n", res.Latest)
-	}
-	if !res.RetainUntil.IsZero() {
-		fmt.Fprintf(g.stderr, "retained (COMPLIANCE) until %s\n", res.RetainUntil.Format(time.RFC3339))
-	}
+	printPublished(g.stderr, res)
 	ep := endpointArg(res.Location, o.endpoint)
 	fmt.Fprintf(g.stderr, "researchers verify it with:\n  raysynth verify %s --key %s%s\n  raysynth fetch %s --key %s%s --out %s-%s\n",
 		res.Location, o.keys[0], ep, res.Location, o.keys[0], ep, res.Name, res.Version)
@@ -108,6 +96,25 @@ func runPublish(ctx context.Context, g *globals, bundle string, o *publishOption
 		fmt.Fprintf(g.stderr, "download links expire at %s\n", res.Links[0].Expires.Format(time.RFC3339))
 	}
 	return nil
+}
+
+// printPublished tells people what publishing did (publish and run's publish stage).
+func printPublished(w io.Writer, res *publish.Result) {
+	switch {
+	case res.AlreadyPublished:
+		fmt.Fprintf(w, "%s %s is already published at %s with the same content; nothing to do\n", res.Name, res.Version, res.Location)
+	default:
+		fmt.Fprintf(w, "published %s %s to %s: %d files, %s (uploaded %d, already there %d) in %.1fs\n",
+			res.Name, res.Version, res.Location, res.Files, pubHumanBytes(res.Bytes), res.Uploaded, res.Skipped, res.Seconds)
+	}
+	if res.LatestUpdated {
+		fmt.Fprintf(w, "LATEST now points to %s\n", res.Version)
+	} else if res.Latest != res.Version {
+		fmt.Fprintf(w, "LATEST stays at the newer version %s\n", res.Latest)
+	}
+	if !res.RetainUntil.IsZero() {
+		fmt.Fprintf(w, "retained (COMPLIANCE) until %s\n", res.RetainUntil.Format(time.RFC3339))
+	}
 }
 
 func pubHumanBytes(n int64) string {
@@ -167,6 +174,15 @@ func publishConfig(ctx context.Context, g *globals, o *publishOptions) (publish.
 	}
 	return publish.Config{Keys: keys, Parallel: o.parallel, LegalHold: o.legalHold,
 		Presign: o.presign, VerifyRemote: !o.noVerifyAfter, Log: g.log}, nil
+}
+
+// runConfig is publish's part of run's pipeline configuration: the destination is opened when the
+// stage starts.
+func (o *publishOptions) runConfig(ctx context.Context, g *globals, cfg *pipeline.Config) (err error) {
+	cfg.PublishRetention, cfg.Options[pipeline.Publish] = o.retention(), *o
+	cfg.OpenStore = func(ctx context.Context) (publish.Store, error) { return openPublishStore(ctx, g, o) }
+	cfg.Publish, err = publishConfig(ctx, g, o)
+	return err
 }
 
 // openPublishStore opens --to, after checking that credentials are there for a bucket.

@@ -46,25 +46,34 @@ type runOptions struct {
 	publish    publishOptions
 }
 
-// runFlagGroup describes how one stage's flags appear on run: with a prefix, except the ones
-// promoted to run's top level, and without the ones run decides itself.
+// runStageOptions is a stage's options as run uses them: the single command's flags, and the
+// stage's part of the pipeline's configuration (built by the single command's function, next to
+// it in cmd_X.go): its package's config, what its fingerprint reads, the options themselves.
+type runStageOptions interface {
+	addFlags(*cobra.Command)
+	runConfig(ctx context.Context, g *globals, cfg *pipeline.Config) error
+}
+
+// runFlagGroup is one stage on run: its flags carry the section's prefix (they are the keys of
+// its section in --config), except the Top ones; run sets the Omit ones itself.
 type runFlagGroup struct {
-	section string               // config section and flag prefix
-	add     func(*cobra.Command) // the stage's own addFlags
-	top     []string             // flags shown without prefix (--from, --name, …)
-	omit    []string             // flags run sets itself
+	flagfile.Section
+	opts runStageOptions
 }
 
 func (o *runOptions) groups() []runFlagGroup {
+	sec := func(name string, top, omit []string) flagfile.Section {
+		return flagfile.Section{Name: name, Top: top, Omit: omit}
+	}
 	return []runFlagGroup{
-		{"ingest", o.ingest.addFlags, []string{"from", "labels"}, []string{"json"}},
-		{"gan", o.gan.addFlags, nil, []string{"json", "restart"}},
-		{"synth", o.synth.addFlags, nil, []string{"json"}},
-		{"classifier", o.classifier.addFlags, nil, []string{"json", "restart"}},
-		{"privacy", o.privacy.addFlags, nil, []string{"json", "candidates", "print-policy", "shard", "merge"}},
-		{"evaluate", o.evaluate.addFlags, nil, []string{"json", "repeat"}},
-		{"bundle", o.bundle.addFlags, []string{"name", "version", "key"}, []string{"json", "out", "override-privacy-gate"}},
-		{"publish", o.publish.addFlags, []string{"to"}, []string{"json", "key"}},
+		{sec("ingest", []string{"from", "labels"}, []string{"json"}), &o.ingest},
+		{sec("gan", nil, []string{"json", "restart"}), &o.gan},
+		{sec("synth", nil, []string{"json"}), &o.synth},
+		{sec("classifier", nil, []string{"json", "restart"}), &o.classifier},
+		{sec("privacy", nil, []string{"json", "candidates", "print-policy", "shard", "merge"}), &o.privacy},
+		{sec("evaluate", nil, []string{"json", "repeat"}), &o.evaluate},
+		{sec("bundle", []string{"name", "version", "key"}, []string{"json", "out", "override-privacy-gate"}), &o.bundle},
+		{sec("publish", []string{"to"}, []string{"json", "key"}), &o.publish},
 	}
 }
 
@@ -127,22 +136,10 @@ docs/run.md: the config file, resuming, keys and passwords, download links.`,
 	f.StringVar(&o.until, "until", "", "stop after this stage: "+pipeline.UntilList(", ")+" (run again without it to go on)")
 	f.BoolVar(&o.json, "json", false, "print run's summary as JSON on stdout (stages' own output goes to stderr)")
 	for _, gr := range o.groups() {
-		tmp := &cobra.Command{}
-		gr.add(tmp)
-		tmp.Flags().VisitAll(func(fl *pflag.Flag) {
-			if slices.Contains(gr.omit, fl.Name) {
-				return
-			}
-			nf := *fl
-			nf.Annotations, nf.Shorthand = nil, ""
-			if !slices.Contains(gr.top, fl.Name) {
-				nf.Name = gr.section + "-" + fl.Name
-				nf.Usage = gr.section + ": " + fl.Usage
-				// --help shows a few; every one works, and docs/run.md lists them all
-				nf.Hidden = !slices.Contains(runShownFlags, nf.Name)
-			}
-			f.AddFlag(&nf)
-		})
+		stage := &cobra.Command{}
+		gr.opts.addFlags(stage)
+		// --help shows a few; every one works, and docs/run.md lists them all
+		gr.AddFlags(f, stage.Flags(), func(name string) bool { return slices.Contains(runShownFlags, name) })
 	}
 	// run filters by default: the gate would otherwise stop on the first flagged candidate.
 	if fl := f.Lookup("privacy-filter"); fl != nil {
@@ -160,7 +157,7 @@ func applyRunConfig(cmd *cobra.Command, o *runOptions) error {
 	fs.AddFlagSet(cmd.Root().PersistentFlags()) // --workspace
 	spec := flagfile.Spec{Top: append(slices.Clone(runTopKeys), "workspace"), Paths: runPathKeys}
 	for _, gr := range o.groups() {
-		spec.Sections = append(spec.Sections, flagfile.Section{Name: gr.section, Top: gr.top, Omit: gr.omit})
+		spec.Sections = append(spec.Sections, gr.Section)
 	}
 	return flagfile.Apply(o.config, fs, spec) // a *flagfile.Error is a bad command line (exit code 2)
 }
@@ -255,60 +252,22 @@ func runRun(ctx context.Context, g *globals, o *runOptions) error {
 	return runErr
 }
 
-// pipelineConfig is each stage's configuration, built by the single commands' functions from
-// the stage's options, and what the pipeline fingerprints. g prints on stderr.
+// pipelineConfig is the pipeline's configuration: each stage's part from its options (as its
+// single command builds it), run's own, and what the pipeline fingerprints. g prints on stderr.
 func (o *runOptions) pipelineConfig(ctx context.Context, g *globals, ws *workspace.Workspace, signer *manifest.Signer, pubRef string) (pipeline.Config, error) {
 	cfg := pipeline.Config{Workspace: ws, Name: o.bundle.name, Version: o.bundle.version,
-		From: o.ingest.from, Labels: o.ingest.labels, BundleOut: o.bundleOut, SignerHint: signer.Public().Hint(), PublicKey: pubRef,
-		Bundle: bundleConfig(&o.bundle), PublishRetention: o.publish.retention(),
-		OpenStore: func(ctx context.Context) (publish.Store, error) { return openPublishStore(ctx, g, &o.publish) },
+		BundleOut: o.bundleOut, SignerHint: signer.Public().Hint(), PublicKey: pubRef, Options: map[pipeline.Stage]any{},
 		Verify: func(ctx context.Context, location string) error {
 			return runVerify(ctx, g, location, &verifyOptions{keys: []string{pubRef}, endpoint: o.publish.endpoint})
 		},
-		Progress: func(pipeline.Stage) (progress.Reporter, func()) { return g.newReporter() },
-		// what some stages read besides the workspace, for their fingerprints
-		PrivacyPolicy:         o.privacy.policy,
-		PrivacyClassifier:     o.privacy.classifierEmbedding(),
-		ClassifierSynthetic:   o.classifier.withSynthetic,
-		EvaluateCandidates:    o.evaluate.synthetic == train.SyntheticCandidates,
-		EvaluateTestWorkspace: o.evaluate.testWorkspace,
-		Options: map[pipeline.Stage]any{pipeline.Ingest: o.ingest, pipeline.GAN: ganFingerprint(o.gan), pipeline.Synth: o.synth,
-			pipeline.Classifier: o.classifier, pipeline.Privacy: o.privacy, pipeline.Evaluate: o.evaluate,
-			pipeline.Bundle: o.bundle, pipeline.Publish: o.publish}}
+		Progress: func(pipeline.Stage) (progress.Reporter, func()) { return g.newReporter() }}
+	for _, gr := range o.groups() {
+		if err := gr.opts.runConfig(ctx, g, &cfg); err != nil {
+			return cfg, err
+		}
+	}
 	cfg.Bundle.Signer = signer
-	var err error
-	if cfg.Ingest, err = ingestConfig(g, &o.ingest); err != nil {
-		return cfg, err
-	}
-	if cfg.GAN, err = ganConfig(g, o.gan); err != nil {
-		return cfg, err
-	}
-	if cfg.Synth, err = synthConfig(g, o.synth); err != nil {
-		return cfg, err
-	}
-	if cfg.Classifier, err = classifierConfig(g, o.classifier); err != nil {
-		return cfg, err
-	}
-	if cfg.Privacy, err = privacyConfig(g, o.privacy); err != nil {
-		return cfg, err
-	}
-	if cfg.Evaluate, err = evaluateConfig(g, o.evaluate); err != nil {
-		return cfg, err
-	}
-	if cfg.Publish, err = publishConfig(ctx, g, &o.publish); err != nil {
-		return cfg, err
-	}
 	return cfg, nil
-}
-
-// ganFingerprint is train gan's options as fingerprinted: the DP settings by value.
-func ganFingerprint(o trainGANOptions) any {
-	dp := o.dp
-	o.dp = nil
-	if dp == nil {
-		return o
-	}
-	return [2]any{o, *dp}
 }
 
 // runOutput prints what the pipeline reports, as the single commands do, and gives their hints.
@@ -341,13 +300,9 @@ func (r *runOutput) event(e pipeline.Event) {
 		printEvaluateWritten(&r.sg, r.ws, res)
 		printEvaluateReport(&r.sg, res)
 	case *manifest.BuildResult:
-		fmt.Fprintf(r.g.stderr, "bundle %s %s: %d images, %d files, signed by key %s, in %s\n", res.Name, res.Version, res.Images, res.Files, res.KeyHint, res.Dir)
+		printBundleBuilt(r.g.stderr, res)
 	case *publish.Result:
-		state := "published"
-		if res.AlreadyPublished {
-			state = "already published with the same content"
-		}
-		fmt.Fprintf(r.g.stderr, "%s %s %s to %s: %d files (uploaded %d, already there %d)\n", state, res.Name, res.Version, res.Location, res.Files, res.Uploaded, res.Skipped)
+		printPublished(r.g.stderr, res)
 	case *privacy.Result:
 		r.privacy = res
 		printPrivacyChecks(&r.sg, res)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/raysynth/raysynth/pipeline"
 	"math"
 	"text/tabwriter"
 
@@ -89,6 +90,13 @@ func synthConfig(g *globals, o synthOptions) (synth.Config, error) {
 	}
 	return synth.Config{Precision: prec, Classes: splitList(o.classes), PerClass: o.perClass, Balance: o.balance, MaxPerReal: o.maxPerReal, Format: o.format,
 		Seed: o.seed, CodeVersion: versionString(), Log: g.log}, nil
+}
+
+// runConfig is synth's part of run's pipeline configuration.
+func (o *synthOptions) runConfig(_ context.Context, g *globals, cfg *pipeline.Config) (err error) {
+	cfg.Options[pipeline.Synth] = *o
+	cfg.Synth, err = synthConfig(g, *o)
+	return err
 }
 
 // synthHint says what to do about a synth error.

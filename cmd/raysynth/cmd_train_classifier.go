@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/raysynth/raysynth/pipeline"
 	"path/filepath"
 	"text/tabwriter"
 
@@ -93,6 +94,13 @@ func classifierConfig(g *globals, o trainClassifierOptions) (train.ClassifierCon
 	return train.ClassifierConfig{Precision: prec, Epochs: o.epochs, Batch: o.batch, LR: o.lr, Seed: o.seed, Size: o.size,
 		ClassWeighted: o.classWeighted, Oversample: o.oversample, WithSynthetic: o.withSynthetic, ValFraction: o.valFraction,
 		Patience: o.patience, NoAugment: o.noAugment, Restart: o.restart, CodeVersion: versionString(), Log: g.log}, nil
+}
+
+// runConfig is train classifier's part of run's pipeline configuration.
+func (o *trainClassifierOptions) runConfig(_ context.Context, g *globals, cfg *pipeline.Config) (err error) {
+	cfg.ClassifierSynthetic, cfg.Options[pipeline.Classifier] = o.withSynthetic, *o
+	cfg.Classifier, err = classifierConfig(g, *o)
+	return err
 }
 
 // classifierHint says what to do about a train classifier error.

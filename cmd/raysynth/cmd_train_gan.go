@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/raysynth/raysynth/pipeline"
 	"strings"
 	"text/tabwriter"
 
@@ -144,6 +145,20 @@ func ganConfig(g *globals, o trainGANOptions) (train.GANConfig, error) {
 	return train.GANConfig{Precision: prec, Classes: splitList(o.classes), Epochs: o.epochs, Steps: o.steps, Recipe: recipe, Batch: o.batch, Size: o.size, LR: o.lr,
 		Beta1: o.beta1, Seed: o.seed, CheckpointEvery: o.checkpointEvery, SampleEvery: o.sampleEvery, MinImages: o.minImages,
 		Restart: o.restart, CodeVersion: versionString(), Log: g.log, DP: o.dp}, nil
+}
+
+// runConfig is train gan's part of run's pipeline configuration; the DP settings are
+// fingerprinted by value.
+func (o *trainGANOptions) runConfig(_ context.Context, g *globals, cfg *pipeline.Config) (err error) {
+	fp := any(*o)
+	if o.dp != nil {
+		plain := *o
+		plain.dp = nil
+		fp = [2]any{plain, *o.dp}
+	}
+	cfg.Options[pipeline.GAN] = fp
+	cfg.GAN, err = ganConfig(g, *o)
+	return err
 }
 
 // ganHint says what to do about a train gan error.
