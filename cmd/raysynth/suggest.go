@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -12,11 +13,11 @@ import (
 // flagError turns cobra's flag errors into usage errors, and a mistyped long flag (--form for
 // --from) into one with a "did you mean" hint, as cobra already does for mistyped commands.
 func flagError(c *cobra.Command, err error) error {
-	name, ok := strings.CutPrefix(err.Error(), "unknown flag: --")
-	if !ok {
-		return usageError{err}
+	var ne *pflag.NotExistError
+	if !errors.As(err, &ne) || ne.GetSpecifiedShortnames() != "" {
+		return usageError{err} // another flag error, or an unknown shorthand (-x)
 	}
-	name, _, _ = strings.Cut(name, "=")
+	name := ne.GetSpecifiedName()
 	if s := suggestFlags(c, name); len(s) > 0 {
 		return withHint(usageError{err}, fmt.Sprintf("did you mean %s? (see %s --help)", strings.Join(s, " or "), c.CommandPath()))
 	}
