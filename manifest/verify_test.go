@@ -14,8 +14,6 @@ import (
 	"sync/atomic"
 	"syscall"
 	"testing"
-
-	"github.com/raysynth/raysynth/internal/bundletest"
 )
 
 func TestRoundTrip(t *testing.T) {
@@ -496,18 +494,7 @@ func TestSignedButInconsistent(t *testing.T) {
 	}
 	data, _ = marshalCanonical(doc)
 	os.WriteFile(cp, data, 0o644)
-	var entries []ManifestEntry
-	for _, name := range tagFilesInTagManifest {
-		b, _ := os.ReadFile(filepath.Join(dir, name))
-		entries = append(entries, ManifestEntry{bundletest.SHA256(b), name})
-	}
-	tm := formatManifest(entries)
-	os.WriteFile(filepath.Join(dir, FileTagManifest), tm, 0o644)
-	sig, err := s.signMessageBundle(tm)
-	if err != nil {
-		t.Fatal(err)
-	}
-	os.WriteFile(filepath.Join(dir, FileTagManifestSig), sig, 0o644)
+	resign(t, dir, s)
 
 	res, err := Verify(context.Background(), DirSource(dir), VerifyOptions{Keys: []*PublicKey{s.Public()}})
 	if !errors.Is(err, ErrVerification) {
