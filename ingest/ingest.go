@@ -10,7 +10,6 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
-	"math/bits"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -83,7 +82,6 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	prog := progress.OrNop(cfg.Progress)
 	workers := cfg.Workers
 	if workers == 0 {
 		workers = 2
@@ -102,29 +100,9 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		return nil, err
 	}
 	wsAbs, _ := filepath.Abs(ws.Dir)
-	meta, hadMeta, err := loadMeta(ws)
+	meta, size, seed, err := settleOptions(ws, cfg, selected)
 	if err != nil {
 		return nil, err
-	}
-	size, seed := cfg.Size, cfg.Seed
-	if hadMeta {
-		if size == 0 {
-			size = meta.ImageSize
-		}
-		if !cfg.SeedSet {
-			seed = meta.Seed
-		}
-		switch {
-		case size != meta.ImageSize:
-			return nil, fmt.Errorf("%w: workspace %s holds %d-pixel images, not %d; use a new --workspace for another size", ErrWorkspaceMismatch, ws.Dir, meta.ImageSize, size)
-		case seed != meta.Seed:
-			return nil, fmt.Errorf("%w: workspace %s was split with seed %d, not %d; use a new --workspace for another split", ErrWorkspaceMismatch, ws.Dir, meta.Seed, seed)
-		case len(selected) > 0 && len(meta.Classes) > 0 && !sameSet(selected, meta.Classes) && !(len(meta.Classes) == 1 && meta.Classes[0] == Unlabeled):
-			return nil, fmt.Errorf("%w: workspace %s has classes %s, not %s; use a new --workspace", ErrWorkspaceMismatch, ws.Dir, strings.Join(meta.Classes, ","), strings.Join(selected, ","))
-		}
-	}
-	if size == 0 {
-		size = DefaultSize
 	}
 	// The journal's lock keeps a second ingest out of this workspace until this one ends.
 	jr, err := openJournal(ws.IngestCachePath())
@@ -132,26 +110,10 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		return nil, err
 	}
 	defer jr.close()
-	for _, d := range []string{ws.Dir, ws.PrivateDir(), ws.RealImagesDir(), filepath.Dir(ws.IngestReportPath())} {
-		if _, err := fsutil.CleanTemp(d); err != nil {
-			return nil, err
-		}
-	}
-	master, err := readSourceMap(ws.SourceMapPath())
+	master, ps, err := openPrivate(ws, log)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := os.Stat(ws.SecretPath()); errors.Is(err, fs.ErrNotExist) && len(master) > 0 {
-		return nil, fmt.Errorf("workspace %s has ingested images but no private/secret.key: restore the key from backup (a new key would give every image and patient new pseudonyms)", ws.Dir)
-	}
-	ps, created, err := loadOrCreateSecret(ws.SecretPath())
-	if err != nil {
-		return nil, err
-	}
-	if created {
-		log.Info("created workspace secret", "file", "private/secret.key")
-	}
-
 	var labels *Labels
 	if cfg.Labels != "" {
 		labels, err = ReadLabels(cfg.Labels, cfg.LabelsFormat, cfg.LabelColumn)
@@ -160,7 +122,6 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		}
 		log.Info("labels", "format", labels.Format, "column", labels.Column, "rows", len(labels.Rows))
 	}
-
 	files, err := walk(ctx, cfg.From, wsAbs)
 	if err != nil {
 		return nil, err
@@ -170,11 +131,6 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		return nil, err
 	}
 
-	// Decode every file with a small worker pool; results come back in input order. A fatal
-	// error (the workspace's disk) stops the pool.
-	parent := ctx
-	ctx, stop := context.WithCancel(ctx)
-	defer stop()
 	p := &processor{ws: ws, ps: ps, labels: labels, selected: selected, policy: cfg.LabelPolicy,
 		size: size, aspect: cfg.Aspect, cache: cache, jr: jr, mem: semaphore.NewWeighted(imageio.MaxDecodeBytes)}
 	// Keep the heap near that budget: the runtime collects harder as it nears the limit (a
@@ -183,7 +139,111 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		debug.SetMemoryLimit(memoryLimit)
 		defer debug.SetMemoryLimit(prev)
 	}
-	task := prog.Start("ingest", int64(len(files)), "files")
+	task := progress.OrNop(cfg.Progress).Start("ingest", int64(len(files)), "files")
+	outcomes, err := decodeAll(ctx, p, files, workers, task)
+	if err != nil {
+		task.Done()
+		return nil, err
+	}
+
+	rep := newReport(cfg, size, seed, selected, keep, labels)
+	rep.Files.Seen = len(files)
+	fresh, processed, refPaths := collect(rep, outcomes, master, labels, ps)
+	// The bar ends on the summary's numbers: duplicates found above move files from accepted to
+	// rejected after every file was decoded.
+	task.Status(fmt.Sprintf("%d accepted, %d rejected", rep.Files.Accepted, rep.Files.Rejected))
+	task.Done()
+
+	// Merge with earlier ingests: rows of files processed now are replaced by this run's outcome.
+	all := merge(master, fresh, processed)
+	assignSplits(all, cfg.Holdout, seed)
+	rep.DroppedByKeep = applyKeep(all, keep, seed)
+	index, err := count(rep, all, cfg.Holdout)
+	if err != nil {
+		return nil, err
+	}
+	slices.Sort(rep.Warnings)
+	slices.SortFunc(rep.Rejected, func(a, b Rejection) int { return strings.Compare(a.Ref, b.Ref) })
+	rep.Finished = time.Now().UTC().Format(time.RFC3339)
+
+	if err := writeRejectedList(ws.RejectedListPath(), rep.Rejected, refPaths); err != nil {
+		return nil, err
+	}
+	if err := writeReport(ws.IngestReportPath(), rep); err != nil {
+		return nil, err
+	}
+	if cfg.Strict && len(rep.Rejected) > 0 {
+		return rep, fmt.Errorf("%w: %d of %d files (--strict); nothing was indexed", ErrRejected, len(rep.Rejected), len(files))
+	}
+	if err := commit(ws, cfg.From, meta, all, index, rep, size, seed, selected); err != nil {
+		return nil, err
+	}
+	return rep, nil
+}
+
+// settleOptions checks the options against the workspace's earlier ingest (its workspace.json)
+// and returns that metadata with the image size and seed this ingest uses.
+func settleOptions(ws *workspace.Workspace, cfg Config, selected []string) (meta workspace.Meta, size int, seed uint64, err error) {
+	meta, hadMeta, err := loadMeta(ws)
+	if err != nil {
+		return meta, 0, 0, err
+	}
+	size, seed = cfg.Size, cfg.Seed
+	if hadMeta {
+		if size == 0 {
+			size = meta.ImageSize
+		}
+		if !cfg.SeedSet {
+			seed = meta.Seed
+		}
+		switch {
+		case size != meta.ImageSize:
+			return meta, 0, 0, fmt.Errorf("%w: workspace %s holds %d-pixel images, not %d; use a new --workspace for another size", ErrWorkspaceMismatch, ws.Dir, meta.ImageSize, size)
+		case seed != meta.Seed:
+			return meta, 0, 0, fmt.Errorf("%w: workspace %s was split with seed %d, not %d; use a new --workspace for another split", ErrWorkspaceMismatch, ws.Dir, meta.Seed, seed)
+		case len(selected) > 0 && len(meta.Classes) > 0 && !sameSet(selected, meta.Classes) && !(len(meta.Classes) == 1 && meta.Classes[0] == Unlabeled):
+			return meta, 0, 0, fmt.Errorf("%w: workspace %s has classes %s, not %s; use a new --workspace", ErrWorkspaceMismatch, ws.Dir, strings.Join(meta.Classes, ","), strings.Join(selected, ","))
+		}
+	}
+	if size == 0 {
+		size = DefaultSize
+	}
+	return meta, size, seed, nil
+}
+
+// openPrivate removes temporaries a killed ingest left, and reads the workspace's private state:
+// the source map of earlier ingests and the pseudonym key (created on the first ingest; refused
+// when lost after images were ingested).
+func openPrivate(ws *workspace.Workspace, log *slog.Logger) ([]*record, *pseudonymizer, error) {
+	for _, d := range []string{ws.Dir, ws.PrivateDir(), ws.RealImagesDir(), filepath.Dir(ws.IngestReportPath())} {
+		if _, err := fsutil.CleanTemp(d); err != nil {
+			return nil, nil, err
+		}
+	}
+	master, err := readSourceMap(ws.SourceMapPath())
+	if err != nil {
+		return nil, nil, err
+	}
+	if _, err := os.Stat(ws.SecretPath()); errors.Is(err, fs.ErrNotExist) && len(master) > 0 {
+		return nil, nil, fmt.Errorf("workspace %s has ingested images but no private/secret.key: restore the key from backup (a new key would give every image and patient new pseudonyms)", ws.Dir)
+	}
+	ps, created, err := loadOrCreateSecret(ws.SecretPath())
+	if err != nil {
+		return nil, nil, err
+	}
+	if created {
+		log.Info("created workspace secret", "file", "private/secret.key")
+	}
+	return master, ps, nil
+}
+
+// decodeAll processes every file with a small worker pool; outcomes come back in input order,
+// and each new outcome is added to the journal as it arrives. A fatal error (the workspace's
+// disk, the journal) stops the pool and is returned, as is the cancellation of ctx.
+func decodeAll(ctx context.Context, p *processor, files []string, workers int, task progress.Task) ([]outcome, error) {
+	parent := ctx
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
 	outcomes := make([]outcome, len(files))
 	jobs := make(chan job)
 	results := make(chan job, workers)
@@ -221,7 +281,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 			continue
 		}
 		if o.entry != nil && !o.resumed {
-			if err := jr.add(o.entry); err != nil && fatal == nil {
+			if err := p.jr.add(o.entry); err != nil && fatal == nil {
 				fatal = fmt.Errorf("write ingest journal: %w", err)
 				stop()
 			}
@@ -235,240 +295,12 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		task.Status(fmt.Sprintf("%d accepted, %d rejected", accepted, rejected))
 	}
 	if err := parent.Err(); err != nil {
-		task.Done()
 		return nil, err
 	}
 	if fatal != nil {
-		task.Done()
 		return nil, fatal
 	}
-
-	// Assemble this run's records and rejections.
-	rep := &Report{Format: 1, Classes: map[string]*SplitCounts{}, SourceKinds: map[string]int{},
-		Rejections: map[string]int{}, DroppedByKeep: map[string]int{}, Rejected: []Rejection{}, Warnings: []string{}, LooksInverted: []string{}}
-	rep.Options = ReportOptions{Size: size, Aspect: string(cfg.Aspect), Holdout: cfg.Holdout, Seed: seed,
-		Classes: selected, LabelPolicy: cfg.LabelPolicy, Keep: keep, Strict: cfg.Strict}
-	if labels != nil {
-		rep.Options.LabelsFormat, rep.Options.LabelColumn = labels.Format, labels.Column
-	}
-	rep.Files.Seen = len(files)
-	refPaths := map[string]string{}
-	reject := func(path, reason, detail, class string) {
-		ref := ps.File(path)
-		refPaths[ref] = path
-		rep.Rejected = append(rep.Rejected, Rejection{Ref: ref, Reason: reason, Detail: detail, Class: class})
-		rep.Rejections[reason]++
-	}
-	byID := map[string]*record{}
-	byPix := map[string]*record{}
-	byPath := map[string]*record{}
-	for _, r := range master {
-		byID[r.ID], byPix[r.PixelSHA256], byPath[r.SourcePath] = r, r, r
-	}
-	processed := map[string]bool{}
-	for i := range outcomes {
-		processed[outcomes[i].path] = true
-	}
-	var fresh []*record
-	perFile := 0
-	var inverted []string
-	usedRows := map[int]bool{}
-	for i := range outcomes {
-		o := &outcomes[i]
-		if labels != nil {
-			if row := labels.Lookup(o.path); row >= 0 {
-				usedRows[row] = true
-			}
-		}
-		if o.ignored {
-			rep.Files.Ignored++
-			continue
-		}
-		if !o.ok() {
-			reason, detail := o.reason, o.detail
-			if reason == "" {
-				reason, detail = o.entry.Reason, o.entry.Detail
-			}
-			reject(o.path, reason, detail, o.class)
-			continue
-		}
-		if o.resumed {
-			rep.Files.Resumed++
-		}
-		e := o.entry
-		class := o.class
-		if labels == nil {
-			class = Unlabeled
-		}
-		srcPatient := o.labelPt
-		if srcPatient == "" {
-			srcPatient = e.DICOMPatient
-		}
-		if srcPatient == "" {
-			srcPatient = "file:" + e.ID
-			perFile++
-		}
-		rec := &record{ID: e.ID, Patient: ps.Patient(srcPatient), Class: class, Kind: e.Kind, SHA256: e.SHA256,
-			PixelSHA256: e.PixelSHA256, SourcePath: o.path, SourcePatient: srcPatient}
-		// Duplicates: the same source bytes or the same pixels as an image accepted earlier in
-		// this run or in an earlier ingest (other than this very file).
-		if prev, ok := byID[rec.ID]; ok && prev.SourcePath != o.path && processed[prev.SourcePath] {
-			reject(o.path, ReasonDuplicate, "same file content as image "+prev.ID, class)
-			continue
-		}
-		if prev, ok := byPix[rec.PixelSHA256]; ok && prev.SourcePath != o.path && (processed[prev.SourcePath] || prev.ID != rec.ID) {
-			reject(o.path, ReasonDuplicate, "same pixels as image "+prev.ID, class)
-			continue
-		}
-		if prev, ok := byPath[o.path]; ok {
-			rec.Split = "" // re-derived from the patient below; a relabelled file may change class
-			if prev.Patient == rec.Patient {
-				rec.Split = prev.Split
-			}
-		} else {
-			rep.Files.New++
-		}
-		rep.Files.Accepted++
-		if e.Inverted {
-			inverted = append(inverted, rec.ID)
-		}
-		byID[rec.ID], byPix[rec.PixelSHA256], byPath[o.path] = rec, rec, rec
-		fresh = append(fresh, rec)
-	}
-	if len(inverted) > 0 {
-		slices.Sort(inverted)
-		rep.LooksInverted = inverted
-		rep.Warnings = append(rep.Warnings, fmt.Sprintf("%d images look inverted (lung fields brighter than the mediastinum), listed in looks_inverted: check their source's PhotometricInterpretation (private/source-map.csv maps ids to sources)", len(inverted)))
-	}
-	if labels != nil {
-		rep.LabelRowsWithoutFile = len(labels.Rows) - len(usedRows)
-	}
-	rep.Files.Rejected = len(rep.Rejected)
-	// The bar ends on the summary's numbers: duplicates found above move files from accepted to
-	// rejected after every file was decoded.
-	task.Status(fmt.Sprintf("%d accepted, %d rejected", rep.Files.Accepted, rep.Files.Rejected))
-	task.Done()
-	if perFile > 0 {
-		rep.Warnings = append(rep.Warnings, fmt.Sprintf("%d images had no patient id (no labels-file patient, no DICOM PatientID or StudyInstanceUID): each counts as its own patient, so two films of one person could fall on both sides of the split", perFile))
-	}
-
-	// Merge with earlier ingests: rows of files processed now are replaced by this run's outcome.
-	freshIDs := map[string]bool{}
-	for _, r := range fresh {
-		freshIDs[r.ID] = true
-	}
-	var all []*record
-	for _, r := range master {
-		if !processed[r.SourcePath] && !freshIDs[r.ID] {
-			all = append(all, r)
-		}
-	}
-	all = append(all, fresh...)
-	slices.SortFunc(all, func(a, b *record) int { return strings.Compare(a.ID, b.ID) })
-	assignSplits(all, cfg.Holdout, seed)
-	rep.DroppedByKeep = applyKeep(all, keep, seed)
-
-	// Counts, from the final state.
-	pats := map[string]uint8{} // patient → the splits it has images in (splitBit)
-	classPats := map[string]map[string]map[string]bool{}
-	var index []workspace.RealImage
-	for _, r := range all {
-		if !r.Indexed {
-			continue
-		}
-		index = append(index, workspace.RealImage{ID: r.ID, Patient: r.Patient, Class: r.Class, Split: r.Split, SHA256: r.SHA256, SourceKind: r.Kind})
-		sc := rep.Classes[r.Class]
-		if sc == nil {
-			sc = &SplitCounts{}
-			rep.Classes[r.Class] = sc
-			classPats[r.Class] = map[string]map[string]bool{workspace.SplitTrain: {}, workspace.SplitHoldout: {}}
-		}
-		pats[r.Patient] |= splitBit(r.Split)
-		classPats[r.Class][r.Split][r.Patient] = true
-		rep.SourceKinds[r.Kind]++
-		if r.Split == workspace.SplitHoldout {
-			sc.Holdout++
-			rep.Totals.Holdout++
-		} else {
-			sc.Train++
-			rep.Totals.Train++
-		}
-	}
-	for _, r := range rep.Rejected {
-		if r.Class == "" {
-			continue
-		}
-		if rep.Classes[r.Class] == nil {
-			rep.Classes[r.Class] = &SplitCounts{}
-		}
-		rep.Classes[r.Class].Rejected++
-		rep.Totals.Rejected++
-	}
-	for c, sc := range rep.Classes {
-		sc.TrainPatients = len(classPats[c][workspace.SplitTrain])
-		sc.HoldoutPatients = len(classPats[c][workspace.SplitHoldout])
-	}
-	for _, s := range pats {
-		if bits.OnesCount8(s) > 1 {
-			rep.PatientsInBothSplits++
-		}
-		if s&splitBit(workspace.SplitTrain) != 0 {
-			rep.Totals.TrainPatients++
-		}
-		if s&splitBit(workspace.SplitHoldout) != 0 {
-			rep.Totals.HoldoutPatients++
-		}
-	}
-	if rep.PatientsInBothSplits != 0 {
-		return nil, fmt.Errorf("internal error: %d patients in both splits", rep.PatientsInBothSplits)
-	}
-	for c, sc := range rep.Classes {
-		if sc.Train+sc.Holdout > 0 && sc.Holdout == 0 && cfg.Holdout > 0 {
-			rep.Warnings = append(rep.Warnings, fmt.Sprintf("class %s has no held-out images (%d train patients): too few patients to split", c, sc.TrainPatients))
-		}
-	}
-	slices.Sort(rep.Warnings)
-	slices.SortFunc(rep.Rejected, func(a, b Rejection) int { return strings.Compare(a.Ref, b.Ref) })
-	rep.Finished = time.Now().UTC().Format(time.RFC3339)
-
-	if err := writeRejectedList(ws.RejectedListPath(), rep.Rejected, refPaths); err != nil {
-		return nil, err
-	}
-	if err := writeReport(ws.IngestReportPath(), rep); err != nil {
-		return nil, err
-	}
-	if cfg.Strict && len(rep.Rejected) > 0 {
-		return rep, fmt.Errorf("%w: %d of %d files (--strict); nothing was indexed", ErrRejected, len(rep.Rejected), len(files))
-	}
-	// Commit: the private map first (it knows every image), then the index, then the metadata.
-	if err := writeSourceMap(ws.SourceMapPath(), all); err != nil {
-		return nil, err
-	}
-	if err := ws.WriteRealIndex(index); err != nil {
-		return nil, err
-	}
-	classes := selected
-	if len(classes) == 0 {
-		for c := range rep.Classes {
-			classes = append(classes, c)
-		}
-		for _, c := range meta.Classes {
-			if !slices.Contains(classes, c) {
-				classes = append(classes, c)
-			}
-		}
-		slices.Sort(classes)
-	}
-	// a raysynth phantom folder (phantom.json beside the images) marks the workspace for good
-	_, perr := os.Stat(filepath.Join(cfg.From, "phantom.json"))
-	phantom := meta.Phantom || perr == nil
-	if err := ws.SaveMeta(workspace.Meta{ImageSize: size, Classes: classes, Seed: seed, Phantom: phantom}); err != nil {
-		return nil, err
-	}
-	if err := removeOrphans(ws, all); err != nil {
-		return nil, err
-	}
-	return rep, nil
+	return outcomes, nil
 }
 
 // splitBit is a split's bit in a set of splits: train, holdout, anything else.
