@@ -2,10 +2,8 @@ package publish
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -15,6 +13,7 @@ import (
 
 	"github.com/raysynth/raysynth/internal/bundletest"
 	"github.com/raysynth/raysynth/manifest"
+	"github.com/raysynth/raysynth/manifest/manifesttest"
 	"github.com/raysynth/raysynth/publish/s3test"
 )
 
@@ -139,45 +138,11 @@ type bundleOpts struct {
 // makeBundle builds a real signed bundle with manifest.Build from n small gray PNGs.
 func makeBundle(t testing.TB, o bundleOpts) string {
 	t.Helper()
-	if o.name == "" {
-		o.name = "chest"
-	}
-	if o.version == "" {
-		o.version = "1.0.0"
-	}
-	if o.size == 0 {
-		o.size = 16
-	}
 	if o.signer == nil {
 		o.signer = signer(t)
 	}
-	var imgs []manifest.Image
-	for _, im := range bundletest.Images(t, filepath.Join(t.TempDir(), "approved"), o.n, o.size, o.seed) {
-		imgs = append(imgs, manifest.Image{ID: im.ID, Class: im.Class, PNG: im.PNG, SHA256: im.SHA256,
-			Generator: bundletest.Checkpoint(im.Class), Seed: o.seed, Sample: im.Sample})
-	}
-	var failed []string
-	if o.override != "" {
-		failed = []string{"nn_ratio"}
-	}
-	out := filepath.Join(t.TempDir(), o.name+"-"+o.version)
-	_, err := manifest.Build(context.Background(), manifest.BuildConfig{
-		Name: o.name, Version: o.version, License: "CC-BY-4.0", Organization: "Test Hospital",
-		Out: out, Signer: o.signer, Images: imgs, ImageSize: o.size,
-		Workspace:           bundletest.Workspace(o.size, o.seed),
-		PrivacySummary:      bundletest.PrivacySummary(o.override == "", o.n, failed...),
-		Generators:          []json.RawMessage{gan("normal", o.dp), gan("effusion", o.dp)},
-		OverridePrivacyGate: o.override,
-		Tool:                "raysynth", ToolVersion: "test", Now: bundletest.Now,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
-
-func gan(class string, dp bool) json.RawMessage {
-	return bundletest.GANSummary(class, bundletest.Checkpoint(class), dp)
+	return manifesttest.Build(t, manifesttest.Options{Name: o.name, Version: o.version, N: o.n, Size: o.size,
+		Seed: o.seed, Override: o.override, DP: o.dp, Signer: o.signer})
 }
 
 // hookReporter calls fn once when the "files" task has counted `after` files.

@@ -17,6 +17,7 @@ import (
 
 	"github.com/raysynth/raysynth/internal/bundletest"
 	"github.com/raysynth/raysynth/manifest"
+	"github.com/raysynth/raysynth/manifest/manifesttest"
 	"github.com/raysynth/raysynth/publish"
 	"github.com/raysynth/raysynth/publish/s3test"
 )
@@ -48,30 +49,7 @@ func testBundle(t *testing.T, s *manifest.Signer, version, override string) stri
 // testBundleN builds a real signed bundle of n images.
 func testBundleN(t *testing.T, s *manifest.Signer, version, override string, n int) string {
 	t.Helper()
-	var imgs []manifest.Image
-	for _, im := range bundletest.Images(t, t.TempDir(), n, 16, 1) {
-		imgs = append(imgs, manifest.Image{ID: im.ID, Class: im.Class, PNG: im.PNG, SHA256: im.SHA256,
-			Generator: bundletest.Checkpoint(im.Class), Seed: 1, Sample: im.Sample})
-	}
-	var failed []string
-	if override != "" {
-		failed = []string{"nn_ratio"}
-	}
-	var gens []json.RawMessage
-	for _, c := range bundletest.Classes {
-		gens = append(gens, bundletest.GANSummary(c, bundletest.Checkpoint(c), false))
-	}
-	out := filepath.Join(t.TempDir(), "chest-"+version)
-	_, err := manifest.Build(context.Background(), manifest.BuildConfig{
-		Name: "chest", Version: version, License: "CC-BY-4.0", Organization: "Test Hospital", Out: out, Signer: s,
-		Images: imgs, ImageSize: 16, Workspace: bundletest.Workspace(16, 1),
-		PrivacySummary: bundletest.PrivacySummary(override == "", n, failed...), Generators: gens,
-		OverridePrivacyGate: override, Tool: "raysynth", ToolVersion: "test", Now: bundletest.Now,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
+	return manifesttest.Build(t, manifesttest.Options{Version: version, N: n, Seed: 1, Override: override, Signer: s})
 }
 
 func setS3Env(t *testing.T, s *s3test.Server) {

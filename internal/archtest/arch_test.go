@@ -2,6 +2,7 @@ package archtest
 
 import (
 	"os/exec"
+	"path"
 	"strings"
 	"testing"
 )
@@ -61,6 +62,13 @@ func TestDependencyDirections(t *testing.T) {
 				t.Errorf("%s imports %s: nothing imports cmd", rel, irel)
 				continue
 			}
+			if isTestHelper(irel) && !isTestHelper(rel) {
+				t.Errorf("%s imports the test helper %s: only tests and other test helpers may", rel, irel)
+				continue
+			}
+			if isTestHelper(rel) && isTestHelper(irel) && strings.HasPrefix(irel, "internal/") {
+				continue // a test helper (manifest/manifesttest) builds on the internal ones
+			}
 			if !hasPrefixAny(irel, rules) && !strings.HasPrefix(irel, top+"/") && irel != top {
 				t.Errorf("%s imports %s: %s may import only %v", rel, irel, top, rules)
 			}
@@ -87,6 +95,12 @@ func TestConfinedModules(t *testing.T) {
 			}
 		}
 	}
+}
+
+// isTestHelper says whether a package of this module is a test helper (s3test, bundletest, …):
+// named …test, imported only by tests and other test helpers.
+func isTestHelper(rel string) bool {
+	return strings.HasSuffix(path.Base(rel), "test") && rel != "internal/archtest"
 }
 
 func hasPrefixAny(s string, prefixes []string) bool {

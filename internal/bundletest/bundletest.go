@@ -1,7 +1,8 @@
 // Package bundletest makes the inputs of a release bundle for tests: small gray PNGs standing
 // for the approved images, and the summaries the earlier stages write (privacy summary, GAN
 // summaries, workspace description), shaped as the real stages write them; and a signing key.
-// The manifest, publish and cmd tests build real bundles from them with manifest.Build.
+// manifest's tests build real bundles from them with manifest.Build; publish's and cmd's through
+// manifest/manifesttest.
 // Test helper: imported only by tests; it imports nothing of this module, so manifest's own
 // tests can use it too.
 package bundletest
