@@ -25,7 +25,7 @@ func (o *auditOptions) addFlags(c *cobra.Command) {
 	f := c.Flags()
 	f.StringArrayVar(&o.keys, "key", nil, "public key releases may be signed with (PEM file or KMS URI; repeatable; required)")
 	f.StringVar(&o.policy, "policy", "", "audit policy file (YAML or JSON); default: the privacy gate passed and no overrides")
-	f.StringVar(&o.endpoint, "endpoint", "", "S3 endpoint URL (env AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL; default AWS); credentials only from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN")
+	addEndpointFlag(f, &o.endpoint)
 	f.BoolVar(&o.json, "json", false, "print the report as JSON on stdout")
 	f.BoolVar(&o.checks, "checks", false, "print every privacy check of every release with its numbers (default: only failed ones)")
 	c.MarkFlagRequired("key")

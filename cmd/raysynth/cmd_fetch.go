@@ -22,7 +22,7 @@ func (o *fetchOptions) addFlags(c *cobra.Command) {
 	f := c.Flags()
 	f.StringVar(&o.out, "out", "", "folder to create with the verified bundle (required; must not exist or be empty)")
 	f.StringArrayVar(&o.keys, "key", nil, "public key the release must be signed with (PEM file or KMS URI; repeatable)")
-	f.StringVar(&o.endpoint, "endpoint", "", "S3 endpoint URL (env AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL; default AWS); credentials only from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN")
+	addEndpointFlag(f, &o.endpoint)
 	f.IntVar(&o.parallel, "parallel", 8, "concurrent downloads")
 	f.BoolVar(&o.json, "json", false, "print the result as JSON on stdout")
 	c.MarkFlagRequired("out")

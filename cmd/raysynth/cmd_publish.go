@@ -29,7 +29,7 @@ func (o *publishOptions) addFlags(c *cobra.Command) {
 	f := c.Flags()
 	f.StringVar(&o.to, "to", "", "where to publish: s3://BUCKET/PREFIX or a folder (required)")
 	f.StringArrayVar(&o.keys, "key", nil, "public key the bundle must verify with before upload (PEM file or KMS URI; repeatable)")
-	f.StringVar(&o.endpoint, "endpoint", "", "S3 endpoint URL (env AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL; default AWS); credentials come only from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN")
+	addEndpointFlag(f, &o.endpoint)
 	f.IntVar(&o.parallel, "parallel", 8, "concurrent uploads")
 	f.IntVar(&o.retentionDays, "retention-days", 0, "Object Lock retention (COMPLIANCE mode) in days for every object of the release; the bucket needs Object Lock")
 	f.BoolVar(&o.legalHold, "legal-hold", false, "put an Object Lock legal hold on every object of the release")

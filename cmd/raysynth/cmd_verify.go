@@ -24,7 +24,7 @@ func (o *verifyOptions) addFlags(c *cobra.Command) {
 	f := c.Flags()
 	f.StringArrayVar(&o.keys, "key", nil, "trusted public key: PEM file (PREFIX.pub from raysynth keygen or cosign) or KMS URI;\nrepeat to accept any of several keys (required)")
 	f.BoolVar(&o.json, "json", false, "print the result (facts, every problem, equivalent commands) as JSON on stdout")
-	f.StringVar(&o.endpoint, "endpoint", "", "S3 endpoint URL for an s3:// release (env AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL; default AWS); credentials only from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN")
+	addEndpointFlag(f, &o.endpoint)
 }
 
 func newVerifyCmd(g *globals) *cobra.Command {

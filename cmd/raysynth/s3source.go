@@ -12,7 +12,15 @@ import (
 	"github.com/raysynth/raysynth/manifest"
 	"github.com/raysynth/raysynth/publish"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
+
+// addEndpointFlag adds --endpoint, the S3 endpoint of the commands that reach a bucket (publish,
+// fetch, verify, audit), its help naming the environment variables behind it.
+func addEndpointFlag(f *pflag.FlagSet, p *string) {
+	f.StringVar(p, "endpoint", "", "S3 endpoint URL for s3:// locations (env "+envEndpointS3+", "+envEndpoint+"; default AWS); credentials only from "+
+		envAccessKey+", "+envSecretKey+", "+envSession)
+}
 
 // s3Config resolves how to reach S3: the --endpoint flag, then AWS_ENDPOINT_URL_S3, then
 // AWS_ENDPOINT_URL, then AWS itself; credentials only from the environment. The bucket and
