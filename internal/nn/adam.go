@@ -28,18 +28,12 @@ func (a *Adam) Update(params []*Param, grads [][]float32) {
 	b1, b2 := float32(a.Beta1), float32(a.Beta2)
 	bc1 := 1 - math.Pow(a.Beta1, float64(a.Step))
 	bc2 := 1 - math.Pow(a.Beta2, float64(a.Step))
-	step := float32(a.LR / bc1)
-	sq := float32(math.Sqrt(bc2))
-	eps := float32(a.Eps)
+	k := adamCoef{b1: b1, omb1: 1 - b1, b2: b2, omb2: 1 - b2,
+		step: float32(a.LR / bc1), sq: float32(math.Sqrt(bc2)), eps: float32(a.Eps)}
 	for i, p := range params {
 		w, g, m, v := p.Data, grads[i], a.M[i], a.V[i]
 		parallel(len(w), func(lo, hi int) {
-			for j := lo; j < hi; j++ {
-				gj := g[j]
-				m[j] = b1*m[j] + (1-b1)*gj
-				v[j] = b2*v[j] + (1-b2)*gj*gj
-				w[j] -= step * m[j] / (float32(math.Sqrt(float64(v[j])))/sq + eps)
-			}
+			kAdam(w[lo:hi], g[lo:hi], m[lo:hi], v[lo:hi], k)
 		})
 	}
 }

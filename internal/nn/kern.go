@@ -128,3 +128,22 @@ func goBNGradDx(x, dy, dx []float32, c, rows int, k, mean, invstd, gs, gxs []flo
 		}
 	}
 }
+
+// adamCoef are the per-step constants of an Adam update (see Adam.Update).
+type adamCoef struct {
+	b1, omb1, b2, omb2 float32 // β1, 1-β1, β2, 1-β2
+	step, sq, eps      float32 // lr/(1-β1ᵗ), √(1-β2ᵗ), ε
+}
+
+// goAdam applies one Adam update to w with gradient g and moments m and v.
+func goAdam(w, g, m, v []float32, k adamCoef) {
+	g, m, v = g[:len(w)], m[:len(w)], v[:len(w)]
+	for j := range w {
+		gj := g[j]
+		m[j] = k.b1*m[j] + k.omb1*gj
+		v[j] = k.b2*v[j] + k.omb2*gj*gj
+		// float32(√float64(v)) is the correctly rounded float32 square root (rounding √ twice,
+		// to 53 then 24 bits, cannot change the result), which C's sqrtf gives too.
+		w[j] -= k.step * m[j] / (float32(math.Sqrt(float64(v[j])))/k.sq + k.eps)
+	}
+}

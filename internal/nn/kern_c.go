@@ -4,6 +4,7 @@ package nn
 
 /*
 #cgo CFLAGS: -O3
+#cgo LDFLAGS: -lm
 // Same float32 operations in the same order as the Go loops of kern.go: no contraction into
 // fused multiply-adds, so the results are bit for bit those of the Go loops. The loops run over
 // channels (the contiguous axis), which the compiler vectorises; target_clones picks AVX-512,
@@ -11,6 +12,8 @@ package nn
 #pragma GCC optimize ("fp-contract=off", "tree-vectorize")
 #include <stdint.h>
 #include <string.h>
+#include <math.h>
+#include <immintrin.h>
 
 #define KERN __attribute__((target_clones("avx512f", "avx2", "default")))
 
@@ -209,6 +212,40 @@ static void k_im2col(const geo *g, const float *restrict big, float *restrict co
 		}
 	}
 }
+// k_adam: kern.go's goAdam. gcc vectorises sqrtf only with -fno-math-errno, which cgo does not
+// accept (and which "#pragma GCC optimize" does not turn on), so the AVX-512 loop is written with
+// intrinsics; the square root and the division are IEEE-exact in both, as in Go.
+__attribute__((target("avx512f")))
+static long k_adam512(float *restrict w, const float *restrict g, float *restrict m, float *restrict v, long n,
+		float b1, float omb1, float b2, float omb2, float step, float sq, float eps) {
+	__m512 vb1 = _mm512_set1_ps(b1), vomb1 = _mm512_set1_ps(omb1), vb2 = _mm512_set1_ps(b2), vomb2 = _mm512_set1_ps(omb2);
+	__m512 vstep = _mm512_set1_ps(step), vsq = _mm512_set1_ps(sq), veps = _mm512_set1_ps(eps);
+	long j = 0;
+	for (; j + 16 <= n; j += 16) {
+		__m512 gj = _mm512_loadu_ps(g + j);
+		__m512 mj = _mm512_add_ps(_mm512_mul_ps(vb1, _mm512_loadu_ps(m + j)), _mm512_mul_ps(vomb1, gj));
+		__m512 vj = _mm512_add_ps(_mm512_mul_ps(vb2, _mm512_loadu_ps(v + j)), _mm512_mul_ps(_mm512_mul_ps(vomb2, gj), gj));
+		_mm512_storeu_ps(m + j, mj);
+		_mm512_storeu_ps(v + j, vj);
+		__m512 den = _mm512_add_ps(_mm512_div_ps(_mm512_sqrt_ps(vj), vsq), veps);
+		_mm512_storeu_ps(w + j, _mm512_sub_ps(_mm512_loadu_ps(w + j), _mm512_div_ps(_mm512_mul_ps(vstep, mj), den)));
+	}
+	return j;
+}
+
+static void k_adam(float *restrict w, const float *restrict g, float *restrict m, float *restrict v, long n,
+		float b1, float omb1, float b2, float omb2, float step, float sq, float eps) {
+	long j = 0;
+	if (__builtin_cpu_supports("avx512f")) j = k_adam512(w, g, m, v, n, b1, omb1, b2, omb2, step, sq, eps);
+	for (; j < n; j++) {
+		float gj = g[j];
+		float mj = b1 * m[j] + omb1 * gj;
+		float vj = b2 * v[j] + omb2 * gj * gj;
+		m[j] = mj;
+		v[j] = vj;
+		w[j] -= step * mj / (sqrtf(vj) / sq + eps);
+	}
+}
 */
 import "C"
 
@@ -315,4 +352,14 @@ func kIm2col(g geom, big, cols []float32, r0, r1 int) {
 	_ = cols[(r1-r0)*g.kkc()-1]
 	cg := g.cgeo()
 	C.k_im2col(&cg, fp(big), fp(cols), C.long(r0), C.long(r1))
+}
+
+func kAdam(w, g, m, v []float32, k adamCoef) {
+	n := len(w)
+	if n == 0 {
+		return
+	}
+	_, _, _ = g[n-1], m[n-1], v[n-1]
+	C.k_adam(fp(w), fp(g), fp(m), fp(v), C.long(n), C.float(k.b1), C.float(k.omb1), C.float(k.b2), C.float(k.omb2),
+		C.float(k.step), C.float(k.sq), C.float(k.eps))
 }

@@ -16,4 +16,5 @@ var (
 	kBNGradDx    = goBNGradDx
 	kCol2im      = geom.goCol2im
 	kIm2col      = geom.goIm2col
+	kAdam        = goAdam
 )

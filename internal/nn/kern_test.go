@@ -139,3 +139,28 @@ func TestGeomKernelsMatchGo(t *testing.T) {
 		sameBits(t, "col2im", gb, wb)
 	}
 }
+
+// TestAdamKernelMatchesGo checks the compiled Adam update against the Go loop bit for bit, over
+// lengths around the vector width and several steps (moments carried from step to step).
+func TestAdamKernelMatchesGo(t *testing.T) {
+	if !cKernels {
+		t.Skip("this build runs the Go loops themselves")
+	}
+	rng := rand.New(rand.NewPCG(9, 9))
+	for _, n := range []int{1, 15, 16, 17, 100, 4099} {
+		w := kernData(rng, n)
+		w2, m, m2 := slices.Clone(w), make([]float32, n), make([]float32, n)
+		v, v2 := make([]float32, n), make([]float32, n)
+		for step := 1; step <= 4; step++ {
+			g := kernData(rng, n)
+			b1, b2 := float32(0.5), float32(0.999)
+			k := adamCoef{b1: b1, omb1: 1 - b1, b2: b2, omb2: 1 - b2, step: float32(2e-4 / (1 - math.Pow(0.5, float64(step)))),
+				sq: float32(math.Sqrt(1 - math.Pow(0.999, float64(step)))), eps: 1e-8}
+			kAdam(w, g, m, v, k)
+			goAdam(w2, g, m2, v2, k)
+			sameBits(t, "adam w", w, w2)
+			sameBits(t, "adam m", m, m2)
+			sameBits(t, "adam v", v, v2)
+		}
+	}
+}
