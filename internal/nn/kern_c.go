@@ -212,6 +212,38 @@ static void k_im2col(const geo *g, const float *restrict big, float *restrict co
 		}
 	}
 }
+// tanh32 and k_bias_tanh: kern.go's tanh32 and goBiasTanh, same operations in the same order.
+static inline float tanh32(float x) {
+	const float clamp = 7.90531110763549805f, tiny = 0.0004f;
+	float xc = x > clamp ? clamp : (x < -clamp ? -clamp : x);
+	float x2 = xc * xc;
+	float p = -2.76076847742355e-16f * x2 + 2.00018790482477e-13f;
+	p = p * x2 + -8.60467152213735e-11f;
+	p = p * x2 + 5.12229709037114e-08f;
+	p = p * x2 + 1.48572235717979e-05f;
+	p = p * x2 + 6.37261928875436e-04f;
+	p = p * x2 + 4.89352455891786e-03f;
+	p = p * xc;
+	float q = 1.19825839466702e-06f * x2 + 1.18534705686654e-04f;
+	q = q * x2 + 2.26843463243900e-03f;
+	q = q * x2 + 4.89352518554385e-03f;
+	float r = p / q;
+	return (x < tiny && x > -tiny) ? x : r;
+}
+
+KERN static void k_bias_tanh(const float *restrict x, float *restrict y, long c, long rows, const float *restrict b) {
+	if (c == 1) { // an image's one channel: vectorise along the rows
+		const float b0 = b[0];
+		for (long r = 0; r < rows; r++) y[r] = tanh32(x[r] + b0);
+		return;
+	}
+	for (long r = 0; r < rows; r++) {
+		const float *xs = x + r * c;
+		float *ys = y + r * c;
+		for (long j = 0; j < c; j++) ys[j] = tanh32(xs[j] + b[j]);
+	}
+}
+
 // k_adam: kern.go's goAdam. gcc vectorises sqrtf only with -fno-math-errno, which cgo does not
 // accept (and which "#pragma GCC optimize" does not turn on), so the AVX-512 loop is written with
 // intrinsics; the square root and the division are IEEE-exact in both, as in Go.
@@ -362,4 +394,12 @@ func kAdam(w, g, m, v []float32, k adamCoef) {
 	_, _, _ = g[n-1], m[n-1], v[n-1]
 	C.k_adam(fp(w), fp(g), fp(m), fp(v), C.long(n), C.float(k.b1), C.float(k.omb1), C.float(k.b2), C.float(k.omb2),
 		C.float(k.step), C.float(k.sq), C.float(k.eps))
+}
+
+func kBiasTanh(x, y []float32, c, rows int, b []float32) {
+	if rows == 0 {
+		return
+	}
+	_, _, _ = x[rows*c-1], y[rows*c-1], b[c-1]
+	C.k_bias_tanh(fp(x), fp(y), C.long(c), C.long(rows), fp(b))
 }

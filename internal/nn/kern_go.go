@@ -17,4 +17,5 @@ var (
 	kCol2im      = geom.goCol2im
 	kIm2col      = geom.goIm2col
 	kAdam        = goAdam
+	kBiasTanh    = goBiasTanh
 )

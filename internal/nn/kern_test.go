@@ -164,3 +164,44 @@ func TestAdamKernelMatchesGo(t *testing.T) {
 		}
 	}
 }
+
+// TestTanh32 checks tanh32 against the correctly rounded tanh (within 7 float32 ulps and 4.5e-7)
+// over [-12, 12] and tiny values, its odd symmetry, saturation and NaN; and the compiled bias+tanh
+// kernel against the Go loop bit for bit, for one channel (images) and several.
+func TestTanh32(t *testing.T) {
+	var xs []float32
+	for i := -1200000; i <= 1200000; i++ {
+		xs = append(xs, float32(i)/100000)
+	}
+	for e := -40.0; e < 0; e += 0.01 {
+		xs = append(xs, float32(math.Pow(10, e/4)), -float32(math.Pow(10, e/4)))
+	}
+	for _, x := range xs {
+		got, want := tanh32(x), float32(math.Tanh(float64(x)))
+		ulps := int64(math.Float32bits(got)) - int64(math.Float32bits(want))
+		if ulps < -7 || ulps > 7 || math.Abs(float64(got-want)) > 4.5e-7 || (got < 0) != (want < 0) && want != 0 {
+			t.Fatalf("tanh32(%v) = %v, tanh = %v (%d ulps)", x, got, want, ulps)
+		}
+		if tanh32(-x) != -got {
+			t.Fatalf("tanh32(-%v) = %v, want %v", x, tanh32(-x), -got)
+		}
+	}
+	if got := tanh32(float32(math.Inf(1))); got < 0.9999999 || got > 1 {
+		t.Errorf("tanh32(+Inf) = %v", got)
+	}
+	if got := tanh32(float32(math.NaN())); got == got {
+		t.Errorf("tanh32(NaN) = %v", got)
+	}
+	if !cKernels {
+		return
+	}
+	rng := rand.New(rand.NewPCG(11, 11))
+	for _, c := range []int{1, 3, 16, 17, 32} {
+		rows := 257
+		x, b := kernData(rng, rows*c), kernData(rng, c)
+		got, want := make([]float32, rows*c), make([]float32, rows*c)
+		kBiasTanh(x, got, c, rows, b)
+		goBiasTanh(x, want, c, rows, b)
+		sameBits(t, "bias tanh", got, want)
+	}
+}

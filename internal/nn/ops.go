@@ -296,7 +296,7 @@ func (op *actOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) {
 		parallel(len(x), func(lo, hi int) {
 			xs, ys := x[lo:hi], y[lo:hi]
 			for i, v := range xs {
-				ys[i] = float32(math.Tanh(float64(v)))
+				ys[i] = tanh32(v)
 			}
 		})
 	}
@@ -535,14 +535,7 @@ func (op *biasActOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) {
 			kBiasLeaky(x[lo*c:hi*c], y[lo*c:hi*c], c, hi-lo, b, a)
 			return
 		}
-		for r := lo; r < hi; r++ {
-			xs, ys := x[r*c:(r+1)*c], y[r*c:(r+1)*c]
-			ys = ys[:len(xs)]
-			bs := b[:len(xs)]
-			for j, v := range xs {
-				ys[j] = float32(math.Tanh(float64(v + bs[j])))
-			}
-		}
+		kBiasTanh(x[lo*c:hi*c], y[lo*c:hi*c], c, hi-lo, b)
 	})
 	return op.value(), nil
 }
