@@ -52,6 +52,18 @@ func testBundleN(t *testing.T, s *manifest.Signer, version, override string, n i
 	return manifesttest.Build(t, manifesttest.Options{Version: version, N: n, Seed: 1, Override: override, Signer: s})
 }
 
+// startReleases starts a MinIO server with an empty bucket "releases" and points the AWS_*
+// variables of the test at it.
+func startReleases(t *testing.T) *s3test.Server {
+	t.Helper()
+	srv := s3test.Start(t, s3test.MinIO)
+	setS3Env(t, srv)
+	if err := srv.MakeBucket(context.Background(), "releases", false); err != nil {
+		t.Fatal(err)
+	}
+	return srv
+}
+
 func setS3Env(t *testing.T, s *s3test.Server) {
 	for _, kv := range s.Env() {
 		k, v, _ := strings.Cut(kv, "=")
@@ -180,11 +192,7 @@ func TestPublishFetchAuditCLI(t *testing.T) {
 }
 
 func TestPublishCLIClearErrors(t *testing.T) {
-	srv := s3test.Start(t, s3test.MinIO)
-	setS3Env(t, srv)
-	if err := srv.MakeBucket(context.Background(), "releases", false); err != nil {
-		t.Fatal(err)
-	}
+	srv := startReleases(t)
 	pub, s := testKeyPair(t)
 	b := testBundle(t, s, "1.0.0", "")
 
@@ -229,12 +237,8 @@ func TestAuditHelpPolicyParses(t *testing.T) {
 // exit code 4 and the rule: LATEST moved back, a release copied to another version, a LATEST
 // that does not parse, a release without bagit.txt, an object with an unsafe name.
 func TestS3BindingExitCodes(t *testing.T) {
-	srv := s3test.Start(t, s3test.MinIO)
-	setS3Env(t, srv)
+	srv := startReleases(t)
 	ctx := context.Background()
-	if err := srv.MakeBucket(ctx, "releases", false); err != nil {
-		t.Fatal(err)
-	}
 	pub, s := testKeyPair(t)
 	for _, v := range []string{"1.0.0", "1.1.0"} {
 		if code, _, errOut := runCLI(t, "publish", testBundle(t, s, v, ""), "--to", "s3://releases/r", "--key", pub); code != 0 {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"io/fs"
 	"net"
 	"os"
@@ -13,18 +12,13 @@ import (
 	"time"
 
 	"github.com/raysynth/raysynth/manifest"
-	"github.com/raysynth/raysynth/publish/s3test"
 )
 
 // Without credentials, publish says so before anything else; verify, fetch and audit say at
 // once that they read anonymously and, when the bucket refuses that, that the credentials are
 // missing (not "ask the administrator for a policy").
 func TestS3CommandsWithoutCredentials(t *testing.T) {
-	srv := s3test.Start(t, s3test.MinIO)
-	setS3Env(t, srv)
-	if err := srv.MakeBucket(context.Background(), "releases", false); err != nil {
-		t.Fatal(err)
-	}
+	startReleases(t)
 	pub, s := testKeyPair(t)
 	b := testBundle(t, s, "1.0.0", "")
 	t.Setenv(envAccessKey, "")
