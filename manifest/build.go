@@ -15,6 +15,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/raysynth/raysynth/internal/contract"
 )
 
 // ErrPrivacyGate is wrapped by Build's error when the privacy gate did not pass and no override
@@ -150,7 +152,7 @@ func (c *BuildConfig) Validate() error {
 		}
 	}
 	for _, g := range c.Generators {
-		var s ganSummary
+		var s contract.GANSummary
 		if err := json.Unmarshal(g, &s); err != nil || s.Class == "" {
 			bad("a generator summary is not a gan/<class>/summary.json object")
 			break
@@ -257,7 +259,7 @@ type builder struct {
 	cfg           *BuildConfig
 	dir           string
 	now           time.Time
-	privacy       *privacySummary
+	privacy       *contract.PrivacySummary
 	overrides     []Override
 	forbiddenHash map[string]bool
 	leaks         *leakScanner
@@ -513,7 +515,7 @@ func (b *builder) provenance(f *facts) statement {
 	}
 	gens := slices.Clone(cfg.Generators)
 	slices.SortFunc(gens, func(x, y json.RawMessage) int {
-		var a, c ganSummary
+		var a, c contract.GANSummary
 		json.Unmarshal(x, &a)
 		json.Unmarshal(y, &c)
 		return strings.Compare(a.Class, c.Class)

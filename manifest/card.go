@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/raysynth/raysynth/internal/contract"
 )
 
 // facts are what croissant.json and README.md both say, computed once so they cannot disagree.
@@ -17,13 +19,13 @@ type facts struct {
 	firstDICOM string // data/-relative path of the first DICOM copy, for the card's example
 	perClass   map[string]int
 	classes    []string
-	gans       []ganSummary
+	gans       []contract.GANSummary
 	dp         *DP
 	passed     bool
 	failed     []string
 	generation generationFacts
 	date       string
-	ps         *privacySummary
+	ps         *contract.PrivacySummary
 }
 
 func (b *builder) facts(rows []indexRow) *facts {
@@ -63,7 +65,7 @@ func (b *builder) facts(rows []indexRow) *facts {
 	slices.Sort(f.classes)
 	f.generation.Images, f.generation.DICOM = f.images, f.dicom
 	for _, raw := range b.cfg.Generators {
-		var g ganSummary
+		var g contract.GANSummary
 		json.Unmarshal(raw, &g)
 		f.gans = append(f.gans, g)
 		if g.DP != nil {
@@ -76,7 +78,7 @@ func (b *builder) facts(rows []indexRow) *facts {
 			}
 		}
 	}
-	slices.SortFunc(f.gans, func(a, b ganSummary) int { return strings.Compare(a.Class, b.Class) })
+	slices.SortFunc(f.gans, func(a, b contract.GANSummary) int { return strings.Compare(a.Class, b.Class) })
 	return f
 }
 
@@ -148,7 +150,7 @@ func (f *facts) rai() map[string]string {
 
 // figures is the card's "Measured figures" section: this release's privacy checks (value,
 // threshold, result) and the evaluation table when one was measured.
-func (f *facts) figures(ps *privacySummary) []string {
+func (f *facts) figures(ps *contract.PrivacySummary) []string {
 	var t strings.Builder
 	t.WriteString("Privacy checks of this release (from privacy-report.json):\n\n| check | class | value | threshold | result |\n|---|---|---|---|---|\n")
 	for _, c := range ps.Checks {

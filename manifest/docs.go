@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+
 	"github.com/raysynth/raysynth/internal/contract"
 )
 
@@ -110,14 +111,8 @@ type privacyFacts struct {
 	ReportSHA256 string          `json:"report_sha256"`
 }
 
-// ganSummary is the generator summary (gan/<class>/summary.json) as this package reads it.
-type ganSummary = contract.GANSummary
-
-// privacySummary is the privacy summary (privacy/summary.json) as this package reads it.
-type privacySummary = contract.PrivacySummary
-
-func parsePrivacySummary(data []byte) (*privacySummary, error) {
-	var p privacySummary
+func parsePrivacySummary(data []byte) (*contract.PrivacySummary, error) {
+	var p contract.PrivacySummary
 	if err := strictObject(data, &p); err != nil {
 		return nil, err
 	}

@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/raysynth/raysynth/internal/contract"
 )
 
 // parseCroissant parses croissant.json; when trusted (its hash matched the signed tag manifest)
@@ -204,7 +206,7 @@ func (v *verifier) checkProvenance(data, privacyReport []byte, index []indexRow)
 	checkpoints := map[string]bool{}
 	var dp *DP
 	for _, raw := range in.Generators {
-		var g ganSummary
+		var g contract.GANSummary
 		if err := json.Unmarshal(raw, &g); err != nil {
 			v.add(FileProvenance, KindMalformed, "generator summary: "+err.Error())
 			continue
