@@ -427,27 +427,22 @@ func loadEvalData(cfg Config) (*evalData, error) {
 		size = cfg.Size
 	}
 	d := &evalData{classes: meta.Classes, size: size}
-	all, err := train.LoadReal(w, meta.Classes, size, "")
-	if err != nil {
-		return nil, err
-	}
-	rows, err := w.ReadRealIndex()
-	if err != nil {
-		return nil, err
-	}
-	split := map[string]string{}
-	for _, r := range rows {
-		split[r.ID] = r.Split
-	}
-	for _, e := range all {
-		switch split[e.ID()] {
-		case workspace.SplitTrain:
-			d.train = append(d.train, e)
-		case workspace.SplitHoldout:
-			d.holdout = append(d.holdout, e)
-		default:
-			return nil, fmt.Errorf("%s: image %s has split %q, want %s or %s", w.RealIndexPath(), e.ID(), split[e.ID()], workspace.SplitTrain, workspace.SplitHoldout)
+	// every image is in one split or the other (checked a row at a time: an archive's index is
+	// not held in memory)
+	err = w.EachRealImage(func(r workspace.RealImage) error {
+		if r.Split != workspace.SplitTrain && r.Split != workspace.SplitHoldout {
+			return fmt.Errorf("%s: image %s has split %q, want %s or %s", w.RealIndexPath(), r.ID, r.Split, workspace.SplitTrain, workspace.SplitHoldout)
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if d.train, err = train.LoadReal(w, meta.Classes, size, workspace.SplitTrain); err != nil {
+		return nil, err
+	}
+	if d.holdout, err = train.LoadReal(w, meta.Classes, size, workspace.SplitHoldout); err != nil {
+		return nil, err
 	}
 	if cfg.needsSynthetic() {
 		if d.synthetic, d.synthSkip, err = train.LoadSynthetic(w, cfg.Synthetic, meta.Classes, size); err != nil {
