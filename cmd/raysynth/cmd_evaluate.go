@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"github.com/raysynth/raysynth/evaluate"
 	"github.com/raysynth/raysynth/pipeline"
+	"io"
 	"io/fs"
 	"path/filepath"
 	"strings"
@@ -168,7 +169,7 @@ func runEvaluate(ctx context.Context, g *globals, o evaluateOptions) error {
 	if o.json {
 		return g.printJSON(rep)
 	}
-	printEvaluateReport(g, rep)
+	printEvaluateReport(g.stdout, rep)
 	return nil
 }
 
@@ -224,10 +225,10 @@ func printEvaluateWritten(g *globals, w *workspace.Workspace, rep *evaluate.Repo
 		filepath.Join(dir, evaluate.EvalReportMD), filepath.Join(dir, evaluate.EvalReportJSON), filepath.Join(dir, evaluate.EvalChart), rep.Seconds, rep.RunsReused)
 }
 
-// printEvaluateReport prints the table of regimes and the findings on stdout.
-func printEvaluateReport(g *globals, rep *evaluate.Report) {
-	fmt.Fprintf(g.stdout, "Holdout patients, mean ± sd over %d repeat(s):\n\n%s\nFindings:\n", rep.Repeats, rep.Table())
+// printEvaluateReport prints the table of regimes and the findings on out (stdout; run: stderr).
+func printEvaluateReport(out io.Writer, rep *evaluate.Report) {
+	fmt.Fprintf(out, "Holdout patients, mean ± sd over %d repeat(s):\n\n%s\nFindings:\n", rep.Repeats, rep.Table())
 	for _, f := range rep.Findings {
-		fmt.Fprintf(g.stdout, "- %s\n", f)
+		fmt.Fprintf(out, "- %s\n", f)
 	}
 }

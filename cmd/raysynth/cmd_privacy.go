@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/raysynth/raysynth/pipeline"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -165,7 +166,7 @@ func runPrivacy(ctx context.Context, g *globals, o privacyOptions) error {
 		}{res.Summary, res.ReportPath, res.HTMLPath, res.ApprovedPath}); err != nil {
 			return err
 		}
-	} else if err := printPrivacyChecks(g, res); err != nil {
+	} else if err := printPrivacyChecks(g.stdout, res); err != nil {
 		return err
 	}
 	if !res.Passed {
@@ -245,9 +246,9 @@ func privacyHint(err error, res *privacy.Result, workspaceCandidates bool) error
 	return withHint(err, h)
 }
 
-// printPrivacyChecks prints every check and where the reports are on stdout.
-func printPrivacyChecks(g *globals, res *privacy.Result) error {
-	tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
+// printPrivacyChecks prints every check and where the reports are on out (stdout; run: stderr).
+func printPrivacyChecks(out io.Writer, res *privacy.Result) error {
+	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "EMBEDDING\tCHECK\tCLASS\tVALUE\tBOUND\tRULE\tTHRESHOLD\tRESULT")
 	for _, c := range res.Summary.Checks {
 		cls, r := c.Class, "pass"
@@ -268,9 +269,9 @@ func printPrivacyChecks(g *globals, res *privacy.Result) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	fmt.Fprintf(g.stdout, "\nprivate report: %s\nprivate report: %s\npublic summary: %s\n", res.ReportPath, res.HTMLPath, res.SummaryPath)
+	fmt.Fprintf(out, "\nprivate report: %s\nprivate report: %s\npublic summary: %s\n", res.ReportPath, res.HTMLPath, res.SummaryPath)
 	if res.ApprovedPath != "" {
-		fmt.Fprintf(g.stdout, "approved: %d images in %s\n", res.Summary.Counts.Approved, res.ApprovedPath)
+		fmt.Fprintf(out, "approved: %d images in %s\n", res.Summary.Counts.Approved, res.ApprovedPath)
 	}
 	return nil
 }

@@ -220,10 +220,7 @@ func runRun(ctx context.Context, g *globals, o *runOptions) error {
 	o.publish.keys = []string{pubRef}
 
 	r := &runOutput{g: g, o: o, ws: ws}
-	// Stages print their tables on stderr: stdout is run's summary only.
-	r.sg = *g
-	r.sg.stdout = g.stderr
-	cfg, err := o.pipelineConfig(ctx, &r.sg, ws, signer, pubRef)
+	cfg, err := o.pipelineConfig(ctx, g, ws, signer, pubRef)
 	if err != nil {
 		return err
 	}
@@ -253,12 +250,12 @@ func runRun(ctx context.Context, g *globals, o *runOptions) error {
 }
 
 // pipelineConfig is the pipeline's configuration: each stage's part from its options (as its
-// single command builds it), run's own, and what the pipeline fingerprints. g prints on stderr.
+// single command builds it), run's own, and what the pipeline fingerprints.
 func (o *runOptions) pipelineConfig(ctx context.Context, g *globals, ws *workspace.Workspace, signer *manifest.Signer, pubRef string) (pipeline.Config, error) {
 	cfg := pipeline.Config{Workspace: ws, Name: o.bundle.name, Version: o.bundle.version,
 		BundleOut: o.bundleOut, SignerHint: signer.Public().Hint(), PublicKey: pubRef, Options: map[pipeline.Stage]any{},
 		Verify: func(ctx context.Context, location string) error {
-			return runVerify(ctx, g, location, &verifyOptions{keys: []string{pubRef}, endpoint: o.publish.endpoint})
+			return runVerify(ctx, g, g.stderr, location, &verifyOptions{keys: []string{pubRef}, endpoint: o.publish.endpoint})
 		},
 		Progress: func(pipeline.Stage) (progress.Reporter, func()) { return g.newReporter() }}
 	for _, gr := range o.groups() {
@@ -273,7 +270,6 @@ func (o *runOptions) pipelineConfig(ctx context.Context, g *globals, ws *workspa
 // runOutput prints what the pipeline reports, as the single commands do, and gives their hints.
 type runOutput struct {
 	g  *globals
-	sg globals // g with stdout pointing at stderr
 	o  *runOptions
 	ws *workspace.Workspace
 
@@ -287,27 +283,28 @@ func (r *runOutput) event(e pipeline.Event) {
 		printRunEvent(r.g.stderr, e)
 		return
 	}
+	g, out := r.g, r.g.stderr // the stages' tables too: stdout is run's summary only
 	switch res := e.Result.(type) {
 	case *ingest.Report:
-		printIngestSummary(&r.sg, res)
+		printIngestSummary(g, res)
 	case *train.GANResult:
-		printGANResult(&r.sg, r.o.gan, res)
+		printGANResult(g, out, r.o.gan, res)
 	case *synth.Result:
-		printSynthResult(&r.sg, res)
+		printSynthResult(g, out, res)
 	case *train.ClassifierSummary:
-		printClassifierSummary(&r.sg, r.ws, res)
+		printClassifierSummary(out, r.ws, res)
 	case *evaluate.Report:
-		printEvaluateWritten(&r.sg, r.ws, res)
-		printEvaluateReport(&r.sg, res)
+		printEvaluateWritten(g, r.ws, res)
+		printEvaluateReport(out, res)
 	case *manifest.BuildResult:
-		printBundleBuilt(r.g.stderr, res)
+		printBundleBuilt(out, res)
 	case *publish.Result:
-		printPublished(r.g.stderr, res)
+		printPublished(out, res)
 	case *privacy.Result:
 		r.privacy = res
-		printPrivacyChecks(&r.sg, res)
+		printPrivacyChecks(out, res)
 		if res.Passed {
-			printPrivacyPassed(&r.sg, res)
+			printPrivacyPassed(g, res)
 		}
 	}
 }

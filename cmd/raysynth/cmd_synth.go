@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/raysynth/raysynth/pipeline"
+	"io"
 	"math"
 	"text/tabwriter"
 
@@ -77,7 +78,7 @@ func runSynth(ctx context.Context, g *globals, o synthOptions) error {
 		printSynthWarnings(g, res)
 		return g.printJSON(res)
 	}
-	printSynthResult(g, res)
+	printSynthResult(g, g.stdout, res)
 	return nil
 }
 
@@ -115,10 +116,11 @@ func printSynthWarnings(g *globals, res *synth.Result) {
 	}
 }
 
-// printSynthResult prints the warnings, the table of classes on stdout and where the candidates are.
-func printSynthResult(g *globals, res *synth.Result) {
+// printSynthResult prints the warnings, the table of classes on out (stdout; run: stderr) and
+// where the candidates are.
+func printSynthResult(g *globals, out io.Writer, res *synth.Result) {
 	printSynthWarnings(g, res)
-	tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
+	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "CLASS\tTRAIN IMAGES\tGENERATED\tTOTAL")
 	for _, c := range res.Classes {
 		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\n", c.Class, c.TrainCount, c.Generated, c.TrainCount+c.Generated)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/raysynth/raysynth/pipeline"
+	"io"
 	"path/filepath"
 	"text/tabwriter"
 
@@ -80,7 +81,7 @@ func runTrainClassifier(ctx context.Context, g *globals, o trainClassifierOption
 	if o.json {
 		return g.printJSON(sum)
 	}
-	printClassifierSummary(g, w, sum)
+	printClassifierSummary(g.stdout, w, sum)
 	return nil
 }
 
@@ -114,9 +115,10 @@ func classifierHint(err error) error {
 	return err
 }
 
-// printClassifierSummary prints the images per class and the best epoch on stdout.
-func printClassifierSummary(g *globals, w *workspace.Workspace, sum *train.ClassifierSummary) {
-	tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
+// printClassifierSummary prints the images per class and the best epoch on out (stdout; run:
+// stderr).
+func printClassifierSummary(out io.Writer, w *workspace.Workspace, sum *train.ClassifierSummary) {
+	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "CLASS\tTRAIN REAL\tTRAIN SYNTHETIC\tVALIDATION")
 	for _, c := range sum.Classes {
 		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\n", c, sum.TrainReal[c], sum.TrainSynth[c], sum.Validation[c])
@@ -126,7 +128,7 @@ func printClassifierSummary(g *globals, w *workspace.Workspace, sum *train.Class
 	if sum.Resumed {
 		state = "resumed"
 	}
-	fmt.Fprintf(g.stdout, "%s: %d epochs run, best epoch %d (validation loss %s, balanced accuracy %s)\n",
+	fmt.Fprintf(out, "%s: %d epochs run, best epoch %d (validation loss %s, balanced accuracy %s)\n",
 		state, sum.EpochsRun, sum.BestEpoch, sum.Best.ValLoss.Format(3), sum.Best.ValBAcc.Format(3))
-	fmt.Fprintf(g.stdout, "model: %s\n", filepath.Join(w.ClassifierDir(), sum.Model))
+	fmt.Fprintf(out, "model: %s\n", filepath.Join(w.ClassifierDir(), sum.Model))
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/raysynth/raysynth/pipeline"
+	"io"
 	"strings"
 	"text/tabwriter"
 
@@ -122,7 +123,7 @@ func runTrainGAN(ctx context.Context, g *globals, o trainGANOptions) error {
 			return err
 		}
 	} else {
-		printGANResult(g, o, res)
+		printGANResult(g, g.stdout, o, res)
 	}
 	if res.Trained() == 0 {
 		return ganHint(fmt.Errorf("no class has enough train images: %w", train.ErrTooFewImages))
@@ -199,10 +200,10 @@ func printGANWarnings(g *globals, o trainGANOptions, res *train.GANResult) {
 	}
 }
 
-// printGANResult prints the warnings, then the table of classes on stdout.
-func printGANResult(g *globals, o trainGANOptions, res *train.GANResult) {
+// printGANResult prints the warnings, then the table of classes on out (stdout; run: stderr).
+func printGANResult(g *globals, out io.Writer, o trainGANOptions, res *train.GANResult) {
 	printGANWarnings(g, o, res)
-	tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
+	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "CLASS\tSTATUS\tIMAGES\tSTEPS\tEPOCHS RUN\tD LOSS\tG LOSS\tNEAREST FILMS\tMINUTES\tSAMPLES")
 	for _, c := range res.Classes {
 		near := "-"

@@ -52,7 +52,7 @@ standard-tool commands (cosign, sha256sum) that check the same without raysynth.
 		GroupID: groupVerify,
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runVerify(cmd.Context(), g, args[0], &o)
+			return runVerify(cmd.Context(), g, g.stdout, args[0], &o)
 		},
 	}
 	o.addFlags(c)
@@ -71,10 +71,10 @@ type verifyOutput struct {
 // cosignOfflineNote explains the commands (the bundle's README.md says the same).
 const cosignOfflineNote = manifest.StandardToolNote
 
-func runVerify(ctx context.Context, g *globals, ref string, o *verifyOptions) error {
+func runVerify(ctx context.Context, g *globals, dest io.Writer, ref string, o *verifyOptions) error {
 	// Names and values come from the bundle, possibly an attacker's: escape what could disguise
 	// them on a terminal (control and bidi characters).
-	g, flush := g.escapedStdout()
+	g, flush := g.escapedTo(dest) // stdout; run: stderr
 	defer flush()
 	if len(o.keys) == 0 {
 		return usageErrorf("--key PUB is required: the public key the bundle must be signed with")

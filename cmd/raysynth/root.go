@@ -152,8 +152,11 @@ func (g *globals) setup() error {
 // printJSON writes v to stdout as indented JSON: the --json output of every command.
 // escapedStdout returns a copy of g whose stdout escapes control and bidi characters
 // (internal/textsafe; JSON stays valid), and the function that flushes it.
-func (g *globals) escapedStdout() (*globals, func()) {
-	w := textsafe.NewWriter(g.stdout)
+func (g *globals) escapedStdout() (*globals, func()) { return g.escapedTo(g.stdout) }
+
+// escapedTo is [globals.escapedStdout] with out (escaped) as the copy's stdout.
+func (g *globals) escapedTo(out io.Writer) (*globals, func()) {
+	w := textsafe.NewWriter(out)
 	c := *g
 	c.stdout = w
 	return &c, func() { w.Flush() }
