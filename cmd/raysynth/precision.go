@@ -12,7 +12,7 @@ import (
 // classifier, synth, bench gan). It is added beside the command's addFlags, not in it, so that
 // run does not grow stage flags it does not pass on.
 func addPrecisionFlag(c *cobra.Command, p *string) {
-	c.Flags().StringVar(p, "precision", train.PrecisionAuto, "arithmetic of the networks' matrix products: auto (fp32 until bf16's quality is measured at full training length: docs/training.md), fp32, or bf16 (bfloat16 inputs, float32 accumulation, where the CPU has AVX512_BF16 or AMX and raysynth was built with oneDNN; weights, optimiser state, BatchNorm statistics and losses stay float32)")
+	c.Flags().StringVar(p, "precision", train.PrecisionAuto, "arithmetic of the networks' matrix products: auto (fp32: bf16 did not pass the quality check at full training length, docs/training.md), fp32, or bf16 (bfloat16 inputs, float32 accumulation, where the CPU has AVX512_BF16 or AMX and raysynth was built with oneDNN; weights, optimiser state, BatchNorm statistics and losses stay float32)")
 }
 
 // resolvePrecision turns --precision into the precision to run with, printing auto's one-line
