@@ -3,9 +3,9 @@ package main
 import (
 	"context"
 	"fmt"
-	"github.com/raysynth/raysynth/internal/blas"
 	"strings"
 
+	"github.com/raysynth/raysynth/internal/blas"
 	"github.com/raysynth/raysynth/train"
 	"github.com/spf13/cobra"
 )

@@ -4,15 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/raysynth/raysynth/evaluate"
-	"github.com/raysynth/raysynth/pipeline"
 	"io"
 	"io/fs"
 	"path/filepath"
 	"strings"
 
+	"github.com/raysynth/raysynth/evaluate"
 	"github.com/raysynth/raysynth/internal/progress"
 	"github.com/raysynth/raysynth/internal/workspace"
+	"github.com/raysynth/raysynth/pipeline"
 	"github.com/raysynth/raysynth/train"
 	"github.com/spf13/cobra"
 )

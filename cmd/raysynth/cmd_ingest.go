@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/raysynth/raysynth/pipeline"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -12,6 +11,7 @@ import (
 	"github.com/raysynth/raysynth/ingest"
 	"github.com/raysynth/raysynth/internal/imageio"
 	"github.com/raysynth/raysynth/internal/workspace"
+	"github.com/raysynth/raysynth/pipeline"
 	"github.com/spf13/cobra"
 )
 

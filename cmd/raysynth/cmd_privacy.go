@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/raysynth/raysynth/pipeline"
 	"io"
 	"os"
 	"path/filepath"
@@ -13,6 +12,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/raysynth/raysynth/internal/workspace"
+	"github.com/raysynth/raysynth/pipeline"
 	"github.com/raysynth/raysynth/privacy"
 	"github.com/raysynth/raysynth/synth"
 	"github.com/raysynth/raysynth/train"

@@ -4,11 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/raysynth/raysynth/pipeline"
 	"io"
 	"time"
 
 	"github.com/raysynth/raysynth/manifest"
+	"github.com/raysynth/raysynth/pipeline"
 	"github.com/raysynth/raysynth/publish"
 	"github.com/spf13/cobra"
 )

@@ -4,13 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/raysynth/raysynth/pipeline"
 	"io"
 	"math"
 	"text/tabwriter"
 
 	"github.com/raysynth/raysynth/internal/progress"
 	"github.com/raysynth/raysynth/internal/workspace"
+	"github.com/raysynth/raysynth/pipeline"
 	"github.com/raysynth/raysynth/synth"
 	"github.com/spf13/cobra"
 )

@@ -4,13 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/raysynth/raysynth/pipeline"
 	"io"
 	"path/filepath"
 	"text/tabwriter"
 
 	"github.com/raysynth/raysynth/internal/progress"
 	"github.com/raysynth/raysynth/internal/workspace"
+	"github.com/raysynth/raysynth/pipeline"
 	"github.com/raysynth/raysynth/train"
 	"github.com/spf13/cobra"
 )

@@ -4,13 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/raysynth/raysynth/publish"
 	"io"
 	"path/filepath"
 	"slices"
 	"strings"
 
 	"github.com/raysynth/raysynth/manifest"
+	"github.com/raysynth/raysynth/publish"
 	"github.com/spf13/cobra"
 )
 
