@@ -205,7 +205,7 @@ func regimeSets(d *evalData, regime string, perReal float64, seed uint64) (tr, v
 		most := slices.Max(counts)
 		byClass := make([][]train.Example, k)
 		for _, e := range d.synthetic {
-			byClass[e.Class] = append(byClass[e.Class], e)
+			byClass[e.Class()] = append(byClass[e.Class()], e)
 		}
 		rng := rand.New(rand.NewPCG(seed, 0xba1a))
 		tr = slices.Clone(realTr)
@@ -464,13 +464,13 @@ func loadEvalData(cfg Config) (*evalData, error) {
 		ci := classIndex(meta.Classes)
 		d.extSkip = map[string]int{}
 		for _, e := range ext {
-			name := tm.Classes[e.Class]
+			name := tm.Classes[e.Class()]
 			c, ok := ci[name]
 			if !ok {
 				d.extSkip[name]++
 				continue
 			}
-			e.Class = c
+			e = e.WithClass(c)
 			d.external = append(d.external, e)
 		}
 		if len(d.external) == 0 {

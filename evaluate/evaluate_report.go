@@ -151,10 +151,10 @@ func patientsPerClass(ex []train.Example, classes []string) map[string]int {
 	seen := map[string]bool{}
 	m := map[string]int{}
 	for _, e := range ex {
-		key := classes[e.Class] + "\x00" + e.Group()
+		key := classes[e.Class()] + "\x00" + e.Group()
 		if !seen[key] {
 			seen[key] = true
-			m[classes[e.Class]]++
+			m[classes[e.Class()]]++
 		}
 	}
 	return m
@@ -245,7 +245,7 @@ func buildReport(ctx context.Context, cfg Config, d *evalData, regs []string, re
 	truth := func(ex []train.Example) []int {
 		t := make([]int, len(ex))
 		for i, e := range ex {
-			t[i] = e.Class
+			t[i] = e.Class()
 		}
 		return t
 	}
@@ -325,7 +325,7 @@ func fidelity(ctx context.Context, c *train.Classifier, d *evalData) (*Fidelity,
 		}
 		by := make([][][]float32, len(d.classes))
 		for i, e := range ex {
-			by[e.Class] = append(by[e.Class], emb[i])
+			by[e.Class()] = append(by[e.Class()], emb[i])
 		}
 		return by, nil
 	}

@@ -197,7 +197,7 @@ func TrainClassifier(ctx context.Context, cfg ClassifierConfig) (*ClassifierSumm
 	realCounts := make([]int, k)
 	for _, e := range trainEx {
 		if !e.Synthetic() {
-			realCounts[e.Class]++
+			realCounts[e.Class()]++
 		}
 	}
 	sum := &ClassifierSummary{Classes: meta.Classes, Arch: arch, Seed: cfg.Seed, Epochs: cfg.Epochs, EpochsRun: res.meta.Epoch,

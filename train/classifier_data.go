@@ -32,13 +32,21 @@ var ErrNoSynthetic = errors.New("no synthetic image set")
 // Example is one image with its class: a handle on a row of a compact table that the examples
 // of one loaded set share (their ids one after another, their patients each once, their pixels on
 // disk as 8-bit values, see filmFile). A set of any size therefore costs a few dozen bytes per
-// image, and a copy of a slice of examples (a split, a subset) 24 bytes per image (issue 20).
-// The zero Example has no id, group or pixels.
+// image, and a copy of a slice of examples (a split, a subset) 16 bytes per image (issue 20).
+// The zero Example has class 0 and no id, group or pixels.
 type Example struct {
-	Class int
+	t     *exampleTable
+	class int32
+	row   int32
+}
 
-	t   *exampleTable
-	row int32
+// Class is the image's class (an index into the classes it was loaded with).
+func (e Example) Class() int { return int(e.class) }
+
+// WithClass returns the example with class c (e.g. mapped to another class list).
+func (e Example) WithClass(c int) Example {
+	e.class = int32(c)
+	return e
 }
 
 // exampleTable is the shared part of a set of examples, one row per image (struct of arrays).
@@ -74,7 +82,7 @@ func (t *exampleTable) addID(id string) error {
 func NewExample(id, group string, class int, pix []float32) Example {
 	t := &exampleTable{groups: []string{group}, group: []int32{0}, films: flatFilms{pix, 1}}
 	t.addID(id)
-	return Example{Class: class, t: t}
+	return Example{class: int32(class), t: t}
 }
 
 // ID is the image's pseudonym.
@@ -127,12 +135,9 @@ func classIndex(classes []string) map[string]int {
 // [Example]).
 func LoadReal(w *workspace.Workspace, classes []string, size int, split string) ([]Example, error) {
 	ci := classIndex(classes)
-	// the split's rows in index order: ids, patients, classes
-	var (
-		in      exampleTable
-		class   []int32
-		patient = map[string]int32{}
-	)
+	t := &exampleTable{}
+	patient := map[string]int32{}
+	var out []Example // in index order, sorted by id below
 	err := w.EachRealImage(func(r workspace.RealImage) error {
 		if split != "" && r.Split != split {
 			return nil
@@ -141,48 +146,34 @@ func LoadReal(w *workspace.Workspace, classes []string, size int, split string) 
 		if !ok {
 			return fmt.Errorf("%s: image %s has class %q, not one of the workspace's classes %v", w.RealIndexPath(), r.ID, r.Class, classes)
 		}
-		if len(in.idEnd) == math.MaxInt32 {
+		if len(t.idEnd) == math.MaxInt32 {
 			return fmt.Errorf("%s: more than %d images", w.RealIndexPath(), math.MaxInt32)
 		}
-		if err := in.addID(r.ID); err != nil {
+		if err := t.addID(r.ID); err != nil {
 			return fmt.Errorf("%s: %w", w.RealIndexPath(), err)
 		}
 		p, ok := patient[r.Patient]
 		if !ok {
-			p = int32(len(in.groups))
-			in.groups = append(in.groups, strings.Clone(r.Patient))
-			patient[in.groups[p]] = p
+			p = int32(len(t.groups))
+			t.groups = append(t.groups, strings.Clone(r.Patient))
+			patient[t.groups[p]] = p
 		}
-		in.group = append(in.group, p)
-		class = append(class, int32(c))
+		t.group = append(t.group, p)
+		out = append(out, Example{t: t, class: int32(c), row: int32(len(t.idEnd) - 1)})
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
 	patient = nil
-	// id order
-	perm := make([]int32, len(in.idEnd))
-	for i := range perm {
-		perm[i] = int32(i)
-	}
-	slices.SortFunc(perm, func(a, b int32) int { return bytes.Compare(in.id(a), in.id(b)) })
-	t := &exampleTable{ids: make([]byte, 0, len(in.ids)), idEnd: make([]uint32, 0, len(perm)), group: make([]int32, len(perm)), groups: in.groups}
-	out := make([]Example, len(perm))
-	for i, j := range perm {
-		t.ids = append(t.ids, in.id(j)...)
-		t.idEnd = append(t.idEnd, uint32(len(t.ids)))
-		t.group[i] = in.group[j]
-		out[i] = Example{Class: int(class[j]), t: t, row: int32(i)}
-	}
-	in, class, perm = exampleTable{}, nil, nil
+	// film i is the image of row i
 	films, err := newFilmFile(w.Dir, size*size)
 	if err != nil {
 		return nil, err
 	}
 	t.films = films
-	for i := range out {
-		p := w.RealImagePath(string(t.id(int32(i))))
+	for row := range int32(len(t.idEnd)) {
+		p := w.RealImagePath(string(t.id(row)))
 		img, err := imageio.ReadGray(p)
 		if err != nil {
 			return nil, err
@@ -197,6 +188,7 @@ func LoadReal(w *workspace.Workspace, classes []string, size int, split string) 
 	if err := films.seal(); err != nil {
 		return nil, err
 	}
+	slices.SortFunc(out, func(a, b Example) int { return bytes.Compare(t.id(a.row), t.id(b.row)) })
 	return out, nil
 }
 
@@ -257,7 +249,7 @@ func LoadSynthetic(w *workspace.Workspace, which string, classes []string, size 
 		if err := t.addID(r.ID); err != nil {
 			return nil, nil, fmt.Errorf("%s: %w", p, err)
 		}
-		ex = append(ex, Example{Class: c, t: t, row: int32(films.Len() - 1)})
+		ex = append(ex, Example{t: t, class: int32(c), row: int32(films.Len() - 1)})
 	}
 	if err := films.seal(); err != nil {
 		return nil, nil, err
@@ -272,7 +264,7 @@ func LoadSynthetic(w *workspace.Workspace, which string, classes []string, size 
 func ClassCounts(ex []Example, k int) []int {
 	n := make([]int, k)
 	for _, e := range ex {
-		n[e.Class]++
+		n[e.Class()]++
 	}
 	return n
 }
@@ -288,7 +280,7 @@ func SplitValidation(ex []Example, frac float64, seed uint64) (train, val []Exam
 	// patients numbered in order of appearance; per patient a count per class (flat)
 	k := 0
 	for _, e := range ex {
-		k = max(k, e.Class+1)
+		k = max(k, e.Class()+1)
 	}
 	num := map[string]int32{}
 	var names []string
@@ -304,7 +296,7 @@ func SplitValidation(ex []Example, frac float64, seed uint64) (train, val []Exam
 			counts = append(counts, make([]int32, k)...)
 		}
 		of[i] = p
-		counts[int(p)*k+e.Class]++
+		counts[int(p)*k+e.Class()]++
 	}
 	num = nil
 	order := make([]int32, len(names))
@@ -366,7 +358,7 @@ func FingerprintExamples(h io.Writer, tag string, ex []Example) error {
 	buf := make([]byte, 0, 4*4096)
 	var px []float32
 	for _, e := range ex {
-		fmt.Fprintf(h, "%s,%d,%t\n", e.ID(), e.Class, e.Synthetic())
+		fmt.Fprintf(h, "%s,%d,%t\n", e.ID(), e.Class(), e.Synthetic())
 		v, err := e.Pixels(px)
 		if err != nil {
 			return err

@@ -129,7 +129,7 @@ func epochOrder(ex []Example, k int, oversample bool, rng *rand.Rand) []int32 {
 	if oversample {
 		byClass := make([][]int32, k)
 		for i, e := range ex {
-			byClass[e.Class] = append(byClass[e.Class], int32(i))
+			byClass[e.Class()] = append(byClass[e.Class()], int32(i))
 		}
 		most := 0
 		for _, b := range byClass {
@@ -284,7 +284,7 @@ func Fit(ctx context.Context, cfg FitConfig, trainEx, valEx []Example) (*FitResu
 				} else {
 					copy(dst, px)
 				}
-				tn.targets.Labels[j] = e.Class
+				tn.targets.Labels[j] = e.Class()
 			}
 			l, err := tn.step(cfg.Seed ^ (uint64(epoch)<<32 | uint64(b)))
 			if err != nil {
@@ -358,7 +358,7 @@ func validate(ctx context.Context, ev *evalNet, ex []Example, k int) (loss float
 		}
 		pred := metrics.Argmax(probs)
 		for j, p := range probs {
-			t := block[j].Class
+			t := block[j].Class()
 			loss -= math.Log(math.Max(p[t], 1e-12))
 			n[t]++
 			if pred[j] == t {

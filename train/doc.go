@@ -44,7 +44,7 @@
 // float32 then (bit for bit what holding them as float32 gave); the collapse check and
 // validation read the training films in blocks. What stays in memory per film is small and
 // flat: [LoadReal] reads the index a row at a time into a compact table (ids one after another,
-// each patient once), an [Example] is a 24-byte handle on its row, and the validation split and
+// each patient once), an [Example] is a 16-byte handle on its row, and the validation split and
 // validation pass keep a few bytes per film. BenchmarkTrainMemory measures it
 // (docs/results/scale/).
 //
