@@ -48,3 +48,11 @@ for c in cardiomegaly atelectasis effusion infiltration normal; do
 done
 ./ganscore -workspace "$ws" -class cardiomegaly -checkpoint "$OUT/nih-dcgan/gan/cardiomegaly/checkpoint.ckpt" -weights last -samples 500 -label $'cardiomegaly\tdcgan\tlast'
 ./ganscore -workspace "$ws" -class atelectasis -checkpoint "$OUT/nih-dcgan-atel/gan/atelectasis/checkpoint.ckpt" -weights last -samples 500 -label $'atelectasis\tdcgan\tlast'
+# the steps lever for the rare class (cardiomegaly-600/): a copy of the augmented workspace after
+# its gate (same generators and classifier), cardiomegaly retrained for 600 steps, same synth
+# and gate
+cp -r "$ws" "$ws-c600" && rm -rf "$ws-c600/eval" "$ws-c600/privacy" "$ws-c600/synth"
+./raysynth --workspace "$ws-c600" train gan --recipe augmented --classes cardiomegaly --steps 600 --batch 32 --min-images 18 --seed 1 --restart
+./raysynth --workspace "$ws-c600" synth --per-class 350 --max-per-real 0 --seed 1
+./raysynth --workspace "$ws-c600" privacy --embedding pixel,classifier --filter --max-rounds 5 --json > "$ws-c600/privacy-gate.json" || true
+./ganscore -workspace "$ws-c600" -class cardiomegaly -checkpoint "$ws-c600/gan/cardiomegaly/checkpoint.ckpt" -weights last -samples 500 -label $'cardiomegaly\taugmented-600\tlast'
