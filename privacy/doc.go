@@ -27,8 +27,13 @@
 //
 // # Invariants
 //
-//   - Search is exact, never approximate: a missed neighbour would be a false pass. The nearest
-//     Policy.Rerank candidates of every list are re-scored in float64 before any threshold decides.
+//   - Search is exact, never approximate, in the searched vectors (for pixels, the unshifted
+//     crops): a missed neighbour would be a false pass. The nearest Policy.Rerank candidates of
+//     every list are re-scored in float64 before any threshold decides. For pixels that re-score
+//     is the shift-tolerant distance, computed for those candidates only: a film that would be
+//     nearer after a shift but is not among the Rerank nearest unshifted crops is not seen (a
+//     check of one demo workspace found this for 3 of 8 effusion images; the distance reported
+//     was then that of the nearest candidate, not the exact shift-tolerant minimum).
 //   - A threshold is never loosened by the code; only the policy file sets thresholds.
 //   - Memorization is decided per image; statistical checks compare a seeded bootstrap bound with
 //     the threshold (Policy.Statistics), and the same inputs and seed give the same decisions.
