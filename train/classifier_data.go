@@ -20,7 +20,8 @@ import (
 	"github.com/raysynth/raysynth/internal/workspace"
 )
 
-// Synthetic sets a classifier can train on (contract C2).
+// Synthetic sets a classifier can train on: the index.csv files synth and the privacy gate write
+// (read with workspace.ReadSynthIndex; Workspace.CandidatesIndexPath and ApprovedIndexPath).
 const (
 	SyntheticApproved   = "approved"   // approved/index.csv: images that passed the privacy gate
 	SyntheticCandidates = "candidates" // synth/index.csv: every generated candidate
