@@ -36,6 +36,19 @@
 // [SampleCheck] compares the grid's 64 samples with the training films (how many distinct films
 // are nearest, how much the samples vary) and warns of collapse; summary.json carries it.
 //
+// # Pooled start
+//
+// With [GANConfig].Init [InitPooled], [TrainGAN] first trains one generator and discriminator on
+// the train films of every class pooled ([PooledDir], [GANConfig].PooledSteps steps, resumable
+// like a class), then starts each class from those weights and fine-tunes them on the class's own
+// films. The class's checkpoint and summary.json record the start ([PooledInit]: steps, the
+// fingerprint of the pooled training index, checkpoint sha256); a class checkpoint made from
+// another pooled generator is refused. Privacy: the pooled generator saw every train patient, so
+// every class's generator has; the privacy gate's memorization search and its "all classes"
+// checks compare the synthetic films with every class's train patients, which is the set this
+// start exposes. Differential privacy is refused with it ([ErrPooledDP]): the pooled training is
+// not private, so no class's ε would hold.
+//
 // # Memory
 //
 // Training memory does not grow with the number of films. The loaders ([LoadReal],

@@ -34,6 +34,8 @@ type ganMeta struct {
 	// plain DCGAN without a moving average). With Recipe.EMADecay > 0 the checkpoint carries
 	// the average ("ema." tensors) and its recalibrated BatchNorm statistics.
 	Recipe Recipe `json:"recipe"`
+	// Init: the pooled generator the weights started from (nil: random weights).
+	Init *PooledInit `json:"init,omitempty"`
 }
 
 func paramTensors(prefix string, ps []*nn.Param) []Tensor {

@@ -78,6 +78,11 @@ type GANConfig struct {
 	// Precision of the matrix products (FP32 unless set; see ResolvePrecision). A checkpoint
 	// resumes only in the precision it was made in.
 	Precision Precision
+	// Init is how each class's generator starts: InitScratch ("" too: random weights) or
+	// InitPooled (the weights of one generator trained first on every class's train films for
+	// PooledSteps steps; see gan_pooled.go).
+	Init        string
+	PooledSteps int
 
 	dHook GradHook // transforms D gradients before Adam (non-DP path; DP training has its own per-patient step, dp_step.go)
 }
@@ -122,6 +127,7 @@ func (c GANConfig) Validate() error {
 	if c.DP != nil {
 		errs = append(errs, c.DP.Validate())
 	}
+	errs = append(errs, c.validateInit())
 	return errors.Join(errs...)
 }
 
@@ -149,6 +155,9 @@ type GANSummary struct {
 	CheckpointSHA256 string          `json:"checkpoint_sha256"`
 	Finished         string          `json:"finished"`
 	DP               json.RawMessage `json:"dp"`
+	// Init is where the weights started: nil for random weights, else the pooled generator
+	// (trained on every class's train films) the class was fine-tuned from.
+	Init *PooledInit `json:"init,omitempty"`
 }
 
 // GANClassResult reports one class.
@@ -176,6 +185,9 @@ type GANClassResult struct {
 
 // GANResult reports a training run.
 type GANResult struct {
+	// Pooled is the generator trained on every class's train films that the classes start
+	// from (Init InitPooled); nil otherwise.
+	Pooled  *GANClassResult  `json:"pooled,omitempty"`
 	Classes []GANClassResult `json:"classes"`
 }
 
@@ -239,11 +251,18 @@ func TrainGAN(ctx context.Context, cfg GANConfig) (*GANResult, error) {
 		}
 	}
 	res := &GANResult{}
+	var init *PooledInit
+	if cfg.Init == InitPooled {
+		if res.Pooled, init, err = trainPooled(ctx, cfg, log, rep, rows); err != nil {
+			return res, fmt.Errorf("train pooled GAN: %w", err)
+		}
+	}
 	for i, class := range classes {
 		if err := ctx.Err(); err != nil {
 			return res, err
 		}
-		r, err := trainClass(ctx, cfg, log, progress.InPart(rep, "class", i+1, len(classes)), rows, class)
+		job := ganJob{class: class, dir: w.GANDir(class), init: init}
+		r, err := trainClass(ctx, cfg, log, progress.InPart(rep, "class", i+1, len(classes)), rows, job)
 		if r != nil {
 			res.Classes = append(res.Classes, *r)
 		}
@@ -264,10 +283,11 @@ type trainSet struct {
 	fingerprint string
 }
 
+// loadTrainSet selects a class's train images ("": every class's).
 func loadTrainSet(w *workspace.Workspace, rows []workspace.RealImage, class string, size int, load bool) (*trainSet, error) {
 	var sel []workspace.RealImage
 	for _, r := range rows {
-		if r.Class == class && r.Split == workspace.SplitTrain {
+		if (class == "" || r.Class == class) && r.Split == workspace.SplitTrain {
 			sel = append(sel, r)
 		}
 	}
@@ -339,14 +359,26 @@ func fitSize(img *image.Gray, size int) (*image.Gray, error) {
 	return out, nil
 }
 
-func trainClass(ctx context.Context, cfg GANConfig, log *slog.Logger, rep progress.Reporter, rows []workspace.RealImage, class string) (*GANClassResult, error) {
+// ganJob is one generator to train: a class's, or the pooled one over every class.
+type ganJob struct {
+	class  string      // the class (the pooled generator: PooledName): its seeds and grid
+	dir    string      // where its checkpoint, log, samples and summary go
+	pooled bool        // trains on every class's train films, for PooledSteps steps
+	init   *PooledInit // start from the pooled generator's weights; nil: random weights
+}
+
+func trainClass(ctx context.Context, cfg GANConfig, log *slog.Logger, rep progress.Reporter, rows []workspace.RealImage, job ganJob) (*GANClassResult, error) {
 	w := cfg.Workspace
-	dir := w.GANDir(class)
+	class, dir := job.class, job.dir
 	ckptPath := filepath.Join(dir, CheckpointFile)
 	res := &GANClassResult{Class: class}
 	start := time.Now()
+	setClass, mismatch := class, ErrCheckpointMismatch
+	if job.pooled {
+		setClass, mismatch = "", ErrPooledMismatch
+	}
 
-	ts, err := loadTrainSet(w, rows, class, cfg.Size, false)
+	ts, err := loadTrainSet(w, rows, setClass, cfg.Size, false)
 	if err != nil {
 		return nil, err
 	}
@@ -364,8 +396,11 @@ func trainClass(ctx context.Context, cfg GANConfig, log *slog.Logger, rep progre
 
 	want := ganMeta{Arch: DefaultArch(cfg.Size), Class: class, Batch: batch, LR: cfg.LR, Beta1: cfg.Beta1, Seed: cfg.Seed,
 		TrainFingerprint: ts.fingerprint, TrainImages: n, TrainPatients: ts.patients, CodeVersion: cfg.CodeVersion, Recipe: cfg.Recipe,
-		Precision: cfg.Precision.String()}
+		Precision: cfg.Precision.String(), Init: job.init}
 	epochs, steps := cfg.Epochs, cfg.Steps
+	if job.pooled {
+		epochs, steps = 0, cfg.PooledSteps
+	}
 	if epochs == 0 && steps == 0 {
 		if cfg.DP != nil {
 			epochs = DefaultDPEpochs // DP: more steps at one ε means more noise per step
@@ -396,7 +431,7 @@ func trainClass(ctx context.Context, cfg GANConfig, log *slog.Logger, rep progre
 	var m *dcgan
 	var ck *Checkpoint
 	startEpoch := 0
-	if cfg.Restart {
+	if cfg.Restart && !job.pooled { // the pooled generator is kept: delete its folder to retrain it
 		if err := os.RemoveAll(dir); err != nil {
 			return nil, fmt.Errorf("remove %s: %w", dir, err)
 		}
@@ -406,7 +441,7 @@ func trainClass(ctx context.Context, cfg GANConfig, log *slog.Logger, rep progre
 			return nil, fmt.Errorf("%s: %w", ckptPath, err)
 		}
 		if diff := metaDiff(got, want); diff != "" {
-			return nil, fmt.Errorf("%s: %s: %w", ckptPath, diff, ErrCheckpointMismatch)
+			return nil, fmt.Errorf("%s: %s: %w", ckptPath, diff, mismatch)
 		}
 		if err := src.UnmarshalBinary(got.RNG); err != nil {
 			return nil, fmt.Errorf("%s: RNG state: %w", ckptPath, ErrBadCheckpoint)
@@ -419,7 +454,11 @@ func trainClass(ctx context.Context, cfg GANConfig, log *slog.Logger, rep progre
 	} else if !errors.Is(err, os.ErrNotExist) {
 		return nil, err
 	}
-	if m == nil {
+	if m == nil && job.init != nil {
+		if m, err = job.init.model(w, want.Arch); err != nil {
+			return nil, err
+		}
+	} else if m == nil {
 		m = newDCGAN(want.Arch, rng)
 	}
 	m.prec = cfg.Precision
@@ -505,7 +544,7 @@ func trainClass(ctx context.Context, cfg GANConfig, log *slog.Logger, rep progre
 	pix := cfg.Size * cfg.Size
 
 	if want.Steps < target && !exhausted {
-		data, err := loadTrainSet(w, rows, class, cfg.Size, true)
+		data, err := loadTrainSet(w, rows, setClass, cfg.Size, true)
 		if err != nil {
 			return nil, err
 		}
@@ -663,7 +702,7 @@ func trainClass(ctx context.Context, cfg GANConfig, log *slog.Logger, rep progre
 	sum := &GANSummary{Class: class, Size: cfg.Size, Epochs: got.Epoch, Steps: got.Steps, Batch: batch, Recipe: cfg.Recipe,
 		Weights: WeightsLast, LR: cfg.LR, Beta1: cfg.Beta1,
 		Seed: cfg.Seed, Precision: recordedPrecision(got.Precision), CodeVersion: cfg.CodeVersion, TrainFingerprint: ts.fingerprint, TrainImages: n,
-		TrainPatients: ts.patients, Checkpoint: CheckpointFile, CheckpointSHA256: sha}
+		TrainPatients: ts.patients, Checkpoint: CheckpointFile, CheckpointSHA256: sha, Init: got.Init}
 	if sampleEMA {
 		sum.Weights = WeightsEMA
 	}
@@ -769,6 +808,9 @@ func metaDiff(got, want ganMeta) string {
 		d = append(d, fmt.Sprintf("precision %s (run asks %s)", g, w))
 	}
 	if s := dpDiff(got.DP, want.DP); s != "" {
+		d = append(d, s)
+	}
+	if s := initDiff(got.Init, want.Init); s != "" {
 		d = append(d, s)
 	}
 	if len(d) == 0 {

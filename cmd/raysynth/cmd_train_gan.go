@@ -33,6 +33,8 @@ type trainGANOptions struct {
 	restart         bool
 	json            bool
 	precision       string
+	init            string
+	pooledSteps     int
 
 	dpEpsilon, dpNoise, dpDelta, dpClip, dpSamplingRate float64
 	dpMaxFilms                                          int
@@ -54,6 +56,8 @@ func (o *trainGANOptions) addFlags(c *cobra.Command) {
 	f.Uint64Var(&o.seed, "seed", 1, "seed of weights, shuffling and latent vectors")
 	f.IntVar(&o.checkpointEvery, "checkpoint-every", 1, "epochs between checkpoints (with a step budget, at least 200 steps apart; one is always written at the end)")
 	f.IntVar(&o.sampleEvery, "sample-every", 0, "epochs between sample grids (default: about five per run)")
+	f.StringVar(&o.init, "init", train.InitScratch, "how each class's generator starts: "+strings.Join(train.Inits, " or ")+" (pooled: from one generator trained first on every class's train films for --pooled-steps, in WORKSPACE/"+train.PooledDir+"/; then --steps fine-tunes it per class; not with --dp-epsilon)")
+	f.IntVar(&o.pooledSteps, "pooled-steps", train.DefaultPooledSteps, "with --init pooled: D+G steps of the pooled generator (kept and resumed across runs)")
 	f.IntVar(&o.minImages, "min-images", 20, "classes with fewer train images are skipped and reported (a GAN on fewer memorises or makes noise)")
 	f.BoolVar(&o.restart, "restart", false, "discard existing checkpoints of these classes and start over")
 	f.BoolVar(&o.json, "json", false, "print the result as JSON on stdout")
@@ -93,10 +97,18 @@ images are skipped and reported.
 
 Differential privacy (--dp-epsilon and/or --dp-noise): DP-SGD on the discriminator, the patient
 as the unit; an RDP accountant stops training before ε is exceeded (clipping and noise stay float32
-under --precision bf16). Plan with raysynth dp-budget; how it works: docs/dp.md.`,
+under --precision bf16). Plan with raysynth dp-budget; how it works: docs/dp.md.
+
+Rare classes (--init pooled): one generator is first trained on the train films of every class
+together (WORKSPACE/gan-pooled/, --pooled-steps, resumable like the classes; --restart keeps it),
+then each class starts from its weights and fine-tunes on its own films for --steps. Each class's
+summary.json records the pooled generator it started from ("init"). The pooled generator saw
+every train patient, so each class's generator has too: the privacy gate compares the synthetic
+films with every class's train films. Not with differential privacy. More: docs/training.md.`,
 		Example: `  raysynth train gan
   raysynth train gan --classes normal,effusion --epochs 50 --size 128
   raysynth train gan --epochs 1 --size 32 --json
+  raysynth train gan --init pooled --pooled-steps 2000 --steps 300
   raysynth train gan --dp-epsilon 8 --epochs 50
   raysynth train gan --dp-epsilon 8 --dp-sampling-rate 0.15 --epochs 60
   raysynth train gan --dp-noise 1.1 --dp-epsilon 4 --dp-sampling-rate 0.02 --dp-clip 0.5`,
@@ -139,13 +151,17 @@ func ganConfig(g *globals, o trainGANOptions) (train.GANConfig, error) {
 		return train.GANConfig{}, usageErrorf("--recipe: %v", err)
 	}
 	recipe.EMADecay, recipe.SampleEMA = o.emaDecay, o.sampleEMA
+	if o.init == train.InitPooled && o.dp != nil {
+		return train.GANConfig{}, withHint(train.ErrPooledDP,
+			"leave out --init pooled for a private run: the pooled generator is trained without differential privacy on every class's patients, so no epsilon would bound what a class's generator reveals")
+	}
 	prec, err := resolvePrecision(g, o.precision)
 	if err != nil {
 		return train.GANConfig{}, err
 	}
 	return train.GANConfig{Precision: prec, Classes: splitList(o.classes), Epochs: o.epochs, Steps: o.steps, Recipe: recipe, Batch: o.batch, Size: o.size, LR: o.lr,
 		Beta1: o.beta1, Seed: o.seed, CheckpointEvery: o.checkpointEvery, SampleEvery: o.sampleEvery, MinImages: o.minImages,
-		Restart: o.restart, CodeVersion: versionString(), Log: g.log, DP: o.dp}, nil
+		Restart: o.restart, CodeVersion: versionString(), Log: g.log, DP: o.dp, Init: o.init, PooledSteps: o.pooledSteps}, nil
 }
 
 // runConfig is train gan's part of run's pipeline configuration; the DP settings are
@@ -169,6 +185,10 @@ func ganHint(err error) error {
 		return withHint(err, "lower --dp-delta, or leave it out for the default 1/(10 × patients)")
 	case errors.Is(err, train.ErrDPBudgetTooSmall):
 		return withHint(err, "raise --dp-epsilon, or raise --dp-noise / lower --dp-sampling-rate (raysynth dp-budget plans them)")
+	case errors.Is(err, train.ErrPooledDP):
+		return withHint(err, "leave out --init pooled for a private run (--init scratch), or train without --dp-epsilon")
+	case errors.Is(err, train.ErrPooledMismatch):
+		return withHint(err, "use the existing pooled generator's steps and settings, or delete WORKSPACE/"+train.PooledDir+" to train it again")
 	case errors.Is(err, train.ErrCheckpointMismatch):
 		return withHint(err, "use the settings of the existing run, or add --restart to train these classes from scratch")
 	case errors.Is(err, train.ErrTooFewImages):
@@ -179,6 +199,11 @@ func ganHint(err error) error {
 
 // printGANWarnings tells people on stderr about skipped and small classes and the DP spent.
 func printGANWarnings(g *globals, o trainGANOptions, res *train.GANResult) {
+	if p := res.Pooled; p != nil {
+		for _, wm := range p.Warnings {
+			fmt.Fprintf(g.stderr, "raysynth: warning: pooled generator: %s; look at %s\n", wm, p.Grid)
+		}
+	}
 	for _, c := range res.Classes {
 		if c.Status == "skipped" {
 			fmt.Fprintf(g.stderr, "raysynth: warning: class %s skipped: %s (--min-images %d)\n", c.Class, c.Reason, o.minImages)
@@ -205,7 +230,13 @@ func printGANResult(g *globals, out io.Writer, o trainGANOptions, res *train.GAN
 	printGANWarnings(g, o, res)
 	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "CLASS\tSTATUS\tIMAGES\tSTEPS\tEPOCHS RUN\tD LOSS\tG LOSS\tNEAREST FILMS\tMINUTES\tSAMPLES")
-	for _, c := range res.Classes {
+	rows := res.Classes
+	if res.Pooled != nil {
+		p := *res.Pooled
+		p.Class = "(" + p.Class + ")"
+		rows = append([]train.GANClassResult{p}, rows...)
+	}
+	for _, c := range rows {
 		near := "-"
 		if sc := c.SampleCheck; sc != nil {
 			near = fmt.Sprintf("%d of %d", sc.DistinctNearest, sc.Samples)
