@@ -136,10 +136,7 @@ func newEMA(decay float64, m *dcgan) *ema {
 func (e *ema) update(m *dcgan, t int64) {
 	d := float32(math.Min(e.decay, float64(1+t)/float64(10+t)))
 	for i, p := range m.gParams() {
-		a := e.params[i]
-		for j, v := range p.Data {
-			a[j] = d*a[j] + (1-d)*v
-		}
+		nn.MovingAverage(e.params[i], p.Data, d)
 	}
 }
 

@@ -37,3 +37,13 @@ func (a *Adam) Update(params []*Param, grads [][]float32) {
 		})
 	}
 }
+
+// MovingAverage folds w into its exponential moving average avg (same length) with decay d:
+// avg = d·avg + (1-d)·w. It runs on every core (vectorised in builds with C kernels) and gives
+// the same bits as the plain float32 loop in every build.
+func MovingAverage(avg, w []float32, d float32) {
+	if len(w) != len(avg) {
+		panic("nn.MovingAverage: lengths differ")
+	}
+	parallel(len(avg), func(lo, hi int) { kMovingAvg(avg[lo:hi], w[lo:hi], d) })
+}

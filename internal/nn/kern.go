@@ -148,6 +148,14 @@ func goAdam(w, g, m, v []float32, k adamCoef) {
 	}
 }
 
+// goMovingAverage folds w into its moving average: avg = d·avg + (1-d)·w, element by element.
+func goMovingAverage(avg, w []float32, d float32) {
+	w = w[:len(avg)]
+	for j, v := range w {
+		avg[j] = d*avg[j] + (1-d)*v
+	}
+}
+
 // tanh32 is a float32 hyperbolic tangent: the rational approximation of Eigen's ptanh_float (odd
 // degree-13 numerator, even degree-6 denominator on x clamped to ±7.9053, x itself below 0.0004),
 // within 7 float32 ulps (4.2e-7, checked over every float32 in [0, 12]) of the correctly rounded

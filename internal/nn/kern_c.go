@@ -244,6 +244,11 @@ KERN static void k_bias_tanh(const float *restrict x, float *restrict y, long c,
 	}
 }
 
+KERN static void k_moving_avg(float *restrict avg, const float *restrict w, long n, float d) {
+	const float omd = 1 - d;
+	for (long j = 0; j < n; j++) avg[j] = d * avg[j] + omd * w[j];
+}
+
 // k_adam: kern.go's goAdam. gcc vectorises sqrtf only with -fno-math-errno, which cgo does not
 // accept (and which "#pragma GCC optimize" does not turn on), so the AVX-512 loop is written with
 // intrinsics; the square root and the division are IEEE-exact in both, as in Go.
@@ -394,6 +399,15 @@ func kAdam(w, g, m, v []float32, k adamCoef) {
 	_, _, _ = g[n-1], m[n-1], v[n-1]
 	C.k_adam(fp(w), fp(g), fp(m), fp(v), C.long(n), C.float(k.b1), C.float(k.omb1), C.float(k.b2), C.float(k.omb2),
 		C.float(k.step), C.float(k.sq), C.float(k.eps))
+}
+
+func kMovingAvg(avg, w []float32, d float32) {
+	n := len(avg)
+	if n == 0 {
+		return
+	}
+	_ = w[n-1]
+	C.k_moving_avg(fp(avg), fp(w), C.long(n), C.float(d))
 }
 
 func kBiasTanh(x, y []float32, c, rows int, b []float32) {

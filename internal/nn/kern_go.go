@@ -17,5 +17,6 @@ var (
 	kCol2im      = geom.goCol2im
 	kIm2col      = geom.goIm2col
 	kAdam        = goAdam
+	kMovingAvg   = goMovingAverage
 	kBiasTanh    = goBiasTanh
 )

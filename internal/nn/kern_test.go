@@ -165,6 +165,26 @@ func TestAdamKernelMatchesGo(t *testing.T) {
 	}
 }
 
+// TestMovingAverageMatchesGo checks the compiled moving-average kernel and the parallel
+// MovingAverage against the Go loop bit for bit, over lengths around the vector width and
+// several decays, carried from step to step.
+func TestMovingAverageMatchesGo(t *testing.T) {
+	rng := rand.New(rand.NewPCG(10, 10))
+	for _, n := range []int{1, 15, 16, 17, 100, 40099} {
+		avg := kernData(rng, n)
+		a1, a2 := slices.Clone(avg), slices.Clone(avg)
+		for step := 1; step <= 4; step++ {
+			w := kernData(rng, n)
+			d := float32(math.Min(0.999, float64(1+step)/float64(10+step)))
+			kMovingAvg(a1, w, d)
+			MovingAverage(a2, w, d)
+			goMovingAverage(avg, w, d)
+			sameBits(t, "kernel", a1, avg)
+			sameBits(t, "MovingAverage", a2, avg)
+		}
+	}
+}
+
 // TestTanh32 checks tanh32 against the correctly rounded tanh (within 7 float32 ulps and 4.5e-7)
 // over [-12, 12] and tiny values, its odd symmetry, saturation and NaN; and the compiled bias+tanh
 // kernel against the Go loop bit for bit, for one channel (images) and several.
