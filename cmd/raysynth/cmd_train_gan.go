@@ -54,7 +54,7 @@ func (o *trainGANOptions) addFlags(c *cobra.Command) {
 	f.Float64Var(&o.lr, "lr", 2e-4, "Adam learning rate")
 	f.Float64Var(&o.beta1, "beta1", 0.5, "Adam beta1")
 	f.Uint64Var(&o.seed, "seed", 1, "seed of weights, shuffling and latent vectors")
-	f.IntVar(&o.checkpointEvery, "checkpoint-every", 1, "epochs between checkpoints (with a step budget, at least 200 steps apart; one is always written at the end)")
+	f.IntVar(&o.checkpointEvery, "checkpoint-every", 1, "epochs between checkpoints (with a step budget, at least 500 steps apart; one is always written at the end)")
 	f.IntVar(&o.sampleEvery, "sample-every", 0, "epochs between sample grids (default: about five per run)")
 	f.StringVar(&o.init, "init", train.InitScratch, "how each class's generator starts: "+strings.Join(train.Inits, " or ")+" (pooled: from one generator trained first on every class's train films for --pooled-steps, in WORKSPACE/"+train.PooledDir+"/; then --steps fine-tunes it per class; not with --dp-epsilon)")
 	f.IntVar(&o.pooledSteps, "pooled-steps", train.DefaultPooledSteps, "with --init pooled: D+G steps of the pooled generator (kept and resumed across runs)")
