@@ -7,6 +7,7 @@
 #
 #   scripts/bf16-quality.sh [OUT]          OUT defaults to /tmp/raysynth-bf16; resumable
 #   STEPS=800 SIZE=32 CLASS=cardiomegaly SEEDS="1 2 3" PAR=3 scripts/bf16-quality.sh
+#   SEEDS="" BF16_SEEDS=4 SCORE=0 scripts/bf16-quality.sh OUT   # one piece: train bf16 seed 4 only
 #
 # With DATA set, real films instead of phantoms, ingested the way scripts/gan-ablation.sh does
 # (the rare class at its length):
@@ -21,8 +22,10 @@ GANSCORE=${GANSCORE:-./ganscore}
 STEPS=${STEPS:-800}
 SIZE=${SIZE:-32}
 CLASS=${CLASS:-cardiomegaly}
-SEEDS=${SEEDS:-"1 2 3"}           # fp32 seeds (their spread is the yardstick)
-BF16_SEEDS=${BF16_SEEDS:-$SEEDS}
+SEEDS=${SEEDS-"1 2 3"}            # fp32 seeds (their spread is the yardstick); "" for none
+BF16_SEEDS=${BF16_SEEDS-$SEEDS}  # "" for none
+WEIGHTS=${WEIGHTS:-"last ema"}   # each generator is scored with these weights
+SCORE=${SCORE:-1}               # 0: train only (run the pieces, then score once)
 SAMPLES=${SAMPLES:-500}
 PAR=${PAR:-3} # training runs at once
 DATA=${DATA:-}  # a folder with images/ and labels.csv; empty: phantoms
@@ -78,17 +81,19 @@ for run in $(runs); do
 done
 wait
 
-# 3. score every generator (sampled in fp32, the way synth --precision fp32 does)
+# 3. score every generator (sampled in fp32, the way synth --precision fp32 does), with its last
+# weights and with their moving average, so that one unlucky last step does not decide
+[ "$SCORE" = 1 ] || exit 0
 [ -x "$GANSCORE" ] || go build -tags "${TAGS:-openblas}" -o "$GANSCORE" ./cmd/ganscore
 mkdir -p "$OUT/grids"
 {
-  printf 'precision\tseed\tfrechet\tfrechet_train_ref\tprecision_knn\trecall_knn\tdistinct_nearest\tsamples\n'
+  printf 'precision\tseed\tweights\tfrechet\tfrechet_train_ref\tprecision_knn\trecall_knn\tdistinct_nearest\tsamples\n'
   for run in $(runs); do
     prec=${run%%:*} seed=${run#*:}
-    {
-      "$GANSCORE" --workspace "$OUT/base" --class "$CLASS" --checkpoint "$OUT/ckpt/$prec-$seed.ckpt" \
-        --samples "$SAMPLES" --seed 1 --grid "$OUT/grids/$prec-$seed.png" --label "$prec	$seed"
-    }
+    for wt in $WEIGHTS; do
+      "$GANSCORE" --workspace "$OUT/base" --class "$CLASS" --checkpoint "$OUT/ckpt/$prec-$seed.ckpt" --weights "$wt" \
+        --samples "$SAMPLES" --seed 1 --grid "$OUT/grids/$prec-$seed-$wt.png" --label "$prec	$seed	$wt"
+    done
   done
 } > "$OUT/bf16.tsv"
 say "done: $OUT/bf16.tsv"
