@@ -83,7 +83,7 @@ func runBenchGAN(ctx context.Context, g *globals, o benchGANOptions) error {
 		fmt.Fprintf(g.stdout, "CPU time per step:        %.3f s (user+system; the wall time above depends on other load)\n", r.CPUPerStep)
 		fmt.Fprintf(g.stdout, "matrix-product ceiling:   %.1f GFLOP/s in this run: the step reaches %.0f%% (by CPU time %.0f%%)\n",
 			r.CeilingGFLOPS, 100*r.CeilingFraction, 100*r.CPUCeilingFraction)
-		fmt.Fprintf(g.stdout, "5,000 steps:              %.1f min at this speed\n", r.Minutes5000Steps)
+		fmt.Fprintf(g.stdout, "5,000 steps:              %.1f min at this speed (mean step with the moving average %.3f s)\n", r.Minutes5000Steps, r.MeanSecondsPerStep)
 		fmt.Fprintf(g.stdout, "generation (eval mode):   %.4f s per %d   %.0f img/s   (CPU %.4f s per %d)\n", r.GenBatchSeconds, r.Batch, r.GenImagesPerS, r.GenCPUPerBatch, r.Batch)
 		fmt.Fprintf(g.stdout, "peak RSS:                 %.0f MB\n", float64(r.PeakRSSBytes)/1e6)
 		if r.FP32StepShare > 0 {
