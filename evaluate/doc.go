@@ -8,7 +8,9 @@
 //
 // # Regimes
 //
-// (a) real only, (b) real plus synthetic, each class topped up to the majority count, (c)
+// (a) real only, (b) real plus synthetic, each class topped up to the majority count ([MixTopUp])
+// or, with [MixEqual], every class's real images repeated up to the majority count plus the same
+// number of synthetic images in every class (so being synthetic says nothing about the class), (c)
 // synthetic only (train on synthetic, test on real; its validation set is synthetic too), (d)
 // real with a class-weighted loss, (e) real with minority classes oversampled. Validation
 // subsets are split by patient with [train.SplitValidation], the one split function of the

@@ -48,6 +48,18 @@ const (
 	RebalanceOversample = "oversample"
 )
 
+// How regime (b) mixes synthetic images into the real ones (Config.BalancedMix).
+const (
+	// MixTopUp tops every class up to the majority class's real count with synthetic images: the
+	// rarer the class, the larger its synthetic share (0 for the majority class).
+	MixTopUp = "topup"
+	// MixEqual repeats every class's real images up to the majority count, as regime (e) does,
+	// and adds the same number of synthetic images to every class (as many as the class with the
+	// fewest has), so every class has the same synthetic share and looking synthetic says
+	// nothing about the class.
+	MixEqual = "equal"
+)
+
 // AllRegimes lists the regimes in report order.
 var AllRegimes = []string{RegimeReal, RegimeBalanced, RegimeSynthetic, RegimeWeighted, RegimeOversampled}
 
@@ -76,6 +88,12 @@ type Config struct {
 	// BalancedRebalance evens out what regime (b) leaves unbalanced: "" (nothing), RebalanceWeighted
 	// (class-weighted loss over real + synthetic) or RebalanceOversample (minority classes repeated).
 	BalancedRebalance string
+	// BalancedMix is how regime (b) mixes synthetic into real images: MixTopUp or MixEqual
+	// ("": MixTopUp). MixEqual takes no SyntheticPerReal and no BalancedRebalance: it is balanced.
+	BalancedMix string
+	// KeepModels keeps every trained model as eval/runs/NAME.model (the first real-only model is
+	// always kept: the fidelity embedding), for inspection with train.LoadClassifier.
+	KeepModels bool
 	// OnlyRepeat (1-based) trains only that repeat's models and writes no report, so the repeats
 	// can run in parallel processes; a run without it then reuses them all and writes the report.
 	OnlyRepeat  int
@@ -111,6 +129,15 @@ func (c Config) Validate() error {
 	default:
 		return fmt.Errorf("rebalancing of (b) %q: want none, %s or %s", c.BalancedRebalance, RebalanceWeighted, RebalanceOversample)
 	}
+	switch c.BalancedMix {
+	case "", MixTopUp:
+	case MixEqual:
+		if c.SyntheticPerReal > 0 || c.BalancedRebalance != "" {
+			return fmt.Errorf("regime b mixed %s is balanced already: it takes no cap of synthetic images per real image and no rebalancing", MixEqual)
+		}
+	default:
+		return fmt.Errorf("mixing of (b) %q: want %s or %s", c.BalancedMix, MixTopUp, MixEqual)
+	}
 	if c.Synthetic != train.SyntheticApproved && c.Synthetic != train.SyntheticCandidates {
 		return fmt.Errorf("synthetic set %q: want %s or %s", c.Synthetic, train.SyntheticApproved, train.SyntheticCandidates)
 	}
@@ -142,6 +169,13 @@ func (c Config) regimes() []string {
 		}
 	}
 	return out
+}
+
+func (c Config) balancedMix() string {
+	if c.BalancedMix == "" {
+		return MixTopUp
+	}
+	return c.BalancedMix
 }
 
 func (c Config) needsSynthetic() bool {
@@ -196,24 +230,28 @@ func repeatSeed(seed uint64, r int) uint64 {
 }
 
 // regimeSets builds a regime's training and validation examples for one repeat's seed.
-func regimeSets(d *evalData, regime string, perReal float64, seed uint64) (tr, val []train.Example, shortfall []int) {
+func regimeSets(d *evalData, regime string, cfg Config, seed uint64) (tr, val []train.Example, shortfall []int, err error) {
 	k := len(d.classes)
 	realTr, realVal := train.SplitValidation(d.train, d.frac, seed)
 	switch regime {
 	case RegimeBalanced:
-		counts := train.ClassCounts(realTr, k)
-		most := slices.Max(counts)
 		byClass := make([][]train.Example, k)
 		for _, e := range d.synthetic {
 			byClass[e.Class()] = append(byClass[e.Class()], e)
 		}
 		rng := rand.New(rand.NewPCG(seed, 0xba1a))
+		if cfg.balancedMix() == MixEqual {
+			tr, err = equalMix(d.classes, realTr, byClass, rng)
+			return tr, realVal, nil, err
+		}
+		counts := train.ClassCounts(realTr, k)
+		most := slices.Max(counts)
 		tr = slices.Clone(realTr)
 		shortfall = make([]int, k)
 		for c := 0; c < k; c++ {
 			need := most - counts[c]
-			if perReal > 0 {
-				need = min(need, int(perReal*float64(counts[c])+0.5))
+			if cfg.SyntheticPerReal > 0 {
+				need = min(need, int(cfg.SyntheticPerReal*float64(counts[c])+0.5))
 			}
 			pool := byClass[c]
 			for _, j := range rng.Perm(len(pool))[:min(need, len(pool))] {
@@ -226,13 +264,54 @@ func regimeSets(d *evalData, regime string, perReal float64, seed uint64) (tr, v
 		if slices.Max(shortfall) == 0 {
 			shortfall = nil
 		}
-		return tr, realVal, shortfall
+		return tr, realVal, shortfall, nil
 	case RegimeSynthetic:
 		// Validation comes from the synthetic set too, so no real image shapes this model.
 		tr, val = train.SplitValidation(d.synthetic, d.frac, seed) // each synthetic image is its own group
-		return tr, val, nil
+		return tr, val, nil, nil
 	}
-	return realTr, realVal, nil
+	return realTr, realVal, nil, nil
+}
+
+// equalMix is regime (b) mixed MixEqual: every class's real images repeated up to the majority
+// class's count (each image the same number of times, give or take one, the extra ones drawn at
+// random), plus s synthetic images of every class drawn at random, s the smallest class's
+// synthetic count. Every class then has the same number of real and of synthetic examples, so
+// the synthetic share is the same in every class.
+func equalMix(classes []string, realTr []train.Example, synth [][]train.Example, rng *rand.Rand) ([]train.Example, error) {
+	k := len(classes)
+	realBy := make([][]train.Example, k)
+	for _, e := range realTr {
+		realBy[e.Class()] = append(realBy[e.Class()], e)
+	}
+	most, s := 0, math.MaxInt
+	for c := range k {
+		if len(realBy[c]) == 0 {
+			continue // a class with no real train image is trained on by no regime but (c)
+		}
+		most = max(most, len(realBy[c]))
+		if len(synth[c]) == 0 {
+			return nil, fmt.Errorf("regime b mixed %s: class %s has no synthetic image; synthesise every class (synth --per-class N) or use --b-mix %s", MixEqual, classes[c], MixTopUp)
+		}
+		s = min(s, len(synth[c]))
+	}
+	var tr []train.Example
+	for c := range k {
+		n := len(realBy[c])
+		if n == 0 {
+			continue
+		}
+		for range most / n {
+			tr = append(tr, realBy[c]...)
+		}
+		for _, j := range rng.Perm(n)[:most%n] {
+			tr = append(tr, realBy[c][j])
+		}
+		for _, j := range rng.Perm(len(synth[c]))[:s] {
+			tr = append(tr, synth[c][j])
+		}
+	}
+	return tr, nil
 }
 
 // Evaluate runs the experiment of the issue "does adding synthetic X-rays help": for every
@@ -295,7 +374,10 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 			if err := ctx.Err(); err != nil {
 				return nil, err
 			}
-			tr, val, shortfall := regimeSets(d, reg, cfg.SyntheticPerReal, seed)
+			tr, val, shortfall, err := regimeSets(d, reg, cfg, seed)
+			if err != nil {
+				return nil, err
+			}
 			rb := reg == RegimeBalanced && cfg.BalancedRebalance != ""
 			fc := train.FitConfig{Arch: arch, Classes: d.classes, Epochs: cfg.Epochs, Batch: cfg.Batch, LR: cfg.LR, Seed: seed,
 				Weighted:   reg == RegimeWeighted || (rb && cfg.BalancedRebalance == RebalanceWeighted),
@@ -310,14 +392,20 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 			recPath := filepath.Join(runsDir, name+".json")
 			modelPath := filepath.Join(runsDir, name+".model")
 			wantModel := reg == RegimeReal && r == 0
+			keepModel := wantModel || cfg.KeepModels
 			rec, err := readRunRecord(recPath, hex.EncodeToString(key[:]))
 			if err != nil {
 				return nil, err
 			}
-			if rec != nil && wantModel {
-				if fidelityModel, err = train.LoadClassifier(modelPath); err != nil {
-					log.Info("model for the embedding is missing; retraining", "run", name, "err", err)
+			if rec != nil && keepModel {
+				m, err := train.LoadClassifier(modelPath)
+				if err != nil {
+					log.Info("kept model is missing; retraining", "run", name, "err", err)
 					rec = nil
+				} else if wantModel {
+					fidelityModel = m
+				} else {
+					m.Close()
 				}
 			}
 			if rec != nil {
@@ -356,11 +444,13 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 				rec.External = &testOutput{Probs: ep}
 			}
 			rec.Seconds = time.Since(t0).Seconds()
-			if wantModel {
+			if keepModel {
 				if err := res.WriteModel(modelPath); err != nil {
 					c.Close()
 					return nil, err
 				}
+			}
+			if wantModel {
 				fidelityModel = c
 			} else {
 				c.Close()

@@ -35,6 +35,7 @@ type Report struct {
 	// How regime (b) used the synthetic set when not the plain top-up to the majority count.
 	SyntheticPerReal  float64        `json:"synthetic_per_real,omitempty"`
 	BalancedRebalance string         `json:"balanced_rebalance,omitempty"`
+	BalancedMix       string         `json:"balanced_mix,omitempty"` // MixTopUp or MixEqual
 	Data              EvalCounts     `json:"data"`
 	Regimes           []RegimeReport `json:"regimes"`
 	Comparisons       []Comparison   `json:"comparisons"`
@@ -230,7 +231,7 @@ func buildReport(ctx context.Context, cfg Config, d *evalData, regs []string, re
 		HoldoutImages: named(d.classes, train.ClassCounts(d.holdout, k)), HoldoutPatients: patientsPerClass(d.holdout, d.classes)}
 	if len(d.synthetic) > 0 {
 		r.Synthetic = cfg.Synthetic
-		r.SyntheticPerReal, r.BalancedRebalance = cfg.SyntheticPerReal, cfg.BalancedRebalance
+		r.SyntheticPerReal, r.BalancedRebalance, r.BalancedMix = cfg.SyntheticPerReal, cfg.BalancedRebalance, cfg.balancedMix()
 		r.Data.SyntheticImages = named(d.classes, train.ClassCounts(d.synthetic, k))
 		if len(d.synthSkip) > 0 {
 			r.Data.SyntheticSkipped = d.synthSkip
@@ -640,6 +641,9 @@ func (r *Report) Table() string {
 // it did not).
 func (r *Report) balancedVariant() string {
 	var parts []string
+	if r.BalancedMix == MixEqual {
+		parts = append(parts, "every class's real train images repeated up to the majority class's count (as in (e)), plus the same number of synthetic images in every class, so the synthetic share is the same in every class")
+	}
 	if r.SyntheticPerReal > 0 {
 		parts = append(parts, fmt.Sprintf("at most %g synthetic images per real train image of a class", r.SyntheticPerReal))
 	}

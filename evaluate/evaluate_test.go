@@ -350,3 +350,108 @@ func TestOnlyRepeatSavesItsRunsForTheReport(t *testing.T) {
 		t.Error("repeat 3 of 2 accepted")
 	}
 }
+
+// TestEqualMixGivesEveryClassTheSameSyntheticShare: with BalancedMix MixEqual regime (b) trains
+// on the same number of real (repeated) and of synthetic images in every class, so being synthetic
+// carries no information about the class; the plain top-up does not; the report says how (b) was
+// made; and the mix takes no per-real cap or rebalancing.
+func TestEqualMixGivesEveryClassTheSameSyntheticShare(t *testing.T) {
+	cfg := evalTestConfig(t)
+	cfg.TestWorkspace, cfg.Repeats, cfg.Epochs, cfg.Regimes = nil, 1, 1, []string{RegimeBalanced}
+	cfg.BalancedMix, cfg.KeepModels = MixEqual, true
+	d, err := loadEvalData(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.frac = cfg.ValFraction
+	// unequal synthetic pools (the fixture has as many of every class), as a release capped per
+	// real film makes them: the mix must still take the same number from every class
+	kept := 0
+	d.synthetic = slices.DeleteFunc(d.synthetic, func(e train.Example) bool {
+		if d.classes[e.Class()] != "cardiomegaly" {
+			return false
+		}
+		kept++
+		return kept > 5
+	})
+	shares := func(tr []train.Example) (real, syn []int) {
+		return train.ClassCounts(slices.DeleteFunc(slices.Clone(tr), train.Example.Synthetic), 3),
+			train.ClassCounts(slices.DeleteFunc(slices.Clone(tr), func(e train.Example) bool { return !e.Synthetic() }), 3)
+	}
+	for r := range 4 {
+		seed := repeatSeed(cfg.Seed, r)
+		tr, val, short, err := regimeSets(d, RegimeBalanced, cfg, seed)
+		if err != nil || short != nil {
+			t.Fatalf("repeat %d: shortfall %v, err %v", r, short, err)
+		}
+		realTr, realVal := train.SplitValidation(d.train, d.frac, seed)
+		if !slices.Equal(exampleIDs(val), exampleIDs(realVal)) {
+			t.Errorf("repeat %d: validation differs from the real split's", r)
+		}
+		real, syn := shares(tr)
+		for c := range real {
+			if real[c] != real[0] || syn[c] != syn[0] || syn[c] == 0 {
+				t.Fatalf("repeat %d: real %v, synthetic %v per class: want the same nonzero counts in every class", r, real, syn)
+			}
+		}
+		// every real train image is repeated the same number of times, give or take one
+		times := map[string]int{}
+		for _, e := range tr {
+			if !e.Synthetic() {
+				times[e.ID()]++
+			}
+		}
+		if len(times) != len(realTr) {
+			t.Errorf("repeat %d: %d distinct real images trained on, want all %d", r, len(times), len(realTr))
+		}
+		for _, e := range realTr {
+			if lo := real[e.Class()] / train.ClassCounts(realTr, 3)[e.Class()]; times[e.ID()] < lo || times[e.ID()] > lo+1 {
+				t.Errorf("repeat %d: real image %s repeated %d times, want %d or %d", r, e.ID(), times[e.ID()], lo, lo+1)
+			}
+		}
+		// the top-up leaves the majority class without synthetic images: the shortcut this mix removes
+		topup := cfg
+		topup.BalancedMix = MixTopUp
+		tr, _, _, _ = regimeSets(d, RegimeBalanced, topup, seed)
+		if _, syn := shares(tr); syn[slices.Index(d.classes, "normal")] != 0 || syn[slices.Index(d.classes, "pneumothorax")] == 0 {
+			t.Errorf("top-up synthetic counts %v", syn)
+		}
+	}
+
+	rep, err := Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := rep.Regimes[0].Runs[0]
+	for _, c := range rep.Classes {
+		if run.TrainReal[c] != run.TrainReal["normal"] || run.TrainSynthetic[c] != run.TrainSynthetic["normal"] {
+			t.Errorf("report: %v real and %v synthetic per class, want equal counts", run.TrainReal, run.TrainSynthetic)
+		}
+	}
+	if rep.BalancedMix != MixEqual {
+		t.Errorf("report records mix %q", rep.BalancedMix)
+	}
+	md, _ := os.ReadFile(filepath.Join(cfg.Workspace.EvalDir(), EvalReportMD))
+	if want := "so the synthetic share is the same in every class"; !strings.Contains(string(md), want) {
+		t.Errorf("report.md lacks %q", want)
+	}
+	if _, err := train.LoadClassifier(filepath.Join(cfg.Workspace.EvalDir(), EvalRunsDir, "b-r0.model")); err != nil {
+		t.Errorf("KeepModels kept no model of (b): %v", err)
+	}
+
+	for _, bad := range []Config{{BalancedMix: MixEqual, SyntheticPerReal: 1}, {BalancedMix: MixEqual, BalancedRebalance: RebalanceOversample}, {BalancedMix: "half"}} {
+		c := cfg
+		c.BalancedMix, c.SyntheticPerReal, c.BalancedRebalance = bad.BalancedMix, bad.SyntheticPerReal, bad.BalancedRebalance
+		if err := c.Validate(); err == nil {
+			t.Errorf("mix %q with per-real %v and rebalance %q accepted", bad.BalancedMix, bad.SyntheticPerReal, bad.BalancedRebalance)
+		}
+	}
+}
+
+func exampleIDs(ex []train.Example) []string {
+	ids := make([]string, len(ex))
+	for i, e := range ex {
+		ids[i] = e.ID()
+	}
+	return ids
+}

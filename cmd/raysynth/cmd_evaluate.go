@@ -21,8 +21,8 @@ type evaluateOptions struct {
 	repeats, repeat, epochs, batch, size, patience, resamples, minSupport int
 	lr, valFraction, synthPerReal                                         float64
 	seed                                                                  uint64
-	synthetic, testWorkspace, regimes, rebalance                          string
-	noAugment, json                                                       bool
+	synthetic, testWorkspace, regimes, rebalance, mix                     string
+	noAugment, json, keepModels                                           bool
 }
 
 func (o *evaluateOptions) addFlags(c *cobra.Command) {
@@ -32,7 +32,9 @@ func (o *evaluateOptions) addFlags(c *cobra.Command) {
 	f.IntVar(&o.epochs, "epochs", train.DefaultClassifierEpochs, "at most this many epochs per model")
 	f.StringVar(&o.synthetic, "synthetic", train.SyntheticApproved, "synthetic set for regimes b and c: approved (passed the privacy gate) or candidates")
 	f.Float64Var(&o.synthPerReal, "synthetic-per-real", 0, "regime b: at most this many synthetic images per real train image of a class (0: top every class up to the majority)")
-	f.StringVar(&o.rebalance, "b-rebalance", "none", "regime b: what evens out the classes after the synthetic top-up: none, weighted (class-weighted loss) or oversample")
+	f.StringVar(&o.mix, "b-mix", evaluate.MixTopUp, "regime b: how synthetic images join the real ones: topup (every class topped up to the majority count with synthetic images) or equal (real images oversampled to the majority count as in (e), plus the same number of synthetic images in every class, so being synthetic says nothing about the class)")
+	f.StringVar(&o.rebalance, "b-rebalance", "none", "regime b with --b-mix topup: what evens out the classes after the synthetic top-up: none, weighted (class-weighted loss) or oversample")
+	f.BoolVar(&o.keepModels, "keep-models", false, "keep every trained model in eval/runs (NAME.model), not only the first real-only one")
 	f.StringVar(&o.testWorkspace, "test-workspace", "", "another ingested workspace to test on as an external test set (all its images)")
 	f.StringVar(&o.regimes, "regimes", "a,b,c,d,e", "regimes to run: a real only, b real+synthetic balanced, c synthetic only, d class-weighted, e oversampled")
 	f.IntVar(&o.batch, "batch", train.DefaultClassifierBatch, "images per step")
@@ -71,7 +73,9 @@ again and it continues where it stopped.`,
 		Example: `  raysynth evaluate
   raysynth evaluate --repeats 5 --epochs 30 --synthetic candidates
   raysynth evaluate --test-workspace other-hospital-ws --json
-  raysynth evaluate --regimes a,d,e     # no synthetic set yet`,
+  raysynth evaluate --regimes a,d,e     # no synthetic set yet
+  raysynth evaluate --b-mix equal       # (b) with the same synthetic share in every class
+  raysynth evaluate --b-mix topup --synthetic-per-real 1 --b-rebalance oversample`,
 		GroupID: groupRelease,
 		Args:    cobra.NoArgs,
 		RunE:    func(cmd *cobra.Command, _ []string) error { return runEvaluate(cmd.Context(), g, o) },
@@ -197,7 +201,7 @@ func evaluateConfig(g *globals, o evaluateOptions) (evaluate.Config, error) {
 		rebalance = ""
 	}
 	return evaluate.Config{TestWorkspace: tw, Repeats: o.repeats, Epochs: o.epochs, Batch: o.batch, LR: o.lr,
-		Seed: o.seed, Size: o.size, Synthetic: o.synthetic, SyntheticPerReal: o.synthPerReal, BalancedRebalance: rebalance, OnlyRepeat: o.repeat, Regimes: regimes, ValFraction: o.valFraction, Patience: o.patience,
+		Seed: o.seed, Size: o.size, Synthetic: o.synthetic, SyntheticPerReal: o.synthPerReal, BalancedRebalance: rebalance, BalancedMix: o.mix, KeepModels: o.keepModels, OnlyRepeat: o.repeat, Regimes: regimes, ValFraction: o.valFraction, Patience: o.patience,
 		NoAugment: o.noAugment, Resamples: o.resamples, MinSupport: o.minSupport, CodeVersion: versionString(), Log: g.log}, nil
 }
 
