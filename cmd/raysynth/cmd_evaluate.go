@@ -32,9 +32,9 @@ func (o *evaluateOptions) addFlags(c *cobra.Command) {
 	f.IntVar(&o.epochs, "epochs", train.DefaultClassifierEpochs, "at most this many epochs per model")
 	f.StringVar(&o.synthetic, "synthetic", train.SyntheticApproved, "synthetic set for regimes b and c: approved (passed the privacy gate) or candidates")
 	f.Float64Var(&o.synthPerReal, "synthetic-per-real", 0, "regime b: at most this many synthetic images per real train image of a class (0: top every class up to the majority)")
-	f.StringVar(&o.mix, "b-mix", evaluate.MixTopUp, "regime b: how synthetic images join the real ones: topup (every class topped up to the majority count with synthetic images) or equal (real images oversampled to the majority count as in (e), plus the same number of synthetic images in every class, so being synthetic says nothing about the class)")
-	f.StringVar(&o.rebalance, "b-rebalance", "none", "regime b with --b-mix topup: what evens out the classes after the synthetic top-up: none, weighted (class-weighted loss) or oversample")
-	f.BoolVar(&o.keepModels, "keep-models", false, "keep every trained model in eval/runs (NAME.model), not only the first real-only one")
+	f.StringVar(&o.mix, "b-mix", evaluate.MixTopUp, "regime b: topup (classes topped up to the majority with synthetic images) or equal (real oversampled as in e, plus as many synthetic images in every class)")
+	f.StringVar(&o.rebalance, "b-rebalance", "none", "regime b, topup: what evens out the classes after the top-up: none, weighted (class-weighted loss) or oversample")
+	f.BoolVar(&o.keepModels, "keep-models", false, "keep every trained model in eval/runs (NAME.model)")
 	f.StringVar(&o.testWorkspace, "test-workspace", "", "another ingested workspace to test on as an external test set (all its images)")
 	f.StringVar(&o.regimes, "regimes", "a,b,c,d,e", "regimes to run: a real only, b real+synthetic balanced, c synthetic only, d class-weighted, e oversampled")
 	f.IntVar(&o.batch, "batch", train.DefaultClassifierBatch, "images per step")
@@ -62,20 +62,16 @@ seed) it trains the classifier under five regimes:
 and tests every model on the real holdout patients, never seen by a generator or a classifier
 (and on --test-workspace). Synthetic data earns its place only where (b) beats (a), (d) and (e).
 
-Reports per class sensitivity, specificity, precision, F1 and ROC AUC; accuracy, balanced
-accuracy and macro-F1; mean ± sd over repeats; paired-bootstrap differences between regimes with
-whether they are beyond noise; and per class fidelity and diversity of the synthetic set in the
-classifier's own embedding (Fréchet distance, not Inception's FID; k-NN precision and recall).
+Reports per class sensitivity, specificity, precision, F1, ROC AUC; accuracy, balanced accuracy,
+macro-F1; mean ± sd over repeats; paired-bootstrap differences, beyond noise or not; fidelity and
+diversity per class in the classifier's embedding (Fréchet distance, k-NN precision and recall).
 
-Writes WORKSPACE/eval/report.json, report.md and sensitivity.png, and prints the table and the
-findings. Each finished (regime, repeat) is kept in eval/runs: interrupted, run the same command
-again and it continues where it stopped.`,
-		Example: `  raysynth evaluate
-  raysynth evaluate --repeats 5 --epochs 30 --synthetic candidates
+Writes WORKSPACE/eval/report.json, report.md and sensitivity.png and prints the table and the
+findings; finished (regime, repeat) runs are kept in eval/runs, so a rerun continues.`,
+		Example: `  raysynth evaluate --repeats 5 --epochs 30 --synthetic candidates
   raysynth evaluate --test-workspace other-hospital-ws --json
   raysynth evaluate --regimes a,d,e     # no synthetic set yet
-  raysynth evaluate --b-mix equal       # (b) with the same synthetic share in every class
-  raysynth evaluate --b-mix topup --synthetic-per-real 1 --b-rebalance oversample`,
+  raysynth evaluate --b-mix equal       # (b) with the same synthetic share in every class`,
 		GroupID: groupRelease,
 		Args:    cobra.NoArgs,
 		RunE:    func(cmd *cobra.Command, _ []string) error { return runEvaluate(cmd.Context(), g, o) },
