@@ -91,8 +91,9 @@ type Config struct {
 	// BalancedMix is how regime (b) mixes synthetic into real images: MixTopUp or MixEqual
 	// ("": MixTopUp). MixEqual takes no SyntheticPerReal and no BalancedRebalance: it is balanced.
 	BalancedMix string
-	// KeepModels keeps every trained model as eval/runs/NAME.model (the first real-only model is
-	// always kept: the fidelity embedding), for inspection with train.LoadClassifier.
+	// KeepModels keeps every model this run trains as eval/runs/NAME.model, for inspection with
+	// train.LoadClassifier (the first real-only model is always kept: the fidelity embedding). A
+	// finished run reused without a model stays reused: delete its record to retrain it.
 	KeepModels bool
 	// OnlyRepeat (1-based) trains only that repeat's models and writes no report, so the repeats
 	// can run in parallel processes; a run without it then reuses them all and writes the report.
@@ -397,15 +398,10 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 			if err != nil {
 				return nil, err
 			}
-			if rec != nil && keepModel {
-				m, err := train.LoadClassifier(modelPath)
-				if err != nil {
-					log.Info("kept model is missing; retraining", "run", name, "err", err)
+			if rec != nil && wantModel {
+				if fidelityModel, err = train.LoadClassifier(modelPath); err != nil {
+					log.Info("model for the embedding is missing; retraining", "run", name, "err", err)
 					rec = nil
-				} else if wantModel {
-					fidelityModel = m
-				} else {
-					m.Close()
 				}
 			}
 			if rec != nil {

@@ -438,6 +438,21 @@ func TestEqualMixGivesEveryClassTheSameSyntheticShare(t *testing.T) {
 	if _, err := train.LoadClassifier(filepath.Join(cfg.Workspace.EvalDir(), EvalRunsDir, "b-r0.model")); err != nil {
 		t.Errorf("KeepModels kept no model of (b): %v", err)
 	}
+	// a finished run without a kept model is reused, not retrained, when models are kept
+	cfg.Regimes = []string{RegimeBalanced, RegimeReal}
+	cfg.KeepModels = false
+	if _, err := Run(context.Background(), cfg); err != nil {
+		t.Fatal(err)
+	}
+	cfg.Regimes = []string{RegimeBalanced, RegimeWeighted}
+	cfg.KeepModels = true
+	os.Remove(filepath.Join(cfg.Workspace.EvalDir(), EvalRunsDir, "b-r0.model"))
+	if rep, err = Run(context.Background(), cfg); err != nil || rep.RunsReused != 1 {
+		t.Fatalf("rerun with kept models: %d runs reused, err %v; want (b)'s 1", rep.RunsReused, err)
+	}
+	if _, err := os.Stat(filepath.Join(cfg.Workspace.EvalDir(), EvalRunsDir, "d-r0.model")); err != nil {
+		t.Errorf("KeepModels kept no model of the newly trained (d): %v", err)
+	}
 
 	for _, bad := range []Config{{BalancedMix: MixEqual, SyntheticPerReal: 1}, {BalancedMix: MixEqual, BalancedRebalance: RebalanceOversample}, {BalancedMix: "half"}} {
 		c := cfg

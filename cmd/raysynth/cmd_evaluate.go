@@ -34,7 +34,7 @@ func (o *evaluateOptions) addFlags(c *cobra.Command) {
 	f.Float64Var(&o.synthPerReal, "synthetic-per-real", 0, "regime b: at most this many synthetic images per real train image of a class (0: top every class up to the majority)")
 	f.StringVar(&o.mix, "b-mix", evaluate.MixTopUp, "regime b: topup (classes topped up to the majority with synthetic images) or equal (real oversampled as in e, plus as many synthetic images in every class)")
 	f.StringVar(&o.rebalance, "b-rebalance", "none", "regime b, topup: what evens out the classes after the top-up: none, weighted (class-weighted loss) or oversample")
-	f.BoolVar(&o.keepModels, "keep-models", false, "keep every trained model in eval/runs (NAME.model)")
+	f.BoolVar(&o.keepModels, "keep-models", false, "keep every model it trains in eval/runs (NAME.model); reused runs stay reused")
 	f.StringVar(&o.testWorkspace, "test-workspace", "", "another ingested workspace to test on as an external test set (all its images)")
 	f.StringVar(&o.regimes, "regimes", "a,b,c,d,e", "regimes to run: a real only, b real+synthetic balanced, c synthetic only, d class-weighted, e oversampled")
 	f.IntVar(&o.batch, "batch", train.DefaultClassifierBatch, "images per step")
