@@ -83,13 +83,15 @@ type Config struct {
 	Size          int    // image side; 0: the workspace's (larger images are averaged down)
 	Synthetic     string // train.SyntheticApproved or train.SyntheticCandidates, for regimes b and c
 	// SyntheticPerReal caps regime (b)'s synthetic images of a class at this many per real train
-	// image of the class (0: no cap, every class topped up to the majority count).
+	// image of the class (0: no cap, every class topped up to the majority count). With MixEqual it
+	// sets every class's synthetic examples to this many per real example (the majority count),
+	// repeating synthetic images as needed (0: as many as the class with the fewest has).
 	SyntheticPerReal float64
 	// BalancedRebalance evens out what regime (b) leaves unbalanced: "" (nothing), RebalanceWeighted
 	// (class-weighted loss over real + synthetic) or RebalanceOversample (minority classes repeated).
 	BalancedRebalance string
 	// BalancedMix is how regime (b) mixes synthetic into real images: MixTopUp or MixEqual
-	// ("": MixTopUp). MixEqual takes no SyntheticPerReal and no BalancedRebalance: it is balanced.
+	// ("": MixTopUp). MixEqual takes no BalancedRebalance: it is balanced.
 	BalancedMix string
 	// KeepModels keeps every model this run trains as eval/runs/NAME.model, for inspection with
 	// train.LoadClassifier (the first real-only model is always kept: the fidelity embedding). A
@@ -133,8 +135,8 @@ func (c Config) Validate() error {
 	switch c.BalancedMix {
 	case "", MixTopUp:
 	case MixEqual:
-		if c.SyntheticPerReal > 0 || c.BalancedRebalance != "" {
-			return fmt.Errorf("regime b mixed %s is balanced already: it takes no cap of synthetic images per real image and no rebalancing", MixEqual)
+		if c.BalancedRebalance != "" {
+			return fmt.Errorf("regime b mixed %s is balanced already: it takes no rebalancing", MixEqual)
 		}
 	default:
 		return fmt.Errorf("mixing of (b) %q: want %s or %s", c.BalancedMix, MixTopUp, MixEqual)
@@ -242,7 +244,7 @@ func regimeSets(d *evalData, regime string, cfg Config, seed uint64) (tr, val []
 		}
 		rng := rand.New(rand.NewPCG(seed, 0xba1a))
 		if cfg.balancedMix() == MixEqual {
-			tr, err = equalMix(d.classes, realTr, byClass, rng)
+			tr, err = equalMix(d.classes, realTr, byClass, cfg.SyntheticPerReal, rng)
 			return tr, realVal, nil, err
 		}
 		counts := train.ClassCounts(realTr, k)
@@ -275,11 +277,11 @@ func regimeSets(d *evalData, regime string, cfg Config, seed uint64) (tr, val []
 }
 
 // equalMix is regime (b) mixed MixEqual: every class's real images repeated up to the majority
-// class's count (each image the same number of times, give or take one, the extra ones drawn at
-// random), plus s synthetic images of every class drawn at random, s the smallest class's
-// synthetic count. Every class then has the same number of real and of synthetic examples, so
-// the synthetic share is the same in every class.
-func equalMix(classes []string, realTr []train.Example, synth [][]train.Example, rng *rand.Rand) ([]train.Example, error) {
+// class's count m, plus s synthetic images of every class: s is the smallest class's synthetic
+// count, or with perReal > 0, perReal × m (a class's synthetic images then repeated as needed).
+// Every class then has m real and s synthetic examples, so the synthetic share is the same in
+// every class.
+func equalMix(classes []string, realTr []train.Example, synth [][]train.Example, perReal float64, rng *rand.Rand) ([]train.Example, error) {
 	k := len(classes)
 	realBy := make([][]train.Example, k)
 	for _, e := range realTr {
@@ -296,23 +298,29 @@ func equalMix(classes []string, realTr []train.Example, synth [][]train.Example,
 		}
 		s = min(s, len(synth[c]))
 	}
+	if perReal > 0 {
+		s = max(1, int(perReal*float64(most)+0.5))
+	}
 	var tr []train.Example
 	for c := range k {
-		n := len(realBy[c])
-		if n == 0 {
-			continue
-		}
-		for range most / n {
-			tr = append(tr, realBy[c]...)
-		}
-		for _, j := range rng.Perm(n)[:most%n] {
-			tr = append(tr, realBy[c][j])
-		}
-		for _, j := range rng.Perm(len(synth[c]))[:s] {
-			tr = append(tr, synth[c][j])
+		if len(realBy[c]) > 0 {
+			tr = repeatTo(tr, realBy[c], most, rng)
+			tr = repeatTo(tr, synth[c], s, rng)
 		}
 	}
 	return tr, nil
+}
+
+// repeatTo appends n examples of ex to dst: each example n/len(ex) times, and n%len(ex) more
+// drawn at random without replacement.
+func repeatTo(dst, ex []train.Example, n int, rng *rand.Rand) []train.Example {
+	for range n / len(ex) {
+		dst = append(dst, ex...)
+	}
+	for _, j := range rng.Perm(len(ex))[:n%len(ex)] {
+		dst = append(dst, ex[j])
+	}
+	return dst
 }
 
 // Evaluate runs the experiment of the issue "does adding synthetic X-rays help": for every

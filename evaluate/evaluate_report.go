@@ -644,7 +644,10 @@ func (r *Report) balancedVariant() string {
 	if r.BalancedMix == MixEqual {
 		parts = append(parts, "every class's real train images repeated up to the majority class's count (as in (e)), plus the same number of synthetic images in every class, so the synthetic share is the same in every class")
 	}
-	if r.SyntheticPerReal > 0 {
+	switch {
+	case r.SyntheticPerReal > 0 && r.BalancedMix == MixEqual:
+		parts = append(parts, fmt.Sprintf("%g synthetic examples per real example in every class (synthetic images repeated as needed)", r.SyntheticPerReal))
+	case r.SyntheticPerReal > 0:
 		parts = append(parts, fmt.Sprintf("at most %g synthetic images per real train image of a class", r.SyntheticPerReal))
 	}
 	switch r.BalancedRebalance {

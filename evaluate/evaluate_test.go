@@ -454,7 +454,18 @@ func TestEqualMixGivesEveryClassTheSameSyntheticShare(t *testing.T) {
 		t.Errorf("KeepModels kept no model of the newly trained (d): %v", err)
 	}
 
-	for _, bad := range []Config{{BalancedMix: MixEqual, SyntheticPerReal: 1}, {BalancedMix: MixEqual, BalancedRebalance: RebalanceOversample}, {BalancedMix: "half"}} {
+	// with a share: every class gets perReal × the majority count of synthetic examples
+	half := cfg
+	half.SyntheticPerReal = 1
+	tr, _, _, err := regimeSets(d, RegimeBalanced, half, repeatSeed(cfg.Seed, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if real, syn := shares(tr); !slices.Equal(real, syn) || syn[0] != real[0] || syn[1] != syn[0] || syn[2] != syn[0] {
+		t.Errorf("synthetic-per-real 1: real %v, synthetic %v per class, want equal", real, syn)
+	}
+
+	for _, bad := range []Config{{BalancedMix: MixEqual, BalancedRebalance: RebalanceOversample}, {BalancedMix: MixEqual, BalancedRebalance: RebalanceWeighted}, {BalancedMix: "half"}} {
 		c := cfg
 		c.BalancedMix, c.SyntheticPerReal, c.BalancedRebalance = bad.BalancedMix, bad.SyntheticPerReal, bad.BalancedRebalance
 		if err := c.Validate(); err == nil {

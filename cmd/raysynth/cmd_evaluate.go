@@ -31,7 +31,7 @@ func (o *evaluateOptions) addFlags(c *cobra.Command) {
 	f.IntVar(&o.repeat, "repeat", 0, "train only this repeat (1 to --repeats) and write no report: repeats in parallel processes, then one run without it writes the report")
 	f.IntVar(&o.epochs, "epochs", train.DefaultClassifierEpochs, "at most this many epochs per model")
 	f.StringVar(&o.synthetic, "synthetic", train.SyntheticApproved, "synthetic set for regimes b and c: approved (passed the privacy gate) or candidates")
-	f.Float64Var(&o.synthPerReal, "synthetic-per-real", 0, "regime b: at most this many synthetic images per real train image of a class (0: top every class up to the majority)")
+	f.Float64Var(&o.synthPerReal, "synthetic-per-real", 0, "regime b: at most this many synthetic images per real train image of a class (0: top up to the majority); --b-mix equal: this many per real example in every class")
 	f.StringVar(&o.mix, "b-mix", evaluate.MixTopUp, "regime b: topup (classes topped up to the majority with synthetic images) or equal (real oversampled as in e, plus as many synthetic images in every class)")
 	f.StringVar(&o.rebalance, "b-rebalance", "none", "regime b, topup: what evens out the classes after the top-up: none, weighted (class-weighted loss) or oversample")
 	f.BoolVar(&o.keepModels, "keep-models", false, "keep every model it trains in eval/runs (NAME.model); reused runs stay reused")
