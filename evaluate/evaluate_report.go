@@ -646,7 +646,7 @@ func (r *Report) balancedVariant() string {
 	}
 	switch {
 	case r.SyntheticPerReal > 0 && r.BalancedMix == MixEqual:
-		parts = append(parts, fmt.Sprintf("%g synthetic examples per real example in every class (synthetic images repeated as needed)", r.SyntheticPerReal))
+		parts = append(parts, fmt.Sprintf("%g synthetic example(s) per real example in every class (synthetic images repeated as needed)", r.SyntheticPerReal))
 	case r.SyntheticPerReal > 0:
 		parts = append(parts, fmt.Sprintf("at most %g synthetic images per real train image of a class", r.SyntheticPerReal))
 	}
