@@ -27,9 +27,9 @@ const PrecisionAuto = "auto"
 // autoPicksBF16 is whether auto chooses bf16 where the hardware has it. It rests on the quality
 // check of docs/results/engine/bf16.md (same class, same steps: Fréchet distance and k-NN recall
 // of bf16 within the spread of three fp32 seeds). At the length rare classes train (Kermany
-// virus, 64×64, 2,000 steps) it did not pass: bf16's three seeds scattered far more than fp32's
-// (Fréchet 2.9 to 19.6 against 5.8 to 9.0), so auto stays fp32. --precision bf16 runs it on
-// request.
+// virus, 64×64, 2,000 steps) it did not pass with three seeds (bf16's scattered far more), nor
+// with six seeds scored on the last and the moving-average weights (two bf16 seeds' moving
+// averages below fp32's worst recall), so auto stays fp32. --precision bf16 runs it on request.
 const autoPicksBF16 = false
 
 // ErrBF16Unavailable is returned when bf16 is asked for on a machine or build without it.
