@@ -298,7 +298,8 @@ func (g geom) filterGrad(p Precision, big, small, dw []float32) {
 			}
 		}
 	})
-	for l := 1; l < lanes; l++ {
-		addTo(dw, buf[lanes*colsLen+(l-1)*n:lanes*colsLen+l*n])
+	for l := 1; l < lanes; l++ { // element by element: the same sums whatever the split
+		part := buf[lanes*colsLen+(l-1)*n : lanes*colsLen+l*n]
+		parallel(n, func(lo, hi int) { addTo(dw[lo:hi], part[lo:hi]) })
 	}
 }
