@@ -51,3 +51,15 @@ for r in 1 2 3; do
 done; wait
 ./raysynth --workspace "$OUT/rel-eq1" evaluate --synthetic approved --regimes a,b,c,d,e --repeats 3 --epochs 4 \
   --seed 1 --b-mix equal --synthetic-per-real 1 --json > ../released-equal-1/report.json
+
+# 6. Release B (../released-b-equal/): its workspace as ../released/commands.sh step 7 left it.
+RELB=${3:-/tmp/raysynth-seed/released/relB}
+cp -r "$RELB" "$OUT/relB-eq"
+for r in 1 2 3; do
+  ./raysynth --workspace "$OUT/relB-eq" evaluate --synthetic approved --regimes b --repeats 3 --repeat $r \
+    --epochs 4 --seed 1 --b-mix equal --keep-models &
+done; wait
+./raysynth --workspace "$OUT/relB-eq" evaluate --synthetic approved --regimes a,b,c,d,e --repeats 3 --epochs 4 \
+  --seed 1 --b-mix equal --json > ../released-b-equal/report.json
+python3 bacc_ci.py "$OUT/relB-eq" "b-equal=$OUT/relB-eq/eval/runs:b" "a=$OUT/relB-eq/eval/runs:a" \
+  "d=$OUT/relB-eq/eval/runs:d" "e=$OUT/relB-eq/eval/runs:e" "b-topup=$RELB/eval/runs:b" > ../released-b-equal/balanced-accuracy-ci.tsv
