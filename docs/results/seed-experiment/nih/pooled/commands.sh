@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# The command lines behind docs/results/seed-experiment/nih/pooled/ (issue 13, fourth session,
+# 2026-12-05): the four minority classes started from a generator trained on every class's
+# train films (train gan --init pooled), against the per-class generators of ../augmented/.
+# Binaries built from commit 56ca6a1 (the commit that added --init pooled):
+#   go build -tags "openblas dnnl openjpeg charls gdcmjpeg libpng" -o raysynth ./cmd/raysynth
+#   go build -tags "openblas dnnl openjpeg charls gdcmjpeg libpng" -o ganscore ./cmd/ganscore
+# Every long stage ran through the session's CPU-slot wrapper (one core, nice -n 10), fp32,
+# OPENBLAS_NUM_THREADS=1, on 2 shared cores.
+set -euo pipefail
+export OPENBLAS_CORETYPE=SkylakeX OPENBLAS_NUM_THREADS=1
+OUT=${1:-/tmp/raysynth-seed}
+# the augmented workspace of ../commands.sh after its gate: the same ingest (same split), the
+# same normal generator (1,000 steps, from scratch) and the same classifier for the gate's
+# second embedding and for ganscore; the four minority generators and every later output removed
+ws=$OUT/nih-pooled
+cp -r "$OUT/nih-augmented" "$ws"
+rm -rf "$ws"/{synth,privacy,eval,privacy-gate.json} "$ws"/gan/{cardiomegaly,atelectasis,effusion,infiltration}
+# the pooled generator: every class's 479 train films (137 patients), 2,000 steps of 32, then
+# cardiomegaly fine-tuned from it for 300 steps; then the other three, each 300 steps from the
+# same pooled generator (the first command trains it, the others find it up to date)
+./raysynth --workspace "$ws" train gan --recipe augmented --init pooled --pooled-steps 2000 --classes cardiomegaly --steps 300 --batch 32 --min-images 18 --seed 1
+for c in atelectasis effusion infiltration; do
+  ./raysynth --workspace "$ws" train gan --recipe augmented --init pooled --pooled-steps 2000 --classes $c --steps 300 --batch 32 --min-images 18 --seed 1
+done
+# the same synthetic set size and gate as ../augmented/ (default thresholds)
+./raysynth --workspace "$ws" synth --per-class 350 --max-per-real 0 --seed 1
+./raysynth --workspace "$ws" privacy --embedding pixel,classifier --filter --max-rounds 5 --json > "$ws/privacy-gate.json" || true
+# fidelity as in ../ganscore.tsv (the same classifier embedding, 500 samples, seed 1)
+for c in cardiomegaly atelectasis effusion infiltration; do
+  ./ganscore -workspace "$ws" -class $c -checkpoint "$ws/gan/$c/checkpoint.ckpt" -weights last -samples 500 -label "$c"$'\tpooled2000+300\tlast'
+done
+# the pooled generator itself, unrefined, scored as if it were cardiomegaly's
+./ganscore -workspace "$ws" -class cardiomegaly -checkpoint "$ws/gan-pooled/checkpoint.ckpt" -weights last -samples 500 -label $'cardiomegaly\tpooled2000-only\tlast'
+
+# steps100/ and steps1/: the same pooled generator (copied, found up to date), 100 and 1
+# fine-tuning steps per minority class, the same synth, gate and scores
+for n in 100 1; do
+  w=$OUT/nih-pooled$n
+  cp -r "$OUT/nih-augmented" "$w"
+  rm -rf "$w"/{synth,privacy,eval,privacy-gate.json} "$w"/gan/{cardiomegaly,atelectasis,effusion,infiltration}
+  cp -r "$ws/gan-pooled" "$w/gan-pooled"
+  ./raysynth --workspace "$w" train gan --recipe augmented --init pooled --pooled-steps 2000 --classes cardiomegaly,atelectasis,effusion,infiltration --steps $n --batch 32 --min-images 18 --seed 1
+  ./raysynth --workspace "$w" synth --per-class 350 --max-per-real 0 --seed 1
+  ./raysynth --workspace "$w" privacy --embedding pixel,classifier --filter --max-rounds 5 --json > "$w/privacy-gate.json" || true
+  for c in cardiomegaly atelectasis effusion infiltration; do
+    ./ganscore -workspace "$w" -class $c -checkpoint "$w/gan/$c/checkpoint.ckpt" -weights last -samples 500 -label "$c"$'\tpooled2000+'$n$'\tlast'
+  done
+done
+# steps100-cap6/: the 100-step generators, a smaller release (at most 6 films per train film)
+w=$OUT/nih-pooled100-r6
+cp -r "$OUT/nih-pooled100" "$w" && rm -rf "$w"/{synth,privacy,privacy-gate.json}
+./raysynth --workspace "$w" synth --per-class 350 --max-per-real 6 --seed 1
+./raysynth --workspace "$w" privacy --embedding pixel,classifier --filter --max-rounds 5 --json > "$w/privacy-gate.json" || true
+# control-holdout/: real films no model saw (the 152 normal holdout films) offered as the
+# candidates of each minority class, in a fresh copy of the augmented workspace
+w=$OUT/nih-control
+cp -r "$OUT/nih-augmented" "$w" && rm -rf "$w"/{synth,privacy,eval,privacy-gate.json}
+for c in cardiomegaly atelectasis effusion infiltration; do
+  mkdir -p "$OUT/control-cand/$c"
+  awk -F, '$3=="normal" && $4=="holdout" {print $1}' "$w/real/index.csv" | while read -r id; do cp "$w/real/images/$id.png" "$OUT/control-cand/$c/"; done
+done
+./raysynth --workspace "$w" privacy --embedding pixel,classifier --candidates "$OUT/control-cand" --json > "$w/privacy-gate.json" || true
