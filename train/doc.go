@@ -43,7 +43,8 @@
 // like a class), then starts each class from those weights and fine-tunes them on the class's own
 // films. The class's checkpoint and summary.json record the start ([PooledInit]: steps, the
 // fingerprint of the pooled training index, checkpoint sha256); a class checkpoint made from
-// another pooled generator is refused. Privacy: the pooled generator saw every train patient, so
+// another pooled generator is refused. [GANConfig].Restart restarts the classes and keeps a
+// pooled generator that matches the run (training one made otherwise again). Privacy: the pooled generator saw every train patient, so
 // every class's generator has; the privacy gate's memorization search and its "all classes"
 // checks compare the synthetic films with every class's train patients, which is the set this
 // start exposes. Differential privacy is refused with it ([ErrPooledDP]): the pooled training is

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"path/filepath"
 
 	"github.com/raysynth/raysynth/internal/progress"
@@ -77,8 +78,23 @@ func (c GANConfig) validateInit() error {
 }
 
 // trainPooled trains (or resumes, or finds up to date) the pooled generator on every class's
-// train films for exactly cfg.PooledSteps steps, and returns what the classes start from.
+// train films for exactly cfg.PooledSteps steps, and returns what the classes start from. With
+// cfg.Restart a pooled generator that matches the run is kept (resumed if shorter) and one made
+// with other settings or more steps is trained again.
 func trainPooled(ctx context.Context, cfg GANConfig, log *slog.Logger, rep progress.Reporter, rows []workspace.RealImage) (*GANClassResult, *PooledInit, error) {
+	r, init, err := trainPooledOnce(ctx, cfg, log, rep, rows)
+	if cfg.Restart && errors.Is(err, ErrPooledMismatch) {
+		dir := cfg.Workspace.Path(PooledDir)
+		log.Info("pooled generator made with other settings: training it again", "error", err.Error())
+		if err := os.RemoveAll(dir); err != nil {
+			return nil, nil, fmt.Errorf("remove %s: %w", dir, err)
+		}
+		return trainPooledOnce(ctx, cfg, log, rep, rows)
+	}
+	return r, init, err
+}
+
+func trainPooledOnce(ctx context.Context, cfg GANConfig, log *slog.Logger, rep progress.Reporter, rows []workspace.RealImage) (*GANClassResult, *PooledInit, error) {
 	w := cfg.Workspace
 	job := ganJob{class: PooledName, dir: w.Path(PooledDir), pooled: true}
 	r, err := trainClass(ctx, cfg, log, progress.InPart(rep, "model", 1, 1), rows, job)

@@ -130,10 +130,31 @@ func TestPooledInitResumesToSameWeights(t *testing.T) {
 	if res7.Pooled.Status != "up-to-date" || res7.Pooled.Steps != 9 || res7.Classes[0].Summary.Init.Steps != 9 {
 		t.Errorf("after --restart: pooled %+v, class init %+v", res7.Pooled, res7.Classes[0].Summary.Init)
 	}
-	// fewer pooled steps than the kept generator has: refused, --restart keeps the pooled one
-	b.PooledSteps = 7
+	// fewer pooled steps than the kept generator has: refused; with Restart it is trained again,
+	// to the same weights as the uninterrupted 7-step run
+	b.PooledSteps, b.Restart = 7, false
 	if _, err := TrainGAN(context.Background(), b); !errors.Is(err, ErrPooledMismatch) {
 		t.Fatalf("pooled generator of 9 steps, run asks 7: %v", err)
+	}
+	b.Restart = true
+	res7, err = TrainGAN(context.Background(), b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res7.Pooled.Status != "trained" || res7.Pooled.Steps != 7 {
+		t.Errorf("pooled generator trained again: %+v", res7.Pooled)
+	}
+	if p := filepath.Join(PooledDir, CheckpointFile); !bytes.Equal(readFile(t, a.Workspace.Path(p)), readFile(t, b.Workspace.Path(p))) {
+		t.Errorf("%s trained again differs from the first 7-step run's", p)
+	}
+	// other settings with Restart: the pooled generator is trained again
+	b.LR = 1e-4
+	resLR, err := TrainGAN(context.Background(), b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resLR.Pooled.Status != "trained" || resLR.Classes[0].Summary.Init.CheckpointSHA256 == res7.Pooled.Summary.CheckpointSHA256 {
+		t.Errorf("pooled generator with another learning rate: %+v", resLR.Pooled)
 	}
 	// from scratch: the classes made from the pooled generator are refused
 	b.Init, b.Restart = InitScratch, false

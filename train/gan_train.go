@@ -432,7 +432,7 @@ func trainClass(ctx context.Context, cfg GANConfig, log *slog.Logger, rep progre
 	var m *dcgan
 	var ck *Checkpoint
 	startEpoch := 0
-	if cfg.Restart && !job.pooled { // the pooled generator is kept: delete its folder to retrain it
+	if cfg.Restart && !job.pooled { // the pooled generator is kept when it matches (trainPooled)
 		if err := os.RemoveAll(dir); err != nil {
 			return nil, fmt.Errorf("remove %s: %w", dir, err)
 		}

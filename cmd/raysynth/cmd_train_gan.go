@@ -100,7 +100,8 @@ as the unit; an RDP accountant stops training before ε is exceeded (clipping an
 under --precision bf16). Plan with raysynth dp-budget; how it works: docs/dp.md.
 
 Rare classes (--init pooled): one generator is first trained on the train films of every class
-together (WORKSPACE/gan-pooled/, --pooled-steps, resumable like the classes; --restart keeps it),
+together (WORKSPACE/gan-pooled/, --pooled-steps, resumable like the classes; --restart keeps it
+when it matches the run's settings, and trains it again when not),
 then each class starts from its weights and fine-tunes on its own films for --steps. Each class's
 summary.json records the pooled generator it started from ("init"). The pooled generator saw
 every train patient, so each class's generator has too: the privacy gate compares the synthetic
@@ -188,7 +189,7 @@ func ganHint(err error) error {
 	case errors.Is(err, train.ErrPooledDP):
 		return withHint(err, "leave out --init pooled for a private run (--init scratch), or train without --dp-epsilon")
 	case errors.Is(err, train.ErrPooledMismatch):
-		return withHint(err, "use the existing pooled generator's steps and settings, or delete WORKSPACE/"+train.PooledDir+" to train it again")
+		return withHint(err, "use the existing pooled generator's steps and settings, or add --restart to train it again (and the classes)")
 	case errors.Is(err, train.ErrCheckpointMismatch):
 		return withHint(err, "use the settings of the existing run, or add --restart to train these classes from scratch")
 	case errors.Is(err, train.ErrTooFewImages):
