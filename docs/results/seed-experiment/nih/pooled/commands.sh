@@ -10,6 +10,8 @@
 set -euo pipefail
 export OPENBLAS_CORETYPE=SkylakeX OPENBLAS_NUM_THREADS=1
 OUT=${1:-/tmp/raysynth-seed}
+KWS=${KWS:-$OUT/kermany-released}   # the Kermany workspace of ../../kermany/released/ (release A)
+KWSB=${KWSB:-$OUT/kermany-released-b} # release B's (the 1,200-step virus generator)
 # the augmented workspace of ../commands.sh after its gate: the same ingest (same split), the
 # same normal generator (1,000 steps, from scratch) and the same classifier for the gate's
 # second embedding and for ganscore; the four minority generators and every later output removed
@@ -61,3 +63,19 @@ for c in cardiomegaly atelectasis effusion infiltration; do
   awk -F, '$3=="normal" && $4=="holdout" {print $1}' "$w/real/index.csv" | while read -r id; do cp "$w/real/images/$id.png" "$OUT/control-cand/$c/"; done
 done
 ./raysynth --workspace "$w" privacy --embedding pixel,classifier --candidates "$OUT/control-cand" --json > "$w/privacy-gate.json" || true
+# kermany-virus/: the Kermany workspace of ../../kermany/released/ (its ingest, real films and
+# classifier copied; $KWS is that workspace, $KWSB release B's), a pooled generator on all its
+# train films, virus fine-tuned from it and resumed to 300, 600, 1,200 and 2,400 steps, each
+# scored; the per-class generators of release A (2,400 steps) and B (1,200) rescored beside them
+k=$OUT/kermany-pooled
+mkdir -p "$k/ref"
+for d in workspace.json real private ingest classifier; do cp -r "$KWS/$d" "$k/"; done
+./ganscore -workspace "$k" -class virus -checkpoint "$KWSB/gan/virus/checkpoint.ckpt" -weights last -samples 500 -label $'virus\tper-class 1200\tlast'
+./ganscore -workspace "$k" -class virus -checkpoint "$KWS/gan/virus/checkpoint.ckpt" -weights last -samples 500 -label $'virus\tper-class 2400\tlast'
+./raysynth --workspace "$k" train gan --recipe augmented --init pooled --pooled-steps 2000 --classes virus --steps 300 --batch 32 --seed 1
+./ganscore -workspace "$k" -class virus -checkpoint "$k/gan/virus/checkpoint.ckpt" -weights last -samples 500 -label $'virus\tpooled2000+300\tlast'
+./ganscore -workspace "$k" -class virus -checkpoint "$k/gan-pooled/checkpoint.ckpt" -weights last -samples 500 -label $'virus\tpooled2000-only\tlast'
+for n in 600 1200 2400; do
+  ./raysynth --workspace "$k" train gan --recipe augmented --init pooled --pooled-steps 2000 --classes virus --steps $n --batch 32 --seed 1
+  ./ganscore -workspace "$k" -class virus -checkpoint "$k/gan/virus/checkpoint.ckpt" -weights last -samples 500 -label "virus"$'\tpooled2000+'$n$'\tlast'
+done
