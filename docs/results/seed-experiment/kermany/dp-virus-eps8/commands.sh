@@ -34,3 +34,6 @@ done; wait; done
   --b-mix equal --json > report.json
 python3 ../released-equal/bacc_ci.py "$WS" "b-dp8=$WS/eval/runs:b" "a=$WS/eval/runs:a" "d=$WS/eval/runs:d" \
   "e=$WS/eval/runs:e" "b-equal-nondp=$REL_EQ/eval/runs:b" > balanced-accuracy-ci.tsv
+
+# The same budget over 600 steps (noise 5.6106) -> steps-600/: a fresh copy of REL_EQ, the same
+# commands with --steps 600 and -label dp-eps8-600, outputs in steps-600/.
