@@ -15,6 +15,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"math/rand/v2"
@@ -41,7 +42,7 @@ func main() {
 func run(wsDir, probeDir string, models []string, sep int, seed uint64) error {
 	ctx := context.Background()
 	if wsDir == "" || probeDir == "" || len(models) == 0 {
-		return fmt.Errorf("usage: shortcutprobe -workspace WS -probe PROBE_WS MODEL...")
+		return errors.New("usage: shortcutprobe -workspace WS -probe PROBE_WS MODEL (one or more)")
 	}
 	w, err := workspace.Open(wsDir)
 	if err != nil {
