@@ -79,3 +79,12 @@ for n in 600 1200 2400; do
   ./raysynth --workspace "$k" train gan --recipe augmented --init pooled --pooled-steps 2000 --classes virus --steps $n --batch 32 --seed 1
   ./ganscore -workspace "$k" -class virus -checkpoint "$k/gan/virus/checkpoint.ckpt" -weights last -samples 500 -label "virus"$'\tpooled2000+'$n$'\tlast'
 done
+# kermany-virus/privacy-summary.json: the 300-step virus generator (saved after its run), the
+# released normal and bacteria generators, as release B: 1,800 films of every class, the gate
+g=$OUT/kermany-gate300
+mkdir -p "$g/gan"
+for d in workspace.json real private ingest classifier gan-pooled; do cp -r "$k/$d" "$g/"; done
+cp -r "$OUT/kermany-virus-300" "$g/gan/virus"   # cp -r "$k/gan/virus" "$OUT/kermany-virus-300" after the 300-step run
+cp -r "$KWS/gan/normal" "$KWS/gan/bacteria" "$g/gan/"
+./raysynth --workspace "$g" synth --per-class 1800 --seed 1
+./raysynth --workspace "$g" privacy --embedding pixel,classifier --filter --max-rounds 5 --json > "$g/privacy-gate.json"
