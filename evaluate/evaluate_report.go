@@ -113,6 +113,8 @@ type Comparison struct {
 	B           string               `json:"b"`
 	Test        string               `json:"test"` // holdout or external
 	Differences []metrics.Difference `json:"differences"`
+	// BalancedAccuracy is B's balanced accuracy minus A's, the issue's overall measure.
+	BalancedAccuracy *BalancedDifference `json:"balanced_accuracy,omitempty"`
 }
 
 // Fidelity is the synthetic set's fidelity and diversity per class in the classifier's own
@@ -302,7 +304,8 @@ func buildReport(ctx context.Context, cfg Config, d *evalData, regs []string, re
 			if err != nil {
 				return nil, fmt.Errorf("compare %s with %s: %w", b, a, err)
 			}
-			r.Comparisons = append(r.Comparisons, Comparison{A: a, B: b, Test: test, Differences: diffs})
+			bd := balancedBootstrap(k, cfg.MinSupport, cfg.Resamples, cfg.Seed, tr, predictions(oa), predictions(ob))
+			r.Comparisons = append(r.Comparisons, Comparison{A: a, B: b, Test: test, Differences: diffs, BalancedAccuracy: &bd})
 		}
 	}
 	if fm != nil && len(d.synthetic) > 0 {
@@ -637,6 +640,18 @@ func (r *Report) Table() string {
 	return sb.String()
 }
 
+// balancedSpread is the larger standard deviation over repeats of the two regimes' holdout
+// balanced accuracy (0 when undefined).
+func (r *Report) balancedSpread(a, b string) float64 {
+	var sd float64
+	for _, key := range []string{a, b} {
+		if reg := r.regime(key); reg != nil && reg.Holdout.BalancedAccuracy.SD.Defined() {
+			sd = max(sd, float64(reg.Holdout.BalancedAccuracy.SD))
+		}
+	}
+	return sd
+}
+
 // balancedVariant says how regime (b) differed from the plain top-up to the majority count ("" when
 // it did not).
 func (r *Report) balancedVariant() string {
@@ -719,6 +734,28 @@ func (r *Report) Markdown() string {
 				}
 				p("| (%s) − (%s) | %s | %s | %s | %s |\n", c.B, c.A, d.Class, diff, ci, verdict)
 			}
+		}
+		p("\n")
+	}
+	if len(r.Comparisons) > 0 {
+		p("## Differences in balanced accuracy (B − A, paired bootstrap over holdout images)\n\n| B − A | B | A | difference | 95%% CI | beyond noise (test images and seeds)? |\n|---|---|---|---|---|---|\n")
+		for _, c := range r.Comparisons {
+			bd := c.BalancedAccuracy
+			if c.Test != "holdout" || bd == nil {
+				continue
+			}
+			ci, verdict := "n/a", "n/a"
+			if bd.Lo.Defined() {
+				ci = fmt.Sprintf("%+.3f to %+.3f", float64(bd.Lo), float64(bd.Hi))
+				verdict = "no (within noise)"
+				if bd.Beyond {
+					verdict = "yes"
+					if sd := r.balancedSpread(c.A, c.B); r.Repeats >= 2 && math.Abs(float64(bd.Diff)) <= sd {
+						verdict = "no (within the spread between seeds)"
+					}
+				}
+			}
+			p("| (%s) − (%s) | %.3f | %.3f | %+.3f | %s | %s |\n", c.B, c.A, float64(bd.B), float64(bd.A), float64(bd.Diff), ci, verdict)
 		}
 		p("\n")
 	}
