@@ -88,3 +88,7 @@ cp -r "$OUT/kermany-virus-300" "$g/gan/virus"   # cp -r "$k/gan/virus" "$OUT/ker
 cp -r "$KWS/gan/normal" "$KWS/gan/bacteria" "$g/gan/"
 ./raysynth --workspace "$g" synth --per-class 1800 --seed 1
 ./raysynth --workspace "$g" privacy --embedding pixel,classifier --filter --max-rounds 5 --json > "$g/privacy-gate.json"
+# kermany-virus/report.*: the five regimes on the approved set; (a), (d), (e) reused from release
+# A's eval/runs (copied in; b and c runs removed)
+cp -r "$KWS/eval" "$g/eval" && rm -f "$g"/eval/runs/b-* "$g"/eval/runs/c-* "$g"/eval/report.*
+./raysynth --workspace "$g" evaluate --synthetic approved --regimes a,b,c,d,e --repeats 3 --epochs 4 --seed 1 --json > report.json
