@@ -37,10 +37,12 @@ done; wait
   "$REL/eval/runs/a-r0.model" "$OUT/rel-keep/eval/runs/b-r0.model" \
   "$OUT/rel-eq/eval/runs/b-r0.model" "$OUT/rel-eq/eval/runs/b-r1.model" "$OUT/rel-eq/eval/runs/b-r2.model" > shortcut.tsv
 
-# 4. Balanced accuracy differences with a paired bootstrap over holdout films (the report's
-#    differences are per class sensitivity).
+# 4. Balanced accuracy differences with a paired bootstrap over holdout films, against runs of
+#    other workspaces too (the report compares regimes of one workspace); run after step 5 and
+#    ../dp-virus-eps8/commands.sh.
 python3 bacc_ci.py "$REL" "b-equal=$OUT/rel-eq/eval/runs:b" "a=$REL/eval/runs:a" "d=$REL/eval/runs:d" \
-  "e=$REL/eval/runs:e" "b-topup=$REL/eval/runs:b" > balanced-accuracy-ci.tsv
+  "e=$REL/eval/runs:e" "b-topup=$REL/eval/runs:b" "b-equal-50=$OUT/rel-eq1/eval/runs:b" \
+  "b-equal-dp8=$OUT/dp-ws/eval/runs:b" "b-equal-dp8-600=$OUT/dp2-ws/eval/runs:b" > balanced-accuracy-ci.tsv
 
 # 5. (b) mixed equal with one synthetic example per real example in every class (50% share;
 #    virus's 624 films repeated about 2.4 times), in another copy -> ../released-equal-1/
