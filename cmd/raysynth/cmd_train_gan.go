@@ -84,34 +84,22 @@ func newTrainGANCmd(g *globals) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "gan [flags]",
 		Short: "Train one DCGAN per condition on the real train split",
-		Long: `Trains one DCGAN per class on the workspace's real train split (never the holdout): a generator
-from a 100-d normal z to a size×size gray image and a mirrored discriminator, Adam, the stable GAN
-loss. Everything lands in WORKSPACE/gan/<class>/: checkpoint.ckpt (weights, optimiser and RNG
-state, epoch), train-log.jsonl, samples/epoch-NNN.png (a grid from a fixed z), loss.png and
-summary.json (hyperparameters, seed, code version, fingerprint of the training index).
+		Long: `Trains one DCGAN per class on the workspace's real train split (never the holdout). Everything
+lands in WORKSPACE/gan/<class>/: checkpoint.ckpt, train-log.jsonl, samples/epoch-NNN.png (a grid
+from a fixed z), loss.png and summary.json (settings, seed, code version, training-index fingerprint).
 
-Checkpoints are written atomically every --checkpoint-every epochs. Interrupted (Ctrl-C, or the
-process killed)? Run the same command again: each class resumes from its last checkpoint and
-ends with the same weights as an uninterrupted run. Classes with fewer than --min-images train
-images are skipped and reported.
-
-Differential privacy (--dp-epsilon and/or --dp-noise): DP-SGD on the discriminator, the patient
-as the unit; an RDP accountant stops training before ε is exceeded (clipping and noise stay float32
-under --precision bf16). Plan with raysynth dp-budget; how it works: docs/dp.md.
-
-Rare classes (--init pooled): one generator is first trained on the train films of every class
-together (WORKSPACE/gan-pooled/, --pooled-steps, resumable like the classes; --restart keeps it
-when it matches the run's settings, and trains it again when not),
-then each class starts from its weights and fine-tunes on its own films for --steps. Each class's
-summary.json records the pooled generator it started from ("init"). The pooled generator saw
-every train patient, so each class's generator has too: the privacy gate compares the synthetic
-films with every class's train films. Not with differential privacy. More: docs/training.md.`,
+Interrupted (Ctrl-C, or the process killed)? Run the same command again: each class resumes from
+its last checkpoint (written atomically) and ends with the same weights as an uninterrupted run.
+Classes with fewer than --min-images train images are skipped and reported.
+Differential privacy (--dp-epsilon, --dp-noise): DP-SGD on the discriminator, the patient as the
+unit, stopped before ε is exceeded; plan with raysynth dp-budget (docs/dp.md). Rare classes
+(--init pooled): each class fine-tunes a generator first trained on every class's train films
+(WORKSPACE/gan-pooled/), which therefore saw every train patient; not with DP (docs/training.md).`,
 		Example: `  raysynth train gan
   raysynth train gan --classes normal,effusion --epochs 50 --size 128
   raysynth train gan --epochs 1 --size 32 --json
   raysynth train gan --init pooled --pooled-steps 2000 --steps 300
   raysynth train gan --dp-epsilon 8 --epochs 50
-  raysynth train gan --dp-epsilon 8 --dp-sampling-rate 0.15 --epochs 60
   raysynth train gan --dp-noise 1.1 --dp-epsilon 4 --dp-sampling-rate 0.02 --dp-clip 0.5`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
