@@ -2,7 +2,8 @@
 # The command lines behind docs/results/seed-experiment/nih/pooled/ (issue 13, fourth session,
 # 2026-12-05): the four minority classes started from a generator trained on every class's
 # train films (train gan --init pooled), against the per-class generators of ../augmented/.
-# Binaries built from commit 56ca6a1 (the commit that added --init pooled):
+# Binaries built from the tree of commit 56ca6a1 (the commit that added --init pooled; built just
+# before it, differing from it only in the wording of two error messages):
 #   go build -tags "openblas dnnl openjpeg charls gdcmjpeg libpng" -o raysynth ./cmd/raysynth
 #   go build -tags "openblas dnnl openjpeg charls gdcmjpeg libpng" -o ganscore ./cmd/ganscore
 # Every long stage ran through the session's CPU-slot wrapper (one core, nice -n 10), fp32,
