@@ -63,7 +63,7 @@ func TestPooledInitResumesToSameWeights(t *testing.T) {
 		t.Errorf("pooled fingerprint %s, every class's train films %s", ps.TrainFingerprint, all.fingerprint)
 	}
 
-	// the same workspace (tinyWorkspace draws its classes in map order)
+	// the same workspace
 	dir := t.TempDir()
 	if err := os.CopyFS(dir, os.DirFS(a.Workspace.Dir)); err != nil {
 		t.Fatal(err)
@@ -82,7 +82,7 @@ func TestPooledInitResumesToSameWeights(t *testing.T) {
 	for i, want := range []struct {
 		path  string
 		steps int64
-	}{{filepath.Join(PooledDir, CheckpointFile), 4}, {filepath.Join("gan", "normal", CheckpointFile), 2}} {
+	}{{filepath.Join(PooledDir, CheckpointFile), 4}, {filepath.Join("gan", res.Classes[0].Class, CheckpointFile), 2}} {
 		ctx, cancel := context.WithCancel(context.Background())
 		b.Progress = &wstest.CancelAfter{N: 5, Cancel: cancel}
 		if _, err := TrainGAN(ctx, b); !errors.Is(err, context.Canceled) {

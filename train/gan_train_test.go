@@ -6,8 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/raysynth/raysynth/internal/workspace/wstest"
 	"image"
+	"maps"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -16,6 +16,7 @@ import (
 
 	"github.com/raysynth/raysynth/internal/imageio"
 	"github.com/raysynth/raysynth/internal/workspace"
+	"github.com/raysynth/raysynth/internal/workspace/wstest"
 )
 
 // tinyWorkspace writes a workspace of size×size blob images: counts[class] train images per class
@@ -29,7 +30,10 @@ func tinyWorkspace(t *testing.T, size int, counts map[string]int) *workspace.Wor
 	var classes []string
 	var rows []workspace.RealImage
 	rng := rand.New(rand.NewPCG(3, 4))
-	for class, n := range counts {
+	// classes in sorted order, so the films (drawn from one RNG) and the training order are the
+	// same on every run
+	for _, class := range slices.Sorted(maps.Keys(counts)) {
+		n := counts[class]
 		classes = append(classes, class)
 		for i := 0; i <= n; i++ {
 			img := image.NewGray(image.Rect(0, 0, size, size))
