@@ -174,6 +174,15 @@ func (c Config) regimes() []string {
 	return out
 }
 
+// regimeName is RegimeNames[reg], except that a (b) made with MixEqual says so, so that the
+// report's tables and its chart's legend name the mix they show.
+func (c Config) regimeName(reg string) string {
+	if reg == RegimeBalanced && c.balancedMix() == MixEqual {
+		return "real + synthetic, same share per class"
+	}
+	return RegimeNames[reg]
+}
+
 func (c Config) balancedMix() string {
 	if c.BalancedMix == "" {
 		return MixTopUp

@@ -255,7 +255,7 @@ func buildReport(ctx context.Context, cfg Config, d *evalData, regs []string, re
 	hTruth, eTruth := truth(d.holdout), truth(d.external)
 	hOuts, eOuts := map[string][]*testOutput{}, map[string][]*testOutput{}
 	for _, reg := range regs {
-		rr := RegimeReport{Key: reg, Name: RegimeNames[reg]}
+		rr := RegimeReport{Key: reg, Name: cfg.regimeName(reg)}
 		for _, rec := range records[reg] {
 			ri := RunInfo{Repeat: rec.Repeat + 1, Seed: rec.Seed, EpochsRun: rec.EpochsRun, BestEpoch: rec.BestEpoch, StoppedEarly: rec.StoppedEarly,
 				TrainReal: named(d.classes, rec.TrainReal), TrainSynthetic: named(d.classes, rec.TrainSynth), Validation: named(d.classes, rec.Validation),
@@ -299,7 +299,7 @@ func buildReport(ctx context.Context, cfg Config, d *evalData, regs []string, re
 				}
 			}
 			diffs, err := metrics.PairedBootstrap(metrics.BootstrapConfig{Classes: d.classes, MinSupport: cfg.MinSupport, Metric: metrics.Sensitivity,
-				Resamples: cfg.Resamples, Seed: cfg.Seed, NameA: "(" + a + ") " + RegimeNames[a], NameB: "(" + b + ") " + RegimeNames[b]},
+				Resamples: cfg.Resamples, Seed: cfg.Seed, NameA: "(" + a + ") " + cfg.regimeName(a), NameB: "(" + b + ") " + cfg.regimeName(b)},
 				tr, predictions(oa), predictions(ob))
 			if err != nil {
 				return nil, fmt.Errorf("compare %s with %s: %w", b, a, err)

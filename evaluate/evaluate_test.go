@@ -431,6 +431,9 @@ func TestEqualMixGivesEveryClassTheSameSyntheticShare(t *testing.T) {
 	if rep.BalancedMix != MixEqual {
 		t.Errorf("report records mix %q", rep.BalancedMix)
 	}
+	if want := "real + synthetic, same share per class"; rep.Regimes[0].Name != want {
+		t.Errorf("regime (b) is named %q in the report and its chart, want %q", rep.Regimes[0].Name, want)
+	}
 	md, _ := os.ReadFile(filepath.Join(cfg.Workspace.EvalDir(), EvalReportMD))
 	if want := "so the synthetic share is the same in every class"; !strings.Contains(string(md), want) {
 		t.Errorf("report.md lacks %q", want)
