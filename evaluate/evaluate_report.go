@@ -298,13 +298,14 @@ func buildReport(ctx context.Context, cfg Config, d *evalData, regs []string, re
 					continue
 				}
 			}
+			pa, pb := predictions(oa), predictions(ob)
 			diffs, err := metrics.PairedBootstrap(metrics.BootstrapConfig{Classes: d.classes, MinSupport: cfg.MinSupport, Metric: metrics.Sensitivity,
 				Resamples: cfg.Resamples, Seed: cfg.Seed, NameA: "(" + a + ") " + cfg.regimeName(a), NameB: "(" + b + ") " + cfg.regimeName(b)},
-				tr, predictions(oa), predictions(ob))
+				tr, pa, pb)
 			if err != nil {
 				return nil, fmt.Errorf("compare %s with %s: %w", b, a, err)
 			}
-			bd := balancedBootstrap(k, cfg.MinSupport, cfg.Resamples, cfg.Seed, tr, predictions(oa), predictions(ob))
+			bd := balancedBootstrap(k, cfg.MinSupport, cfg.Resamples, cfg.Seed, tr, pa, pb)
 			r.Comparisons = append(r.Comparisons, Comparison{A: a, B: b, Test: test, Differences: diffs, BalancedAccuracy: &bd})
 		}
 	}
