@@ -23,6 +23,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/raysynth/raysynth/internal/metrics"
 	"github.com/raysynth/raysynth/internal/workspace"
 	"github.com/raysynth/raysynth/train"
 )
@@ -85,8 +86,8 @@ func run(wsDir, probeDir string, models []string, sep int, seed uint64) error {
 			for i := range counts {
 				counts[i] = make([]int, k)
 			}
-			for i, p := range probs {
-				counts[set.ex[i].Class()][argmax(p)]++
+			for i, p := range metrics.Argmax(probs) {
+				counts[set.ex[i].Class()][p]++
 			}
 			for t := range k {
 				n := 0
@@ -162,16 +163,6 @@ func separability(ctx context.Context, c *train.Classifier, real, syn []train.Ex
 		}
 	}
 	return float64(right) / float64(len(all)), n, nil
-}
-
-func argmax(p []float64) int {
-	b := 0
-	for i, v := range p {
-		if v > p[b] {
-			b = i
-		}
-	}
-	return b
 }
 
 func prefixed(p string, s []string) []string {
