@@ -1,9 +1,12 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"strings"
 	"syscall"
+
+	"github.com/spf13/cobra"
 
 	"github.com/raysynth/raysynth/internal/blas"
 )
@@ -26,6 +29,43 @@ func maybeReexecForBLAS() {
 		return
 	}
 	_ = syscall.Exec(exe, os.Args, env) // on failure, carry on with what OpenBLAS chose
+}
+
+// blasCoreNote explains, for the log, a core type preset in the environment that leaves this
+// AVX-512 CPU on slower kernels; "" when there is nothing to say. Some machines export
+// OPENBLAS_CORETYPE=Haswell for every program; raysynth respects a preset value (it may be set on
+// purpose, for identical results across machines) but says what it costs.
+func blasCoreNote() string {
+	preset, ok := os.LookupEnv(envBLASCore)
+	if blas.Backend() != "openblas" || !ok || os.Getenv(envReexec) != "" || !cpuHasAVX512() {
+		return ""
+	}
+	return coreNote(preset, blas.CoreType())
+}
+
+// coreNote is blasCoreNote's wording for a preset value and the core OpenBLAS chose on a CPU with
+// AVX-512.
+func coreNote(preset, core string) string {
+	switch core {
+	case "SkylakeX", "Cooperlake", "SapphireRapids", "":
+		return ""
+	}
+	return fmt.Sprintf("%s=%q is set in the environment, so OpenBLAS multiplies with its %s kernels; "+
+		"this CPU has AVX-512, where raysynth would choose SkylakeX and matrix products run about twice as fast: "+
+		"unset %s (or set it to SkylakeX) unless it was set on purpose", envBLASCore, preset, core, envBLASCore)
+}
+
+// usesBLAS reports whether a command does matrix work worth the note above.
+func usesBLAS(cmd *cobra.Command) bool {
+	for c := cmd; c != nil && c.HasParent(); c = c.Parent() {
+		if !c.Parent().HasParent() {
+			switch c.Name() {
+			case "train", "synth", "evaluate", "privacy", "run", "bench":
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func cpuHasAVX512() bool {

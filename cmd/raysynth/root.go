@@ -82,7 +82,15 @@ not copies of any patient, and publishes them as a signed bundle researchers ver
 			if err := cmd.ValidateFlagGroups(); err != nil {
 				return usageError{err}
 			}
-			return g.setup()
+			if err := g.setup(); err != nil {
+				return err
+			}
+			if usesBLAS(cmd) {
+				if note := blasCoreNote(); note != "" {
+					g.log.Warn(note)
+				}
+			}
+			return nil
 		},
 	}
 	root.SetIn(g.stdin)
