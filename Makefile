@@ -42,10 +42,15 @@ CODEC_TAGS = $(shell test -e /usr/include/openjpeg-2.5/openjpeg.h && echo openjp
 # oneDNN's bf16 matrix products (--precision bf16) when Debian's libdnnl-dev is installed.
 HAVE_DNNL = $(shell test -e /usr/include/oneapi/dnnl/dnnl.h && ldconfig -p 2>/dev/null | grep -q libdnnl && echo yes)
 TAGS = $(strip $(if $(filter yes,$(HAVE_OPENBLAS)),openblas,) $(if $(filter yes,$(HAVE_DNNL)),dnnl,) $(CODEC_TAGS))
-# Debian's OpenBLAS 0.3.21 takes AVX-512 Zen CPUs for Haswell; SkylakeX kernels are twice as fast.
+# Debian's OpenBLAS 0.3.21 takes AVX-512 Zen CPUs for Haswell or Cooperlake; SkylakeX kernels are
+# twice as fast as Haswell's. As raysynth itself does (cmd/raysynth/blasenv.go), tests and benchmarks
+# use SkylakeX on AVX-512 CPUs unless OPENBLAS_CORETYPE already names an AVX-512 core; some machines
+# preset Haswell for every program. RAYSYNTH_BLAS_CORETYPE, when set, is used as given.
 AVX512 := $(shell grep -q avx512bw /proc/cpuinfo 2>/dev/null && echo yes)
-ifeq ($(AVX512),yes)
-ifeq ($(origin OPENBLAS_CORETYPE),undefined)
+ifneq ($(RAYSYNTH_BLAS_CORETYPE),)
+export OPENBLAS_CORETYPE := $(RAYSYNTH_BLAS_CORETYPE)
+else ifeq ($(AVX512),yes)
+ifeq ($(filter skylakex cooperlake sapphirerapids,$(shell echo '$(OPENBLAS_CORETYPE)' | tr A-Z a-z)),)
 export OPENBLAS_CORETYPE := SkylakeX
 endif
 endif

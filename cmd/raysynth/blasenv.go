@@ -13,17 +13,37 @@ import (
 
 // maybeReexecForBLAS sets OPENBLAS_CORETYPE before OpenBLAS is used. OpenBLAS reads it when the
 // library loads, which is before main runs, so the process re-executes itself once with it set.
-// Debian's OpenBLAS 0.3.21 detects AVX-512 Zen CPUs as Haswell, which halves SGEMM speed; SkylakeX
-// kernels run correctly there. Setting the variable (to anything) opts out. Thread counts are set
-// at run time by each stage through blas.SetThreads.
+// Debian's OpenBLAS 0.3.21 detects AVX-512 Zen CPUs as Haswell (Zen 4) or Cooperlake (Zen 5);
+// SkylakeX kernels run correctly on both and multiply about twice as fast as Haswell's. Some
+// machines export OPENBLAS_CORETYPE=Haswell for every program: on an AVX-512 CPU a preset core
+// without AVX-512 is replaced by SkylakeX too (blasCoreNote says so in the log). A core named in
+// RAYSYNTH_BLAS_CORETYPE is used as given. Thread counts are set at run time by each stage through
+// blas.SetThreads.
 func maybeReexecForBLAS() {
 	if blas.Backend() != "openblas" || os.Getenv(envReexec) != "" {
 		return
 	}
-	if _, ok := os.LookupEnv(envBLASCore); ok || !cpuHasAVX512() {
+	preset, hasPreset := os.LookupEnv(envBLASCore)
+	want := os.Getenv(envRSCore)
+	if want == "" {
+		if !cpuHasAVX512() || (hasPreset && avx512Core(preset)) {
+			return
+		}
+		want = "SkylakeX"
+	}
+	if hasPreset && strings.EqualFold(preset, want) {
 		return
 	}
-	env := append(os.Environ(), envReexec+"=1", envBLASCore+"=SkylakeX")
+	var env []string
+	for _, kv := range os.Environ() { // getenv takes the first of duplicate names
+		if !strings.HasPrefix(kv, envBLASCore+"=") && !strings.HasPrefix(kv, envReplacedCore+"=") {
+			env = append(env, kv)
+		}
+	}
+	env = append(env, envReexec+"=1", envBLASCore+"="+want)
+	if hasPreset {
+		env = append(env, envReplacedCore+"="+preset)
+	}
 	exe, err := os.Executable()
 	if err != nil {
 		return
@@ -31,28 +51,38 @@ func maybeReexecForBLAS() {
 	_ = syscall.Exec(exe, os.Args, env) // on failure, carry on with what OpenBLAS chose
 }
 
-// blasCoreNote explains, for the log, a core type preset in the environment that leaves this
-// AVX-512 CPU on slower kernels; "" when there is nothing to say. Some machines export
-// OPENBLAS_CORETYPE=Haswell for every program; raysynth respects a preset value (it may be set on
-// purpose, for identical results across machines) but says what it costs.
-func blasCoreNote() string {
-	preset, ok := os.LookupEnv(envBLASCore)
-	if blas.Backend() != "openblas" || !ok || os.Getenv(envReexec) != "" || !cpuHasAVX512() {
-		return ""
+// avx512Core reports whether an OpenBLAS core type uses AVX-512 kernels.
+func avx512Core(core string) bool {
+	for _, c := range []string{"SkylakeX", "Cooperlake", "SapphireRapids"} {
+		if strings.EqualFold(core, c) {
+			return true
+		}
 	}
-	return coreNote(preset, blas.CoreType())
+	return false
 }
 
-// coreNote is blasCoreNote's wording for a preset value and the core OpenBLAS chose on a CPU with
-// AVX-512.
-func coreNote(preset, core string) string {
-	switch core {
-	case "SkylakeX", "Cooperlake", "SapphireRapids", "":
+// replacedCore is the preset OPENBLAS_CORETYPE this process replaced at start-up, or "".
+func replacedCore() string {
+	if os.Getenv(envReexec) == "" {
 		return ""
 	}
-	return fmt.Sprintf("%s=%q is set in the environment, so OpenBLAS multiplies with its %s kernels; "+
-		"this CPU has AVX-512, where raysynth would choose SkylakeX and matrix products run about twice as fast: "+
-		"unset %s (or set it to SkylakeX) unless it was set on purpose", envBLASCore, preset, core, envBLASCore)
+	return os.Getenv(envReplacedCore)
+}
+
+// blasCoreNote explains, for the log, a preset core type that raysynth replaced; "" when there is
+// nothing to say.
+func blasCoreNote() string {
+	if old := replacedCore(); old != "" {
+		return coreNote(old, blas.CoreType())
+	}
+	return ""
+}
+
+// coreNote is blasCoreNote's wording.
+func coreNote(old, core string) string {
+	return fmt.Sprintf("%s=%q from the environment replaced with %s: this CPU has AVX-512, where %s's "+
+		"matrix products run about twice as fast; set %s=%s to keep the preset kernels",
+		envBLASCore, old, core, core, envRSCore, old)
 }
 
 // usesBLAS reports whether a command does matrix work worth the note above.

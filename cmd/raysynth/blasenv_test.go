@@ -5,16 +5,11 @@ import (
 	"testing"
 )
 
-func TestCoreNoteNamesTheSlowPreset(t *testing.T) {
-	note := coreNote("Haswell", "Haswell")
-	for _, want := range []string{`OPENBLAS_CORETYPE="Haswell"`, "Haswell kernels", "SkylakeX", "unset OPENBLAS_CORETYPE"} {
-		if !strings.Contains(note, want) {
-			t.Errorf("note %q lacks %q", note, want)
-		}
-	}
-	for _, core := range []string{"SkylakeX", "Cooperlake", "SapphireRapids", ""} {
-		if n := coreNote("x", core); n != "" {
-			t.Errorf("core %q: want no note, got %q", core, n)
+func TestAVX512Cores(t *testing.T) {
+	for core, want := range map[string]bool{"SkylakeX": true, "skylakex": true, "Cooperlake": true,
+		"SapphireRapids": true, "Haswell": false, "Zen": false, "": false} {
+		if got := avx512Core(core); got != want {
+			t.Errorf("avx512Core(%q) = %v, want %v", core, got, want)
 		}
 	}
 }

@@ -43,6 +43,7 @@ type versionInfo struct {
 	BLAS      string          `json:"blas"`
 	BLASCore  string          `json:"blas_core,omitempty"`
 	CoreEnv   string          `json:"openblas_coretype_env,omitempty"`
+	Replaced  string          `json:"openblas_coretype_replaced,omitempty"` // the preset raysynth replaced
 	BF16      string          `json:"bf16"`
 	HasBF16   bool            `json:"bf16_hardware"`
 	GOMAXPROC int             `json:"gomaxprocs"`
@@ -65,7 +66,7 @@ func newVersionCmd(g *globals) *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			info := versionInfo{
 				Version: version, Commit: buildCommit(), Go: runtime.Version(), OS: runtime.GOOS, Arch: runtime.GOARCH,
-				BLAS: blas.Backend(), BLASCore: blas.CoreType(), CoreEnv: os.Getenv(envBLASCore), BF16: blas.BF16Backend(), HasBF16: blas.HasBF16(), GOMAXPROC: runtime.GOMAXPROCS(0),
+				BLAS: blas.Backend(), BLASCore: blas.CoreType(), CoreEnv: os.Getenv(envBLASCore), Replaced: replacedCore(), BF16: blas.BF16Backend(), HasBF16: blas.HasBF16(), GOMAXPROC: runtime.GOMAXPROCS(0),
 				Codecs: dicomio.Codecs(),
 			}
 			if o.json {
@@ -77,6 +78,9 @@ func newVersionCmd(g *globals) *cobra.Command {
 				core := ""
 				if info.BLASCore != "" {
 					core = " (core " + info.BLASCore + ")"
+				}
+				if info.Replaced != "" {
+					core += ", replacing " + envBLASCore + "=" + info.Replaced + " from the environment"
 				}
 				fmt.Fprintf(g.stdout, "blas:      %s%s\n", info.BLAS, core)
 				auto := ""

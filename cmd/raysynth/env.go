@@ -9,20 +9,22 @@ import (
 
 // Environment variables, all in one registry (STYLE rule 3). Flags name theirs in their help.
 const (
-	envWorkspace  = "RAYSYNTH_WORKSPACE"
-	envLogFormat  = "RAYSYNTH_LOG_FORMAT"
-	envPassword   = "RAYSYNTH_PASSWORD"
-	envCosignPass = "COSIGN_PASSWORD"
-	envTestdata   = "RAYSYNTH_TESTDATA"
-	envAccessKey  = "AWS_ACCESS_KEY_ID"
-	envSecretKey  = "AWS_SECRET_ACCESS_KEY"
-	envSession    = "AWS_SESSION_TOKEN"
-	envRegion     = "AWS_REGION"
-	envEndpointS3 = "AWS_ENDPOINT_URL_S3"
-	envEndpoint   = "AWS_ENDPOINT_URL"
-	envBLASCore   = "OPENBLAS_CORETYPE"
-	envReexec     = "RAYSYNTH_REEXEC"
-	envTerm       = "TERM"
+	envWorkspace    = "RAYSYNTH_WORKSPACE"
+	envLogFormat    = "RAYSYNTH_LOG_FORMAT"
+	envPassword     = "RAYSYNTH_PASSWORD"
+	envCosignPass   = "COSIGN_PASSWORD"
+	envTestdata     = "RAYSYNTH_TESTDATA"
+	envAccessKey    = "AWS_ACCESS_KEY_ID"
+	envSecretKey    = "AWS_SECRET_ACCESS_KEY"
+	envSession      = "AWS_SESSION_TOKEN"
+	envRegion       = "AWS_REGION"
+	envEndpointS3   = "AWS_ENDPOINT_URL_S3"
+	envEndpoint     = "AWS_ENDPOINT_URL"
+	envBLASCore     = "OPENBLAS_CORETYPE"
+	envReexec       = "RAYSYNTH_REEXEC"
+	envRSCore       = "RAYSYNTH_BLAS_CORETYPE"
+	envReplacedCore = "RAYSYNTH_REPLACED_CORETYPE"
+	envTerm         = "TERM"
 )
 
 type envVar struct {
@@ -42,8 +44,10 @@ var envVars = []envVar{
 	{envRegion, "S3 region (default us-east-1)", false},
 	{envEndpointS3, "S3 endpoint URL (--endpoint)", false},
 	{envEndpoint, "S3 endpoint URL when AWS_ENDPOINT_URL_S3 is unset", false},
-	{envBLASCore, "OpenBLAS core type; raysynth sets SkylakeX on AVX-512 CPUs when unset", false},
+	{envBLASCore, "OpenBLAS core type; on AVX-512 CPUs raysynth uses SkylakeX when it is unset or names a core without AVX-512", false},
+	{envRSCore, "OpenBLAS core type raysynth uses as given (e.g. Haswell, to keep a preset OPENBLAS_CORETYPE)", false},
 	{envReexec, "set by raysynth itself when it restarts with OPENBLAS_CORETYPE; do not set", false},
+	{envReplacedCore, "set by raysynth itself: the OPENBLAS_CORETYPE it replaced; do not set", false},
 	{envTerm, "dumb turns the progress bars into plain lines", false},
 	// Read by sigstore's hashivault provider for --key hashivault://KEY (keygen, bundle, verify).
 	{"VAULT_ADDR", "Vault/OpenBao address for hashivault:// keys", false},

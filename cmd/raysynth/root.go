@@ -87,7 +87,7 @@ not copies of any patient, and publishes them as a signed bundle researchers ver
 			}
 			if usesBLAS(cmd) {
 				if note := blasCoreNote(); note != "" {
-					g.log.Warn(note)
+					g.log.Info(note)
 				}
 			}
 			return nil

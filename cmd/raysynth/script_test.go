@@ -26,6 +26,7 @@ import (
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
 		"raysynth": func() {
+			maybeReexecForBLAS() // as main does
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 			code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 			stop()
@@ -51,6 +52,9 @@ func TestScripts(t *testing.T) {
 			if cond == "bf16" {
 				return blas.HasBF16(), nil
 			}
+			if cond == "avx512" { // OpenBLAS build on a CPU with AVX-512: raysynth picks SkylakeX
+				return blas.Backend() == "openblas" && cpuHasAVX512(), nil
+			}
 			if cond != "codecs" {
 				return false, fmt.Errorf("unknown condition %q", cond)
 			}
@@ -68,7 +72,7 @@ func TestScripts(t *testing.T) {
 			env.Setenv("SHARED", shared)
 			env.Setenv(envTestdata, shared)
 			env.Setenv("HOME", env.WorkDir)
-			for _, k := range []string{envBLASCore, s3test.EnvMinIOBin, "RAYSYNTH_COSIGN_BINS", "PATH"} {
+			for _, k := range []string{envBLASCore, envRSCore, s3test.EnvMinIOBin, "RAYSYNTH_COSIGN_BINS", "PATH"} {
 				if v, ok := os.LookupEnv(k); ok {
 					env.Setenv(k, v)
 				}
