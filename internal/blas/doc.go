@@ -3,11 +3,18 @@
 // Debian's libopenblas-dev is installed) it calls OpenBLAS's cblas_sgemm through cgo; without the
 // tag it falls back to gonum's pure-Go SGEMM, which gives the same results, several times slower.
 //
+// Built with the "dnnl" tag as well, it also runs convolutions through oneDNN's convolution
+// primitives ([Conv]: forward, backward data and backward weights on NHWC maps, float32 or
+// bfloat16 inputs, float32 results); without it [Conv] reports false and the caller multiplies
+// im2col matrices instead.
+//
 // # Invariants
 //
 //   - Matrices are row-major float32 slices; [Sgemm] computes C = alpha·op(A)·op(B) + beta·C.
 //   - [Backend] names the implementation compiled in, so the binary can say which one runs.
 //   - Imports nothing of this module.
+//   - Every oneDNN call is single-threaded (one primitive per part of the batch, parts run by the
+//     caller's goroutines, [ConvLanes] fixed parts), so results do not depend on GOMAXPROCS.
 //
 // # Threads
 //

@@ -5,6 +5,8 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+
+	"github.com/raysynth/raysynth/internal/blas"
 )
 
 // geom describes a strided convolution between a "big" NHWC map (B, H, W, C) and a "small" one
@@ -229,8 +231,28 @@ func (g geom) forTiles(f func(worker, b0, b1 int)) {
 	wg.Wait()
 }
 
+// convLib makes conv, convT and filterGrad run through the convolution library when the build
+// has one (oneDNN, `dnnl` tag): 25–45% less CPU time than im2col and per-tile products on the
+// DCGAN's layers, fp32 and bf16 (docs/results/engine/onednn-conv.md). Tests turn it off to
+// compare the two paths.
+var convLib = true
+
+// lib runs one pass through the convolution library and reports whether it did. The transposed
+// convolution onto a single channel (the generator's image layer) stays on im2col+col2im:
+// oneDNN's backward-data kernels run it 1.5–3× slower.
+func (g geom) lib(pass blas.ConvPass, p Precision, big, small, w []float32) bool {
+	if !convLib || (pass == blas.ConvBackwardData && g.C == 1) {
+		return false
+	}
+	s := blas.ConvShape{B: g.B, H: g.H, W: g.W, C: g.C, Ho: g.Ho, Wo: g.Wo, Cs: g.Cs, K: g.K, S: g.S, P: g.P}
+	return blas.Conv(pass, s, p == BF16, big, small, w, parallel)
+}
+
 // conv computes small = conv(big, w) with w of shape (K·K·C, Cs).
 func (g geom) conv(p Precision, big, w, small []float32) {
+	if g.lib(blas.ConvForward, p, big, small, w) {
+		return
+	}
 	rowLen := g.kkc()
 	per := g.smallRows()
 	bufs := workerScratch(min(g.B, max(1, smallTileFloats/(per*rowLen))) * per * rowLen)
@@ -246,6 +268,9 @@ func (g geom) conv(p Precision, big, w, small []float32) {
 
 // convT computes big = convᵀ(small, w): the adjoint of conv with the same weights.
 func (g geom) convT(p Precision, small, w, big []float32) {
+	if g.lib(blas.ConvBackwardData, p, big, small, w) {
+		return
+	}
 	rowLen := g.kkc()
 	per := g.smallRows()
 	bufs := workerScratch(min(g.B, max(1, smallTileFloats/(per*rowLen))) * per * rowLen)
@@ -272,6 +297,9 @@ var filterMinRows = 256
 // samples whose im2col matrix stays in the core's cache (smallTileFloats); lane l takes tiles
 // l, l+filterLanes, … in order and accumulates them, and the lanes are added in order at the end.
 func (g geom) filterGrad(p Precision, big, small, dw []float32) {
+	if g.lib(blas.ConvBackwardWeights, p, big, small, dw) {
+		return
+	}
 	rowLen := g.kkc()
 	per := g.smallRows()
 	// at least filterMinRows rows a product: each one reads and writes the whole partial dw

@@ -1,6 +1,7 @@
 package nn
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"syscall"
@@ -18,9 +19,20 @@ func cpuTime() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-// TestConvMatchesDirectLoops checks the im2col+GEMM convolution and the gather col2im transposed
-// convolution against the textbook loops (the gradient tests only check them against each other).
+// TestConvMatchesDirectLoops checks the im2col+GEMM convolution, the gather col2im transposed
+// convolution and the weight gradient against the textbook loops (the gradient tests only check
+// them against each other), and the convolution library's passes when the build has one.
 func TestConvMatchesDirectLoops(t *testing.T) {
+	for _, lib := range []bool{false, true} {
+		t.Run(fmt.Sprintf("lib=%v", lib), func(t *testing.T) {
+			defer func() { convLib = true }()
+			convLib = lib
+			testConvMatchesDirectLoops(t)
+		})
+	}
+}
+
+func testConvMatchesDirectLoops(t *testing.T) {
 	for _, tc := range []struct{ b, h, w, c, cs, k, s, p int }{
 		{2, 8, 8, 3, 5, 4, 2, 1},
 		{1, 7, 6, 1, 2, 3, 1, 1},
@@ -41,8 +53,11 @@ func TestConvMatchesDirectLoops(t *testing.T) {
 		g.conv(FP32, big, w, gotSmall)
 		gotBig := make([]float32, len(big))
 		g.convT(FP32, small, w, gotBig)
+		gotW := make([]float32, len(w))
+		g.filterGrad(FP32, big, small, gotW)
 		wantSmall := make([]float64, len(small))
 		wantBig := make([]float64, len(big))
+		wantW := make([]float64, len(w))
 		for b := 0; b < tc.b; b++ {
 			for oy := 0; oy < g.Ho; oy++ {
 				for ox := 0; ox < g.Wo; ox++ {
@@ -59,6 +74,7 @@ func TestConvMatchesDirectLoops(t *testing.T) {
 									si := ((b*g.Ho+oy)*g.Wo+ox)*tc.cs + co
 									wantSmall[si] += float64(big[bi]) * wv
 									wantBig[bi] += float64(small[si]) * wv
+									wantW[((ky*tc.k+kx)*tc.c+ci)*tc.cs+co] += float64(big[bi]) * float64(small[si])
 								}
 							}
 						}
@@ -76,6 +92,11 @@ func TestConvMatchesDirectLoops(t *testing.T) {
 				t.Fatalf("%+v: convT[%d] = %v, want %v", tc, i, gotBig[i], wantBig[i])
 			}
 		}
+		for i := range wantW {
+			if math.Abs(wantW[i]-float64(gotW[i])) > 1e-4 {
+				t.Fatalf("%+v: filterGrad[%d] = %v, want %v", tc, i, gotW[i], wantW[i])
+			}
+		}
 	}
 }
 
@@ -87,18 +108,24 @@ func randSlice(rng *rand.Rand, n int) []float32 {
 	return s
 }
 
-// BenchmarkGeom times the products of the default 64×64 DCGAN's layers at batch 64 (the D step
-// runs its layers at 128): convolution, transposed convolution and weight gradient.
+// BenchmarkGeom times the products of the default 64×64 DCGAN's layers at batch 64 and 128 (the
+// D step of a batch-64 step runs its layers at 128): convolution, transposed convolution and weight gradient, in both
+// precisions, through im2col and per-tile products (gemm) and through the convolution library
+// (lib: the same as gemm in builds without one).
 // go test -tags openblas -run '^$' -bench Geom ./internal/nn
 func BenchmarkGeom(b *testing.B) {
 	for _, l := range []struct {
 		name                    string
 		b, h, w, c, cs, k, s, p int
 	}{
-		{"64x1-32x32", 128, 64, 64, 1, 32, 4, 2, 1},
-		{"32x32-16x64", 128, 32, 32, 32, 64, 4, 2, 1},
-		{"16x64-8x128", 128, 16, 16, 64, 128, 4, 2, 1},
-		{"8x128-4x256", 128, 8, 8, 128, 256, 4, 2, 1},
+		{"b64/64x1-32x32", 64, 64, 64, 1, 32, 4, 2, 1},
+		{"b64/32x32-16x64", 64, 32, 32, 32, 64, 4, 2, 1},
+		{"b64/16x64-8x128", 64, 16, 16, 64, 128, 4, 2, 1},
+		{"b64/8x128-4x256", 64, 8, 8, 128, 256, 4, 2, 1},
+		{"b128/64x1-32x32", 128, 64, 64, 1, 32, 4, 2, 1},
+		{"b128/32x32-16x64", 128, 32, 32, 32, 64, 4, 2, 1},
+		{"b128/16x64-8x128", 128, 16, 16, 64, 128, 4, 2, 1},
+		{"b128/8x128-4x256", 128, 8, 8, 128, 256, 4, 2, 1},
 	} {
 		g, err := newGeom(l.b, l.h, l.w, l.c, l.cs, l.k, l.s, l.p)
 		if err != nil {
@@ -111,22 +138,30 @@ func BenchmarkGeom(b *testing.B) {
 		dw := make([]float32, len(w))
 		for _, op := range []struct {
 			name string
-			f    func()
+			f    func(Precision)
 		}{
-			{"conv", func() { g.conv(FP32, big, w, small) }},
-			{"convT", func() { g.convT(FP32, small, w, big) }},
-			{"filterGrad", func() { g.filterGrad(FP32, big, small, dw) }},
+			{"conv", func(p Precision) { g.conv(p, big, w, small) }},
+			{"convT", func(p Precision) { g.convT(p, small, w, big) }},
+			{"filterGrad", func(p Precision) { g.filterGrad(p, big, small, dw) }},
 		} {
-			b.Run(l.name+"/"+op.name, func(b *testing.B) {
-				op.f()
-				cpu0 := cpuTime()
-				for b.Loop() {
-					op.f()
-				}
-				cpu := (cpuTime() - cpu0).Seconds()
-				b.ReportMetric(float64(g.flops())*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
-				b.ReportMetric(cpu/float64(b.N)*1e3, "cpu-ms/op")
-			})
+			for _, v := range []struct {
+				name string
+				p    Precision
+				lib  bool
+			}{{"fp32/gemm", FP32, false}, {"fp32/lib", FP32, true}, {"bf16/gemm", BF16, false}, {"bf16/lib", BF16, true}} {
+				b.Run(l.name+"/"+op.name+"/"+v.name, func(b *testing.B) {
+					defer func() { convLib = true }()
+					convLib = v.lib
+					op.f(v.p)
+					cpu0 := cpuTime()
+					for b.Loop() {
+						op.f(v.p)
+					}
+					cpu := (cpuTime() - cpu0).Seconds()
+					b.ReportMetric(float64(g.flops())*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+					b.ReportMetric(cpu/float64(b.N)*1e3, "cpu-ms/op")
+				})
+			}
 		}
 	}
 }

@@ -86,6 +86,8 @@ func TestBF16WeightsRoundedOnce(t *testing.T) {
 	}
 	defer func(n int) { smallTileFloats = n }(smallTileFloats)
 	smallTileFloats = 2 * g.smallRows() * g.kkc() // several tiles
+	defer func() { convLib = true }()
+	convLib = false // the im2col path
 	rng := rand.New(rand.NewPCG(3, 3))
 	big := randSlice(rng, g.B*g.bigLen())
 	w := randSlice(rng, g.kkc()*g.Cs)

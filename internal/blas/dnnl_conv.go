@@ -1,0 +1,417 @@
+//go:build dnnl && cgo
+
+package blas
+
+/*
+#cgo LDFLAGS: -ldnnl -lgomp
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <oneapi/dnnl/dnnl.h>
+
+extern void omp_set_num_threads(int);
+
+static dnnl_engine_t cv_engine;
+
+static int cv_init(void) { return dnnl_engine_create(&cv_engine, dnnl_cpu, 0); }
+
+// cv_t is one convolution pass for one part of the batch (mb samples), created once per shape.
+typedef struct {
+	int pass, bf16;
+	dnnl_primitive_t prim;
+	dnnl_memory_desc_t big_u, small_u, w_u; // the caller's f32 layouts: nhwc, nhwc, hwio
+	dnnl_memory_desc_t big_p, small_p, w_p; // what the primitive takes (bf16 inputs, blocked weights)
+	dnnl_primitive_t re_w;                  // w_u → w_p (forward, backward data); w_p → w_u (backward weights)
+	dnnl_primitive_t re_big, re_small;      // f32 → bf16 of an input (bf16 only)
+	dnnl_memory_desc_t s_md;
+	size_t scratch, wbytes, bigbytes, smallbytes, wubytes;
+	char impl[64];
+} cv_t;
+
+// cv_ctx is what one running part needs for itself: a stream and growing buffers.
+typedef struct {
+	dnnl_stream_t stream;
+	void *scratch; size_t scratch_cap;
+	void *big; size_t big_cap;     // bf16 copy of an input
+	void *small; size_t small_cap; // bf16 copy of an input
+	void *w; size_t w_cap;         // weights as the primitive takes them, or its weight gradient
+	void *wu; size_t wu_cap;       // a part's weight gradient in hwio (lanes after the first)
+} cv_ctx;
+
+static int cv_grow(void **p, size_t *cap, size_t need) {
+	if (*cap >= need) return 0;
+	free(*p);
+	*p = aligned_alloc(64, (need + 63) / 64 * 64);
+	*cap = *p ? need : 0;
+	return *p ? 0 : -1;
+}
+
+static int cv_reorder(dnnl_primitive_t *out, const dnnl_memory_desc_t *a, const dnnl_memory_desc_t *b) {
+	dnnl_primitive_desc_t pd;
+	dnnl_primitive_attr_t attr;
+	int st = dnnl_primitive_attr_create(&attr);
+	if (st) return st;
+	dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user);
+	st = dnnl_reorder_primitive_desc_create(&pd, a, cv_engine, b, cv_engine, attr);
+	dnnl_primitive_attr_destroy(attr);
+	if (st) return st;
+	// the reorders here are plain layout or type changes: none should need a scratchpad
+	if (dnnl_memory_desc_get_size(dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0))) {
+		dnnl_primitive_desc_destroy(pd);
+		return -3;
+	}
+	st = dnnl_primitive_create(out, pd);
+	dnnl_primitive_desc_destroy(pd);
+	return st;
+}
+
+// cv_create makes the primitive of one pass. Dims: big (mb, C, H, W), small (mb, Cs, Ho, Wo),
+// weights (Cs, C, K, K). It fails (non-zero) when oneDNN has no implementation, or only its
+// reference one.
+static int cv_create(cv_t **out, int pass, int bf16, int64_t mb, int64_t h, int64_t w, int64_t c,
+		int64_t ho, int64_t wo, int64_t cs, int64_t k, int64_t s, int64_t p) {
+	omp_set_num_threads(1);
+	cv_t *cv = calloc(1, sizeof *cv);
+	cv->pass = pass;
+	cv->bf16 = bf16;
+	dnnl_data_type_t dt = bf16 ? dnnl_bf16 : dnnl_f32;
+	dnnl_dims_t bd = {mb, c, h, w}, sd = {mb, cs, ho, wo}, wd = {cs, c, k, k};
+	dnnl_dims_t str = {s, s}, pl = {p, p}, pr = {(ho - 1) * s + k - h - p, (wo - 1) * s + k - w - p};
+	dnnl_memory_desc_t w_any, wf_any;
+	dnnl_primitive_desc_t fpd = NULL, pd = NULL;
+	dnnl_convolution_desc_t fd, d;
+	dnnl_primitive_attr_t attr = NULL;
+	int st;
+	// our own scratchpad per running part: the library's default one is shared between primitives
+	if ((st = dnnl_primitive_attr_create(&attr))) goto fail;
+	if ((st = dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user))) goto fail;
+	if ((st = dnnl_memory_desc_init_by_tag(&cv->big_u, 4, bd, dnnl_f32, dnnl_nhwc))) goto fail;
+	if ((st = dnnl_memory_desc_init_by_tag(&cv->small_u, 4, sd, dnnl_f32, dnnl_nhwc))) goto fail;
+	if ((st = dnnl_memory_desc_init_by_tag(&cv->w_u, 4, wd, dnnl_f32, dnnl_hwio))) goto fail;
+	// inputs in the pass's precision, outputs always f32
+	cv->big_p = cv->big_u;
+	cv->small_p = cv->small_u;
+	if (bf16 && pass != 1 && (st = dnnl_memory_desc_init_by_tag(&cv->big_p, 4, bd, dt, dnnl_nhwc))) goto fail;
+	if (bf16 && pass != 0 && (st = dnnl_memory_desc_init_by_tag(&cv->small_p, 4, sd, dt, dnnl_nhwc))) goto fail;
+	if ((st = dnnl_memory_desc_init_by_tag(&w_any, 4, wd, dt, dnnl_format_tag_any))) goto fail;
+	if ((st = dnnl_memory_desc_init_by_tag(&wf_any, 4, wd, dnnl_f32, dnnl_format_tag_any))) goto fail;
+	// the forward pass (also the hint the backward passes need), with inputs in the pass's precision
+	dnnl_memory_desc_t fbig, fsmall = cv->small_u;
+	if ((st = dnnl_memory_desc_init_by_tag(&fbig, 4, bd, dt, dnnl_nhwc))) goto fail;
+	if ((st = dnnl_convolution_forward_desc_init(&fd, dnnl_forward_training, dnnl_convolution_direct,
+			&fbig, &w_any, NULL, &fsmall, str, pl, pr))) goto fail;
+	if ((st = dnnl_primitive_desc_create(&fpd, &fd, attr, cv_engine, NULL))) goto fail;
+	switch (pass) {
+	case 0:
+		pd = fpd;
+		fpd = NULL;
+		break;
+	case 1:
+		if ((st = dnnl_convolution_backward_data_desc_init(&d, dnnl_convolution_direct, &cv->big_u, &w_any,
+				&cv->small_p, str, pl, pr))) goto fail;
+		if ((st = dnnl_primitive_desc_create(&pd, &d, attr, cv_engine, fpd))) goto fail;
+		break;
+	default:
+		if ((st = dnnl_convolution_backward_weights_desc_init(&d, dnnl_convolution_direct, &cv->big_p, &wf_any,
+				NULL, &cv->small_p, str, pl, pr))) goto fail;
+		if ((st = dnnl_primitive_desc_create(&pd, &d, attr, cv_engine, fpd))) goto fail;
+	}
+	const char *impl = "";
+	dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &impl);
+	strncpy(cv->impl, impl, sizeof cv->impl - 1);
+	if (strstr(impl, "ref")) { st = -2; goto fail; }
+	cv->w_p = *dnnl_primitive_desc_query_md(pd, pass == 2 ? dnnl_query_diff_weights_md : dnnl_query_weights_md, 0);
+	cv->s_md = *dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0);
+	cv->scratch = dnnl_memory_desc_get_size(&cv->s_md);
+	cv->wbytes = dnnl_memory_desc_get_size(&cv->w_p);
+	cv->wubytes = dnnl_memory_desc_get_size(&cv->w_u);
+	cv->bigbytes = dnnl_memory_desc_get_size(&cv->big_p);
+	cv->smallbytes = dnnl_memory_desc_get_size(&cv->small_p);
+	if (pass == 2) st = cv_reorder(&cv->re_w, &cv->w_p, &cv->w_u);
+	else st = cv_reorder(&cv->re_w, &cv->w_u, &cv->w_p);
+	if (st) goto fail;
+	if (bf16 && pass != 1 && (st = cv_reorder(&cv->re_big, &cv->big_u, &cv->big_p))) goto fail;
+	if (bf16 && pass != 0 && (st = cv_reorder(&cv->re_small, &cv->small_u, &cv->small_p))) goto fail;
+	st = dnnl_primitive_create(&cv->prim, pd);
+	dnnl_primitive_desc_destroy(pd);
+	pd = NULL;
+	if (st) goto fail;
+	dnnl_primitive_attr_destroy(attr);
+	*out = cv;
+	return 0;
+fail:
+	if (attr) dnnl_primitive_attr_destroy(attr);
+	if (fpd) dnnl_primitive_desc_destroy(fpd);
+	if (pd) dnnl_primitive_desc_destroy(pd);
+	free(cv); // primitives made before a failure are leaked: failures happen once per shape
+	return st ? st : -1;
+}
+
+static int cv_ctx_new(cv_ctx **out) {
+	cv_ctx *c = calloc(1, sizeof *c);
+	int st = dnnl_stream_create(&c->stream, cv_engine, dnnl_stream_default_flags);
+	if (st) { free(c); return st; }
+	*out = c;
+	return 0;
+}
+
+static int cv_exec(cv_ctx *cx, dnnl_primitive_t p, int n, const int *arg, const dnnl_memory_desc_t **md, void **ptr) {
+	dnnl_memory_t m[5];
+	dnnl_exec_arg_t a[5];
+	int st = 0, made = 0;
+	for (; made < n; made++) {
+		if ((st = dnnl_memory_create(&m[made], md[made], cv_engine, ptr[made]))) break;
+		a[made].arg = arg[made];
+		a[made].memory = m[made];
+	}
+	if (!st) st = dnnl_primitive_execute(p, cx->stream, n, a);
+	if (!st) st = dnnl_stream_wait(cx->stream);
+	for (int i = 0; i < made; i++) dnnl_memory_destroy(m[i]);
+	return st;
+}
+
+static int cv_move(cv_ctx *cx, dnnl_primitive_t re, const dnnl_memory_desc_t *from, void *src,
+		const dnnl_memory_desc_t *to, void *dst) {
+	int arg[2] = {DNNL_ARG_FROM, DNNL_ARG_TO};
+	const dnnl_memory_desc_t *md[2] = {from, to};
+	void *ptr[2] = {src, dst};
+	return cv_exec(cx, re, 2, arg, md, ptr);
+}
+
+// cv_weights reorders the caller's weights into cx->w, the layout of the primitive (forward and
+// backward data).
+static int cv_weights(cv_t *cv, cv_ctx *cx, float *w) {
+	omp_set_num_threads(1);
+	if (cv_grow(&cx->w, &cx->w_cap, cv->wbytes)) return -1;
+	return cv_move(cx, cv->re_w, &cv->w_u, w, &cv->w_p, cx->w);
+}
+
+// cv_run runs the pass on one part of the batch. big and small point at the part's first sample;
+// wp is the reordered weights (forward and backward data) and wu the hwio weight gradient to
+// write (backward weights; NULL: into cx->wu).
+static int cv_run(cv_t *cv, cv_ctx *cx, float *big, float *small, void *wp, float *wu) {
+	omp_set_num_threads(1);
+	if (cv_grow(&cx->scratch, &cx->scratch_cap, cv->scratch)) return -1;
+	void *bigp = big, *smallp = small;
+	int st;
+	if (cv->re_big) {
+		if (cv_grow(&cx->big, &cx->big_cap, cv->bigbytes)) return -1;
+		if ((st = cv_move(cx, cv->re_big, &cv->big_u, big, &cv->big_p, cx->big))) return st;
+		bigp = cx->big;
+	}
+	if (cv->re_small) {
+		if (cv_grow(&cx->small, &cx->small_cap, cv->smallbytes)) return -1;
+		if ((st = cv_move(cx, cv->re_small, &cv->small_u, small, &cv->small_p, cx->small))) return st;
+		smallp = cx->small;
+	}
+	int arg[4];
+	const dnnl_memory_desc_t *md[4];
+	void *ptr[4];
+	switch (cv->pass) {
+	case 0:
+		arg[0] = DNNL_ARG_SRC; md[0] = &cv->big_p; ptr[0] = bigp;
+		arg[1] = DNNL_ARG_WEIGHTS; md[1] = &cv->w_p; ptr[1] = wp;
+		arg[2] = DNNL_ARG_DST; md[2] = &cv->small_u; ptr[2] = small;
+		break;
+	case 1:
+		arg[0] = DNNL_ARG_DIFF_DST; md[0] = &cv->small_p; ptr[0] = smallp;
+		arg[1] = DNNL_ARG_WEIGHTS; md[1] = &cv->w_p; ptr[1] = wp;
+		arg[2] = DNNL_ARG_DIFF_SRC; md[2] = &cv->big_u; ptr[2] = big;
+		break;
+	default:
+		if (cv_grow(&cx->w, &cx->w_cap, cv->wbytes)) return -1;
+		arg[0] = DNNL_ARG_SRC; md[0] = &cv->big_p; ptr[0] = bigp;
+		arg[1] = DNNL_ARG_DIFF_DST; md[1] = &cv->small_p; ptr[1] = smallp;
+		arg[2] = DNNL_ARG_DIFF_WEIGHTS; md[2] = &cv->w_p; ptr[2] = cx->w;
+	}
+	int n = 3;
+	if (cv->scratch) {
+		arg[3] = DNNL_ARG_SCRATCHPAD; md[3] = &cv->s_md; ptr[3] = cx->scratch;
+		n = 4;
+	}
+	if ((st = cv_exec(cx, cv->prim, n, arg, md, ptr))) return st;
+	if (cv->pass == 2) {
+		if (!wu) {
+			if (cv_grow(&cx->wu, &cx->wu_cap, cv->wubytes)) return -1;
+			wu = cx->wu;
+		}
+		return cv_move(cx, cv->re_w, &cv->w_p, cx->w, &cv->w_u, wu);
+	}
+	return 0;
+}
+
+// cv_add adds n floats of src to dst.
+static void cv_add(float *dst, const float *src, int64_t n) {
+	for (int64_t i = 0; i < n; i++) dst[i] += src[i];
+}
+*/
+import "C"
+
+import (
+	"fmt"
+	"sync"
+	"unsafe"
+)
+
+var conv struct {
+	initErr error
+	mu      sync.RWMutex
+	prims   map[convKey]*C.cv_t // nil: oneDNN has no (non-reference) implementation here
+	ctxMu   sync.Mutex
+	ctxs    []*C.cv_ctx
+}
+
+type convKey struct {
+	s    ConvShape // s.B is the part's batch
+	pass ConvPass
+	bf16 bool
+}
+
+func init() {
+	if st := C.cv_init(); st != 0 {
+		conv.initErr = fmt.Errorf("blas: oneDNN engine: status %d", int(st))
+	}
+	conv.prims = map[convKey]*C.cv_t{}
+}
+
+// ConvBackend names the convolution implementation compiled in ("" when there is none).
+func ConvBackend() string {
+	if conv.initErr != nil {
+		return ""
+	}
+	return "oneDNN"
+}
+
+func convPrim(key convKey) *C.cv_t {
+	conv.mu.RLock()
+	p, ok := conv.prims[key]
+	conv.mu.RUnlock()
+	if ok {
+		return p
+	}
+	conv.mu.Lock()
+	defer conv.mu.Unlock()
+	if p, ok := conv.prims[key]; ok {
+		return p
+	}
+	s := key.s
+	var cv *C.cv_t
+	if C.cv_create(&cv, C.int(key.pass), C.int(b2i(key.bf16)), C.int64_t(s.B), C.int64_t(s.H), C.int64_t(s.W),
+		C.int64_t(s.C), C.int64_t(s.Ho), C.int64_t(s.Wo), C.int64_t(s.Cs), C.int64_t(s.K), C.int64_t(s.S), C.int64_t(s.P)) != 0 {
+		cv = nil
+	}
+	conv.prims[key] = cv
+	return cv
+}
+
+// ConvImpl returns oneDNN's name for the implementation it picks for a pass on batch parts of
+// s (the first part's), or "" if there is none.
+func ConvImpl(pass ConvPass, s ConvShape, bf16 bool) string {
+	s.B = (s.B + ConvLanes - 1) / ConvLanes
+	if cv := convPrim(convKey{s: s, pass: pass, bf16: bf16}); cv != nil {
+		return C.GoString(&cv.impl[0])
+	}
+	return ""
+}
+
+func getConvCtx() *C.cv_ctx {
+	conv.ctxMu.Lock()
+	defer conv.ctxMu.Unlock()
+	if n := len(conv.ctxs); n > 0 {
+		c := conv.ctxs[n-1]
+		conv.ctxs = conv.ctxs[:n-1]
+		return c
+	}
+	var c *C.cv_ctx
+	if st := C.cv_ctx_new(&c); st != 0 {
+		panic(fmt.Sprintf("blas: oneDNN stream: status %d", int(st)))
+	}
+	return c
+}
+
+func putConvCtx(c *C.cv_ctx) {
+	conv.ctxMu.Lock()
+	conv.ctxs = append(conv.ctxs, c)
+	conv.ctxMu.Unlock()
+}
+
+func fptr(s []float32) *C.float { return (*C.float)(unsafe.Pointer(&s[0])) }
+
+// Conv runs one pass of a convolution with oneDNN, bf16 inputs (float32 accumulation and
+// output) when bf16 is set, and reports whether it did: false, with nothing written, when this
+// build or CPU has no oneDNN implementation for the shape other than its reference loops.
+//
+//   - [ConvForward] reads big and w and writes small;
+//   - [ConvBackwardData] reads small and w and writes big;
+//   - [ConvBackwardWeights] reads big and small and writes w.
+//
+// The batch is cut into [ConvLanes] fixed parts, run through par (each part one single-threaded
+// primitive).
+func Conv(pass ConvPass, s ConvShape, bf16 bool, big, small, w []float32, par Parallel) bool {
+	if conv.initErr != nil || s.B <= 0 {
+		return false
+	}
+	lanes := min(ConvLanes, s.B)
+	parts := make([]*C.cv_t, lanes)
+	for l := range parts {
+		ps := s
+		ps.B = s.B*(l+1)/lanes - s.B*l/lanes
+		if parts[l] = convPrim(convKey{s: ps, pass: pass, bf16: bf16}); parts[l] == nil {
+			return false
+		}
+	}
+	bigLen, smallLen := s.H*s.W*s.C, s.Ho*s.Wo*s.Cs
+	_, _ = big[s.B*bigLen-1], small[s.B*smallLen-1]
+	_ = w[s.K*s.K*s.C*s.Cs-1]
+	var wp unsafe.Pointer
+	if pass != ConvBackwardWeights {
+		cx := getConvCtx()
+		defer putConvCtx(cx)
+		if st := C.cv_weights(parts[0], cx, fptr(w)); st != 0 {
+			panic(fmt.Sprintf("blas: oneDNN weight reorder %+v: status %d", s, int(st)))
+		}
+		wp = cx.w
+		// the parts' primitives take the same weight layout unless their batch sizes differ
+		// enough to pick another kernel: check, and reorder per part then
+		if lanes > 1 && C.dnnl_memory_desc_equal(&parts[0].w_p, &parts[1].w_p) == 0 {
+			wp = nil
+		}
+	}
+	ctxs := make([]*C.cv_ctx, lanes)
+	par(lanes, func(lo, hi int) {
+		for l := lo; l < hi; l++ {
+			b0 := s.B * l / lanes
+			cx := getConvCtx()
+			ctxs[l] = cx
+			lwp := wp
+			if pass != ConvBackwardWeights && lwp == nil {
+				if st := C.cv_weights(parts[l], cx, fptr(w)); st != 0 {
+					panic(fmt.Sprintf("blas: oneDNN weight reorder %+v: status %d", s, int(st)))
+				}
+				lwp = cx.w
+			}
+			var wu *C.float
+			if pass == ConvBackwardWeights && l == 0 {
+				wu = fptr(w)
+			}
+			if st := C.cv_run(parts[l], cx, fptr(big[b0*bigLen:]), fptr(small[b0*smallLen:]), lwp, wu); st != 0 {
+				panic(fmt.Sprintf("blas: oneDNN convolution pass %d %+v: status %d", pass, s, int(st)))
+			}
+		}
+	})
+	if pass == ConvBackwardWeights {
+		n := len(w[:s.K*s.K*s.C*s.Cs])
+		for l := 1; l < lanes; l++ { // element by element, lanes in order: the same sums whatever the split
+			part := unsafe.Slice((*float32)(ctxs[l].wu), n)
+			par(n, func(lo, hi int) {
+				if lo < hi {
+					C.cv_add(fptr(w[lo:hi]), fptr(part[lo:hi]), C.int64_t(hi-lo))
+				}
+			})
+		}
+	}
+	for _, cx := range ctxs {
+		putConvCtx(cx)
+	}
+	return true
+}

@@ -1,0 +1,109 @@
+package nn
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/raysynth/raysynth/internal/blas"
+)
+
+// convLayers are the layer shapes of the default 64×64 DCGAN (the generator's transposed
+// convolutions are the same shapes read backwards) and of the 64×64 classifier.
+var convLayers = []struct{ h, c, cs, k, s, p int }{
+	{64, 1, 32, 4, 2, 1},
+	{32, 32, 64, 4, 2, 1},
+	{16, 64, 128, 4, 2, 1},
+	{8, 128, 256, 4, 2, 1},
+	{64, 1, 16, 3, 1, 1},
+	{32, 16, 32, 3, 1, 1},
+	{16, 32, 64, 3, 1, 1},
+	{8, 64, 128, 3, 1, 1},
+}
+
+// TestConvLibMatchesGEMM runs every layer's three passes through the convolution library and
+// through im2col and per-tile products, in both precisions, at an odd batch (two unequal
+// parts): the results must agree within float32 rounding of different summation orders (bf16:
+// both paths round the same inputs to bfloat16, so only the order differs there too).
+func TestConvLibMatchesGEMM(t *testing.T) {
+	if blas.ConvBackend() == "" {
+		t.Skip("this build has no convolution library (oneDNN, tag dnnl): only one path to test")
+	}
+	defer func() { convLib = true }()
+	for _, l := range convLayers {
+		for _, p := range []Precision{FP32, BF16} {
+			name := fmt.Sprintf("%dx%dx%d-k%ds%d-%v", l.h, l.h, l.c, l.k, l.s, p)
+			t.Run(name, func(t *testing.T) {
+				g, err := newGeom(3, l.h, l.h, l.c, l.cs, l.k, l.s, l.p)
+				if err != nil {
+					t.Fatal(err)
+				}
+				rng := rand.New(rand.NewPCG(uint64(l.h), uint64(l.cs)))
+				big := randSlice(rng, g.B*g.bigLen())
+				w := randSlice(rng, g.kkc()*g.Cs)
+				small := randSlice(rng, g.B*g.smallRows()*g.Cs)
+				run := func(lib bool) (conv, convT, dw []float32) {
+					convLib = lib
+					conv, convT, dw = make([]float32, len(small)), make([]float32, len(big)), make([]float32, len(w))
+					for _, s := range [][]float32{conv, convT, dw} { // outputs are overwritten, not added to
+						for i := range s {
+							s[i] = float32(math.NaN())
+						}
+					}
+					g.conv(p, big, w, conv)
+					g.convT(p, small, w, convT)
+					g.filterGrad(p, big, small, dw)
+					return conv, convT, dw
+				}
+				c0, t0, w0 := run(false)
+				c1, t1, w1 := run(true)
+				// each output is a sum of n products of unit normals: its size is about √n
+				closeTo(t, "conv", c1, c0, g.kkc())
+				closeTo(t, "convT", t1, t0, g.K*g.K*g.Cs)
+				closeTo(t, "filterGrad", w1, w0, g.B*g.smallRows())
+			})
+		}
+	}
+}
+
+// closeTo fails unless got and want, sums of n products, agree within float32 rounding.
+func closeTo(t *testing.T, what string, got, want []float32, n int) {
+	t.Helper()
+	tol := 1e-5 * math.Sqrt(float64(n)) * 4
+	same := 0
+	for i := range want {
+		d := math.Abs(float64(got[i] - want[i]))
+		if !(d <= tol*math.Max(1, math.Abs(float64(want[i])))) {
+			t.Fatalf("%s[%d] = %v, want %v (within %.2g)", what, i, got[i], want[i], tol)
+		}
+		if got[i] == want[i] {
+			same++
+		}
+	}
+	t.Logf("%s: %d of %d equal bit for bit", what, same, len(want))
+}
+
+// TestConvLibImpl names the library's implementation of every layer's passes: never its
+// reference loops, which would be many times slower than the products they replace.
+func TestConvLibImpl(t *testing.T) {
+	if blas.ConvBackend() == "" {
+		t.Skip("this build has no convolution library (oneDNN, tag dnnl)")
+	}
+	for _, l := range convLayers {
+		g, err := newGeom(64, l.h, l.h, l.c, l.cs, l.k, l.s, l.p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := blas.ConvShape{B: g.B, H: g.H, W: g.W, C: g.C, Ho: g.Ho, Wo: g.Wo, Cs: g.Cs, K: g.K, S: g.S, P: g.P}
+		for _, bf16 := range []bool{false, true} {
+			for _, pass := range []blas.ConvPass{blas.ConvForward, blas.ConvBackwardData, blas.ConvBackwardWeights} {
+				impl := blas.ConvImpl(pass, s, bf16)
+				if impl == "" {
+					t.Errorf("%+v bf16=%v pass %d: no implementation", s, bf16, pass)
+				}
+				t.Logf("%dx%dx%d→%d bf16=%v pass %d: %s", l.h, l.h, l.c, l.cs, bf16, pass, impl)
+			}
+		}
+	}
+}
