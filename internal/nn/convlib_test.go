@@ -22,8 +22,8 @@ var convLayers = []struct{ h, c, cs, k, s, p int }{
 	{8, 64, 128, 3, 1, 1},
 }
 
-// TestConvLibMatchesGEMM runs every layer's three passes through the convolution library and
-// through im2col and per-tile products, in both precisions, at an odd batch (two unequal
+// TestConvLibMatchesGEMM runs every layer's three passes through the convolution library (also
+// the passes geom keeps on the products) and through im2col and per-tile products, in both precisions, at an odd batch (two unequal
 // parts): the results must agree within float32 rounding of different summation orders (bf16:
 // both paths round the same inputs to bfloat16, so only the order differs there too).
 func TestConvLibMatchesGEMM(t *testing.T) {
@@ -44,13 +44,29 @@ func TestConvLibMatchesGEMM(t *testing.T) {
 				w := randSlice(rng, g.kkc()*g.Cs)
 				small := randSlice(rng, g.B*g.smallRows()*g.Cs)
 				run := func(lib bool) (conv, convT, dw []float32) {
-					convLib = lib
 					conv, convT, dw = make([]float32, len(small)), make([]float32, len(big)), make([]float32, len(w))
 					for _, s := range [][]float32{conv, convT, dw} { // outputs are overwritten, not added to
 						for i := range s {
 							s[i] = float32(math.NaN())
 						}
 					}
+					if lib { // every pass, also those geom keeps on the products
+						s := blas.ConvShape{B: g.B, H: g.H, W: g.W, C: g.C, Ho: g.Ho, Wo: g.Wo, Cs: g.Cs, K: g.K, S: g.S, P: g.P}
+						for _, c := range []struct {
+							pass            blas.ConvPass
+							big, small, out []float32
+						}{
+							{blas.ConvForward, big, conv, w},
+							{blas.ConvBackwardData, convT, small, w},
+							{blas.ConvBackwardWeights, big, small, dw},
+						} {
+							if !blas.Conv(c.pass, s, p == BF16, c.big, c.small, c.out, parallel) {
+								t.Fatalf("pass %d: the library ran nothing", c.pass)
+							}
+						}
+						return conv, convT, dw
+					}
+					convLib = false
 					g.conv(p, big, w, conv)
 					g.convT(p, small, w, convT)
 					g.filterGrad(p, big, small, dw)

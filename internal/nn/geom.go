@@ -232,16 +232,22 @@ func (g geom) forTiles(f func(worker, b0, b1 int)) {
 }
 
 // convLib makes conv, convT and filterGrad run through the convolution library when the build
-// has one (oneDNN, `dnnl` tag): 25–45% less CPU time than im2col and per-tile products on the
-// DCGAN's layers, fp32 and bf16 (docs/results/engine/onednn-conv.md). Tests turn it off to
+// has one (oneDNN, `dnnl` tag): up to 70% less CPU time than im2col and per-tile products on
+// the DCGAN's layers, fp32 and bf16 (docs/results/engine/onednn-conv.md). Tests turn it off to
 // compare the two paths.
 var convLib = true
 
-// lib runs one pass through the convolution library and reports whether it did. The transposed
-// convolution onto a single channel (the generator's image layer) stays on im2col+col2im:
-// oneDNN's backward-data kernels run it 1.5–3× slower.
+// lib runs one pass through the convolution library and reports whether it did. Where oneDNN
+// measured slower than im2col and per-tile products with both cores busy (BenchmarkGeom), the
+// pass stays on the products: the transposed convolution onto a single channel (the generator's
+// image layer: oneDNN's backward-data kernel for it is no faster), and on layers whose small side
+// has at most 16 pixels (the DCGAN's 8×8 ↔ 4×4 layer) every bf16 pass (+14–59% CPU time) and the
+// fp32 weight gradient (+3–14%).
 func (g geom) lib(pass blas.ConvPass, p Precision, big, small, w []float32) bool {
 	if !convLib || (pass == blas.ConvBackwardData && g.C == 1) {
+		return false
+	}
+	if g.Ho*g.Wo <= 16 && (p == BF16 || pass == blas.ConvBackwardWeights) {
 		return false
 	}
 	s := blas.ConvShape{B: g.B, H: g.H, W: g.W, C: g.C, Ho: g.Ho, Wo: g.Wo, Cs: g.Cs, K: g.K, S: g.S, P: g.P}
