@@ -274,7 +274,7 @@ func (g geom) conv(p Precision, big, w, small []float32) {
 
 // convT computes big = convᵀ(small, w): the adjoint of conv with the same weights.
 func (g geom) convT(p Precision, small, w, big []float32) {
-	if g.lib(blas.ConvBackwardData, p, big, small, w) {
+	if g.lib(blas.ConvBackwardData, p, big, small, w) || g.convT1(p, small, w, big) {
 		return
 	}
 	rowLen := g.kkc()

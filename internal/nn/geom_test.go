@@ -40,6 +40,8 @@ func testConvMatchesDirectLoops(t *testing.T) {
 		{2, 9, 9, 2, 3, 3, 2, 0},
 		{2, 9, 9, 2, 3, 5, 2, 2}, // up to 9 taps per pixel in col2im
 		{2, 16, 16, 8, 4, 4, 2, 1},
+		{3, 16, 16, 1, 8, 4, 2, 1}, // onto one channel: geom.convT1 in dnnl builds
+		{2, 10, 12, 1, 5, 4, 2, 1}, // … with rows of 5 and 6 small pixels (not whole groups of 8)
 	} {
 		g, err := newGeom(tc.b, tc.h, tc.w, tc.c, tc.cs, tc.k, tc.s, tc.p)
 		if err != nil {
