@@ -3,7 +3,10 @@
 // tanh, per-channel bias and the numerically stable GAN loss), each a gorgonia [gorgonia.Op] with
 // its own gradient operations, so that gorgonia builds the graph, differentiates it symbolically
 // ([gorgonia.Grad]) and runs it on its tape machine, while the heavy lifting is one OpenBLAS SGEMM
-// (internal/blas) per tile of samples.
+// (internal/blas) per tile of samples. Built with the dnnl tag, convolutions, transposed
+// convolutions and weight gradients run through oneDNN's convolution primitives instead
+// ([blas.Conv]) wherever they measured faster: one single-threaded primitive per fixed half of the
+// batch, weight-gradient halves added in order.
 //
 // # Imports
 //
