@@ -172,16 +172,13 @@ import "C"
 
 import (
 	"fmt"
-	"sync"
 	"unsafe"
 )
 
 var dnnl struct {
 	initErr error
-	mu      sync.RWMutex
-	prims   map[mmKey]*C.rs_mm // nil: oneDNN has no bf16 matmul for this shape here
-	ctxMu   sync.Mutex
-	ctxs    []*C.rs_ctx
+	prims   primCache[mmKey, C.rs_mm] // nil: oneDNN has no bf16 matmul for this shape here
+	ctxs    ctxPool[C.rs_ctx]
 }
 
 type mmKey struct {
@@ -194,7 +191,10 @@ func init() {
 	if st := C.rs_init(); st != 0 {
 		dnnl.initErr = fmt.Errorf("blas: oneDNN engine: status %d", int(st))
 	}
-	dnnl.prims = map[mmKey]*C.rs_mm{}
+	dnnl.ctxs.create = func() (*C.rs_ctx, int) {
+		var c *C.rs_ctx
+		return c, int(C.rs_ctx_new(&c))
+	}
 }
 
 // HasBF16 reports whether bfloat16 products run at hardware speed: oneDNN is compiled in and
@@ -220,45 +220,14 @@ func b2i(b bool) C.int {
 
 // primitive returns the cached oneDNN matmul for one shape, creating it on first use.
 func primitive(key mmKey) *C.rs_mm {
-	dnnl.mu.RLock()
-	p, ok := dnnl.prims[key]
-	dnnl.mu.RUnlock()
-	if ok {
-		return p
-	}
-	dnnl.mu.Lock()
-	defer dnnl.mu.Unlock()
-	if p, ok := dnnl.prims[key]; ok {
-		return p
-	}
-	var mm *C.rs_mm
-	if C.rs_mm_create(&mm, C.int64_t(key.m), C.int64_t(key.n), C.int64_t(key.k), b2i(key.ta), b2i(key.tb),
-		C.int64_t(key.ldc), C.float(key.alpha), C.float(key.beta)) != 0 {
-		mm = nil
-	}
-	dnnl.prims[key] = mm
-	return mm
-}
-
-func getCtx() *C.rs_ctx {
-	dnnl.ctxMu.Lock()
-	defer dnnl.ctxMu.Unlock()
-	if n := len(dnnl.ctxs); n > 0 {
-		c := dnnl.ctxs[n-1]
-		dnnl.ctxs = dnnl.ctxs[:n-1]
-		return c
-	}
-	var c *C.rs_ctx
-	if st := C.rs_ctx_new(&c); st != 0 {
-		panic(fmt.Sprintf("blas: oneDNN stream: status %d", int(st)))
-	}
-	return c
-}
-
-func putCtx(c *C.rs_ctx) {
-	dnnl.ctxMu.Lock()
-	dnnl.ctxs = append(dnnl.ctxs, c)
-	dnnl.ctxMu.Unlock()
+	return dnnl.prims.get(key, func(key mmKey) *C.rs_mm {
+		var mm *C.rs_mm
+		if C.rs_mm_create(&mm, C.int64_t(key.m), C.int64_t(key.n), C.int64_t(key.k), b2i(key.ta), b2i(key.tb),
+			C.int64_t(key.ldc), C.float(key.alpha), C.float(key.beta)) != 0 {
+			return nil
+		}
+		return mm
+	})
 }
 
 func gemmBF16(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
@@ -270,11 +239,11 @@ func gemmBF16(transA, transB bool, m, n, k int, alpha float32, a []float32, lda 
 		refGemmBF16(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
 	}
-	cx := getCtx()
+	cx := dnnl.ctxs.get()
 	st := C.rs_mm_run(mm, cx, C.int64_t(m), C.int64_t(n), C.int64_t(k), b2i(transA), b2i(transB),
 		(*C.float)(unsafe.Pointer(&a[0])), C.int64_t(lda), (*C.float)(unsafe.Pointer(&b[0])), C.int64_t(ldb),
 		(*C.float)(unsafe.Pointer(&c[0])))
-	putCtx(cx)
+	dnnl.ctxs.put(cx)
 	if st != 0 {
 		panic(fmt.Sprintf("blas: oneDNN bf16 matmul %d×%d×%d: status %d", m, n, k, int(st)))
 	}
@@ -293,11 +262,11 @@ func gemmBF16B(transA bool, m, n, k int, a []float32, lda int, b *BF16Matrix, be
 		refGemmBF16B(transA, m, n, k, a, lda, b, beta, c, ldc)
 		return
 	}
-	cx := getCtx()
+	cx := dnnl.ctxs.get()
 	st := C.rs_mm_run_b16(mm, cx, C.int64_t(m), C.int64_t(n), C.int64_t(k), b2i(transA),
 		(*C.float)(unsafe.Pointer(&a[0])), C.int64_t(lda), (*C.uint16_t)(unsafe.Pointer(&b.h[0])),
 		(*C.float)(unsafe.Pointer(&c[0])))
-	putCtx(cx)
+	dnnl.ctxs.put(cx)
 	if st != 0 {
 		panic(fmt.Sprintf("blas: oneDNN bf16 matmul %d×%d×%d: status %d", m, n, k, int(st)))
 	}

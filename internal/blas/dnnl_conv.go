@@ -249,16 +249,13 @@ import "C"
 
 import (
 	"fmt"
-	"sync"
 	"unsafe"
 )
 
 var conv struct {
 	initErr error
-	mu      sync.RWMutex
-	prims   map[convKey]*C.cv_t // nil: oneDNN has no (non-reference) implementation here
-	ctxMu   sync.Mutex
-	ctxs    []*C.cv_ctx
+	prims   primCache[convKey, C.cv_t] // nil: oneDNN has no (non-reference) implementation here
+	ctxs    ctxPool[C.cv_ctx]
 }
 
 type convKey struct {
@@ -271,7 +268,10 @@ func init() {
 	if st := C.cv_init(); st != 0 {
 		conv.initErr = fmt.Errorf("blas: oneDNN engine: status %d", int(st))
 	}
-	conv.prims = map[convKey]*C.cv_t{}
+	conv.ctxs.create = func() (*C.cv_ctx, int) {
+		var c *C.cv_ctx
+		return c, int(C.cv_ctx_new(&c))
+	}
 }
 
 // ConvBackend names the convolution implementation compiled in ("" when there is none).
@@ -283,25 +283,15 @@ func ConvBackend() string {
 }
 
 func convPrim(key convKey) *C.cv_t {
-	conv.mu.RLock()
-	p, ok := conv.prims[key]
-	conv.mu.RUnlock()
-	if ok {
-		return p
-	}
-	conv.mu.Lock()
-	defer conv.mu.Unlock()
-	if p, ok := conv.prims[key]; ok {
-		return p
-	}
-	s := key.s
-	var cv *C.cv_t
-	if C.cv_create(&cv, C.int(key.pass), C.int(b2i(key.bf16)), C.int64_t(s.B), C.int64_t(s.H), C.int64_t(s.W),
-		C.int64_t(s.C), C.int64_t(s.Ho), C.int64_t(s.Wo), C.int64_t(s.Cs), C.int64_t(s.K), C.int64_t(s.S), C.int64_t(s.P)) != 0 {
-		cv = nil
-	}
-	conv.prims[key] = cv
-	return cv
+	return conv.prims.get(key, func(key convKey) *C.cv_t {
+		s := key.s
+		var cv *C.cv_t
+		if C.cv_create(&cv, C.int(key.pass), C.int(b2i(key.bf16)), C.int64_t(s.B), C.int64_t(s.H), C.int64_t(s.W),
+			C.int64_t(s.C), C.int64_t(s.Ho), C.int64_t(s.Wo), C.int64_t(s.Cs), C.int64_t(s.K), C.int64_t(s.S), C.int64_t(s.P)) != 0 {
+			return nil
+		}
+		return cv
+	})
 }
 
 // ConvImpl returns oneDNN's name for the implementation it picks for a pass on batch parts of
@@ -312,27 +302,6 @@ func ConvImpl(pass ConvPass, s ConvShape, bf16 bool) string {
 		return C.GoString(&cv.impl[0])
 	}
 	return ""
-}
-
-func getConvCtx() *C.cv_ctx {
-	conv.ctxMu.Lock()
-	defer conv.ctxMu.Unlock()
-	if n := len(conv.ctxs); n > 0 {
-		c := conv.ctxs[n-1]
-		conv.ctxs = conv.ctxs[:n-1]
-		return c
-	}
-	var c *C.cv_ctx
-	if st := C.cv_ctx_new(&c); st != 0 {
-		panic(fmt.Sprintf("blas: oneDNN stream: status %d", int(st)))
-	}
-	return c
-}
-
-func putConvCtx(c *C.cv_ctx) {
-	conv.ctxMu.Lock()
-	conv.ctxs = append(conv.ctxs, c)
-	conv.ctxMu.Unlock()
 }
 
 func fptr(s []float32) *C.float { return (*C.float)(unsafe.Pointer(&s[0])) }
@@ -365,8 +334,8 @@ func Conv(pass ConvPass, s ConvShape, bf16 bool, big, small, w []float32, par Pa
 	_ = w[s.K*s.K*s.C*s.Cs-1]
 	var wp unsafe.Pointer
 	if pass != ConvBackwardWeights {
-		cx := getConvCtx()
-		defer putConvCtx(cx)
+		cx := conv.ctxs.get()
+		defer conv.ctxs.put(cx)
 		if st := C.cv_weights(parts[0], cx, fptr(w)); st != 0 {
 			panic(fmt.Sprintf("blas: oneDNN weight reorder %+v: status %d", s, int(st)))
 		}
@@ -381,7 +350,7 @@ func Conv(pass ConvPass, s ConvShape, bf16 bool, big, small, w []float32, par Pa
 	par(lanes, func(lo, hi int) {
 		for l := lo; l < hi; l++ {
 			b0 := s.B * l / lanes
-			cx := getConvCtx()
+			cx := conv.ctxs.get()
 			ctxs[l] = cx
 			lwp := wp
 			if pass != ConvBackwardWeights && lwp == nil {
@@ -411,7 +380,7 @@ func Conv(pass ConvPass, s ConvShape, bf16 bool, big, small, w []float32, par Pa
 		}
 	}
 	for _, cx := range ctxs {
-		putConvCtx(cx)
+		conv.ctxs.put(cx)
 	}
 	return true
 }
