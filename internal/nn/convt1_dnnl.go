@@ -25,10 +25,33 @@ static inline void ct1_scatter(const float *t, float *out, long oy, long ox, lon
 // ct1 computes samples [b0, b1) of a 4×4 transposed convolution onto one channel: for every
 // small pixel the 16 taps (Cs-long dot products with wT, (Cs, 16) row-major), eight pixels at a
 // time, added into the output in (oy, ox, ky, kx) order.
+// ct1_round copies n floats of s to d rounded to bfloat16 (nearest even; the inputs are finite),
+// kept as float32 with zero low bits: products of two of them are exact in float32.
+__attribute__((target("avx512f")))
+static void ct1_round(const float *s, float *d, long n) {
+	const __m512i one = _mm512_set1_epi32(1), half = _mm512_set1_epi32(0x7fff), hi = _mm512_set1_epi32((int)0xffff0000);
+	long i = 0;
+	for (; i + 16 <= n; i += 16) {
+		__m512i u = _mm512_castps_si512(_mm512_loadu_ps(s + i));
+		u = _mm512_add_epi32(u, _mm512_add_epi32(half, _mm512_and_si512(_mm512_srli_epi32(u, 16), one)));
+		_mm512_storeu_ps(d + i, _mm512_castsi512_ps(_mm512_and_si512(u, hi)));
+	}
+	for (; i < n; i++) {
+		uint32_t u;
+		memcpy(&u, s + i, 4);
+		u = (u + 0x7fff + ((u >> 16) & 1)) & 0xffff0000u;
+		memcpy(d + i, &u, 4);
+	}
+}
+
+// ct1_max_cs bounds Cs for the bf16 variant (its rounded copy of eight pixels is on the stack).
+#define ct1_max_cs 512
+
 __attribute__((target("avx512f")))
 static void ct1(const float *small, const float *wT, float *big, long b0, long b1,
-		long H, long W, long Ho, long Wo, long Cs, long S, long P) {
+		long H, long W, long Ho, long Wo, long Cs, long S, long P, int bf) {
 	float t[8][16] __attribute__((aligned(64)));
+	float r[8 * ct1_max_cs] __attribute__((aligned(64)));
 	for (long b = b0; b < b1; b++) {
 		float *out = big + b * H * W;
 		const float *sm = small + b * Ho * Wo * Cs;
@@ -37,6 +60,10 @@ static void ct1(const float *small, const float *wT, float *big, long b0, long b
 			long ox = 0;
 			for (; ox + 8 <= Wo; ox += 8) {
 				const float *s = sm + (oy * Wo + ox) * Cs;
+				if (bf) {
+					ct1_round(s, r, 8 * Cs);
+					s = r;
+				}
 				__m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
 				for (long c = 0; c < Cs; c++) {
 					__m512 w = _mm512_loadu_ps(wT + c * 16);
@@ -61,6 +88,10 @@ static void ct1(const float *small, const float *wT, float *big, long b0, long b
 			}
 			for (; ox < Wo; ox++) {
 				const float *s = sm + (oy * Wo + ox) * Cs;
+				if (bf) {
+					ct1_round(s, r, Cs);
+					s = r;
+				}
 				__m512 a0 = _mm512_setzero_ps();
 				for (long c = 0; c < Cs; c++) a0 = _mm512_fmadd_ps(_mm512_set1_ps(s[c]), _mm512_loadu_ps(wT + c * 16), a0);
 				_mm512_store_ps(t[0], a0);
@@ -72,30 +103,43 @@ static void ct1(const float *small, const float *wT, float *big, long b0, long b
 */
 import "C"
 
-import "unsafe"
+import (
+	"unsafe"
+
+	"github.com/raysynth/raysynth/internal/blas"
+)
 
 var ct1OK = C.ct1_avx512() != 0
 
 // convT1 computes a 4×4 transposed convolution onto one channel (the generator's image layer
-// and the discriminator's input gradient) in fp32 directly: per small pixel the 16 taps as one
-// AVX-512 vector, added into the output. Through im2col it is a product with 16 columns and a
-// col2im pass, which run at a fraction of the products' usual rate. Each sample is computed on
-// its own in a fixed order, so the split over cores does not change results. It reports false
-// (and writes nothing) where it does not apply.
+// and the discriminator's input gradient) directly: per small pixel the 16 taps as one AVX-512
+// vector, added into the output. Through im2col it is a product with 16 columns and a col2im
+// pass, which run at a fraction of the products' usual rate. In BF16 both inputs are rounded to
+// bfloat16 first and the products accumulated in float32, the arithmetic of the other bf16
+// products. Each sample is computed on its own in a fixed order, so the split over cores does not
+// change results. It reports false (and writes nothing) where it does not apply.
 func (g geom) convT1(p Precision, small, w, big []float32) bool {
-	if !convLib || !ct1OK || p != FP32 || g.C != 1 || g.K != 4 {
+	if !convLib || !ct1OK || g.C != 1 || g.K != 4 || (p == BF16 && g.Cs > C.ct1_max_cs) {
 		return false
 	}
 	_, _ = small[g.B*g.smallRows()*g.Cs-1], big[g.B*g.bigLen()-1]
 	wT := make([]float32, 16*g.Cs) // (Cs, 16): one vector of taps per channel
 	for k := 0; k < 16; k++ {
 		for c := 0; c < g.Cs; c++ {
-			wT[c*16+k] = w[k*g.Cs+c]
+			v := w[k*g.Cs+c]
+			if p == BF16 {
+				v = blas.RoundBF16(v)
+			}
+			wT[c*16+k] = v
 		}
+	}
+	bf := C.int(0)
+	if p == BF16 {
+		bf = 1
 	}
 	parallel(g.B, func(lo, hi int) {
 		C.ct1((*C.float)(unsafe.Pointer(&small[0])), (*C.float)(unsafe.Pointer(&wT[0])), (*C.float)(unsafe.Pointer(&big[0])),
-			C.long(lo), C.long(hi), C.long(g.H), C.long(g.W), C.long(g.Ho), C.long(g.Wo), C.long(g.Cs), C.long(g.S), C.long(g.P))
+			C.long(lo), C.long(hi), C.long(g.H), C.long(g.W), C.long(g.Ho), C.long(g.Wo), C.long(g.Cs), C.long(g.S), C.long(g.P), bf)
 	})
 	return true
 }

@@ -7,6 +7,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/raysynth/raysynth/internal/blas"
 )
 
 // cpuTime is the process's user plus system CPU time: on a shared machine it moves much less
@@ -21,18 +23,22 @@ func cpuTime() time.Duration {
 
 // TestConvMatchesDirectLoops checks the im2col+GEMM convolution, the gather col2im transposed
 // convolution and the weight gradient against the textbook loops (the gradient tests only check
-// them against each other), and the convolution library's passes when the build has one.
+// them against each other), and the convolution library's passes when the build has one. In
+// BF16 the loops multiply the inputs rounded to bfloat16 (exact products) in float64: every
+// path must round both inputs of its products and accumulate in float32.
 func TestConvMatchesDirectLoops(t *testing.T) {
-	for _, lib := range []bool{false, true} {
-		t.Run(fmt.Sprintf("lib=%v", lib), func(t *testing.T) {
-			defer func() { convLib = true }()
-			convLib = lib
-			testConvMatchesDirectLoops(t)
-		})
+	for _, p := range []Precision{FP32, BF16} {
+		for _, lib := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%v/lib=%v", p, lib), func(t *testing.T) {
+				defer func() { convLib = true }()
+				convLib = lib
+				testConvMatchesDirectLoops(t, p)
+			})
+		}
 	}
 }
 
-func testConvMatchesDirectLoops(t *testing.T) {
+func testConvMatchesDirectLoops(t *testing.T, p Precision) {
 	for _, tc := range []struct{ b, h, w, c, cs, k, s, p int }{
 		{2, 8, 8, 3, 5, 4, 2, 1},
 		{1, 7, 6, 1, 2, 3, 1, 1},
@@ -52,11 +58,18 @@ func testConvMatchesDirectLoops(t *testing.T) {
 		w := randSlice(rng, g.kkc()*tc.cs)
 		small := randSlice(rng, tc.b*g.smallRows()*tc.cs)
 		gotSmall := make([]float32, len(small))
-		g.conv(FP32, big, w, gotSmall)
+		g.conv(p, big, w, gotSmall)
 		gotBig := make([]float32, len(big))
-		g.convT(FP32, small, w, gotBig)
+		g.convT(p, small, w, gotBig)
 		gotW := make([]float32, len(w))
-		g.filterGrad(FP32, big, small, gotW)
+		g.filterGrad(p, big, small, gotW)
+		if p == BF16 { // what the products must multiply
+			for _, s := range [][]float32{big, w, small} {
+				for i := range s {
+					s[i] = blas.RoundBF16(s[i])
+				}
+			}
+		}
 		wantSmall := make([]float64, len(small))
 		wantBig := make([]float64, len(big))
 		wantW := make([]float64, len(w))
