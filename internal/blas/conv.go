@@ -31,3 +31,17 @@ const ConvLanes = 2
 
 // Parallel runs f over [0, n) split into ranges, possibly side by side.
 type Parallel func(n int, f func(lo, hi int))
+
+// BF16Copy is a bfloat16 copy of one convolution input (a whole batch), kept so that a later pass
+// of the same layer does not convert the same input again: the forward pass's input is the
+// weight gradient's too, and the output gradient feeds both backward passes. The caller decides
+// when the copy stops matching its input (it clears Valid); [Conv] fills it and sets Valid.
+type BF16Copy struct {
+	Valid bool // the copy holds the input as it is now: Conv reads it instead of converting
+	buf   []uint16
+}
+
+// ConvCopies names the copies a bf16 [Conv] pass may read or fill: Big for its big input (the
+// forward and weight-gradient passes), Small for its small one (the backward passes). Either may
+// be nil; fp32 passes ignore both.
+type ConvCopies struct{ Big, Small *BF16Copy }

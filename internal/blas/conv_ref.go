@@ -9,6 +9,6 @@ func ConvBackend() string { return "" }
 func ConvImpl(pass ConvPass, s ConvShape, bf16 bool) string { return "" }
 
 // Conv reports false without oneDNN: the caller computes the pass itself.
-func Conv(pass ConvPass, s ConvShape, bf16 bool, big, small, w []float32, par Parallel) bool {
+func Conv(pass ConvPass, s ConvShape, bf16 bool, big, small, w []float32, cp ConvCopies, par Parallel) bool {
 	return false
 }

@@ -188,21 +188,38 @@ static int cv_weights(cv_t *cv, cv_ctx *cx, float *w) {
 
 // cv_run runs the pass on one part of the batch. big and small point at the part's first sample;
 // wp is the reordered weights (forward and backward data) and wu the hwio weight gradient to
-// write (backward weights; NULL: into cx->wu).
-static int cv_run(cv_t *cv, cv_ctx *cx, float *big, float *small, void *wp, float *wu) {
+// write (backward weights; NULL: into cx->wu). In bf16, bigbf and smallbf (NULL: none) point at
+// the part's place in a bf16 copy of big and small: read when bit 0 (big) or bit 1 (small) of
+// have is set, filled otherwise.
+static int cv_run(cv_t *cv, cv_ctx *cx, float *big, float *small, void *wp, float *wu,
+		void *bigbf, void *smallbf, int have) {
 	omp_set_num_threads(1);
 	if (cv_grow(&cx->scratch, &cx->scratch_cap, cv->scratch)) return -1;
 	void *bigp = big, *smallp = small;
 	int st;
 	if (cv->re_big) {
-		if (cv_grow(&cx->big, &cx->big_cap, cv->bigbytes)) return -1;
-		if ((st = cv_move(cx, cv->re_big, &cv->big_u, big, &cv->big_p, cx->big))) return st;
-		bigp = cx->big;
+		if (bigbf && (have & 1)) {
+			bigp = bigbf;
+		} else {
+			bigp = bigbf;
+			if (!bigp) {
+				if (cv_grow(&cx->big, &cx->big_cap, cv->bigbytes)) return -1;
+				bigp = cx->big;
+			}
+			if ((st = cv_move(cx, cv->re_big, &cv->big_u, big, &cv->big_p, bigp))) return st;
+		}
 	}
 	if (cv->re_small) {
-		if (cv_grow(&cx->small, &cx->small_cap, cv->smallbytes)) return -1;
-		if ((st = cv_move(cx, cv->re_small, &cv->small_u, small, &cv->small_p, cx->small))) return st;
-		smallp = cx->small;
+		if (smallbf && (have & 2)) {
+			smallp = smallbf;
+		} else {
+			smallp = smallbf;
+			if (!smallp) {
+				if (cv_grow(&cx->small, &cx->small_cap, cv->smallbytes)) return -1;
+				smallp = cx->small;
+			}
+			if ((st = cv_move(cx, cv->re_small, &cv->small_u, small, &cv->small_p, smallp))) return st;
+		}
 	}
 	int arg[4];
 	const dnnl_memory_desc_t *md[4];
@@ -315,8 +332,9 @@ func fptr(s []float32) *C.float { return (*C.float)(unsafe.Pointer(&s[0])) }
 //   - [ConvBackwardWeights] reads big and small and writes w.
 //
 // The batch is cut into [ConvLanes] fixed parts, run through par (each part one single-threaded
-// primitive).
-func Conv(pass ConvPass, s ConvShape, bf16 bool, big, small, w []float32, par Parallel) bool {
+// primitive). In bf16, an input with a copy in cp is read from the copy when it is valid, and
+// converted into it (which makes it valid) otherwise.
+func Conv(pass ConvPass, s ConvShape, bf16 bool, big, small, w []float32, cp ConvCopies, par Parallel) bool {
 	if conv.initErr != nil || s.B <= 0 {
 		return false
 	}
@@ -346,6 +364,27 @@ func Conv(pass ConvPass, s ConvShape, bf16 bool, big, small, w []float32, par Pa
 			wp = nil
 		}
 	}
+	// the bf16 copies this pass reads
+	var bigC, smallC *BF16Copy
+	if bf16 {
+		if pass != ConvBackwardData {
+			bigC = cp.Big
+		}
+		if pass != ConvForward {
+			smallC = cp.Small
+		}
+	}
+	have := C.int(0)
+	if bigC != nil {
+		if bigC.grow(s.B * bigLen); bigC.Valid {
+			have |= 1
+		}
+	}
+	if smallC != nil {
+		if smallC.grow(s.B * smallLen); smallC.Valid {
+			have |= 2
+		}
+	}
 	ctxs := make([]*C.cv_ctx, lanes)
 	par(lanes, func(lo, hi int) {
 		for l := lo; l < hi; l++ {
@@ -363,7 +402,14 @@ func Conv(pass ConvPass, s ConvShape, bf16 bool, big, small, w []float32, par Pa
 			if pass == ConvBackwardWeights && l == 0 {
 				wu = fptr(w)
 			}
-			if st := C.cv_run(parts[l], cx, fptr(big[b0*bigLen:]), fptr(small[b0*smallLen:]), lwp, wu); st != 0 {
+			var bigbf, smallbf unsafe.Pointer
+			if bigC != nil {
+				bigbf = unsafe.Pointer(&bigC.buf[b0*bigLen])
+			}
+			if smallC != nil {
+				smallbf = unsafe.Pointer(&smallC.buf[b0*smallLen])
+			}
+			if st := C.cv_run(parts[l], cx, fptr(big[b0*bigLen:]), fptr(small[b0*smallLen:]), lwp, wu, bigbf, smallbf, have); st != 0 {
 				panic(fmt.Sprintf("blas: oneDNN convolution pass %d %+v: status %d", pass, s, int(st)))
 			}
 		}
@@ -382,5 +428,19 @@ func Conv(pass ConvPass, s ConvShape, bf16 bool, big, small, w []float32, par Pa
 	for _, cx := range ctxs {
 		conv.ctxs.put(cx)
 	}
+	if bigC != nil {
+		bigC.Valid = true
+	}
+	if smallC != nil {
+		smallC.Valid = true
+	}
 	return true
+}
+
+// grow makes the copy's buffer hold n values; a buffer that grows loses what it held.
+func (c *BF16Copy) grow(n int) {
+	if len(c.buf) < n {
+		c.buf = make([]uint16, n)
+		c.Valid = false
+	}
 }

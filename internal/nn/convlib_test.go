@@ -63,16 +63,16 @@ func TestConvLibMatchesGEMM(t *testing.T) {
 							{blas.ConvBackwardData, convT, small, w},
 							{blas.ConvBackwardWeights, big, small, dw},
 						} {
-							if !blas.Conv(c.pass, s, p == BF16, c.big, c.small, c.out, parallel) {
+							if !blas.Conv(c.pass, s, p == BF16, c.big, c.small, c.out, blas.ConvCopies{}, parallel) {
 								t.Fatalf("pass %d: the library ran nothing", c.pass)
 							}
 						}
 						return conv, convT, dw
 					}
 					convLib = false
-					g.conv(p, big, w, conv)
-					g.convT(p, small, w, convT)
-					g.filterGrad(p, big, small, dw)
+					g.conv(p, big, w, conv, blas.ConvCopies{})
+					g.convT(p, small, w, convT, blas.ConvCopies{})
+					g.filterGrad(p, big, small, dw, blas.ConvCopies{})
 					return conv, convT, dw
 				}
 				c0, t0, w0 := run(false)

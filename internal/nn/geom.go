@@ -243,7 +243,7 @@ var convLib = true
 // image layer: oneDNN's backward-data kernel for it is no faster), and on layers whose small side
 // has at most 16 pixels (the DCGAN's 8×8 ↔ 4×4 layer) every bf16 pass (+14–59% CPU time) and the
 // fp32 weight gradient (+3–14%).
-func (g geom) lib(pass blas.ConvPass, p Precision, big, small, w []float32) bool {
+func (g geom) lib(pass blas.ConvPass, p Precision, big, small, w []float32, cp blas.ConvCopies) bool {
 	if !convLib || (pass == blas.ConvBackwardData && g.C == 1) {
 		return false
 	}
@@ -251,12 +251,13 @@ func (g geom) lib(pass blas.ConvPass, p Precision, big, small, w []float32) bool
 		return false
 	}
 	s := blas.ConvShape{B: g.B, H: g.H, W: g.W, C: g.C, Ho: g.Ho, Wo: g.Wo, Cs: g.Cs, K: g.K, S: g.S, P: g.P}
-	return blas.Conv(pass, s, p == BF16, big, small, w, parallel)
+	return blas.Conv(pass, s, p == BF16, big, small, w, cp, parallel)
 }
 
-// conv computes small = conv(big, w) with w of shape (K·K·C, Cs).
-func (g geom) conv(p Precision, big, w, small []float32) {
-	if g.lib(blas.ConvForward, p, big, small, w) {
+// conv computes small = conv(big, w) with w of shape (K·K·C, Cs). cp.Big, if not nil, is a
+// bf16 copy of big that the library pass reads when valid or fills (see [blas.Conv]).
+func (g geom) conv(p Precision, big, w, small []float32, cp blas.ConvCopies) {
+	if g.lib(blas.ConvForward, p, big, small, w, cp) {
 		return
 	}
 	rowLen := g.kkc()
@@ -272,9 +273,10 @@ func (g geom) conv(p Precision, big, w, small []float32) {
 	})
 }
 
-// convT computes big = convᵀ(small, w): the adjoint of conv with the same weights.
-func (g geom) convT(p Precision, small, w, big []float32) {
-	if g.lib(blas.ConvBackwardData, p, big, small, w) || g.convT1(p, small, w, big) {
+// convT computes big = convᵀ(small, w): the adjoint of conv with the same weights (cp.Small: a
+// bf16 copy of small, as in conv).
+func (g geom) convT(p Precision, small, w, big []float32, cp blas.ConvCopies) {
+	if g.lib(blas.ConvBackwardData, p, big, small, w, cp) || g.convT1(p, small, w, big) {
 		return
 	}
 	rowLen := g.kkc()
@@ -302,8 +304,8 @@ var filterMinRows = 256
 // filterGrad computes dw (K·K·C, Cs) = im2col(big)ᵀ · small. The batch is cut into tiles of
 // samples whose im2col matrix stays in the core's cache (smallTileFloats); lane l takes tiles
 // l, l+filterLanes, … in order and accumulates them, and the lanes are added in order at the end.
-func (g geom) filterGrad(p Precision, big, small, dw []float32) {
-	if g.lib(blas.ConvBackwardWeights, p, big, small, dw) {
+func (g geom) filterGrad(p Precision, big, small, dw []float32, cp blas.ConvCopies) {
+	if g.lib(blas.ConvBackwardWeights, p, big, small, dw, cp) {
 		return
 	}
 	rowLen := g.kkc()

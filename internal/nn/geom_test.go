@@ -58,11 +58,11 @@ func testConvMatchesDirectLoops(t *testing.T, p Precision) {
 		w := randSlice(rng, g.kkc()*tc.cs)
 		small := randSlice(rng, tc.b*g.smallRows()*tc.cs)
 		gotSmall := make([]float32, len(small))
-		g.conv(p, big, w, gotSmall)
+		g.conv(p, big, w, gotSmall, blas.ConvCopies{})
 		gotBig := make([]float32, len(big))
-		g.convT(p, small, w, gotBig)
+		g.convT(p, small, w, gotBig, blas.ConvCopies{})
 		gotW := make([]float32, len(w))
-		g.filterGrad(p, big, small, gotW)
+		g.filterGrad(p, big, small, gotW, blas.ConvCopies{})
 		if p == BF16 { // what the products must multiply
 			for _, s := range [][]float32{big, w, small} {
 				for i := range s {
@@ -155,9 +155,9 @@ func BenchmarkGeom(b *testing.B) {
 			name string
 			f    func(Precision)
 		}{
-			{"conv", func(p Precision) { g.conv(p, big, w, small) }},
-			{"convT", func(p Precision) { g.convT(p, small, w, big) }},
-			{"filterGrad", func(p Precision) { g.filterGrad(p, big, small, dw) }},
+			{"conv", func(p Precision) { g.conv(p, big, w, small, blas.ConvCopies{}) }},
+			{"convT", func(p Precision) { g.convT(p, small, w, big, blas.ConvCopies{}) }},
+			{"filterGrad", func(p Precision) { g.filterGrad(p, big, small, dw, blas.ConvCopies{}) }},
 		} {
 			for _, v := range []struct {
 				name string

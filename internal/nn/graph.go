@@ -281,6 +281,9 @@ func (m *Machine) Reuse(from *Machine) error {
 
 // Run executes the graph once.
 func (m *Machine) Run() error {
+	run := runSeq.Add(1)
+	curRun.Store(run)
+	defer curRun.CompareAndSwap(run, 0)
 	for _, b := range m.held {
 		b.held = true
 	}

@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 
 	"github.com/chewxy/hm"
+	"github.com/raysynth/raysynth/internal/blas"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -98,6 +99,7 @@ type convOp struct {
 	base
 	g      geom
 	inGrad bool
+	in     *bf16Copy // bf16 copy of the input, shared with the weight gradient (set by SymDiff)
 }
 
 func newConvOp(g geom, inGrad bool) *convOp {
@@ -112,18 +114,26 @@ func (op *convOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) {
 	if op.held {
 		return op.value(), nil
 	}
-	op.g.conv(op.prec, f32s(in[0]), f32s(in[1]), op.data())
+	op.g.conv(op.prec, f32s(in[0]), f32s(in[1]), op.data(), blas.ConvCopies{Big: op.in.use()})
 	return op.value(), nil
 }
 func (op *convOp) SymDiff(in gorgonia.Nodes, _, grad *gorgonia.Node) (gorgonia.Nodes, error) {
+	if op.in == nil {
+		op.in = &bf16Copy{owner: &op.base}
+	}
+	fg := newFilterGradOp(op.g)
+	fg.big = op.in
 	var dx *gorgonia.Node
 	var err error
 	if op.inGrad {
-		if dx, err = apply(newConvTOp(op.g, true), grad, in[1]); err != nil {
+		d := newConvTOp(op.g, true)
+		d.in = &bf16Copy{owner: &d.base}
+		fg.small = d.in
+		if dx, err = apply(d, grad, in[1]); err != nil {
 			return nil, err
 		}
 	}
-	dw, err := apply(newFilterGradOp(op.g), in[0], grad)
+	dw, err := apply(fg, in[0], grad)
 	if err != nil {
 		return nil, err
 	}
@@ -136,6 +146,7 @@ type convTOp struct {
 	base
 	g      geom
 	inGrad bool
+	in     *bf16Copy // bf16 copy of the input, shared with the weight gradient (set by SymDiff)
 }
 
 func newConvTOp(g geom, inGrad bool) *convTOp {
@@ -150,18 +161,26 @@ func (op *convTOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) {
 	if op.held {
 		return op.value(), nil
 	}
-	op.g.convT(op.prec, f32s(in[0]), f32s(in[1]), op.data())
+	op.g.convT(op.prec, f32s(in[0]), f32s(in[1]), op.data(), blas.ConvCopies{Small: op.in.use()})
 	return op.value(), nil
 }
 func (op *convTOp) SymDiff(in gorgonia.Nodes, _, grad *gorgonia.Node) (gorgonia.Nodes, error) {
+	if op.in == nil {
+		op.in = &bf16Copy{owner: &op.base}
+	}
+	fg := newFilterGradOp(op.g)
+	fg.small = op.in
 	var dx *gorgonia.Node
 	var err error
 	if op.inGrad {
-		if dx, err = apply(newConvOp(op.g, true), grad, in[1]); err != nil {
+		d := newConvOp(op.g, true)
+		d.in = &bf16Copy{owner: &d.base}
+		fg.big = d.in
+		if dx, err = apply(d, grad, in[1]); err != nil {
 			return nil, err
 		}
 	}
-	dw, err := apply(newFilterGradOp(op.g), grad, in[0])
+	dw, err := apply(fg, grad, in[0])
 	if err != nil {
 		return nil, err
 	}
@@ -172,7 +191,8 @@ func (op *convTOp) SymDiff(in gorgonia.Nodes, _, grad *gorgonia.Node) (gorgonia.
 
 type filterGradOp struct {
 	base
-	g geom
+	g          geom
+	big, small *bf16Copy // the copies of its inputs that the forward and input-gradient passes keep
 }
 
 func newFilterGradOp(g geom) *filterGradOp {
@@ -182,7 +202,7 @@ func newFilterGradOp(g geom) *filterGradOp {
 func (op *filterGradOp) Arity() int    { return 2 }
 func (op *filterGradOp) Type() hm.Type { return hm.NewFnType(tt(4), tt(4), tt(2)) }
 func (op *filterGradOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) {
-	op.g.filterGrad(op.prec, f32s(in[0]), f32s(in[1]), op.data())
+	op.g.filterGrad(op.prec, f32s(in[0]), f32s(in[1]), op.data(), blas.ConvCopies{Big: op.big.use(), Small: op.small.use()})
 	return op.value(), nil
 }
 

@@ -4,6 +4,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/raysynth/raysynth/internal/blas"
 )
 
 func TestParsePrecision(t *testing.T) {
@@ -96,8 +98,8 @@ func TestBF16WeightsRoundedOnce(t *testing.T) {
 		roundWeightsOnce = once
 		defer func() { roundWeightsOnce = true }()
 		conv, convT = make([]float32, len(small)), make([]float32, len(big))
-		g.conv(BF16, big, w, conv)
-		g.convT(BF16, small, w, convT)
+		g.conv(BF16, big, w, conv, blas.ConvCopies{})
+		g.convT(BF16, small, w, convT, blas.ConvCopies{})
 		return conv, convT
 	}
 	c1, t1 := run(true)
