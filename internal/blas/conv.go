@@ -45,3 +45,18 @@ type BF16Copy struct {
 // forward and weight-gradient passes), Small for its small one (the backward passes). Either may
 // be nil; fp32 passes ignore both.
 type ConvCopies struct{ Big, Small *BF16Copy }
+
+// grow makes the copy's buffer hold n values; a buffer that grows loses what it held.
+func (c *BF16Copy) grow(n int) {
+	if len(c.buf) < n {
+		c.buf = make([]uint16, n)
+		c.Valid = false
+	}
+}
+
+// Buffer returns the copy's first n values to fill (bfloat16 bits, the input's layout); the
+// caller sets Valid once they hold the input.
+func (c *BF16Copy) Buffer(n int) []uint16 {
+	c.grow(n)
+	return c.buf[:n]
+}

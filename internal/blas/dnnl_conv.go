@@ -436,11 +436,3 @@ func Conv(pass ConvPass, s ConvShape, bf16 bool, big, small, w []float32, cp Con
 	}
 	return true
 }
-
-// grow makes the copy's buffer hold n values; a buffer that grows loses what it held.
-func (c *BF16Copy) grow(n int) {
-	if len(c.buf) < n {
-		c.buf = make([]uint16, n)
-		c.Valid = false
-	}
-}

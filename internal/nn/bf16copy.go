@@ -4,6 +4,7 @@ import (
 	"sync/atomic"
 
 	"github.com/raysynth/raysynth/internal/blas"
+	"gorgonia.org/gorgonia"
 )
 
 // runSeq numbers machine runs; curRun is the run in progress (0: none, or one that ended).
@@ -48,4 +49,54 @@ func (c *bf16Copy) use() *blas.BF16Copy {
 		copyReads.Add(1)
 	}
 	return &c.BF16Copy
+}
+
+// copySource is an operation whose kernels write a bfloat16 copy of their output as they compute
+// it (BatchNorm, bias with activation, and their input gradients), block by block while the block
+// is in the core's cache: a bf16 convolution that reads the output then converts nothing.
+type copySource interface{ outCopy() *bf16Copy }
+
+func (op *bnOp) outCopy() *bf16Copy          { return op.base.copyOf() }
+func (op *bnGradOp) outCopy() *bf16Copy      { return op.base.copyOf() }
+func (op *biasActOp) outCopy() *bf16Copy     { return op.base.copyOf() }
+func (op *biasActGradOp) outCopy() *bf16Copy { return op.base.copyOf() }
+
+func (b *base) copyOf() *bf16Copy {
+	if b.out16 == nil {
+		b.out16 = &bf16Copy{owner: b}
+	}
+	return b.out16
+}
+
+// produce returns where this run's kernels are to write the copy of the output (n values), or nil
+// when nothing reads one or it cannot be written (fp32, no C kernels, outside Machine.Run); the
+// copy is invalid until produced.
+func (b *base) produce(n int) []uint16 {
+	c := b.out16
+	if c == nil {
+		return nil
+	}
+	c.Valid = false
+	run := curRun.Load()
+	if !cKernels || b.prec != BF16 || run == 0 || !shareBF16Copies {
+		return nil
+	}
+	c.run = run
+	return c.Buffer(n)
+}
+
+// produced marks the copy that produce handed out as written.
+func (b *base) produced() { b.out16.Valid = true }
+
+// inputCopy returns the copy a bf16 library pass of g reads of its input x: the one x's
+// operation writes, when it is a copySource and the pass runs in the library; otherwise a copy
+// owned by own that the passes fill (nil when own is nil).
+func inputCopy(x *gorgonia.Node, g geom, pass blas.ConvPass, own *base) *bf16Copy {
+	if src, ok := x.Op().(copySource); ok && g.libPass(pass, BF16) && blas.HasBF16() {
+		return src.outCopy()
+	}
+	if own == nil {
+		return nil
+	}
+	return &bf16Copy{owner: own}
 }

@@ -75,6 +75,7 @@ func (op *bnOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) {
 	}
 	x, gamma, beta, y := f32s(in[0]), f32s(in[1]), f32s(in[2]), op.data()
 	c := op.c
+	bf := op.produce(len(y))
 	for gi := 0; gi < op.groups; gi++ {
 		r0, r1 := op.groupRows(gi)
 		mean, invstd := op.mean[gi*c:(gi+1)*c], op.invstd[gi*c:(gi+1)*c]
@@ -108,8 +109,15 @@ func (op *bnOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) {
 		}
 		act, al := op.act, op.alpha
 		parallel(r1-r0, func(lo, hi int) {
+			if bf != nil {
+				kAffine16(x[(r0+lo)*c:(r0+hi)*c], y[(r0+lo)*c:(r0+hi)*c], c, hi-lo, a, b, act, al, bf[(r0+lo)*c:(r0+hi)*c])
+				return
+			}
 			kAffine(x[(r0+lo)*c:(r0+hi)*c], y[(r0+lo)*c:(r0+hi)*c], c, hi-lo, a, b, act, al)
 		})
+	}
+	if bf != nil {
+		op.produced()
 	}
 	return op.value(), nil
 }
@@ -183,6 +191,8 @@ func (op *bnGradOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) {
 		dyAct = op.dyAct
 	}
 	al := f.alpha
+	train := f.mode != BNEval
+	bf := op.produce(len(dx))
 	clear(f.dgamma)
 	clear(f.dbeta)
 	for gi := 0; gi < f.groups; gi++ {
@@ -220,8 +230,11 @@ func (op *bnGradOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) {
 		for j := range k {
 			k[j] = gamma[j] * invstd[j]
 		}
-		train := f.mode != BNEval
 		parallel(r1-r0, func(lo, hi int) {
+			if train && bf != nil {
+				kBNGradDx16(x[(r0+lo)*c:(r0+hi)*c], dyg[(r0+lo)*c:(r0+hi)*c], dx[(r0+lo)*c:(r0+hi)*c], c, hi-lo, k, mean, invstd, gs, gxs, invN, bf[(r0+lo)*c:(r0+hi)*c])
+				return
+			}
 			if train {
 				kBNGradDx(x[(r0+lo)*c:(r0+hi)*c], dyg[(r0+lo)*c:(r0+hi)*c], dx[(r0+lo)*c:(r0+hi)*c], c, hi-lo, k, mean, invstd, gs, gxs, invN)
 				return
@@ -233,6 +246,9 @@ func (op *bnGradOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) {
 				}
 			}
 		})
+	}
+	if bf != nil && train { // eval mode's loop above writes no copy: the convolution converts
+		op.produced()
 	}
 	return op.value(), nil
 }

@@ -244,14 +244,19 @@ var convLib = true
 // has at most 16 pixels (the DCGAN's 8×8 ↔ 4×4 layer) every bf16 pass (+14–59% CPU time) and the
 // fp32 weight gradient (+3–14%).
 func (g geom) lib(pass blas.ConvPass, p Precision, big, small, w []float32, cp blas.ConvCopies) bool {
-	if !convLib || (pass == blas.ConvBackwardData && g.C == 1) {
-		return false
-	}
-	if g.Ho*g.Wo <= 16 && (p == BF16 || pass == blas.ConvBackwardWeights) {
+	if !g.libPass(pass, p) {
 		return false
 	}
 	s := blas.ConvShape{B: g.B, H: g.H, W: g.W, C: g.C, Ho: g.Ho, Wo: g.Wo, Cs: g.Cs, K: g.K, S: g.S, P: g.P}
 	return blas.Conv(pass, s, p == BF16, big, small, w, cp, parallel)
+}
+
+// libPass reports whether a pass in p goes to the convolution library (when the build has one).
+func (g geom) libPass(pass blas.ConvPass, p Precision) bool {
+	if !convLib || (pass == blas.ConvBackwardData && g.C == 1) {
+		return false
+	}
+	return g.Ho*g.Wo > 16 || (p != BF16 && pass != blas.ConvBackwardWeights)
 }
 
 // conv computes small = conv(big, w) with w of shape (K·K·C, Cs). cp.Big, if not nil, is a

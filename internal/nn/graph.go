@@ -98,7 +98,9 @@ func Conv2D(x, w *Node, k, s, p int, inputGrad bool) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	return apply(newConvOp(gm, inputGrad), x, w)
+	op := newConvOp(gm, inputGrad)
+	op.in = inputCopy(x, gm, blas.ConvForward, nil)
+	return apply(op, x, w)
 }
 
 // ConvTranspose2D is the transposed convolution of x (B,h,w,Cin) with w (k·k·Cout, Cin): the output
@@ -119,7 +121,9 @@ func ConvTranspose2D(x, w *Node, k, s, p int, inputGrad bool) (*Node, error) {
 	if gm.Ho != h || gm.Wo != wd {
 		return nil, fmt.Errorf("nn: transposed conv geometry does not invert (%d×%d)", h, wd)
 	}
-	return apply(newConvTOp(gm, inputGrad), x, w)
+	op := newConvTOp(gm, inputGrad)
+	op.in = inputCopy(x, gm, blas.ConvBackwardData, nil)
+	return apply(op, x, w)
 }
 
 // Dense multiplies x (B, …) flattened to (B, Kin) by w (Kin, N) and shapes the result as

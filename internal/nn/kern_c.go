@@ -283,6 +283,70 @@ static void k_adam(float *restrict w, const float *restrict g, float *restrict m
 		w[j] -= step * mj / (sqrtf(vj) / sq + eps);
 	}
 }
+// k_bf16: float32 to bfloat16 as the AVX512_BF16 conversion (and so oneDNN's reorder) rounds:
+// to nearest even, denormals to zero of the same sign, NaN kept (quiet). With AVX512_BF16 it is
+// that instruction; otherwise these integer operations, which give the same bits.
+KERN static void k_bf16_sw(const float *restrict s, uint16_t *restrict d, long n) {
+	for (long i = 0; i < n; i++) {
+		uint32_t u;
+		memcpy(&u, s + i, 4);
+		uint32_t e = u & 0x7f800000u;
+		uint32_t r = (u + 0x7fffu + ((u >> 16) & 1u)) >> 16;
+		r = e == 0 ? (u >> 16) & 0x8000u : r;
+		r = (e == 0x7f800000u && (u & 0x7fffffu) != 0) ? (u >> 16) | 0x40u : r;
+		d[i] = (uint16_t)r;
+	}
+}
+
+__attribute__((target("avx512f,avx512bf16")))
+static void k_bf16_hw(const float *restrict s, uint16_t *restrict d, long n) {
+	long i = 0;
+	for (; i + 16 <= n; i += 16) {
+		__m256bh h = _mm512_cvtneps_pbh(_mm512_loadu_ps(s + i));
+		_mm256_storeu_si256((__m256i *)(d + i), (__m256i)h);
+	}
+	k_bf16_sw(s + i, d + i, n - i);
+}
+
+static int bf16_hw = -1;
+
+static void k_bf16(const float *restrict s, uint16_t *restrict d, long n) {
+	if (bf16_hw < 0) bf16_hw = __builtin_cpu_supports("avx512bf16") != 0; // same answer in every thread
+	if (bf16_hw) k_bf16_hw(s, d, n);
+	else k_bf16_sw(s, d, n);
+}
+
+// The kernels whose output a bf16 convolution reads next, also writing its bfloat16 copy: a block
+// of rows at a time, converted while it is still in the core's cache.
+#define BF_BLOCK 2048
+#define BF_BLOCKS(call) \
+	long per = c >= BF_BLOCK ? 1 : BF_BLOCK / c; \
+	for (long r = 0; r < rows; r += per) { \
+		long n = rows - r < per ? rows - r : per; \
+		call; \
+		k_bf16(out + r * c, bf + r * c, n * c); \
+	}
+
+static void k_affine16(const float *x, float *out, long c, long rows, const float *a, const float *b, int act, float al, uint16_t *bf) {
+	BF_BLOCKS(k_affine(x + r * c, out + r * c, c, n, a, b, act, al))
+}
+
+static void k_bias_leaky16(const float *x, float *out, long c, long rows, const float *b, float a, uint16_t *bf) {
+	BF_BLOCKS(k_bias_leaky(x + r * c, out + r * c, c, n, b, a))
+}
+
+static void k_bias_tanh16(const float *x, float *out, long c, long rows, const float *b, uint16_t *bf) {
+	BF_BLOCKS(k_bias_tanh(x + r * c, out + r * c, c, n, b))
+}
+
+static void k_bias_act_grad16(const float *y, const float *dy, float *out, long c, long rows, float *acc, float a, int tanh_, uint16_t *bf) {
+	BF_BLOCKS(k_bias_act_grad(y + r * c, dy + r * c, out + r * c, c, n, acc, a, tanh_))
+}
+
+static void k_bn_grad_dx16(const float *x, const float *dy, float *out, long c, long rows, const float *k, const float *mean,
+		const float *invstd, const float *gs, const float *gxs, float invN, uint16_t *bf) {
+	BF_BLOCKS(k_bn_grad_dx(x + r * c, dy + r * c, out + r * c, c, n, k, mean, invstd, gs, gxs, invN))
+}
 */
 import "C"
 
@@ -361,6 +425,65 @@ func kBNGradDx(x, dy, dx []float32, c, rows int, k, mean, invstd, gs, gxs []floa
 	}
 	_, _, _, _, _, _, _, _ = x[rows*c-1], dy[rows*c-1], dx[rows*c-1], k[c-1], mean[c-1], invstd[c-1], gs[c-1], gxs[c-1]
 	C.k_bn_grad_dx(fp(x), fp(dy), fp(dx), C.long(c), C.long(rows), fp(k), fp(mean), fp(invstd), fp(gs), fp(gxs), C.float(invN))
+}
+
+// bfp points at a bfloat16 buffer for C.
+func bfp(s []uint16) *C.uint16_t { return (*C.uint16_t)(unsafe.Pointer(&s[0])) }
+
+// The kernels that also write the bfloat16 copy of their output into bf (same length).
+
+func kAffine16(x, y []float32, c, rows int, a, b []float32, act bool, al float32, bf []uint16) {
+	if rows == 0 {
+		return
+	}
+	_, _, _, _, _ = x[rows*c-1], y[rows*c-1], a[c-1], b[c-1], bf[rows*c-1]
+	C.k_affine16(fp(x), fp(y), C.long(c), C.long(rows), fp(a), fp(b), cbool(act), C.float(al), bfp(bf))
+}
+
+func kBiasLeaky16(x, y []float32, c, rows int, b []float32, a float32, bf []uint16) {
+	if rows == 0 {
+		return
+	}
+	_, _, _, _ = x[rows*c-1], y[rows*c-1], b[c-1], bf[rows*c-1]
+	C.k_bias_leaky16(fp(x), fp(y), C.long(c), C.long(rows), fp(b), C.float(a), bfp(bf))
+}
+
+func kBiasTanh16(x, y []float32, c, rows int, b []float32, bf []uint16) {
+	if rows == 0 {
+		return
+	}
+	_, _, _, _ = x[rows*c-1], y[rows*c-1], b[c-1], bf[rows*c-1]
+	C.k_bias_tanh16(fp(x), fp(y), C.long(c), C.long(rows), fp(b), bfp(bf))
+}
+
+func kBiasActGrad16(y, dy, dx []float32, c, rows int, acc []float32, a float32, tanh bool, bf []uint16) {
+	if rows == 0 {
+		return
+	}
+	_, _, _, _, _ = y[rows*c-1], dy[rows*c-1], dx[rows*c-1], acc[c-1], bf[rows*c-1]
+	C.k_bias_act_grad16(fp(y), fp(dy), fp(dx), C.long(c), C.long(rows), fp(acc), C.float(a), cbool(tanh), bfp(bf))
+}
+
+func kBNGradDx16(x, dy, dx []float32, c, rows int, k, mean, invstd, gs, gxs []float32, invN float32, bf []uint16) {
+	if rows == 0 {
+		return
+	}
+	_, _, _, _, _, _, _, _, _ = x[rows*c-1], dy[rows*c-1], dx[rows*c-1], k[c-1], mean[c-1], invstd[c-1], gs[c-1], gxs[c-1], bf[rows*c-1]
+	C.k_bn_grad_dx16(fp(x), fp(dy), fp(dx), C.long(c), C.long(rows), fp(k), fp(mean), fp(invstd), fp(gs), fp(gxs), C.float(invN), bfp(bf))
+}
+
+// kBF16 converts s to bfloat16 into d, as the kernels above do (for tests); soft picks the
+// integer operations even where the CPU has the instruction.
+func kBF16(s []float32, d []uint16, soft bool) {
+	if len(s) == 0 {
+		return
+	}
+	_ = d[len(s)-1]
+	if soft {
+		C.k_bf16_sw(fp(s), bfp(d), C.long(len(s)))
+		return
+	}
+	C.k_bf16(fp(s), bfp(d), C.long(len(s)))
 }
 
 // cgeo is g's sizes in C's layout.

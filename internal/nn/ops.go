@@ -25,6 +25,7 @@ type base struct {
 	out   *tensor.Dense
 	prec  Precision // the graph's, set by Compile; products go through prec.Sgemm / prec.Gemm
 	held  bool      // set by Machine.Run of a machine that reuses this output (see Machine.Reuse)
+	out16 *bf16Copy // the bfloat16 copy of the output the kernels write (copySource), or nil
 }
 
 func newBase(kind string, shape ...int) base {
@@ -119,7 +120,7 @@ func (op *convOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) {
 }
 func (op *convOp) SymDiff(in gorgonia.Nodes, _, grad *gorgonia.Node) (gorgonia.Nodes, error) {
 	if op.in == nil {
-		op.in = &bf16Copy{owner: &op.base}
+		op.in = inputCopy(in[0], op.g, blas.ConvBackwardWeights, &op.base)
 	}
 	fg := newFilterGradOp(op.g)
 	fg.big = op.in
@@ -127,11 +128,13 @@ func (op *convOp) SymDiff(in gorgonia.Nodes, _, grad *gorgonia.Node) (gorgonia.N
 	var err error
 	if op.inGrad {
 		d := newConvTOp(op.g, true)
-		d.in = &bf16Copy{owner: &d.base}
+		d.in = inputCopy(grad, op.g, blas.ConvBackwardData, &d.base)
 		fg.small = d.in
 		if dx, err = apply(d, grad, in[1]); err != nil {
 			return nil, err
 		}
+	} else {
+		fg.small = inputCopy(grad, op.g, blas.ConvBackwardWeights, nil)
 	}
 	dw, err := apply(fg, in[0], grad)
 	if err != nil {
@@ -166,7 +169,7 @@ func (op *convTOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) {
 }
 func (op *convTOp) SymDiff(in gorgonia.Nodes, _, grad *gorgonia.Node) (gorgonia.Nodes, error) {
 	if op.in == nil {
-		op.in = &bf16Copy{owner: &op.base}
+		op.in = inputCopy(in[0], op.g, blas.ConvBackwardWeights, &op.base)
 	}
 	fg := newFilterGradOp(op.g)
 	fg.small = op.in
@@ -174,11 +177,13 @@ func (op *convTOp) SymDiff(in gorgonia.Nodes, _, grad *gorgonia.Node) (gorgonia.
 	var err error
 	if op.inGrad {
 		d := newConvOp(op.g, true)
-		d.in = &bf16Copy{owner: &d.base}
+		d.in = inputCopy(grad, op.g, blas.ConvForward, &d.base)
 		fg.big = d.in
 		if dx, err = apply(d, grad, in[1]); err != nil {
 			return nil, err
 		}
+	} else {
+		fg.big = inputCopy(grad, op.g, blas.ConvBackwardWeights, nil)
 	}
 	dw, err := apply(fg, grad, in[0])
 	if err != nil {
@@ -550,13 +555,22 @@ func (op *biasActOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) {
 	}
 	x, b, y := f32s(in[0]), f32s(in[1]), op.data()
 	c, kind, a := op.c, op.kind, op.alpha
+	bf := op.produce(len(y))
 	parallel(len(x)/c, func(lo, hi int) {
-		if kind != actTanh {
+		switch {
+		case bf != nil && kind != actTanh:
+			kBiasLeaky16(x[lo*c:hi*c], y[lo*c:hi*c], c, hi-lo, b, a, bf[lo*c:hi*c])
+		case bf != nil:
+			kBiasTanh16(x[lo*c:hi*c], y[lo*c:hi*c], c, hi-lo, b, bf[lo*c:hi*c])
+		case kind != actTanh:
 			kBiasLeaky(x[lo*c:hi*c], y[lo*c:hi*c], c, hi-lo, b, a)
-			return
+		default:
+			kBiasTanh(x[lo*c:hi*c], y[lo*c:hi*c], c, hi-lo, b)
 		}
-		kBiasTanh(x[lo*c:hi*c], y[lo*c:hi*c], c, hi-lo, b)
 	})
+	if bf != nil {
+		op.produced()
+	}
 	return op.value(), nil
 }
 func (op *biasActOp) SymDiff(_ gorgonia.Nodes, out, grad *gorgonia.Node) (gorgonia.Nodes, error) {
@@ -587,11 +601,19 @@ func (op *biasActGradOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) {
 	y, dy, dx := f32s(in[0]), f32s(in[1]), op.data()
 	f := op.fwd
 	c, a := f.c, f.alpha
+	bf := op.produce(len(dx))
 	chunked(len(y)/c, func(p, lo, hi int) {
 		acc := f.part[p*c : (p+1)*c]
 		clear(acc)
+		if bf != nil {
+			kBiasActGrad16(y[lo*c:hi*c], dy[lo*c:hi*c], dx[lo*c:hi*c], c, hi-lo, acc, a, f.kind == actTanh, bf[lo*c:hi*c])
+			return
+		}
 		kBiasActGrad(y[lo*c:hi*c], dy[lo*c:hi*c], dx[lo*c:hi*c], c, hi-lo, acc, a, f.kind == actTanh)
 	})
+	if bf != nil {
+		op.produced()
+	}
 	for j := 0; j < c; j++ {
 		var s float64
 		for p := 0; p < reduceChunks; p++ {
