@@ -118,3 +118,50 @@ func refGemmBF16B(transA bool, m, n, k int, a []float32, lda int, b *BF16Matrix,
 	ra := roundedCopy(transA, m, k, a, lda)
 	Sgemm(false, false, m, n, k, 1, ra, max(k, 1), b.roundedFloats(), n, beta, c, ldc)
 }
+
+// GemmBF16AB is [GemmBF16B] with op(A) already in bfloat16: a holds its bits densely, m×k, or
+// k×m stored as is when transA (op(A) is then its transpose). Values rounded from float32 give
+// the same results as GemmBF16B on those float32 values.
+func GemmBF16AB(transA bool, m, n, k int, a []uint16, b *BF16Matrix, beta float32, c []float32, ldc int) {
+	if m == 0 || n == 0 {
+		return
+	}
+	if b.K != k || b.N != n {
+		panic(fmt.Sprintf("blas: bf16 B is %d×%d, product wants %d×%d", b.K, b.N, k, n))
+	}
+	checkDims(transA, false, m, n, k, m*k, denseLd(transA, m, k), n*k, n, len(c), ldc)
+	_ = a[m*k-1]
+	if !gemmA16(transA, b.Trans, m, n, k, a, nil, 0, b.h, beta, c, ldc) {
+		refGemmBF16B(transA, m, n, k, fromBF16(a[:m*k]), denseLd(transA, m, k), b, beta, c, ldc)
+	}
+}
+
+// GemmBF16A is [GemmBF16] with alpha 1 and op(A) already in bfloat16, stored as for
+// [GemmBF16AB]; op(B) is float32 and is rounded here.
+func GemmBF16A(transA, transB bool, m, n, k int, a []uint16, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	if m == 0 || n == 0 {
+		return
+	}
+	checkDims(transA, transB, m, n, k, m*k, denseLd(transA, m, k), len(b), ldb, len(c), ldc)
+	_ = a[m*k-1]
+	if !gemmA16(transA, transB, m, n, k, a, b, ldb, nil, beta, c, ldc) {
+		refGemmBF16(transA, transB, m, n, k, 1, fromBF16(a[:m*k]), denseLd(transA, m, k), b, ldb, beta, c, ldc)
+	}
+}
+
+// denseLd is the row stride of a dense m×k matrix, or of its k×m transpose as stored.
+func denseLd(trans bool, m, k int) int {
+	if trans {
+		return max(m, 1)
+	}
+	return max(k, 1)
+}
+
+// fromBF16 widens bfloat16 bits to float32.
+func fromBF16(h []uint16) []float32 {
+	f := make([]float32, len(h))
+	for i, v := range h {
+		f[i] = math.Float32frombits(uint32(v) << 16)
+	}
+	return f
+}

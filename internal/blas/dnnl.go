@@ -133,15 +133,13 @@ static int rs_grow(void **p, size_t *cap, size_t need) {
 	return *p ? 0 : -1;
 }
 
-// rs_mm_run_b16 is rs_mm_run with B already converted (dense bf16, as the primitive expects it).
-static int rs_mm_run_b16(rs_mm *mm, rs_ctx *cx, int64_t m, int64_t n, int64_t k, int ta,
-		const float *a, int64_t lda, const uint16_t *b16, float *c) {
+// rs_mm_exec runs the product on A and B already converted (dense bf16, as the primitive expects
+// them).
+static int rs_mm_exec(rs_mm *mm, rs_ctx *cx, const uint16_t *a16, const uint16_t *b16, float *c) {
 	omp_set_num_threads(1);
-	if (rs_grow((void **)&cx->a16, &cx->a_cap, (size_t)(m * k) * 2) ||
-	    rs_grow(&cx->scratch, &cx->scratch_cap, mm->scratch)) return -1;
-	if (ta) rs_cvt(a, lda, k, m, cx->a16); else rs_cvt(a, lda, m, k, cx->a16);
+	if (rs_grow(&cx->scratch, &cx->scratch_cap, mm->scratch)) return -1;
 	dnnl_memory_t am, bm, cm, sm = NULL;
-	dnnl_memory_create(&am, &mm->a_md, rs_engine, cx->a16);
+	dnnl_memory_create(&am, &mm->a_md, rs_engine, (void *)a16);
 	dnnl_memory_create(&bm, &mm->b_md, rs_engine, (void *)b16);
 	dnnl_memory_create(&cm, &mm->c_md, rs_engine, c);
 	dnnl_exec_arg_t args[4] = {{DNNL_ARG_SRC, am}, {DNNL_ARG_WEIGHTS, bm}, {DNNL_ARG_DST, cm}, {0, NULL}};
@@ -159,6 +157,25 @@ static int rs_mm_run_b16(rs_mm *mm, rs_ctx *cx, int64_t m, int64_t n, int64_t k,
 	dnnl_memory_destroy(cm);
 	if (sm) dnnl_memory_destroy(sm);
 	return st;
+}
+
+// rs_mm_run_b16 is rs_mm_run with B already converted.
+static int rs_mm_run_b16(rs_mm *mm, rs_ctx *cx, int64_t m, int64_t n, int64_t k, int ta,
+		const float *a, int64_t lda, const uint16_t *b16, float *c) {
+	if (rs_grow((void **)&cx->a16, &cx->a_cap, (size_t)(m * k) * 2)) return -1;
+	if (ta) rs_cvt(a, lda, k, m, cx->a16); else rs_cvt(a, lda, m, k, cx->a16);
+	return rs_mm_exec(mm, cx, cx->a16, b16, c);
+}
+
+// rs_mm_run_a16 is rs_mm_run with A already converted, and B too when b16 is not NULL.
+static int rs_mm_run_a16(rs_mm *mm, rs_ctx *cx, int64_t n, int64_t k, int tb,
+		const uint16_t *a16, const float *b, int64_t ldb, const uint16_t *b16, float *c) {
+	if (!b16) {
+		if (rs_grow((void **)&cx->b16, &cx->b_cap, (size_t)(k * n) * 2)) return -1;
+		if (tb) rs_cvt(b, ldb, n, k, cx->b16); else rs_cvt(b, ldb, k, n, cx->b16);
+		b16 = cx->b16;
+	}
+	return rs_mm_exec(mm, cx, a16, b16, c);
 }
 
 static int rs_mm_run(rs_mm *mm, rs_ctx *cx, int64_t m, int64_t n, int64_t k, int ta, int tb,
@@ -270,4 +287,31 @@ func gemmBF16B(transA bool, m, n, k int, a []float32, lda int, b *BF16Matrix, be
 	if st != 0 {
 		panic(fmt.Sprintf("blas: oneDNN bf16 matmul %d×%d×%d: status %d", m, n, k, int(st)))
 	}
+}
+
+// gemmA16 runs a product whose op(A) is already bfloat16, op(B) from b16 when not nil or else
+// converted from b.
+func gemmA16(transA, transB bool, m, n, k int, a []uint16, b []float32, ldb int, b16 []uint16, beta float32, c []float32, ldc int) bool {
+	if dnnl.initErr != nil || k == 0 {
+		return false
+	}
+	mm := primitive(mmKey{m: m, n: n, k: k, ldc: ldc, ta: transA, tb: transB, alpha: 1, beta: beta})
+	if mm == nil {
+		return false
+	}
+	var bp *C.float
+	var bh *C.uint16_t
+	if b16 != nil {
+		bh = (*C.uint16_t)(unsafe.Pointer(&b16[0]))
+	} else {
+		bp = (*C.float)(unsafe.Pointer(&b[0]))
+	}
+	cx := dnnl.ctxs.get()
+	st := C.rs_mm_run_a16(mm, cx, C.int64_t(n), C.int64_t(k), b2i(transB), (*C.uint16_t)(unsafe.Pointer(&a[0])),
+		bp, C.int64_t(ldb), bh, (*C.float)(unsafe.Pointer(&c[0])))
+	dnnl.ctxs.put(cx)
+	if st != 0 {
+		panic(fmt.Sprintf("blas: oneDNN bf16 matmul %d×%d×%d: status %d", m, n, k, int(st)))
+	}
+	return true
 }

@@ -5,6 +5,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 
 	"github.com/raysynth/raysynth/internal/blas"
 )
@@ -202,6 +203,19 @@ func sum4(dst, a, b, c, d []float32) {
 	}
 }
 
+// bf16Cols makes the bf16 products of conv and filterGrad take im2col rows written directly in
+// bfloat16 (C kernels) instead of rounding float32 rows in the product; tests turn it off to
+// compare.
+var bf16Cols = true
+
+// halves views a float32 buffer as twice as many uint16 values (bfloat16 im2col rows).
+func halves(f []float32) []uint16 {
+	if len(f) == 0 {
+		return nil
+	}
+	return unsafe.Slice((*uint16)(unsafe.Pointer(&f[0])), 2*len(f))
+}
+
 // smallTileFloats bounds the per-worker im2col buffer of conv and convT (1 MB): a tile of samples
 // is expanded, multiplied and folded back while it is still in the core's cache.
 var smallTileFloats = 256 << 10
@@ -272,6 +286,12 @@ func (g geom) conv(p Precision, big, w, small []float32, cp blas.ConvCopies) {
 	wb := p.weights(false, rowLen, g.Cs, w, g.Cs)
 	g.forTiles(func(wk, b0, b1 int) {
 		r0, r1 := b0*per, b1*per
+		if wb != nil && cKernels && bf16Cols { // im2col straight to bfloat16: no float32 copy to round
+			cols := halves(bufs[wk])[:(r1-r0)*rowLen]
+			kIm2col16(g, big, cols, r0, r1)
+			blas.GemmBF16AB(false, r1-r0, g.Cs, rowLen, cols, wb, 0, small[r0*g.Cs:], g.Cs)
+			return
+		}
 		cols := bufs[wk][:(r1-r0)*rowLen]
 		g.im2col(big, cols, r0, r1)
 		p.sgemmW(false, false, r1-r0, g.Cs, rowLen, cols, rowLen, w, g.Cs, wb, 0, small[r0*g.Cs:], g.Cs)
@@ -333,8 +353,14 @@ func (g geom) filterGrad(p Precision, big, small, dw []float32, cp blas.ConvCopi
 			var beta float32
 			for t := l; t < tiles; t += lanes {
 				r0, r1 := t*tile*per, min(g.B, (t+1)*tile)*per
-				g.im2col(big, cols, r0, r1)
-				p.Sgemm(true, false, rowLen, g.Cs, r1-r0, cols, rowLen, small[r0*g.Cs:], g.Cs, beta, acc, g.Cs)
+				if p == BF16 && cKernels && bf16Cols { // im2col straight to bfloat16, as in conv
+					c16 := halves(cols)[:(r1-r0)*rowLen]
+					kIm2col16(g, big, c16, r0, r1)
+					blas.GemmBF16A(true, false, rowLen, g.Cs, r1-r0, c16, small[r0*g.Cs:], g.Cs, beta, acc, g.Cs)
+				} else {
+					g.im2col(big, cols, r0, r1)
+					p.Sgemm(true, false, rowLen, g.Cs, r1-r0, cols, rowLen, small[r0*g.Cs:], g.Cs, beta, acc, g.Cs)
+				}
 				beta = 1
 			}
 		}

@@ -316,6 +316,34 @@ static void k_bf16(const float *restrict s, uint16_t *restrict d, long n) {
 	else k_bf16_sw(s, d, n);
 }
 
+// k_im2col16 is k_im2col writing the bfloat16 of each value (as k_bf16 rounds).
+static void k_im2col16(const geo *g, const float *restrict big, uint16_t *restrict cols, long r0, long r1) {
+	long c = g->C, kc = g->K * c, rowLen = g->K * kc;
+	for (long r = r0; r < r1; r++) {
+		long ox = r % g->Wo, t = r / g->Wo, oy = t % g->Ho, b = t / g->Ho;
+		uint16_t *dst = cols + (r - r0) * rowLen;
+		for (long ky = 0; ky < g->K; ky++) {
+			long iy = oy * g->S - g->P + ky;
+			uint16_t *d = dst + ky * kc;
+			if (iy < 0 || iy >= g->H) {
+				memset(d, 0, kc * sizeof(uint16_t));
+				continue;
+			}
+			long rowBase = (b * g->H + iy) * g->W;
+			long ix0 = ox * g->S - g->P;
+			if (ix0 >= 0 && ix0 + g->K <= g->W) { // the whole kernel row inside: one run
+				k_bf16(big + (rowBase + ix0) * c, d, kc);
+				continue;
+			}
+			for (long kx = 0; kx < g->K; kx++) {
+				long ix = ix0 + kx;
+				if (ix < 0 || ix >= g->W) memset(d + kx * c, 0, c * sizeof(uint16_t));
+				else k_bf16(big + (rowBase + ix) * c, d + kx * c, c);
+			}
+		}
+	}
+}
+
 // The kernels whose output a bf16 convolution reads next, also writing its bfloat16 copy: a block
 // of rows at a time, converted while it is still in the core's cache.
 #define BF_BLOCK 2048
@@ -470,6 +498,16 @@ func kBNGradDx16(x, dy, dx []float32, c, rows int, k, mean, invstd, gs, gxs []fl
 	}
 	_, _, _, _, _, _, _, _, _ = x[rows*c-1], dy[rows*c-1], dx[rows*c-1], k[c-1], mean[c-1], invstd[c-1], gs[c-1], gxs[c-1], bf[rows*c-1]
 	C.k_bn_grad_dx16(fp(x), fp(dy), fp(dx), C.long(c), C.long(rows), fp(k), fp(mean), fp(invstd), fp(gs), fp(gxs), C.float(invN), bfp(bf))
+}
+
+// kIm2col16 is kIm2col writing bfloat16 bits.
+func kIm2col16(g geom, big []float32, cols []uint16, r0, r1 int) {
+	if r1 <= r0 {
+		return
+	}
+	_ = cols[(r1-r0)*g.kkc()-1]
+	cg := g.cgeo()
+	C.k_im2col16(&cg, fp(big), bfp(cols), C.long(r0), C.long(r1))
 }
 
 // kBF16 converts s to bfloat16 into d, as the kernels above do (for tests); soft picks the

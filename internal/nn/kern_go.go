@@ -37,3 +37,4 @@ func kBiasActGrad16(y, dy, dx []float32, c, rows int, acc []float32, a float32, 
 func kBNGradDx16(x, dy, dx []float32, c, rows int, k, mean, invstd, gs, gxs []float32, invN float32, bf []uint16) {
 	panic("nn: no C kernels")
 }
+func kIm2col16(g geom, big []float32, cols []uint16, r0, r1 int) { panic("nn: no C kernels") }

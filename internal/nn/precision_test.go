@@ -115,3 +115,40 @@ func TestBF16WeightsRoundedOnce(t *testing.T) {
 		}
 	}
 }
+
+// TestBF16ColsDirect checks that writing the im2col rows of bf16 products directly in bfloat16
+// leaves conv and filterGrad bit for bit the same as rounding float32 rows in the product.
+func TestBF16ColsDirect(t *testing.T) {
+	g, err := newGeom(8, 8, 8, 32, 64, 4, 2, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func(n int) { smallTileFloats = n }(smallTileFloats)
+	smallTileFloats = 2 * g.smallRows() * g.kkc() // several tiles
+	defer func() { convLib = true }()
+	convLib = false // the im2col path
+	rng := rand.New(rand.NewPCG(4, 4))
+	big := randSlice(rng, g.B*g.bigLen())
+	w := randSlice(rng, g.kkc()*g.Cs)
+	small := randSlice(rng, g.B*g.smallRows()*g.Cs)
+	run := func(direct bool) (conv, dw []float32) {
+		bf16Cols = direct
+		defer func() { bf16Cols = true }()
+		conv, dw = make([]float32, len(small)), make([]float32, len(w))
+		g.conv(BF16, big, w, conv, blas.ConvCopies{})
+		g.filterGrad(BF16, big, small, dw, blas.ConvCopies{})
+		return conv, dw
+	}
+	c1, w1 := run(true)
+	c2, w2 := run(false)
+	for i := range c1 {
+		if math.Float32bits(c1[i]) != math.Float32bits(c2[i]) {
+			t.Fatalf("conv[%d] = %v with bf16 im2col rows, %v rounding float32 ones", i, c1[i], c2[i])
+		}
+	}
+	for i := range w1 {
+		if math.Float32bits(w1[i]) != math.Float32bits(w2[i]) {
+			t.Fatalf("filterGrad[%d] = %v with bf16 im2col rows, %v rounding float32 ones", i, w1[i], w2[i])
+		}
+	}
+}
