@@ -165,3 +165,16 @@ func fromBF16(h []uint16) []float32 {
 	}
 	return f
 }
+
+// GemmBF16AB16 is [GemmBF16AB] with op(B) also as dense bfloat16 bits: k×n, or n×k stored as is
+// when transB.
+func GemmBF16AB16(transA, transB bool, m, n, k int, a, b []uint16, beta float32, c []float32, ldc int) {
+	if m == 0 || n == 0 {
+		return
+	}
+	checkDims(transA, transB, m, n, k, m*k, denseLd(transA, m, k), n*k, denseLd(transB, k, n), len(c), ldc)
+	_, _ = a[m*k-1], b[n*k-1]
+	if !gemmA16(transA, transB, m, n, k, a, nil, 0, b, beta, c, ldc) {
+		refGemmBF16(transA, transB, m, n, k, 1, fromBF16(a[:m*k]), denseLd(transA, m, k), fromBF16(b[:n*k]), denseLd(transB, k, n), beta, c, ldc)
+	}
+}

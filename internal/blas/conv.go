@@ -60,3 +60,6 @@ func (c *BF16Copy) Buffer(n int) []uint16 {
 	c.grow(n)
 	return c.buf[:n]
 }
+
+// Bits returns the copy's values (bfloat16 bits) to read; only meaningful while Valid.
+func (c *BF16Copy) Bits() []uint16 { return c.buf }

@@ -88,11 +88,11 @@ func (b *base) produce(n int) []uint16 {
 // produced marks the copy that produce handed out as written.
 func (b *base) produced() { b.out16.Valid = true }
 
-// inputCopy returns the copy a bf16 library pass of g reads of its input x: the one x's
-// operation writes, when it is a copySource and the pass runs in the library; otherwise a copy
-// owned by own that the passes fill (nil when own is nil).
-func inputCopy(x *gorgonia.Node, g geom, pass blas.ConvPass, own *base) *bf16Copy {
-	if src, ok := x.Op().(copySource); ok && g.libPass(pass, BF16) && blas.HasBF16() {
+// inputCopy returns the copy the bf16 products of an operation read of its input x: the one x's
+// operation writes, when it is a copySource; otherwise a copy owned by own that the library's
+// passes fill (nil when own is nil).
+func inputCopy(x *gorgonia.Node, own *base) *bf16Copy {
+	if src, ok := x.Op().(copySource); ok {
 		return src.outCopy()
 	}
 	if own == nil {

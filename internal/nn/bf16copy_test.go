@@ -9,19 +9,24 @@ import (
 	"github.com/raysynth/raysynth/internal/blas"
 )
 
-// copyNetParams are a small DCGAN's: a generator z → 8×8×16 → 16×16×8 → 32×32×1 and a critic
-// 32×32×1 → 16×16×8 → 8×8×16 → logit, with layers large enough for the convolution library.
+// copyNetParams are a small DCGAN's: a generator z → 4×4×32 → 8×8×16 → 16×16×8 → 32×32×1 and a
+// critic 32×32×1 → 16×16×8 → 8×8×16 → 4×4×32 → logit: layers for the convolution library, layers
+// with a 4×4 side (im2col and products in bf16) and the one-channel image layer.
 type copyNetParams []*Param
+
+const copyNetG = 11 // the generator's parameters come first
 
 func newCopyNetParams(seed uint64) copyNetParams {
 	rng := rand.New(rand.NewPCG(seed, 1))
 	ps := copyNetParams{
-		NewParam("lin", 10, 8*8*16), NewParam("g1", 1, 1, 1, 16), NewParam("b1", 1, 1, 1, 16),
+		NewParam("lin", 10, 4*4*32), NewParam("g0", 1, 1, 1, 32), NewParam("b0", 1, 1, 1, 32),
+		NewParam("ct0", 16*16, 32), NewParam("g1", 1, 1, 1, 16), NewParam("b1", 1, 1, 1, 16),
 		NewParam("ct1", 16*8, 16), NewParam("g2", 1, 1, 1, 8), NewParam("b2", 1, 1, 1, 8),
 		NewParam("ct2", 16*1, 8), NewParam("bias", 1, 1, 1, 1),
 		NewParam("c1", 16*1, 8), NewParam("dg1", 1, 1, 1, 8), NewParam("db1", 1, 1, 1, 8),
 		NewParam("c2", 16*8, 16), NewParam("dg2", 1, 1, 1, 16), NewParam("db2", 1, 1, 1, 16),
-		NewParam("out", 8*8*16, 1),
+		NewParam("c3", 16*16, 32), NewParam("dg3", 1, 1, 1, 32), NewParam("db3", 1, 1, 1, 32),
+		NewParam("out", 4*4*32, 1),
 	}
 	for _, q := range ps {
 		for i := range q.Data {
@@ -33,11 +38,13 @@ func newCopyNetParams(seed uint64) copyNetParams {
 
 func (ps copyNetParams) critic(t *testing.T, g *Graph, x *Node, inputGrad bool, nReal int) *Node {
 	t.Helper()
-	h := must(t)(Conv2D(x, g.Param(ps[8]), 4, 2, 1, inputGrad))
-	h = must(t)(BatchNormAct(h, g.Param(ps[9]), g.Param(ps[10]), NewBNStats(8), BNTrain, 1, 0.2))
-	h = must(t)(Conv2D(h, g.Param(ps[11]), 4, 2, 1, true))
-	h = must(t)(BatchNormAct(h, g.Param(ps[12]), g.Param(ps[13]), NewBNStats(16), BNTrain, 1, 0.2))
-	return must(t)(GANLoss(must(t)(Dense(h, g.Param(ps[14]), []int{1, 1, 1}, true)), nReal))
+	h := x
+	for l, c := range []int{8, 16, 32} {
+		i := copyNetG + 3*l
+		h = must(t)(Conv2D(h, g.Param(ps[i]), 4, 2, 1, inputGrad || l > 0))
+		h = must(t)(BatchNormAct(h, g.Param(ps[i+1]), g.Param(ps[i+2]), NewBNStats(c), BNTrain, 1, 0.2))
+	}
+	return must(t)(GANLoss(must(t)(Dense(h, g.Param(ps[len(ps)-1]), []int{1, 1, 1}, true)), nReal))
 }
 
 // copyNetSteps trains the network for three D+G steps in bf16 the way the trainer does (a
@@ -53,18 +60,18 @@ func copyNetSteps(t *testing.T, share bool) [][]float32 {
 	gg := NewGraph()
 	gg.SetPrecision(BF16)
 	z, zv := gg.Input("z", 4, 10)
-	h := must(t)(Dense(z, gg.Param(ps[0]), []int{8, 8, 16}, false))
-	h = must(t)(BatchNormAct(h, gg.Param(ps[1]), gg.Param(ps[2]), NewBNStats(16), BNTrain, 1, 0))
-	h = must(t)(ConvTranspose2D(h, gg.Param(ps[3]), 4, 2, 1, true))
-	h = must(t)(BatchNormAct(h, gg.Param(ps[4]), gg.Param(ps[5]), NewBNStats(8), BNTrain, 1, 0))
-	h = must(t)(ConvTranspose2D(h, gg.Param(ps[6]), 4, 2, 1, true))
-	fake := must(t)(BiasTanh(h, gg.Param(ps[7])))
+	h := must(t)(Dense(z, gg.Param(ps[0]), []int{4, 4, 32}, false))
+	for l, c := range []int{32, 16, 8} {
+		h = must(t)(BatchNormAct(h, gg.Param(ps[3*l+1]), gg.Param(ps[3*l+2]), NewBNStats(c), BNTrain, 1, 0))
+		h = must(t)(ConvTranspose2D(h, gg.Param(ps[3*l+3]), 4, 2, 1, true))
+	}
+	fake := must(t)(BiasTanh(h, gg.Param(ps[copyNetG-1])))
 	fwd, err := gg.Compile(fake)
 	if err != nil {
 		t.Fatal(err)
 	}
 	gLoss := ps.critic(t, gg, fake, true, 4)
-	gGrads, err := Grad(gLoss, nodesOf(gg, ps[:8])...)
+	gGrads, err := Grad(gLoss, nodesOf(gg, ps[:copyNetG])...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +87,7 @@ func copyNetSteps(t *testing.T, share bool) [][]float32 {
 	dg.SetPrecision(BF16)
 	x, xv := dg.Input("x", 4, 32, 32, 1)
 	dLoss := ps.critic(t, dg, x, false, 2)
-	dGrads, err := Grad(dLoss, nodesOf(dg, ps[8:])...)
+	dGrads, err := Grad(dLoss, nodesOf(dg, ps[copyNetG:])...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,7 +118,7 @@ func copyNetSteps(t *testing.T, share bool) [][]float32 {
 		for i, gr := range append(slices.Clone(dGrads), gGrads...) {
 			v := slices.Clone(Value(gr))
 			out = append(out, v)
-			q := append(slices.Clone(ps[8:]), ps[:8]...)[i]
+			q := append(slices.Clone(ps[copyNetG:]), ps[:copyNetG]...)[i]
 			for j := range v {
 				q.Data[j] -= 0.05 * v[j]
 			}

@@ -208,6 +208,24 @@ func sum4(dst, a, b, c, d []float32) {
 // compare.
 var bf16Cols = true
 
+// im2colBF16 writes im2col rows r0..r1 of big in bfloat16: gathered from big's valid bf16 copy
+// when there is one, converted from big otherwise (the same bits).
+func (g geom) im2colBF16(big []float32, c *blas.BF16Copy, cols []uint16, r0, r1 int) {
+	if b16 := validBits(c); b16 != nil {
+		kIm2colH(g, b16, cols, r0, r1)
+		return
+	}
+	kIm2col16(g, big, cols, r0, r1)
+}
+
+// validBits returns a copy's values when it is valid, nil otherwise (or when c is nil).
+func validBits(c *blas.BF16Copy) []uint16 {
+	if c == nil || !c.Valid {
+		return nil
+	}
+	return c.Bits()
+}
+
 // halves views a float32 buffer as twice as many uint16 values (bfloat16 im2col rows).
 func halves(f []float32) []uint16 {
 	if len(f) == 0 {
@@ -288,7 +306,7 @@ func (g geom) conv(p Precision, big, w, small []float32, cp blas.ConvCopies) {
 		r0, r1 := b0*per, b1*per
 		if wb != nil && cKernels && bf16Cols { // im2col straight to bfloat16: no float32 copy to round
 			cols := halves(bufs[wk])[:(r1-r0)*rowLen]
-			kIm2col16(g, big, cols, r0, r1)
+			g.im2colBF16(big, cp.Big, cols, r0, r1)
 			blas.GemmBF16AB(false, r1-r0, g.Cs, rowLen, cols, wb, 0, small[r0*g.Cs:], g.Cs)
 			return
 		}
@@ -309,10 +327,15 @@ func (g geom) convT(p Precision, small, w, big []float32, cp blas.ConvCopies) {
 	bufs := workerScratch(min(g.B, max(1, smallTileFloats/(per*rowLen))) * per * rowLen)
 	defer putScratch()
 	wb := p.weights(true, g.Cs, rowLen, w, g.Cs)
+	s16 := validBits(cp.Small)
 	g.forTiles(func(wk, b0, b1 int) {
 		r0, r1 := b0*per, b1*per
 		cols := bufs[wk][:(r1-r0)*rowLen]
-		p.sgemmW(false, true, r1-r0, rowLen, g.Cs, small[r0*g.Cs:], g.Cs, w, g.Cs, wb, 0, cols, rowLen)
+		if wb != nil && s16 != nil && bf16Cols { // small already in bfloat16
+			blas.GemmBF16AB(false, r1-r0, rowLen, g.Cs, s16[r0*g.Cs:r1*g.Cs], wb, 0, cols, rowLen)
+		} else {
+			p.sgemmW(false, true, r1-r0, rowLen, g.Cs, small[r0*g.Cs:], g.Cs, w, g.Cs, wb, 0, cols, rowLen)
+		}
 		for b := b0; b < b1; b++ {
 			g.col2im(cols, big, b, r0)
 		}
@@ -355,8 +378,12 @@ func (g geom) filterGrad(p Precision, big, small, dw []float32, cp blas.ConvCopi
 				r0, r1 := t*tile*per, min(g.B, (t+1)*tile)*per
 				if p == BF16 && cKernels && bf16Cols { // im2col straight to bfloat16, as in conv
 					c16 := halves(cols)[:(r1-r0)*rowLen]
-					kIm2col16(g, big, c16, r0, r1)
-					blas.GemmBF16A(true, false, rowLen, g.Cs, r1-r0, c16, small[r0*g.Cs:], g.Cs, beta, acc, g.Cs)
+					g.im2colBF16(big, cp.Big, c16, r0, r1)
+					if s16 := validBits(cp.Small); s16 != nil {
+						blas.GemmBF16AB16(true, false, rowLen, g.Cs, r1-r0, c16, s16[r0*g.Cs:r1*g.Cs], beta, acc, g.Cs)
+					} else {
+						blas.GemmBF16A(true, false, rowLen, g.Cs, r1-r0, c16, small[r0*g.Cs:], g.Cs, beta, acc, g.Cs)
+					}
 				} else {
 					g.im2col(big, cols, r0, r1)
 					p.Sgemm(true, false, rowLen, g.Cs, r1-r0, cols, rowLen, small[r0*g.Cs:], g.Cs, beta, acc, g.Cs)

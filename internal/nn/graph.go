@@ -99,7 +99,7 @@ func Conv2D(x, w *Node, k, s, p int, inputGrad bool) (*Node, error) {
 		return nil, err
 	}
 	op := newConvOp(gm, inputGrad)
-	op.in = inputCopy(x, gm, blas.ConvForward, nil)
+	op.in = inputCopy(x, nil)
 	return apply(op, x, w)
 }
 
@@ -122,7 +122,7 @@ func ConvTranspose2D(x, w *Node, k, s, p int, inputGrad bool) (*Node, error) {
 		return nil, fmt.Errorf("nn: transposed conv geometry does not invert (%d×%d)", h, wd)
 	}
 	op := newConvTOp(gm, inputGrad)
-	op.in = inputCopy(x, gm, blas.ConvBackwardData, nil)
+	op.in = inputCopy(x, nil)
 	return apply(op, x, w)
 }
 
@@ -140,7 +140,7 @@ func Dense(x, w *Node, out []int, inputGrad bool) (*Node, error) {
 		return nil, fmt.Errorf("nn: dense weight shape %v, want (%d, %d)", ws, kin, n)
 	}
 	op := &denseOp{base: newBase("dense", append([]int{xs[0]}, out...)...), b: xs[0], kin: kin, n: n,
-		inDims: len(xs), inGrad: inputGrad, xShape: xs.Clone()}
+		inDims: len(xs), inGrad: inputGrad, xShape: xs.Clone(), in: inputCopy(x, nil)}
 	return apply(op, x, w)
 }
 

@@ -344,6 +344,34 @@ static void k_im2col16(const geo *g, const float *restrict big, uint16_t *restri
 	}
 }
 
+// k_im2colh is k_im2col on a map already in bfloat16: a gather of 2-byte values.
+static void k_im2colh(const geo *g, const uint16_t *restrict big, uint16_t *restrict cols, long r0, long r1) {
+	long c = g->C, kc = g->K * c, rowLen = g->K * kc;
+	for (long r = r0; r < r1; r++) {
+		long ox = r % g->Wo, t = r / g->Wo, oy = t % g->Ho, b = t / g->Ho;
+		uint16_t *dst = cols + (r - r0) * rowLen;
+		for (long ky = 0; ky < g->K; ky++) {
+			long iy = oy * g->S - g->P + ky;
+			uint16_t *d = dst + ky * kc;
+			if (iy < 0 || iy >= g->H) {
+				memset(d, 0, kc * sizeof(uint16_t));
+				continue;
+			}
+			long rowBase = (b * g->H + iy) * g->W;
+			long ix0 = ox * g->S - g->P;
+			if (ix0 >= 0 && ix0 + g->K <= g->W) {
+				memcpy(d, big + (rowBase + ix0) * c, kc * sizeof(uint16_t));
+				continue;
+			}
+			for (long kx = 0; kx < g->K; kx++) {
+				long ix = ix0 + kx;
+				if (ix < 0 || ix >= g->W) memset(d + kx * c, 0, c * sizeof(uint16_t));
+				else memcpy(d + kx * c, big + (rowBase + ix) * c, c * sizeof(uint16_t));
+			}
+		}
+	}
+}
+
 // The kernels whose output a bf16 convolution reads next, also writing its bfloat16 copy: a block
 // of rows at a time, converted while it is still in the core's cache.
 #define BF_BLOCK 2048
@@ -508,6 +536,16 @@ func kIm2col16(g geom, big []float32, cols []uint16, r0, r1 int) {
 	_ = cols[(r1-r0)*g.kkc()-1]
 	cg := g.cgeo()
 	C.k_im2col16(&cg, fp(big), bfp(cols), C.long(r0), C.long(r1))
+}
+
+// kIm2colH is kIm2col on a map already in bfloat16.
+func kIm2colH(g geom, big, cols []uint16, r0, r1 int) {
+	if r1 <= r0 {
+		return
+	}
+	_, _ = cols[(r1-r0)*g.kkc()-1], big[g.B*g.bigLen()-1]
+	cg := g.cgeo()
+	C.k_im2colh(&cg, bfp(big), bfp(cols), C.long(r0), C.long(r1))
 }
 
 // kBF16 converts s to bfloat16 into d, as the kernels above do (for tests); soft picks the

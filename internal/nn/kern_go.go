@@ -38,3 +38,4 @@ func kBNGradDx16(x, dy, dx []float32, c, rows int, k, mean, invstd, gs, gxs []fl
 	panic("nn: no C kernels")
 }
 func kIm2col16(g geom, big []float32, cols []uint16, r0, r1 int) { panic("nn: no C kernels") }
+func kIm2colH(g geom, big, cols []uint16, r0, r1 int)            { panic("nn: no C kernels") }

@@ -120,7 +120,7 @@ func (op *convOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) {
 }
 func (op *convOp) SymDiff(in gorgonia.Nodes, _, grad *gorgonia.Node) (gorgonia.Nodes, error) {
 	if op.in == nil {
-		op.in = inputCopy(in[0], op.g, blas.ConvBackwardWeights, &op.base)
+		op.in = inputCopy(in[0], &op.base)
 	}
 	fg := newFilterGradOp(op.g)
 	fg.big = op.in
@@ -128,13 +128,13 @@ func (op *convOp) SymDiff(in gorgonia.Nodes, _, grad *gorgonia.Node) (gorgonia.N
 	var err error
 	if op.inGrad {
 		d := newConvTOp(op.g, true)
-		d.in = inputCopy(grad, op.g, blas.ConvBackwardData, &d.base)
+		d.in = inputCopy(grad, &d.base)
 		fg.small = d.in
 		if dx, err = apply(d, grad, in[1]); err != nil {
 			return nil, err
 		}
 	} else {
-		fg.small = inputCopy(grad, op.g, blas.ConvBackwardWeights, nil)
+		fg.small = inputCopy(grad, nil)
 	}
 	dw, err := apply(fg, in[0], grad)
 	if err != nil {
@@ -169,7 +169,7 @@ func (op *convTOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) {
 }
 func (op *convTOp) SymDiff(in gorgonia.Nodes, _, grad *gorgonia.Node) (gorgonia.Nodes, error) {
 	if op.in == nil {
-		op.in = inputCopy(in[0], op.g, blas.ConvBackwardWeights, &op.base)
+		op.in = inputCopy(in[0], &op.base)
 	}
 	fg := newFilterGradOp(op.g)
 	fg.small = op.in
@@ -177,13 +177,13 @@ func (op *convTOp) SymDiff(in gorgonia.Nodes, _, grad *gorgonia.Node) (gorgonia.
 	var err error
 	if op.inGrad {
 		d := newConvOp(op.g, true)
-		d.in = inputCopy(grad, op.g, blas.ConvForward, &d.base)
+		d.in = inputCopy(grad, &d.base)
 		fg.big = d.in
 		if dx, err = apply(d, grad, in[1]); err != nil {
 			return nil, err
 		}
 	} else {
-		fg.big = inputCopy(grad, op.g, blas.ConvBackwardWeights, nil)
+		fg.big = inputCopy(grad, nil)
 	}
 	dw, err := apply(fg, grad, in[0])
 	if err != nil {
@@ -219,6 +219,7 @@ type denseOp struct {
 	inDims    int
 	inGrad    bool
 	xShape    tensor.Shape
+	in        *bf16Copy // the bf16 copy of x that x's operation writes (copySource), or nil
 }
 
 func (op *denseOp) reusable() *base    { return &op.base }
@@ -229,7 +230,21 @@ func (op *denseOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) {
 	if op.held {
 		return op.value(), nil
 	}
-	op.prec.Gemm(false, false, op.b, op.n, op.kin, f32s(in[0]), op.kin, f32s(in[1]), op.n, 0, op.data(), op.n)
+	x, w, y := f32s(in[0]), f32s(in[1]), op.data()
+	if x16 := validBits(op.in.use()); x16 != nil && op.prec == BF16 {
+		// x already in bfloat16: the same row split as Precision.Gemm, so the same bits
+		m, n, k := op.b, op.n, op.kin
+		wk := gemmWorkers(m, n, k)
+		parallel(wk, func(p0, p1 int) {
+			for i := p0; i < p1; i++ {
+				if lo, hi := m*i/wk, m*(i+1)/wk; lo < hi {
+					blas.GemmBF16A(false, false, hi-lo, n, k, x16[lo*k:hi*k], w, n, 0, y[lo*n:], n)
+				}
+			}
+		})
+		return op.value(), nil
+	}
+	op.prec.Gemm(false, false, op.b, op.n, op.kin, x, op.kin, w, op.n, 0, y, op.n)
 	return op.value(), nil
 }
 func (op *denseOp) SymDiff(in gorgonia.Nodes, _, grad *gorgonia.Node) (gorgonia.Nodes, error) {
@@ -275,7 +290,18 @@ func (f *denseFilterOp) Type() hm.Type {
 }
 func (f *denseFilterOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) {
 	o := f.op
-	f.prec.Gemm(true, false, o.kin, o.n, o.b, f32s(in[0]), o.kin, f32s(in[1]), o.n, 0, f.data(), o.n)
+	x, dy, dw := f32s(in[0]), f32s(in[1]), f.data()
+	if o.in != nil && f.prec == BF16 {
+		// x's operation keeps a bf16 copy: one product (x's columns are not a dense block of the
+		// copy), from the copy when it is valid
+		if x16 := validBits(o.in.use()); x16 != nil {
+			blas.GemmBF16A(true, false, o.kin, o.n, o.b, x16, dy, o.n, 0, dw, o.n)
+		} else {
+			f.prec.Sgemm(true, false, o.kin, o.n, o.b, x, o.kin, dy, o.n, 0, dw, o.n)
+		}
+		return f.value(), nil
+	}
+	f.prec.Gemm(true, false, o.kin, o.n, o.b, x, o.kin, dy, o.n, 0, dw, o.n)
 	return f.value(), nil
 }
 

@@ -60,10 +60,7 @@ func (p Precision) Gemm(transA, transB bool, m, n, k int, a []float32, lda int, 
 	if m == 0 || n == 0 {
 		return
 	}
-	w := runtime.GOMAXPROCS(0)
-	if m < 2*w || int64(m)*int64(n)*int64(k) < 1<<18 {
-		w = 1
-	}
+	w := gemmWorkers(m, n, k)
 	parallel(w, func(p0, p1 int) {
 		for i := p0; i < p1; i++ {
 			lo, hi := m*i/w, m*(i+1)/w
@@ -113,3 +110,12 @@ func (p Precision) sgemmW(transA, transB bool, m, n, k int, a []float32, lda int
 type precisioned interface{ setPrecision(Precision) }
 
 func (b *base) setPrecision(p Precision) { b.prec = p }
+
+// gemmWorkers is the number of row blocks [Precision.Gemm] splits an m×n×k product into.
+func gemmWorkers(m, n, k int) int {
+	w := runtime.GOMAXPROCS(0)
+	if m < 2*w || int64(m)*int64(n)*int64(k) < 1<<18 {
+		w = 1
+	}
+	return w
+}
