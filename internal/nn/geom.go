@@ -274,7 +274,7 @@ var convLib = true
 // pass stays on the products: the transposed convolution onto a single channel (the generator's
 // image layer: oneDNN's backward-data kernel for it is no faster), and on layers whose small side
 // has at most 16 pixels (the DCGAN's 8×8 ↔ 4×4 layer) every bf16 pass (+14–59% CPU time) and the
-// fp32 weight gradient (+3–14%).
+// fp32 weight gradient (+3–14%); see libPass for the bf16 weight gradient of the 16×16 ↔ 8×8 layer.
 func (g geom) lib(pass blas.ConvPass, p Precision, big, small, w []float32, cp blas.ConvCopies) bool {
 	if !g.libPass(pass, p) {
 		return false
@@ -284,8 +284,15 @@ func (g geom) lib(pass blas.ConvPass, p Precision, big, small, w []float32, cp b
 }
 
 // libPass reports whether a pass in p goes to the convolution library (when the build has one).
+// The bf16 weight gradient of layers whose small side has at most 64 pixels (the DCGAN's
+// 16×16 ↔ 8×8 layer) stays on the products too: gathering its im2col rows from the bfloat16 copy
+// of the input costs less than oneDNN's transposes (bench gan bf16 batch 64: fastest step
+// 0.0774–0.0833 s → 0.0760–0.0776 s over 4 alternating rounds, session 10).
 func (g geom) libPass(pass blas.ConvPass, p Precision) bool {
 	if !convLib || (pass == blas.ConvBackwardData && g.C == 1) {
+		return false
+	}
+	if p == BF16 && pass == blas.ConvBackwardWeights && g.Ho*g.Wo <= 64 {
 		return false
 	}
 	return g.Ho*g.Wo > 16 || (p != BF16 && pass != blas.ConvBackwardWeights)
