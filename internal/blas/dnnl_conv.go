@@ -186,6 +186,20 @@ static int cv_weights(cv_t *cv, cv_ctx *cx, float *w) {
 	return cv_move(cx, cv->re_w, &cv->w_u, w, &cv->w_p, cx->w);
 }
 
+// cv_input sets *p to the bf16 form of one input, src (u → pm by reorder re): its copy bf when
+// have says the copy holds it, otherwise converted into the copy, or into cx's buffer (*buf) when
+// there is no copy.
+static int cv_input(cv_ctx *cx, dnnl_primitive_t re, const dnnl_memory_desc_t *u, const dnnl_memory_desc_t *pm,
+		float *src, void *bf, int have, void **buf, size_t *cap, size_t bytes, void **p) {
+	*p = bf;
+	if (bf && have) return 0;
+	if (!bf) {
+		if (cv_grow(buf, cap, bytes)) return -1;
+		*p = *buf;
+	}
+	return cv_move(cx, re, u, src, pm, *p);
+}
+
 // cv_run runs the pass on one part of the batch. big and small point at the part's first sample;
 // wp is the reordered weights (forward and backward data) and wu the hwio weight gradient to
 // write (backward weights; NULL: into cx->wu). In bf16, bigbf and smallbf (NULL: none) point at
@@ -197,30 +211,10 @@ static int cv_run(cv_t *cv, cv_ctx *cx, float *big, float *small, void *wp, floa
 	if (cv_grow(&cx->scratch, &cx->scratch_cap, cv->scratch)) return -1;
 	void *bigp = big, *smallp = small;
 	int st;
-	if (cv->re_big) {
-		if (bigbf && (have & 1)) {
-			bigp = bigbf;
-		} else {
-			bigp = bigbf;
-			if (!bigp) {
-				if (cv_grow(&cx->big, &cx->big_cap, cv->bigbytes)) return -1;
-				bigp = cx->big;
-			}
-			if ((st = cv_move(cx, cv->re_big, &cv->big_u, big, &cv->big_p, bigp))) return st;
-		}
-	}
-	if (cv->re_small) {
-		if (smallbf && (have & 2)) {
-			smallp = smallbf;
-		} else {
-			smallp = smallbf;
-			if (!smallp) {
-				if (cv_grow(&cx->small, &cx->small_cap, cv->smallbytes)) return -1;
-				smallp = cx->small;
-			}
-			if ((st = cv_move(cx, cv->re_small, &cv->small_u, small, &cv->small_p, smallp))) return st;
-		}
-	}
+	if (cv->re_big && (st = cv_input(cx, cv->re_big, &cv->big_u, &cv->big_p, big, bigbf, have & 1,
+			&cx->big, &cx->big_cap, cv->bigbytes, &bigp))) return st;
+	if (cv->re_small && (st = cv_input(cx, cv->re_small, &cv->small_u, &cv->small_p, small, smallbf, have & 2,
+			&cx->small, &cx->small_cap, cv->smallbytes, &smallp))) return st;
 	int arg[4];
 	const dnnl_memory_desc_t *md[4];
 	void *ptr[4];

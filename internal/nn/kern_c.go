@@ -185,33 +185,6 @@ KERN static void k_col2im(const geo *g, const int64_t *yspan, const int64_t *xsp
 	}
 }
 
-// k_im2col: geom.goIm2col for rows r0..r1.
-static void k_im2col(const geo *g, const float *restrict big, float *restrict cols, long r0, long r1) {
-	long c = g->C, kc = g->K * c, rowLen = g->K * kc;
-	for (long r = r0; r < r1; r++) {
-		long ox = r % g->Wo, t = r / g->Wo, oy = t % g->Ho, b = t / g->Ho;
-		float *dst = cols + (r - r0) * rowLen;
-		for (long ky = 0; ky < g->K; ky++) {
-			long iy = oy * g->S - g->P + ky;
-			float *d = dst + ky * kc;
-			if (iy < 0 || iy >= g->H) {
-				memset(d, 0, kc * sizeof(float));
-				continue;
-			}
-			long rowBase = (b * g->H + iy) * g->W;
-			long ix0 = ox * g->S - g->P;
-			if (ix0 >= 0 && ix0 + g->K <= g->W) { // the whole kernel row inside: one copy
-				memcpy(d, big + (rowBase + ix0) * c, kc * sizeof(float));
-				continue;
-			}
-			for (long kx = 0; kx < g->K; kx++) {
-				long ix = ix0 + kx;
-				if (ix < 0 || ix >= g->W) memset(d + kx * c, 0, c * sizeof(float));
-				else memcpy(d + kx * c, big + (rowBase + ix) * c, c * sizeof(float));
-			}
-		}
-	}
-}
 // tanh32 and k_bias_tanh: kern.go's tanh32 and goBiasTanh, same operations in the same order.
 static inline float tanh32(float x) {
 	const float clamp = 7.90531110763549805f, tiny = 0.0004f;
@@ -316,61 +289,44 @@ static void k_bf16(const float *restrict s, uint16_t *restrict d, long n) {
 	else k_bf16_sw(s, d, n);
 }
 
-// k_im2col16 is k_im2col writing the bfloat16 of each value (as k_bf16 rounds).
-static void k_im2col16(const geo *g, const float *restrict big, uint16_t *restrict cols, long r0, long r1) {
-	long c = g->C, kc = g->K * c, rowLen = g->K * kc;
-	for (long r = r0; r < r1; r++) {
-		long ox = r % g->Wo, t = r / g->Wo, oy = t % g->Ho, b = t / g->Ho;
-		uint16_t *dst = cols + (r - r0) * rowLen;
-		for (long ky = 0; ky < g->K; ky++) {
-			long iy = oy * g->S - g->P + ky;
-			uint16_t *d = dst + ky * kc;
-			if (iy < 0 || iy >= g->H) {
-				memset(d, 0, kc * sizeof(uint16_t));
-				continue;
-			}
-			long rowBase = (b * g->H + iy) * g->W;
-			long ix0 = ox * g->S - g->P;
-			if (ix0 >= 0 && ix0 + g->K <= g->W) { // the whole kernel row inside: one run
-				k_bf16(big + (rowBase + ix0) * c, d, kc);
-				continue;
-			}
-			for (long kx = 0; kx < g->K; kx++) {
-				long ix = ix0 + kx;
-				if (ix < 0 || ix >= g->W) memset(d + kx * c, 0, c * sizeof(uint16_t));
-				else k_bf16(big + (rowBase + ix) * c, d + kx * c, c);
-			}
-		}
-	}
+// IM2COL defines k_im2col (geom.goIm2col for rows r0..r1) and its bfloat16 variants: rows of
+// DST_T gathered from a map of SRC_T, COPY(d, s, n) moving one run of n values (a whole kernel row in one
+// run where it lies inside the map).
+#define IM2COL(name, SRC_T, DST_T, COPY) \
+static void name(const geo *g, const SRC_T *restrict big, DST_T *restrict cols, long r0, long r1) { \
+	long c = g->C, kc = g->K * c, rowLen = g->K * kc; \
+	for (long r = r0; r < r1; r++) { \
+		long ox = r % g->Wo, t = r / g->Wo, oy = t % g->Ho, b = t / g->Ho; \
+		DST_T *dst = cols + (r - r0) * rowLen; \
+		for (long ky = 0; ky < g->K; ky++) { \
+			long iy = oy * g->S - g->P + ky; \
+			DST_T *d = dst + ky * kc; \
+			if (iy < 0 || iy >= g->H) { \
+				memset(d, 0, kc * sizeof(DST_T)); \
+				continue; \
+			} \
+			long rowBase = (b * g->H + iy) * g->W; \
+			long ix0 = ox * g->S - g->P; \
+			if (ix0 >= 0 && ix0 + g->K <= g->W) { \
+				COPY(d, big + (rowBase + ix0) * c, kc); \
+				continue; \
+			} \
+			for (long kx = 0; kx < g->K; kx++) { \
+				long ix = ix0 + kx; \
+				if (ix < 0 || ix >= g->W) memset(d + kx * c, 0, c * sizeof(DST_T)); \
+				else COPY(d + kx * c, big + (rowBase + ix) * c, c); \
+			} \
+		} \
+	} \
 }
 
-// k_im2colh is k_im2col on a map already in bfloat16: a gather of 2-byte values.
-static void k_im2colh(const geo *g, const uint16_t *restrict big, uint16_t *restrict cols, long r0, long r1) {
-	long c = g->C, kc = g->K * c, rowLen = g->K * kc;
-	for (long r = r0; r < r1; r++) {
-		long ox = r % g->Wo, t = r / g->Wo, oy = t % g->Ho, b = t / g->Ho;
-		uint16_t *dst = cols + (r - r0) * rowLen;
-		for (long ky = 0; ky < g->K; ky++) {
-			long iy = oy * g->S - g->P + ky;
-			uint16_t *d = dst + ky * kc;
-			if (iy < 0 || iy >= g->H) {
-				memset(d, 0, kc * sizeof(uint16_t));
-				continue;
-			}
-			long rowBase = (b * g->H + iy) * g->W;
-			long ix0 = ox * g->S - g->P;
-			if (ix0 >= 0 && ix0 + g->K <= g->W) {
-				memcpy(d, big + (rowBase + ix0) * c, kc * sizeof(uint16_t));
-				continue;
-			}
-			for (long kx = 0; kx < g->K; kx++) {
-				long ix = ix0 + kx;
-				if (ix < 0 || ix >= g->W) memset(d + kx * c, 0, c * sizeof(uint16_t));
-				else memcpy(d + kx * c, big + (rowBase + ix) * c, c * sizeof(uint16_t));
-			}
-		}
-	}
-}
+static inline void copy_f(float *d, const float *s, long n) { memcpy(d, s, n * sizeof(float)); }
+static inline void copy_h(uint16_t *d, const uint16_t *s, long n) { memcpy(d, s, n * sizeof(uint16_t)); }
+static inline void copy_fh(uint16_t *d, const float *s, long n) { k_bf16(s, d, n); }
+
+IM2COL(k_im2col, float, float, copy_f)
+IM2COL(k_im2col16, float, uint16_t, copy_fh) // rows in bfloat16, rounded as k_bf16 rounds
+IM2COL(k_im2colh, uint16_t, uint16_t, copy_h) // from a map already in bfloat16
 
 // The kernels whose output a bf16 convolution reads next, also writing its bfloat16 copy: a block
 // of rows at a time, converted while it is still in the core's cache.

@@ -79,76 +79,59 @@ func TestBF16GraphFollowsFP32(t *testing.T) {
 	}
 }
 
-// TestBF16WeightsRoundedOnce checks that rounding a layer's weights once per call (instead of in
-// every tile's product) leaves the bf16 convolutions' results bit for bit the same.
-func TestBF16WeightsRoundedOnce(t *testing.T) {
-	g, err := newGeom(8, 16, 16, 16, 32, 4, 2, 1)
+// productsPath sets up a layer for the im2col-and-products path over several tiles (restored at
+// the test's end) with random big, w and small.
+func productsPath(t *testing.T, seed uint64, b, h, c, cs int) (g geom, big, w, small []float32) {
+	t.Helper()
+	g, err := newGeom(b, h, h, c, cs, 4, 2, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer func(n int) { smallTileFloats = n }(smallTileFloats)
+	tiles, lib := smallTileFloats, convLib
+	t.Cleanup(func() { smallTileFloats, convLib = tiles, lib })
 	smallTileFloats = 2 * g.smallRows() * g.kkc() // several tiles
-	defer func() { convLib = true }()
-	convLib = false // the im2col path
-	rng := rand.New(rand.NewPCG(3, 3))
-	big := randSlice(rng, g.B*g.bigLen())
-	w := randSlice(rng, g.kkc()*g.Cs)
-	small := randSlice(rng, g.B*g.smallRows()*g.Cs)
-	run := func(once bool) (conv, convT []float32) {
+	convLib = false
+	rng := rand.New(rand.NewPCG(seed, seed))
+	return g, randSlice(rng, g.B*g.bigLen()), randSlice(rng, g.kkc()*g.Cs), randSlice(rng, g.B*g.smallRows()*g.Cs)
+}
+
+// sameBitsEither runs f with a switch on and then off and wants every output the same bits.
+func sameBitsEither(t *testing.T, what string, f func(on bool) map[string][]float32) {
+	t.Helper()
+	on, off := f(true), f(false)
+	for name, a := range on {
+		for i := range a {
+			if math.Float32bits(a[i]) != math.Float32bits(off[name][i]) {
+				t.Fatalf("%s[%d] = %v with %s, %v without", name, i, a[i], what, off[name][i])
+			}
+		}
+	}
+}
+
+// TestBF16WeightsRoundedOnce checks that rounding a layer's weights once per call (instead of in
+// every tile's product) leaves the bf16 convolutions' results bit for bit the same.
+func TestBF16WeightsRoundedOnce(t *testing.T) {
+	g, big, w, small := productsPath(t, 3, 8, 16, 16, 32)
+	sameBitsEither(t, "weights rounded once", func(once bool) map[string][]float32 {
 		roundWeightsOnce = once
 		defer func() { roundWeightsOnce = true }()
-		conv, convT = make([]float32, len(small)), make([]float32, len(big))
+		conv, convT := make([]float32, len(small)), make([]float32, len(big))
 		g.conv(BF16, big, w, conv, blas.ConvCopies{})
 		g.convT(BF16, small, w, convT, blas.ConvCopies{})
-		return conv, convT
-	}
-	c1, t1 := run(true)
-	c2, t2 := run(false)
-	for i := range c1 {
-		if math.Float32bits(c1[i]) != math.Float32bits(c2[i]) {
-			t.Fatalf("conv[%d] = %v with weights rounded once, %v per tile", i, c1[i], c2[i])
-		}
-	}
-	for i := range t1 {
-		if math.Float32bits(t1[i]) != math.Float32bits(t2[i]) {
-			t.Fatalf("convT[%d] = %v with weights rounded once, %v per tile", i, t1[i], t2[i])
-		}
-	}
+		return map[string][]float32{"conv": conv, "convT": convT}
+	})
 }
 
 // TestBF16ColsDirect checks that writing the im2col rows of bf16 products directly in bfloat16
 // leaves conv and filterGrad bit for bit the same as rounding float32 rows in the product.
 func TestBF16ColsDirect(t *testing.T) {
-	g, err := newGeom(8, 8, 8, 32, 64, 4, 2, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func(n int) { smallTileFloats = n }(smallTileFloats)
-	smallTileFloats = 2 * g.smallRows() * g.kkc() // several tiles
-	defer func() { convLib = true }()
-	convLib = false // the im2col path
-	rng := rand.New(rand.NewPCG(4, 4))
-	big := randSlice(rng, g.B*g.bigLen())
-	w := randSlice(rng, g.kkc()*g.Cs)
-	small := randSlice(rng, g.B*g.smallRows()*g.Cs)
-	run := func(direct bool) (conv, dw []float32) {
+	g, big, w, small := productsPath(t, 4, 8, 8, 32, 64)
+	sameBitsEither(t, "bf16 im2col rows", func(direct bool) map[string][]float32 {
 		bf16Cols = direct
 		defer func() { bf16Cols = true }()
-		conv, dw = make([]float32, len(small)), make([]float32, len(w))
+		conv, dw := make([]float32, len(small)), make([]float32, len(w))
 		g.conv(BF16, big, w, conv, blas.ConvCopies{})
 		g.filterGrad(BF16, big, small, dw, blas.ConvCopies{})
-		return conv, dw
-	}
-	c1, w1 := run(true)
-	c2, w2 := run(false)
-	for i := range c1 {
-		if math.Float32bits(c1[i]) != math.Float32bits(c2[i]) {
-			t.Fatalf("conv[%d] = %v with bf16 im2col rows, %v rounding float32 ones", i, c1[i], c2[i])
-		}
-	}
-	for i := range w1 {
-		if math.Float32bits(w1[i]) != math.Float32bits(w2[i]) {
-			t.Fatalf("filterGrad[%d] = %v with bf16 im2col rows, %v rounding float32 ones", i, w1[i], w2[i])
-		}
-	}
+		return map[string][]float32{"conv": conv, "filterGrad": dw}
+	})
 }
