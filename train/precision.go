@@ -29,7 +29,9 @@ const PrecisionAuto = "auto"
 // of bf16 within the spread of three fp32 seeds). At the length rare classes train (Kermany
 // virus, 64×64, 2,000 steps) it did not pass with three seeds (bf16's scattered far more), nor
 // with six seeds scored on the last and the moving-average weights (two bf16 seeds' moving
-// averages below fp32's worst recall), so auto stays fp32. --precision bf16 runs it on request.
+// averages below fp32's worst recall), nor when that check was run again on the engine of
+// session 10 (two bf16 seeds' last weights beyond fp32's worst Fréchet distance), so auto stays
+// fp32. --precision bf16 runs it on request.
 const autoPicksBF16 = false
 
 // ErrBF16Unavailable is returned when bf16 is asked for on a machine or build without it.
