@@ -13,7 +13,7 @@ package blas
 
 extern void omp_set_num_threads(int);
 
-static dnnl_engine_t rs_engine;
+#include "dnnl_shared.h"
 static int rs_hw_bf16; // the CPU converts and multiplies bf16 in hardware (AVX512_BF16)
 
 typedef struct {
@@ -33,7 +33,19 @@ static int rs_init(void) {
 	unsigned a = 0, b = 0, c = 0, d = 0;
 	if (__get_cpuid_count(7, 1, &a, &b, &c, &d) && (a & (1u << 5)))
 		rs_hw_bf16 = (dnnl_get_effective_cpu_isa() & dnnl_cpu_isa_avx512_core_bf16) == dnnl_cpu_isa_avx512_core_bf16;
-	return dnnl_engine_create(&rs_engine, dnnl_cpu, 0);
+	return rs_engine_init();
+}
+
+// rs_engine is the process's one oneDNN CPU engine, shared with the convolutions (dnnl_conv.go).
+dnnl_engine_t rs_engine;
+
+int rs_engine_init(void) {
+	static int made, st;
+	if (!made) {
+		st = dnnl_engine_create(&rs_engine, dnnl_cpu, 0);
+		made = 1;
+	}
+	return st;
 }
 
 static int rs_isa(void) { return (int)dnnl_get_effective_cpu_isa(); }
@@ -125,13 +137,6 @@ static int rs_ctx_new(rs_ctx **out) {
 	return 0;
 }
 
-static int rs_grow(void **p, size_t *cap, size_t need) {
-	if (*cap >= need) return 0;
-	free(*p);
-	*p = aligned_alloc(64, (need + 63) / 64 * 64);
-	*cap = *p ? need : 0;
-	return *p ? 0 : -1;
-}
 
 // rs_mm_exec runs the product on A and B already converted (dense bf16, as the primitive expects
 // them).

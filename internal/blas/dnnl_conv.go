@@ -11,9 +11,9 @@ package blas
 
 extern void omp_set_num_threads(int);
 
-static dnnl_engine_t cv_engine;
+#include "dnnl_shared.h"
 
-static int cv_init(void) { return dnnl_engine_create(&cv_engine, dnnl_cpu, 0); }
+static int cv_init(void) { return rs_engine_init(); }
 
 // cv_t is one convolution pass for one part of the batch (mb samples), created once per shape.
 typedef struct {
@@ -38,13 +38,6 @@ typedef struct {
 	void *wu; size_t wu_cap;       // a part's weight gradient in hwio (lanes after the first)
 } cv_ctx;
 
-static int cv_grow(void **p, size_t *cap, size_t need) {
-	if (*cap >= need) return 0;
-	free(*p);
-	*p = aligned_alloc(64, (need + 63) / 64 * 64);
-	*cap = *p ? need : 0;
-	return *p ? 0 : -1;
-}
 
 static int cv_reorder(dnnl_primitive_t *out, const dnnl_memory_desc_t *a, const dnnl_memory_desc_t *b) {
 	dnnl_primitive_desc_t pd;
@@ -52,7 +45,7 @@ static int cv_reorder(dnnl_primitive_t *out, const dnnl_memory_desc_t *a, const 
 	int st = dnnl_primitive_attr_create(&attr);
 	if (st) return st;
 	dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user);
-	st = dnnl_reorder_primitive_desc_create(&pd, a, cv_engine, b, cv_engine, attr);
+	st = dnnl_reorder_primitive_desc_create(&pd, a, rs_engine, b, rs_engine, attr);
 	dnnl_primitive_attr_destroy(attr);
 	if (st) return st;
 	// the reorders here are plain layout or type changes: none should need a scratchpad
@@ -100,7 +93,7 @@ static int cv_create(cv_t **out, int pass, int bf16, int64_t mb, int64_t h, int6
 	if ((st = dnnl_memory_desc_init_by_tag(&fbig, 4, bd, dt, dnnl_nhwc))) goto fail;
 	if ((st = dnnl_convolution_forward_desc_init(&fd, dnnl_forward_training, dnnl_convolution_direct,
 			&fbig, &w_any, NULL, &fsmall, str, pl, pr))) goto fail;
-	if ((st = dnnl_primitive_desc_create(&fpd, &fd, attr, cv_engine, NULL))) goto fail;
+	if ((st = dnnl_primitive_desc_create(&fpd, &fd, attr, rs_engine, NULL))) goto fail;
 	switch (pass) {
 	case 0:
 		pd = fpd;
@@ -109,12 +102,12 @@ static int cv_create(cv_t **out, int pass, int bf16, int64_t mb, int64_t h, int6
 	case 1:
 		if ((st = dnnl_convolution_backward_data_desc_init(&d, dnnl_convolution_direct, &cv->big_u, &w_any,
 				&cv->small_p, str, pl, pr))) goto fail;
-		if ((st = dnnl_primitive_desc_create(&pd, &d, attr, cv_engine, fpd))) goto fail;
+		if ((st = dnnl_primitive_desc_create(&pd, &d, attr, rs_engine, fpd))) goto fail;
 		break;
 	default:
 		if ((st = dnnl_convolution_backward_weights_desc_init(&d, dnnl_convolution_direct, &cv->big_p, &wf_any,
 				NULL, &cv->small_p, str, pl, pr))) goto fail;
-		if ((st = dnnl_primitive_desc_create(&pd, &d, attr, cv_engine, fpd))) goto fail;
+		if ((st = dnnl_primitive_desc_create(&pd, &d, attr, rs_engine, fpd))) goto fail;
 	}
 	const char *impl = "";
 	dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &impl);
@@ -149,7 +142,7 @@ fail:
 
 static int cv_ctx_new(cv_ctx **out) {
 	cv_ctx *c = calloc(1, sizeof *c);
-	int st = dnnl_stream_create(&c->stream, cv_engine, dnnl_stream_default_flags);
+	int st = dnnl_stream_create(&c->stream, rs_engine, dnnl_stream_default_flags);
 	if (st) { free(c); return st; }
 	*out = c;
 	return 0;
@@ -160,7 +153,7 @@ static int cv_exec(cv_ctx *cx, dnnl_primitive_t p, int n, const int *arg, const 
 	dnnl_exec_arg_t a[5];
 	int st = 0, made = 0;
 	for (; made < n; made++) {
-		if ((st = dnnl_memory_create(&m[made], md[made], cv_engine, ptr[made]))) break;
+		if ((st = dnnl_memory_create(&m[made], md[made], rs_engine, ptr[made]))) break;
 		a[made].arg = arg[made];
 		a[made].memory = m[made];
 	}
@@ -182,7 +175,7 @@ static int cv_move(cv_ctx *cx, dnnl_primitive_t re, const dnnl_memory_desc_t *fr
 // backward data).
 static int cv_weights(cv_t *cv, cv_ctx *cx, float *w) {
 	omp_set_num_threads(1);
-	if (cv_grow(&cx->w, &cx->w_cap, cv->wbytes)) return -1;
+	if (rs_grow(&cx->w, &cx->w_cap, cv->wbytes)) return -1;
 	return cv_move(cx, cv->re_w, &cv->w_u, w, &cv->w_p, cx->w);
 }
 
@@ -194,7 +187,7 @@ static int cv_input(cv_ctx *cx, dnnl_primitive_t re, const dnnl_memory_desc_t *u
 	*p = bf;
 	if (bf && have) return 0;
 	if (!bf) {
-		if (cv_grow(buf, cap, bytes)) return -1;
+		if (rs_grow(buf, cap, bytes)) return -1;
 		*p = *buf;
 	}
 	return cv_move(cx, re, u, src, pm, *p);
@@ -208,7 +201,7 @@ static int cv_input(cv_ctx *cx, dnnl_primitive_t re, const dnnl_memory_desc_t *u
 static int cv_run(cv_t *cv, cv_ctx *cx, float *big, float *small, void *wp, float *wu,
 		void *bigbf, void *smallbf, int have) {
 	omp_set_num_threads(1);
-	if (cv_grow(&cx->scratch, &cx->scratch_cap, cv->scratch)) return -1;
+	if (rs_grow(&cx->scratch, &cx->scratch_cap, cv->scratch)) return -1;
 	void *bigp = big, *smallp = small;
 	int st;
 	if (cv->re_big && (st = cv_input(cx, cv->re_big, &cv->big_u, &cv->big_p, big, bigbf, have & 1,
@@ -230,7 +223,7 @@ static int cv_run(cv_t *cv, cv_ctx *cx, float *big, float *small, void *wp, floa
 		arg[2] = DNNL_ARG_DIFF_SRC; md[2] = &cv->big_u; ptr[2] = big;
 		break;
 	default:
-		if (cv_grow(&cx->w, &cx->w_cap, cv->wbytes)) return -1;
+		if (rs_grow(&cx->w, &cx->w_cap, cv->wbytes)) return -1;
 		arg[0] = DNNL_ARG_SRC; md[0] = &cv->big_p; ptr[0] = bigp;
 		arg[1] = DNNL_ARG_DIFF_DST; md[1] = &cv->small_p; ptr[1] = smallp;
 		arg[2] = DNNL_ARG_DIFF_WEIGHTS; md[2] = &cv->w_p; ptr[2] = cx->w;
@@ -243,7 +236,7 @@ static int cv_run(cv_t *cv, cv_ctx *cx, float *big, float *small, void *wp, floa
 	if ((st = cv_exec(cx, cv->prim, n, arg, md, ptr))) return st;
 	if (cv->pass == 2) {
 		if (!wu) {
-			if (cv_grow(&cx->wu, &cx->wu_cap, cv->wubytes)) return -1;
+			if (rs_grow(&cx->wu, &cx->wu_cap, cv->wubytes)) return -1;
 			wu = cx->wu;
 		}
 		return cv_move(cx, cv->re_w, &cv->w_p, cx->w, &cv->w_u, wu);
