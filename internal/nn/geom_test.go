@@ -4,22 +4,11 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/raysynth/raysynth/internal/blas"
+	"github.com/raysynth/raysynth/internal/sysinfo"
 )
-
-// cpuTime is the process's user plus system CPU time: on a shared machine it moves much less
-// with other load than wall time does.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
 
 // TestConvMatchesDirectLoops checks the im2col+GEMM convolution, the gather col2im transposed
 // convolution and the weight gradient against the textbook loops (the gradient tests only check
@@ -168,11 +157,11 @@ func BenchmarkGeom(b *testing.B) {
 					defer func() { convLib = true }()
 					convLib = v.lib
 					op.f(v.p)
-					cpu0 := cpuTime()
+					cpu0 := sysinfo.CPUTime()
 					for b.Loop() {
 						op.f(v.p)
 					}
-					cpu := (cpuTime() - cpu0).Seconds()
+					cpu := (sysinfo.CPUTime() - cpu0).Seconds()
 					b.ReportMetric(float64(g.flops())*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 					b.ReportMetric(cpu/float64(b.N)*1e3, "cpu-ms/op")
 				})
