@@ -12,3 +12,6 @@ func ConvImpl(pass ConvPass, s ConvShape, bf16 bool) string { return "" }
 func Conv(pass ConvPass, s ConvShape, bf16 bool, big, small, w []float32, cp ConvCopies, par Parallel) bool {
 	return false
 }
+
+// ConvTPhases reports false without oneDNN: the caller computes the pass itself.
+func ConvTPhases(s ConvShape, big, small, w []float32, par Parallel) bool { return false }

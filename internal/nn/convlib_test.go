@@ -130,3 +130,45 @@ func TestConvLibImpl(t *testing.T) {
 		}
 	}
 }
+
+// TestConvTPhasesMatchLibrary runs the fp32 transposed convolution of every 4×4, stride-2,
+// padding-1 layer with more than one output channel as four phase convolutions
+// (blas.ConvTPhases, what geom.convT uses) and through oneDNN's backward-data pass, at an odd
+// batch (two unequal parts, each reordering its own weights), and wants them equal within float32
+// rounding; every output must be written.
+func TestConvTPhasesMatchLibrary(t *testing.T) {
+	if blas.ConvBackend() == "" {
+		t.Skip("this build has no convolution library (oneDNN, tag dnnl): only one path to test")
+	}
+	n := 0
+	for _, l := range convLayers {
+		if l.k != 4 || l.s != 2 || l.p != 1 || l.c == 1 {
+			continue
+		}
+		for _, b := range []int{3, 4} {
+			g, err := newGeom(b, l.h, l.h, l.c, l.cs, l.k, l.s, l.p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rng := rand.New(rand.NewPCG(uint64(l.h), uint64(b)))
+			w := randSlice(rng, g.kkc()*g.Cs)
+			small := randSlice(rng, g.B*g.smallRows()*g.Cs)
+			s := blas.ConvShape{B: g.B, H: g.H, W: g.W, C: g.C, Ho: g.Ho, Wo: g.Wo, Cs: g.Cs, K: g.K, S: g.S, P: g.P}
+			want, got := make([]float32, g.B*g.bigLen()), make([]float32, g.B*g.bigLen())
+			for i := range got {
+				got[i] = float32(math.NaN())
+			}
+			if !blas.Conv(blas.ConvBackwardData, s, false, want, small, w, blas.ConvCopies{}, parallel) {
+				t.Fatalf("%+v: the library ran nothing", s)
+			}
+			if !blas.ConvTPhases(s, got, small, w, parallel) {
+				t.Fatalf("%+v: the phases ran nothing", s)
+			}
+			closeTo(t, fmt.Sprintf("%dx%dx%d batch %d convT", l.h, l.h, l.c, b), got, want, g.K*g.K*g.Cs)
+			n++
+		}
+	}
+	if n == 0 {
+		t.Fatal("no layer to compare")
+	}
+}
