@@ -129,13 +129,7 @@ fail:
 	return st ? st : -1;
 }
 
-static int rs_ctx_new(rs_ctx **out) {
-	rs_ctx *c = calloc(1, sizeof *c);
-	int st = dnnl_stream_create(&c->stream, rs_engine, dnnl_stream_default_flags);
-	if (st) { free(c); return st; }
-	*out = c;
-	return 0;
-}
+static int rs_ctx_new(rs_ctx **out) { return rs_ctx_make((void **)out, sizeof **out); }
 
 
 // rs_mm_exec runs the product on A and B already converted (dense bf16, as the primitive expects

@@ -140,35 +140,15 @@ fail:
 	return st ? st : -1;
 }
 
-static int cv_ctx_new(cv_ctx **out) {
-	cv_ctx *c = calloc(1, sizeof *c);
-	int st = dnnl_stream_create(&c->stream, rs_engine, dnnl_stream_default_flags);
-	if (st) { free(c); return st; }
-	*out = c;
-	return 0;
-}
+static int cv_ctx_new(cv_ctx **out) { return rs_ctx_make((void **)out, sizeof **out); }
 
-static int cv_exec(cv_ctx *cx, dnnl_primitive_t p, int n, const int *arg, const dnnl_memory_desc_t **md, void **ptr) {
-	dnnl_memory_t m[5];
-	dnnl_exec_arg_t a[5];
-	int st = 0, made = 0;
-	for (; made < n; made++) {
-		if ((st = dnnl_memory_create(&m[made], md[made], rs_engine, ptr[made]))) break;
-		a[made].arg = arg[made];
-		a[made].memory = m[made];
-	}
-	if (!st) st = dnnl_primitive_execute(p, cx->stream, n, a);
-	if (!st) st = dnnl_stream_wait(cx->stream);
-	for (int i = 0; i < made; i++) dnnl_memory_destroy(m[i]);
-	return st;
-}
 
 static int cv_move(cv_ctx *cx, dnnl_primitive_t re, const dnnl_memory_desc_t *from, void *src,
 		const dnnl_memory_desc_t *to, void *dst) {
 	int arg[2] = {DNNL_ARG_FROM, DNNL_ARG_TO};
 	const dnnl_memory_desc_t *md[2] = {from, to};
 	void *ptr[2] = {src, dst};
-	return cv_exec(cx, re, 2, arg, md, ptr);
+	return rs_exec(cx->stream, re, 2, arg, md, ptr);
 }
 
 // cv_weights reorders the caller's weights into cx->w, the layout of the primitive (forward and
@@ -233,7 +213,7 @@ static int cv_run(cv_t *cv, cv_ctx *cx, float *big, float *small, void *wp, floa
 		arg[3] = DNNL_ARG_SCRATCHPAD; md[3] = &cv->s_md; ptr[3] = cx->scratch;
 		n = 4;
 	}
-	if ((st = cv_exec(cx, cv->prim, n, arg, md, ptr))) return st;
+	if ((st = rs_exec(cx->stream, cv->prim, n, arg, md, ptr))) return st;
 	if (cv->pass == 2) {
 		if (!wu) {
 			if (rs_grow(&cx->wu, &cx->wu_cap, cv->wubytes)) return -1;

@@ -29,20 +29,6 @@ typedef struct {
 	void *w; size_t w_cap;     // the four phases' weights as the primitives take them
 } ph_ctx;
 
-static int ph_exec(dnnl_stream_t s, dnnl_primitive_t p, int n, const int *arg, const dnnl_memory_desc_t **md, void **ptr) {
-	dnnl_memory_t m[4];
-	dnnl_exec_arg_t a[4];
-	int st = 0, made = 0;
-	for (; made < n; made++) {
-		if ((st = dnnl_memory_create(&m[made], md[made], rs_engine, ptr[made]))) break;
-		a[made].arg = arg[made];
-		a[made].memory = m[made];
-	}
-	if (!st) st = dnnl_primitive_execute(p, s, n, a);
-	if (!st) st = dnnl_stream_wait(s);
-	for (int i = 0; i < made; i++) dnnl_memory_destroy(m[i]);
-	return st;
-}
 
 // ph_create makes the four phases' primitives for small (mb, Cs, Ho, Wo) → big (mb, C, 2Ho, 2Wo).
 // It fails when oneDNN has only its reference loops for them.
@@ -96,13 +82,7 @@ fail:
 	return st ? st : -1;
 }
 
-static int ph_ctx_new(ph_ctx **out) {
-	ph_ctx *c = calloc(1, sizeof *c);
-	int st = dnnl_stream_create(&c->stream, rs_engine, dnnl_stream_default_flags);
-	if (st) { free(c); return st; }
-	*out = c;
-	return 0;
-}
+static int ph_ctx_new(ph_ctx **out) { return rs_ctx_make((void **)out, sizeof **out); }
 
 // ph_weights reorders the four phases' weights (wh: four hwio blocks of 2·2·Cs·C floats) into
 // cx->w, the primitives' layouts.
@@ -113,7 +93,7 @@ static int ph_weights(ph_t *ph, ph_ctx *cx, const float *wh, int64_t block) {
 		int arg[2] = {DNNL_ARG_FROM, DNNL_ARG_TO};
 		const dnnl_memory_desc_t *md[2] = {&ph->w_u, &ph->w_p[p]};
 		void *ptr[2] = {(void *)(wh + p * block), (char *)cx->w + p * ph->wbytes};
-		int st = ph_exec(cx->stream, ph->re_w[p], 2, arg, md, ptr);
+		int st = rs_exec(cx->stream, ph->re_w[p], 2, arg, md, ptr);
 		if (st) return st;
 	}
 	return 0;
@@ -129,7 +109,7 @@ static int ph_run(ph_t *ph, ph_ctx *cx, const float *small, const void *wp, floa
 		int arg[4] = {DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_DST, DNNL_ARG_SCRATCHPAD};
 		const dnnl_memory_desc_t *md[4] = {&ph->src, &ph->w_p[p], &ph->dst, &ph->s_md[p]};
 		void *ptr[4] = {(void *)small, (char *)wp + p * ph->wbytes, (char *)cx->out + p * ph->dstbytes, cx->scratch};
-		int st = ph_exec(cx->stream, ph->prim[p], ph->scratch ? 4 : 3, arg, md, ptr);
+		int st = rs_exec(cx->stream, ph->prim[p], ph->scratch ? 4 : 3, arg, md, ptr);
 		if (st) return st;
 	}
 	int64_t w2 = 2 * wo;

@@ -15,3 +15,31 @@ static inline int rs_grow(void **p, size_t *cap, size_t need) {
 	*cap = *p ? need : 0;
 	return *p ? 0 : -1;
 }
+
+// rs_exec runs primitive p on stream s with n arguments (oneDNN argument kinds, memory
+// descriptions and buffers, n at most 5) and waits for it.
+static inline int rs_exec(dnnl_stream_t s, dnnl_primitive_t p, int n, const int *arg, const dnnl_memory_desc_t **md, void **ptr) {
+	dnnl_memory_t m[5];
+	dnnl_exec_arg_t a[5];
+	int st = 0, made = 0;
+	for (; made < n; made++) {
+		if ((st = dnnl_memory_create(&m[made], md[made], rs_engine, ptr[made]))) break;
+		a[made].arg = arg[made];
+		a[made].memory = m[made];
+	}
+	if (!st) st = dnnl_primitive_execute(p, s, n, a);
+	if (!st) st = dnnl_stream_wait(s);
+	for (int i = 0; i < made; i++) dnnl_memory_destroy(m[i]);
+	return st;
+}
+
+// rs_ctx_make allocates a zeroed per-call context of size bytes whose first member is a
+// dnnl_stream_t, and creates that stream.
+static inline int rs_ctx_make(void **out, size_t size) {
+	dnnl_stream_t *c = calloc(1, size);
+	if (!c) return -1;
+	int st = dnnl_stream_create(c, rs_engine, dnnl_stream_default_flags);
+	if (st) { free(c); return st; }
+	*out = c;
+	return 0;
+}
