@@ -7,6 +7,7 @@ package nn
 #include <stdint.h>
 #include <string.h>
 #include <immintrin.h>
+#include "bf16.h"
 
 static int ct1_avx512(void) { return __builtin_cpu_supports("avx512f"); }
 
@@ -22,31 +23,24 @@ static inline void ct1_scatter(const float *t, float *out, long oy, long ox, lon
 	}
 }
 
-// ct1 computes samples [b0, b1) of a 4×4 transposed convolution onto one channel: for every
-// small pixel the 16 taps (Cs-long dot products with wT, (Cs, 16) row-major), eight pixels at a
-// time, added into the output in (oy, ox, ky, kx) order.
-// ct1_round copies n floats of s to d rounded to bfloat16 (nearest even; the inputs are finite),
-// kept as float32 with zero low bits: products of two of them are exact in float32.
-__attribute__((target("avx512f")))
+// ct1_max_cs bounds Cs for the bf16 variant (its rounded copy of eight pixels is on the stack).
+#define ct1_max_cs 512
+
+// ct1_round copies n (at most 8·ct1_max_cs) floats of s to d rounded to bfloat16 as the other
+// bf16 kernels round (bf16.h), kept as float32 with zero low bits: products of two of them are
+// exact in float32.
 static void ct1_round(const float *s, float *d, long n) {
-	const __m512i one = _mm512_set1_epi32(1), half = _mm512_set1_epi32(0x7fff), hi = _mm512_set1_epi32((int)0xffff0000);
-	long i = 0;
-	for (; i + 16 <= n; i += 16) {
-		__m512i u = _mm512_castps_si512(_mm512_loadu_ps(s + i));
-		u = _mm512_add_epi32(u, _mm512_add_epi32(half, _mm512_and_si512(_mm512_srli_epi32(u, 16), one)));
-		_mm512_storeu_ps(d + i, _mm512_castsi512_ps(_mm512_and_si512(u, hi)));
-	}
-	for (; i < n; i++) {
-		uint32_t u;
-		memcpy(&u, s + i, 4);
-		u = (u + 0x7fff + ((u >> 16) & 1)) & 0xffff0000u;
+	uint16_t h[8 * ct1_max_cs];
+	k_bf16(s, h, n);
+	for (long i = 0; i < n; i++) {
+		uint32_t u = (uint32_t)h[i] << 16;
 		memcpy(d + i, &u, 4);
 	}
 }
 
-// ct1_max_cs bounds Cs for the bf16 variant (its rounded copy of eight pixels is on the stack).
-#define ct1_max_cs 512
-
+// ct1 computes samples [b0, b1) of a 4×4 transposed convolution onto one channel: for every
+// small pixel the 16 taps (Cs-long dot products with wT, (Cs, 16) row-major), eight pixels at a
+// time, added into the output in (oy, ox, ky, kx) order.
 __attribute__((target("avx512f")))
 static void ct1(const float *small, const float *wT, float *big, long b0, long b1,
 		long H, long W, long Ho, long Wo, long Cs, long S, long P, int bf) {

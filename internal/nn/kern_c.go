@@ -14,6 +14,7 @@ package nn
 #include <string.h>
 #include <math.h>
 #include <immintrin.h>
+#include "bf16.h"
 
 #define KERN __attribute__((target_clones("avx512f", "avx2", "default")))
 
@@ -256,39 +257,6 @@ static void k_adam(float *restrict w, const float *restrict g, float *restrict m
 		w[j] -= step * mj / (sqrtf(vj) / sq + eps);
 	}
 }
-// k_bf16: float32 to bfloat16 as the AVX512_BF16 conversion (and so oneDNN's reorder) rounds:
-// to nearest even, denormals to zero of the same sign, NaN kept (quiet). With AVX512_BF16 it is
-// that instruction; otherwise these integer operations, which give the same bits.
-KERN static void k_bf16_sw(const float *restrict s, uint16_t *restrict d, long n) {
-	for (long i = 0; i < n; i++) {
-		uint32_t u;
-		memcpy(&u, s + i, 4);
-		uint32_t e = u & 0x7f800000u;
-		uint32_t r = (u + 0x7fffu + ((u >> 16) & 1u)) >> 16;
-		r = e == 0 ? (u >> 16) & 0x8000u : r;
-		r = (e == 0x7f800000u && (u & 0x7fffffu) != 0) ? (u >> 16) | 0x40u : r;
-		d[i] = (uint16_t)r;
-	}
-}
-
-__attribute__((target("avx512f,avx512bf16")))
-static void k_bf16_hw(const float *restrict s, uint16_t *restrict d, long n) {
-	long i = 0;
-	for (; i + 16 <= n; i += 16) {
-		__m256bh h = _mm512_cvtneps_pbh(_mm512_loadu_ps(s + i));
-		_mm256_storeu_si256((__m256i *)(d + i), (__m256i)h);
-	}
-	k_bf16_sw(s + i, d + i, n - i);
-}
-
-static int bf16_hw = -1;
-
-static void k_bf16(const float *restrict s, uint16_t *restrict d, long n) {
-	if (bf16_hw < 0) bf16_hw = __builtin_cpu_supports("avx512bf16") != 0; // same answer in every thread
-	if (bf16_hw) k_bf16_hw(s, d, n);
-	else k_bf16_sw(s, d, n);
-}
-
 // IM2COL defines k_im2col (geom.goIm2col for rows r0..r1) and its bfloat16 variants: rows of
 // DST_T gathered from a map of SRC_T, COPY(d, s, n) moving one run of n values (a whole kernel row in one
 // run where it lies inside the map).
