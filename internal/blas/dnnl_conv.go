@@ -28,16 +28,6 @@ typedef struct {
 	char impl[64];
 } cv_t;
 
-// cv_ctx is what one running part needs for itself: a stream and growing buffers.
-typedef struct {
-	dnnl_stream_t stream;
-	void *scratch; size_t scratch_cap;
-	void *big; size_t big_cap;     // bf16 copy of an input
-	void *small; size_t small_cap; // bf16 copy of an input
-	void *w; size_t w_cap;         // weights as the primitive takes them, or its weight gradient
-	void *wu; size_t wu_cap;       // a part's weight gradient in hwio (lanes after the first)
-} cv_ctx;
-
 
 static int cv_reorder(dnnl_primitive_t *out, const dnnl_memory_desc_t *a, const dnnl_memory_desc_t *b) {
 	dnnl_primitive_desc_t pd;

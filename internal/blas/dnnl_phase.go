@@ -19,16 +19,7 @@ typedef struct {
 	dnnl_primitive_t prim[4], re_w[4];
 	dnnl_memory_desc_t src, dst, w_u, w_p[4], s_md[4];
 	size_t scratch, wbytes, dstbytes;
-	char impl[64];
 } ph_t;
-
-typedef struct {
-	dnnl_stream_t stream;
-	void *scratch; size_t scratch_cap;
-	void *out; size_t out_cap; // the four phases' outputs
-	void *w; size_t w_cap;     // the four phases' weights as the primitives take them
-} ph_ctx;
-
 
 // ph_create makes the four phases' primitives for small (mb, Cs, Ho, Wo) → big (mb, C, 2Ho, 2Wo).
 // It fails when oneDNN has only its reference loops for them.
@@ -55,7 +46,6 @@ static int ph_create(ph_t **out, int64_t mb, int64_t ho, int64_t wo, int64_t cs,
 		if ((st = dnnl_primitive_desc_create(&pd, &d, attr, rs_engine, NULL))) goto fail;
 		const char *impl = "";
 		dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &impl);
-		strncpy(ph->impl, impl, sizeof ph->impl - 1);
 		if (strstr(impl, "ref")) { dnnl_primitive_desc_destroy(pd); st = -2; goto fail; }
 		ph->w_p[p] = *dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0);
 		ph->s_md[p] = *dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0);
@@ -82,11 +72,10 @@ fail:
 	return st ? st : -1;
 }
 
-static int ph_ctx_new(ph_ctx **out) { return rs_ctx_make((void **)out, sizeof **out); }
 
 // ph_weights reorders the four phases' weights (wh: four hwio blocks of 2·2·Cs·C floats) into
 // cx->w, the primitives' layouts.
-static int ph_weights(ph_t *ph, ph_ctx *cx, const float *wh, int64_t block) {
+static int ph_weights(ph_t *ph, cv_ctx *cx, const float *wh, int64_t block) {
 	omp_set_num_threads(1);
 	if (rs_grow(&cx->w, &cx->w_cap, 4 * ph->wbytes)) return -1;
 	for (int p = 0; p < 4; p++) {
@@ -101,14 +90,14 @@ static int ph_weights(ph_t *ph, ph_ctx *cx, const float *wh, int64_t block) {
 
 // ph_run computes one part of the batch: the four phases from small (the part's first sample) with
 // the weights wp (ph_weights's buffer), then interleaves them into big.
-static int ph_run(ph_t *ph, ph_ctx *cx, const float *small, const void *wp, float *big,
+static int ph_run(ph_t *ph, cv_ctx *cx, const float *small, const void *wp, float *big,
 		int64_t mb, int64_t ho, int64_t wo, int64_t c) {
 	omp_set_num_threads(1);
-	if (rs_grow(&cx->scratch, &cx->scratch_cap, ph->scratch) || rs_grow(&cx->out, &cx->out_cap, 4 * ph->dstbytes)) return -1;
+	if (rs_grow(&cx->scratch, &cx->scratch_cap, ph->scratch) || rs_grow(&cx->big, &cx->big_cap, 4 * ph->dstbytes)) return -1;
 	for (int p = 0; p < 4; p++) {
 		int arg[4] = {DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_DST, DNNL_ARG_SCRATCHPAD};
 		const dnnl_memory_desc_t *md[4] = {&ph->src, &ph->w_p[p], &ph->dst, &ph->s_md[p]};
-		void *ptr[4] = {(void *)small, (char *)wp + p * ph->wbytes, (char *)cx->out + p * ph->dstbytes, cx->scratch};
+		void *ptr[4] = {(void *)small, (char *)wp + p * ph->wbytes, (char *)cx->big + p * ph->dstbytes, cx->scratch};
 		int st = rs_exec(cx->stream, ph->prim[p], ph->scratch ? 4 : 3, arg, md, ptr);
 		if (st) return st;
 	}
@@ -117,8 +106,8 @@ static int ph_run(ph_t *ph, ph_ctx *cx, const float *small, const void *wp, floa
 		for (int64_t m = 0; m < ho; m++)
 			for (int a = 0; a < 2; a++) {
 				float *row = big + ((s * 2 * ho + 2 * m + a) * w2) * c;
-				const float *p0 = (const float *)((char *)cx->out + (2 * a) * ph->dstbytes) + (s * ho + m) * wo * c;
-				const float *p1 = (const float *)((char *)cx->out + (2 * a + 1) * ph->dstbytes) + (s * ho + m) * wo * c;
+				const float *p0 = (const float *)((char *)cx->big + (2 * a) * ph->dstbytes) + (s * ho + m) * wo * c;
+				const float *p1 = (const float *)((char *)cx->big + (2 * a + 1) * ph->dstbytes) + (s * ho + m) * wo * c;
 				for (int64_t n = 0; n < wo; n++) {
 					memcpy(row + (2 * n) * c, p0 + n * c, c * sizeof(float));
 					memcpy(row + (2 * n + 1) * c, p1 + n * c, c * sizeof(float));
@@ -135,19 +124,13 @@ import (
 	"unsafe"
 )
 
+// phase's primitives per shape; the calls take their contexts from conv's pool (the phase outputs
+// go to a context's big buffer).
 var phase struct {
 	prims primCache[phaseKey, C.ph_t] // nil: no (non-reference) implementation here
-	ctxs  ctxPool[C.ph_ctx]
 }
 
 type phaseKey struct{ mb, ho, wo, cs, c int }
-
-func init() {
-	phase.ctxs.create = func() (*C.ph_ctx, int) {
-		var c *C.ph_ctx
-		return c, int(C.ph_ctx_new(&c))
-	}
-}
 
 func phasePrim(k phaseKey) *C.ph_t {
 	return phase.prims.get(k, func(k phaseKey) *C.ph_t {
@@ -186,19 +169,19 @@ func ConvTPhases(s ConvShape, big, small, w []float32, par Parallel) bool {
 	}
 	wh := (*whp)[:4*block]
 	phaseWeights(w, s.C, s.Cs, wh)
-	weights := func(ph *C.ph_t, cx *C.ph_ctx) {
+	weights := func(ph *C.ph_t, cx *C.cv_ctx) {
 		if st := C.ph_weights(ph, cx, (*C.float)(unsafe.Pointer(&wh[0])), C.int64_t(block)); st != 0 {
 			panic(fmt.Sprintf("blas: oneDNN phase weight reorder %+v: status %d", s, int(st)))
 		}
 	}
-	wcx := phase.ctxs.get()
-	defer phase.ctxs.put(wcx)
+	wcx := conv.ctxs.get()
+	defer conv.ctxs.put(wcx)
 	weights(parts[0], wcx)
 	shared := lanes == 1 || parts[0] == parts[lanes-1] // same batch size: the same primitives and layouts
 	par(lanes, func(lo, hi int) {
 		for l := lo; l < hi; l++ {
 			b0, b1 := s.B*l/lanes, s.B*(l+1)/lanes
-			cx := phase.ctxs.get()
+			cx := conv.ctxs.get()
 			wp := wcx.w
 			if !shared {
 				weights(parts[l], cx)
@@ -208,7 +191,7 @@ func ConvTPhases(s ConvShape, big, small, w []float32, par Parallel) bool {
 				(*C.float)(unsafe.Pointer(&big[b0*bigLen])), C.int64_t(b1-b0), C.int64_t(s.Ho), C.int64_t(s.Wo), C.int64_t(s.C)); st != 0 {
 				panic(fmt.Sprintf("blas: oneDNN phase convolution %+v: status %d", s, int(st)))
 			}
-			phase.ctxs.put(cx)
+			conv.ctxs.put(cx)
 		}
 	})
 	return true

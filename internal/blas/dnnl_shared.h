@@ -43,3 +43,14 @@ static inline int rs_ctx_make(void **out, size_t size) {
 	*out = c;
 	return 0;
 }
+
+// cv_ctx is what one running part of a convolution (dnnl_conv.go, dnnl_phase.go) needs for
+// itself: a stream and growing buffers.
+typedef struct {
+	dnnl_stream_t stream;
+	void *scratch; size_t scratch_cap;
+	void *big; size_t big_cap;     // bf16 copy of an input (phases: the four phases' outputs)
+	void *small; size_t small_cap; // bf16 copy of an input
+	void *w; size_t w_cap;         // weights as the primitive takes them, or its weight gradient
+	void *wu; size_t wu_cap;       // a part's weight gradient in hwio (lanes after the first)
+} cv_ctx;
