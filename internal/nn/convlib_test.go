@@ -54,7 +54,7 @@ func TestConvLibMatchesGEMM(t *testing.T) {
 						}
 					}
 					if lib { // every pass, also those geom keeps on the products
-						s := blas.ConvShape{B: g.B, H: g.H, W: g.W, C: g.C, Ho: g.Ho, Wo: g.Wo, Cs: g.Cs, K: g.K, S: g.S, P: g.P}
+						s := g.shape()
 						for _, c := range []struct {
 							pass            blas.ConvPass
 							big, small, out []float32
@@ -115,7 +115,7 @@ func TestConvLibImpl(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		s := blas.ConvShape{B: g.B, H: g.H, W: g.W, C: g.C, Ho: g.Ho, Wo: g.Wo, Cs: g.Cs, K: g.K, S: g.S, P: g.P}
+		s := g.shape()
 		for _, bf16 := range []bool{false, true} {
 			if bf16 && !blas.HasBF16() {
 				continue // no bf16 convolutions on this CPU: geom keeps the products
@@ -153,7 +153,7 @@ func TestConvTPhasesMatchLibrary(t *testing.T) {
 			rng := rand.New(rand.NewPCG(uint64(l.h), uint64(b)))
 			w := randSlice(rng, g.kkc()*g.Cs)
 			small := randSlice(rng, g.B*g.smallRows()*g.Cs)
-			s := blas.ConvShape{B: g.B, H: g.H, W: g.W, C: g.C, Ho: g.Ho, Wo: g.Wo, Cs: g.Cs, K: g.K, S: g.S, P: g.P}
+			s := g.shape()
 			want, got := make([]float32, g.B*g.bigLen()), make([]float32, g.B*g.bigLen())
 			for i := range got {
 				got[i] = float32(math.NaN())

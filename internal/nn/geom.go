@@ -36,7 +36,12 @@ func newGeom(b, h, w, c, cs, k, s, p int) (geom, error) {
 	return g, nil
 }
 
-func (g geom) kkc() int       { return g.K * g.K * g.C }
+func (g geom) kkc() int { return g.K * g.K * g.C }
+
+// shape is g as the convolution library names it.
+func (g geom) shape() blas.ConvShape {
+	return blas.ConvShape{B: g.B, H: g.H, W: g.W, C: g.C, Ho: g.Ho, Wo: g.Wo, Cs: g.Cs, K: g.K, S: g.S, P: g.P}
+}
 func (g geom) smallRows() int { return g.Ho * g.Wo } // rows per sample
 func (g geom) bigLen() int    { return g.H * g.W * g.C }
 func (g geom) flops() int64 {
@@ -279,8 +284,7 @@ func (g geom) lib(pass blas.ConvPass, p Precision, big, small, w []float32, cp b
 	if !g.libPass(pass, p) {
 		return false
 	}
-	s := blas.ConvShape{B: g.B, H: g.H, W: g.W, C: g.C, Ho: g.Ho, Wo: g.Wo, Cs: g.Cs, K: g.K, S: g.S, P: g.P}
-	return blas.Conv(pass, s, p == BF16, big, small, w, cp, parallel)
+	return blas.Conv(pass, g.shape(), p == BF16, big, small, w, cp, parallel)
 }
 
 // convTPhases makes fp32 transposed convolutions with a 4×4 kernel, stride 2 and padding 1 run as
@@ -295,8 +299,7 @@ func (g geom) phases(p Precision, small, w, big []float32) bool {
 	if p != FP32 || !convLib || !convTPhases || g.C == 1 {
 		return false
 	}
-	s := blas.ConvShape{B: g.B, H: g.H, W: g.W, C: g.C, Ho: g.Ho, Wo: g.Wo, Cs: g.Cs, K: g.K, S: g.S, P: g.P}
-	return blas.ConvTPhases(s, big, small, w, parallel)
+	return blas.ConvTPhases(g.shape(), big, small, w, parallel)
 }
 
 // libPass reports whether a pass in p goes to the convolution library (when the build has one).

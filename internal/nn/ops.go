@@ -233,14 +233,9 @@ func (op *denseOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) {
 	x, w, y := f32s(in[0]), f32s(in[1]), op.data()
 	if x16 := validBits(op.in.use()); x16 != nil && op.prec == BF16 {
 		// x already in bfloat16: the same row split as Precision.Gemm, so the same bits
-		m, n, k := op.b, op.n, op.kin
-		wk := gemmWorkers(m, n, k)
-		parallel(wk, func(p0, p1 int) {
-			for i := p0; i < p1; i++ {
-				if lo, hi := m*i/wk, m*(i+1)/wk; lo < hi {
-					blas.GemmBF16A(false, false, hi-lo, n, k, x16[lo*k:hi*k], w, n, 0, y[lo*n:], n)
-				}
-			}
+		n, k := op.n, op.kin
+		gemmRows(op.b, n, k, func(lo, hi int) {
+			blas.GemmBF16A(false, false, hi-lo, n, k, x16[lo*k:hi*k], w, n, 0, y[lo*n:], n)
 		})
 		return op.value(), nil
 	}

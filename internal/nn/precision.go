@@ -60,19 +60,12 @@ func (p Precision) Gemm(transA, transB bool, m, n, k int, a []float32, lda int, 
 	if m == 0 || n == 0 {
 		return
 	}
-	w := gemmWorkers(m, n, k)
-	parallel(w, func(p0, p1 int) {
-		for i := p0; i < p1; i++ {
-			lo, hi := m*i/w, m*(i+1)/w
-			if lo == hi {
-				continue
-			}
-			aOff := lo * lda
-			if transA {
-				aOff = lo
-			}
-			p.Sgemm(transA, transB, hi-lo, n, k, a[aOff:], lda, b, ldb, beta, c[lo*ldc:], ldc)
+	gemmRows(m, n, k, func(lo, hi int) {
+		aOff := lo * lda
+		if transA {
+			aOff = lo
 		}
+		p.Sgemm(transA, transB, hi-lo, n, k, a[aOff:], lda, b, ldb, beta, c[lo*ldc:], ldc)
 	})
 }
 
@@ -111,11 +104,19 @@ type precisioned interface{ setPrecision(Precision) }
 
 func (b *base) setPrecision(p Precision) { b.prec = p }
 
-// gemmWorkers is the number of row blocks [Precision.Gemm] splits an m×n×k product into.
-func gemmWorkers(m, n, k int) int {
+// gemmRows runs f over the blocks of rows [lo, hi) that [Precision.Gemm] splits an m×n×k product
+// into (GOMAXPROCS blocks side by side, or one for a small product). Each row is computed by one
+// call over the full k, so results do not depend on the split.
+func gemmRows(m, n, k int, f func(lo, hi int)) {
 	w := runtime.GOMAXPROCS(0)
 	if m < 2*w || int64(m)*int64(n)*int64(k) < 1<<18 {
 		w = 1
 	}
-	return w
+	parallel(w, func(p0, p1 int) {
+		for i := p0; i < p1; i++ {
+			if lo, hi := m*i/w, m*(i+1)/w; lo < hi {
+				f(lo, hi)
+			}
+		}
+	})
 }
