@@ -29,24 +29,6 @@ typedef struct {
 } cv_t;
 
 
-static int cv_reorder(dnnl_primitive_t *out, const dnnl_memory_desc_t *a, const dnnl_memory_desc_t *b) {
-	dnnl_primitive_desc_t pd;
-	dnnl_primitive_attr_t attr;
-	int st = dnnl_primitive_attr_create(&attr);
-	if (st) return st;
-	dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user);
-	st = dnnl_reorder_primitive_desc_create(&pd, a, rs_engine, b, rs_engine, attr);
-	dnnl_primitive_attr_destroy(attr);
-	if (st) return st;
-	// the reorders here are plain layout or type changes: none should need a scratchpad
-	if (dnnl_memory_desc_get_size(dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0))) {
-		dnnl_primitive_desc_destroy(pd);
-		return -3;
-	}
-	st = dnnl_primitive_create(out, pd);
-	dnnl_primitive_desc_destroy(pd);
-	return st;
-}
 
 // cv_create makes the primitive of one pass. Dims: big (mb, C, H, W), small (mb, Cs, Ho, Wo),
 // weights (Cs, C, K, K). It fails (non-zero) when oneDNN has no implementation, or only its
@@ -110,11 +92,11 @@ static int cv_create(cv_t **out, int pass, int bf16, int64_t mb, int64_t h, int6
 	cv->wubytes = dnnl_memory_desc_get_size(&cv->w_u);
 	cv->bigbytes = dnnl_memory_desc_get_size(&cv->big_p);
 	cv->smallbytes = dnnl_memory_desc_get_size(&cv->small_p);
-	if (pass == 2) st = cv_reorder(&cv->re_w, &cv->w_p, &cv->w_u);
-	else st = cv_reorder(&cv->re_w, &cv->w_u, &cv->w_p);
+	if (pass == 2) st = rs_reorder(&cv->re_w, &cv->w_p, &cv->w_u);
+	else st = rs_reorder(&cv->re_w, &cv->w_u, &cv->w_p);
 	if (st) goto fail;
-	if (bf16 && pass != 1 && (st = cv_reorder(&cv->re_big, &cv->big_u, &cv->big_p))) goto fail;
-	if (bf16 && pass != 0 && (st = cv_reorder(&cv->re_small, &cv->small_u, &cv->small_p))) goto fail;
+	if (bf16 && pass != 1 && (st = rs_reorder(&cv->re_big, &cv->big_u, &cv->big_p))) goto fail;
+	if (bf16 && pass != 0 && (st = rs_reorder(&cv->re_small, &cv->small_u, &cv->small_p))) goto fail;
 	st = dnnl_primitive_create(&cv->prim, pd);
 	dnnl_primitive_desc_destroy(pd);
 	pd = NULL;

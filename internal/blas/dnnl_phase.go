@@ -55,11 +55,7 @@ static int ph_create(ph_t **out, int64_t mb, int64_t ho, int64_t wo, int64_t cs,
 		st = dnnl_primitive_create(&ph->prim[p], pd);
 		dnnl_primitive_desc_destroy(pd);
 		if (st) goto fail;
-		dnnl_primitive_desc_t rpd;
-		if ((st = dnnl_reorder_primitive_desc_create(&rpd, &ph->w_u, rs_engine, &ph->w_p[p], rs_engine, NULL))) goto fail;
-		st = dnnl_primitive_create(&ph->re_w[p], rpd);
-		dnnl_primitive_desc_destroy(rpd);
-		if (st) goto fail;
+		if ((st = rs_reorder(&ph->re_w[p], &ph->w_u, &ph->w_p[p]))) goto fail;
 	}
 	ph->wbytes = (ph->wbytes + 63) / 64 * 64;
 	ph->dstbytes = (dnnl_memory_desc_get_size(&ph->dst) + 63) / 64 * 64;

@@ -54,3 +54,24 @@ typedef struct {
 	void *w; size_t w_cap;         // weights as the primitive takes them, or its weight gradient
 	void *wu; size_t wu_cap;       // a part's weight gradient in hwio (lanes after the first)
 } cv_ctx;
+
+// rs_reorder makes the reorder primitive a → b, refusing (-3) one that would need a scratchpad:
+// the reorders here are plain layout or type changes, and a library scratchpad would be shared
+// between the parts that run side by side.
+static inline int rs_reorder(dnnl_primitive_t *out, const dnnl_memory_desc_t *a, const dnnl_memory_desc_t *b) {
+	dnnl_primitive_desc_t pd;
+	dnnl_primitive_attr_t attr;
+	int st = dnnl_primitive_attr_create(&attr);
+	if (st) return st;
+	dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user);
+	st = dnnl_reorder_primitive_desc_create(&pd, a, rs_engine, b, rs_engine, attr);
+	dnnl_primitive_attr_destroy(attr);
+	if (st) return st;
+	if (dnnl_memory_desc_get_size(dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0))) {
+		dnnl_primitive_desc_destroy(pd);
+		return -3;
+	}
+	st = dnnl_primitive_create(out, pd);
+	dnnl_primitive_desc_destroy(pd);
+	return st;
+}
